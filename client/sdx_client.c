@@ -1,0 +1,1 @@
+extern int sdx_placeholder_sdx_client; int sdx_placeholder_sdx_client;

@@ -1,0 +1,1 @@
+extern int sdx_placeholder_broker; int sdx_placeholder_broker;

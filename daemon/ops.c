@@ -1,0 +1,1 @@
+extern int sdx_placeholder_ops; int sdx_placeholder_ops;

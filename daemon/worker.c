@@ -1,0 +1,1 @@
+extern int sdx_placeholder_worker; int sdx_placeholder_worker;

@@ -1,0 +1,1 @@
+extern int sdx_placeholder_build; int sdx_placeholder_build;

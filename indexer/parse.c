@@ -1,0 +1,1 @@
+extern int sdx_placeholder_parse; int sdx_placeholder_parse;

@@ -1,0 +1,207 @@
+/*
+ * sdx_clause: the clause record's lifecycle and its msgpack form.
+ *
+ * The msgpack map packed here is stored as Xapian document data by the
+ * indexer and copied into replies by the daemon without being rebuilt,
+ * so this is the only place that knows the record's key names.
+ */
+#include "sdx_clause.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *const sdx_sections[] = {
+    "summary", "scope", "responsibility", "ksa",
+    "education", "condition", "environment", NULL,
+};
+
+bool
+sdx_section_valid(const char *name)
+{
+    for (const char *const *s = sdx_sections; *s; s++)
+        if (strcmp(*s, name) == 0)
+            return true;
+    return false;
+}
+
+sdx_status_t
+sdx_clause_set(char **field, const char *value)
+{
+    char *copy = strdup(value ? value : "");
+    if (!copy)
+        return SDX_NOMEM;
+    free(*field);
+    *field = copy;
+    return SDX_OK;
+}
+
+/* The string members, in packing order, for loops over all of them. */
+#define CLAUSE_STRINGS(c)                                                   \
+    { &(c)->id, &(c)->series, &(c)->job_code, &(c)->title, &(c)->flsa,      \
+      &(c)->row, &(c)->section, &(c)->text }
+
+sdx_clause_t *
+sdx_clause_new(void)
+{
+    sdx_clause_t *c = calloc(1, sizeof *c);
+    if (!c)
+        return NULL;
+    char **fields[] = CLAUSE_STRINGS(c);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        if (sdx_clause_set(fields[i], "") != SDX_OK) {
+            sdx_clause_destroy(&c);
+            return NULL;
+        }
+    }
+    return c;
+}
+
+void
+sdx_clause_destroy(sdx_clause_t **clause_p)
+{
+    if (!clause_p || !*clause_p)
+        return;
+    sdx_clause_t *c = *clause_p;
+    char **fields[] = CLAUSE_STRINGS(c);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        free(*fields[i]);
+    free(c);
+    *clause_p = NULL;
+}
+
+int
+sdx_slug(const char *label, char *out, size_t out_size)
+{
+    size_t n = 0;
+    bool dash = false;
+    if (out_size == 0)
+        return -1;
+    for (const unsigned char *p = (const unsigned char *)label; *p; p++) {
+        if (isalnum(*p) && *p < 0x80) {
+            if (dash && n > 0) {
+                if (n + 1 >= out_size)
+                    goto full;
+                out[n++] = '-';
+            }
+            dash = false;
+            if (n + 1 >= out_size)
+                goto full;
+            out[n++] = (char)tolower(*p);
+        } else {
+            dash = true;
+        }
+    }
+    out[n] = '\0';
+    return (int)n;
+full:
+    out[n] = '\0';
+    return -1;
+}
+
+static void
+pack_str(msgpack_packer *pk, const char *s)
+{
+    size_t len = strlen(s);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+static void
+pack_key(msgpack_packer *pk, const char *key)
+{
+    pack_str(pk, key);
+}
+
+void
+sdx_clause_pack(const sdx_clause_t *c, msgpack_packer *pk, unsigned extra)
+{
+    msgpack_pack_map(pk, SDX_CLAUSE_FIELDS + extra);
+    pack_key(pk, "id");       pack_str(pk, c->id);
+    pack_key(pk, "series");   pack_str(pk, c->series);
+    pack_key(pk, "level");    msgpack_pack_int(pk, c->level);
+    pack_key(pk, "job_code"); pack_str(pk, c->job_code);
+    pack_key(pk, "title");    pack_str(pk, c->title);
+    pack_key(pk, "flsa");     pack_str(pk, c->flsa);
+    pack_key(pk, "row");      pack_str(pk, c->row);
+    pack_key(pk, "section");  pack_str(pk, c->section);
+    pack_key(pk, "item");     msgpack_pack_int(pk, c->item);
+    pack_key(pk, "text");     pack_str(pk, c->text);
+}
+
+static bool
+key_is(const msgpack_object *key, const char *name)
+{
+    size_t len = strlen(name);
+    return key->type == MSGPACK_OBJECT_STR && key->via.str.size == len &&
+           memcmp(key->via.str.ptr, name, len) == 0;
+}
+
+static sdx_status_t
+copy_str(char **field, const msgpack_object *val)
+{
+    if (val->type != MSGPACK_OBJECT_STR)
+        return SDX_BAD_INPUT;
+    char *copy = strndup(val->via.str.ptr, val->via.str.size);
+    if (!copy)
+        return SDX_NOMEM;
+    free(*field);
+    *field = copy;
+    return SDX_OK;
+}
+
+static sdx_status_t
+copy_int(int *field, const msgpack_object *val)
+{
+    if (val->type != MSGPACK_OBJECT_POSITIVE_INTEGER ||
+        val->via.u64 > 1000000)
+        return SDX_BAD_INPUT;
+    *field = (int)val->via.u64;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_clause_unpack(const msgpack_object *obj, sdx_clause_t **out)
+{
+    sdx_status_t st = SDX_OK;
+    *out = NULL;
+    if (obj->type != MSGPACK_OBJECT_MAP)
+        return SDX_BAD_INPUT;
+    sdx_clause_t *c = sdx_clause_new();
+    if (!c)
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < obj->via.map.size && st == SDX_OK; i++) {
+        const msgpack_object *k = &obj->via.map.ptr[i].key;
+        const msgpack_object *v = &obj->via.map.ptr[i].val;
+        if (key_is(k, "id"))            st = copy_str(&c->id, v);
+        else if (key_is(k, "series"))   st = copy_str(&c->series, v);
+        else if (key_is(k, "level"))    st = copy_int(&c->level, v);
+        else if (key_is(k, "job_code")) st = copy_str(&c->job_code, v);
+        else if (key_is(k, "title"))    st = copy_str(&c->title, v);
+        else if (key_is(k, "flsa"))     st = copy_str(&c->flsa, v);
+        else if (key_is(k, "row"))      st = copy_str(&c->row, v);
+        else if (key_is(k, "section"))  st = copy_str(&c->section, v);
+        else if (key_is(k, "item"))     st = copy_int(&c->item, v);
+        else if (key_is(k, "text"))     st = copy_str(&c->text, v);
+    }
+    if (st != SDX_OK) {
+        sdx_clause_destroy(&c);
+        return st;
+    }
+    *out = c;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_clause_from_msgpack(const void *buf, size_t len, sdx_clause_t **out)
+{
+    msgpack_unpacked msg;
+    size_t off = 0;
+    sdx_status_t st = SDX_BAD_INPUT;
+    *out = NULL;
+    msgpack_unpacked_init(&msg);
+    if (msgpack_unpack_next(&msg, buf, len, &off) == MSGPACK_UNPACK_SUCCESS)
+        st = sdx_clause_unpack(&msg.data, out);
+    msgpack_unpacked_destroy(&msg);
+    return st;
+}

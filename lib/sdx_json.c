@@ -1,0 +1,154 @@
+/*
+ * sdx_json: msgpack objects printed as JSON.  Small on purpose: specdex
+ * never reads JSON back through this module, it only writes it, so a
+ * printer over msgpack_object is all that is needed.
+ */
+#include "sdx_json.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+/* Length of the valid UTF-8 sequence at S (at most LEFT bytes), or 0. */
+static size_t
+utf8_seq_len(const unsigned char *s, size_t left)
+{
+    size_t n;
+    uint32_t cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
+    else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
+    else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
+    else return 0;
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3f);
+    }
+    /* Reject overlong forms, surrogates and values past U+10FFFF. */
+    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
+        (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
+        (cp >= 0xd800 && cp <= 0xdfff))
+        return 0;
+    return n;
+}
+
+void
+sdx_json_print_str(FILE *out, const char *str, size_t len)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    fputc('"', out);
+    for (size_t i = 0; i < len;) {
+        unsigned char ch = s[i];
+        if (ch == '"' || ch == '\\') {
+            fputc('\\', out);
+            fputc(ch, out);
+            i++;
+        } else if (ch == '\n') {
+            fputs("\\n", out);
+            i++;
+        } else if (ch == '\t') {
+            fputs("\\t", out);
+            i++;
+        } else if (ch == '\r') {
+            fputs("\\r", out);
+            i++;
+        } else if (ch < 0x20 || ch == 0x7f) {
+            fprintf(out, "\\u%04x", ch);
+            i++;
+        } else {
+            size_t n = utf8_seq_len(s + i, len - i);
+            if (n == 0) {
+                fputs("\\ufffd", out);
+                i++;
+            } else {
+                fwrite(s + i, 1, n, out);
+                i += n;
+            }
+        }
+    }
+    fputc('"', out);
+}
+
+void
+sdx_json_print(FILE *out, const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:
+        fputs("null", out);
+        break;
+    case MSGPACK_OBJECT_BOOLEAN:
+        fputs(o->via.boolean ? "true" : "false", out);
+        break;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        fprintf(out, "%" PRIu64, o->via.u64);
+        break;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        fprintf(out, "%" PRId64, o->via.i64);
+        break;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (isfinite(o->via.f64))
+            fprintf(out, "%.17g", o->via.f64);
+        else
+            fputs("null", out);
+        break;
+    case MSGPACK_OBJECT_STR:
+        sdx_json_print_str(out, o->via.str.ptr, o->via.str.size);
+        break;
+    case MSGPACK_OBJECT_BIN:
+    case MSGPACK_OBJECT_EXT: {
+        const unsigned char *p = (const unsigned char *)
+            (o->type == MSGPACK_OBJECT_BIN ? o->via.bin.ptr : o->via.ext.ptr);
+        uint32_t n = o->type == MSGPACK_OBJECT_BIN ? o->via.bin.size
+                                                   : o->via.ext.size;
+        fputc('"', out);
+        for (uint32_t i = 0; i < n; i++)
+            fprintf(out, "%02x", p[i]);
+        fputc('"', out);
+        break;
+    }
+    case MSGPACK_OBJECT_ARRAY:
+        fputc('[', out);
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            if (i)
+                fputc(',', out);
+            sdx_json_print(out, &o->via.array.ptr[i]);
+        }
+        fputc(']', out);
+        break;
+    case MSGPACK_OBJECT_MAP:
+        fputc('{', out);
+        for (uint32_t i = 0; i < o->via.map.size; i++) {
+            const msgpack_object *k = &o->via.map.ptr[i].key;
+            if (i)
+                fputc(',', out);
+            if (k->type == MSGPACK_OBJECT_STR) {
+                sdx_json_print(out, k);
+            } else {
+                /* JSON keys must be strings; print the key's JSON form
+                 * through a memory stream and quote it. */
+                char *buf = NULL;
+                size_t len = 0;
+                FILE *mem = open_memstream(&buf, &len);
+                if (mem) {
+                    sdx_json_print(mem, k);
+                    fclose(mem);
+                    sdx_json_print_str(out, buf, len);
+                } else {
+                    fputs("\"?\"", out);
+                }
+                free(buf);
+            }
+            fputc(':', out);
+            sdx_json_print(out, &o->via.map.ptr[i].val);
+        }
+        fputc('}', out);
+        break;
+    }
+}

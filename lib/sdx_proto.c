@@ -1,0 +1,1 @@
+extern int sdx_placeholder; int sdx_placeholder;

@@ -1,0 +1,1 @@
+extern int sdx_placeholder_xapian; int sdx_placeholder_xapian;

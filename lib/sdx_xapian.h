@@ -1,0 +1,236 @@
+/*
+ * sdx_xapian: a small C API over libxapian, the only door to it.
+ *
+ * In the style of notmuch's lib/notmuch.h: opaque handles, a status code
+ * from every fallible call, objects handed back through trailing
+ * out-params (set to NULL on failure), error messages copied out and
+ * owned by the handle.  Every C++ exception is caught at this boundary
+ * (std::bad_alloc and `...` included) and becomes a status.
+ *
+ * This header compiles as C17 and as C++, includes only standard C
+ * headers, and names no C++ type.  It knows nothing of job standards:
+ * prefixes, fields and what a clause is live above it, in C.
+ *
+ * Threads: a handle belongs to one thread at a time (Xapian objects are
+ * not thread-safe); open one sdx_db_t per worker thread.
+ */
+#ifndef SDX_XAPIAN_H
+#define SDX_XAPIAN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdx_status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct sdx_writer sdx_writer_t;   /* a writable database (indexer) */
+typedef struct sdx_db sdx_db_t;           /* a read-only database handle */
+typedef struct sdx_results sdx_results_t; /* one page of search results */
+
+/* ---------------------------------------------------------------- */
+/* Writing (the indexer only)                                       */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Create a new, empty database at PATH (a directory that must not exist
+ * yet or be empty) and open it for writing with English stemming.
+ * On success *out is the writer, owned by the caller (sdx_writer_destroy).
+ * On failure *out is NULL and, when ERRMSG is not NULL, *errmsg is a
+ * malloc'd message for the caller to free.
+ * Returns SDX_OK, SDX_UNAVAILABLE (cannot create or lock), SDX_XAPIAN,
+ * SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
+                               char **errmsg);
+
+/*
+ * Start a new document, discarding one begun and not added.  Calls below
+ * up to sdx_writer_add_doc() describe it.
+ */
+sdx_status_t sdx_writer_begin_doc(sdx_writer_t *w);
+
+/*
+ * Index TEXT (UTF-8) into the current document with positions and
+ * English stemming (Xapian::TermGenerator, STEM_SOME).  PREFIX ("" for
+ * none) is put before every term; WDF_INC weights each occurrence (1 is
+ * normal).  Successive calls continue the position count, with a gap
+ * between them, so a phrase never spans two calls.  When SPELLING is
+ * true the words also go into the spelling table.
+ */
+sdx_status_t sdx_writer_index_text(sdx_writer_t *w, const char *text,
+                                   const char *prefix, unsigned wdf_inc,
+                                   bool spelling);
+
+/* Add a boolean term (no positions, wdf 0), e.g. "XL3". */
+sdx_status_t sdx_writer_add_term(sdx_writer_t *w, const char *term);
+
+/* Set value slot SLOT of the current document to LEN bytes at VALUE. */
+sdx_status_t sdx_writer_set_value(sdx_writer_t *w, unsigned slot,
+                                  const void *value, size_t len);
+
+/* Set the current document's data (stored, returned with hits). */
+sdx_status_t sdx_writer_set_data(sdx_writer_t *w, const void *data,
+                                 size_t len);
+
+/*
+ * Add the current document, replacing any document indexed by
+ * UNIQUE_TERM (which is also added to it as a boolean term).
+ */
+sdx_status_t sdx_writer_add_doc(sdx_writer_t *w, const char *unique_term);
+
+/* Set database metadata KEY (non-empty) to VALUE. */
+sdx_status_t sdx_writer_set_metadata(sdx_writer_t *w, const char *key,
+                                     const char *value);
+
+/*
+ * Add a synonym: query term TERM also matches SYNONYM.  TERM is as the
+ * query parser sees it (lower case, "Z"-prefixed when stemmed).
+ */
+sdx_status_t sdx_writer_add_synonym(sdx_writer_t *w, const char *term,
+                                    const char *synonym);
+
+/* Commit everything added so far to disk. */
+sdx_status_t sdx_writer_commit(sdx_writer_t *w);
+
+/*
+ * The last error message of W, or "" when none.  Owned by W, valid until
+ * the next call on W.
+ */
+const char *sdx_writer_errmsg(const sdx_writer_t *w);
+
+/*
+ * Close W without committing what was not committed (a crash-equivalent
+ * abandon), and free it.  NULL-safe; sets *w_p to NULL; no failure mode.
+ */
+void sdx_writer_destroy(sdx_writer_t **w_p);
+
+/* ---------------------------------------------------------------- */
+/* Reading                                                          */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Open the database at PATH (a database directory, a stub file, or a
+ * symlink to either) read-only.  On success *out is the handle (caller
+ * owns; sdx_db_destroy).  On failure *out is NULL and *errmsg (when
+ * ERRMSG is not NULL) is a malloc'd message the caller frees.
+ * Returns SDX_OK, SDX_UNAVAILABLE (missing, not a database, locked
+ * out), SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_db_open(const char *path, sdx_db_t **out, char **errmsg);
+
+/* Number of documents. */
+sdx_status_t sdx_db_doc_count(sdx_db_t *db, uint64_t *count);
+
+/* Xapian's revision number of the open database. */
+sdx_status_t sdx_db_revision(sdx_db_t *db, uint64_t *revision);
+
+/*
+ * Value of metadata KEY into *value (malloc'd, caller frees; "" when
+ * unset).
+ */
+sdx_status_t sdx_db_get_metadata(sdx_db_t *db, const char *key,
+                                 char **value);
+
+/*
+ * Data of the document indexed by TERM (e.g. "Q5366/ksa-01") into
+ * *data/*len (malloc'd, caller frees).  Returns SDX_NOT_FOUND (with
+ * *data NULL) when no document has that term.
+ */
+sdx_status_t sdx_db_get_data_by_term(sdx_db_t *db, const char *term,
+                                     void **data, size_t *len);
+
+/* A query-language field: `level:3` becomes the term PREFIX + "3". */
+typedef struct sdx_field {
+    const char *name;    /* field name in queries, e.g. "level" */
+    const char *prefix;  /* term prefix, e.g. "XL" */
+    bool boolean;        /* true: a filter (add_boolean_prefix);
+                            false: free text (add_prefix) */
+} sdx_field_t;
+
+/* A filter: a document matches when it has ANY of TERMS. */
+typedef struct sdx_filter {
+    const char *const *terms; /* full terms, prefix included */
+    size_t nterms;            /* number of TERMS; 0 means no filter */
+} sdx_filter_t;
+
+/* Everything one search needs.  Zero values mean "the default". */
+typedef struct sdx_search_spec {
+    const char *query;          /* query string, Xapian syntax, UTF-8 */
+    const sdx_field_t *fields;  /* query-language fields */
+    size_t nfields;             /* number of FIELDS */
+    const sdx_filter_t *filters; /* ANDed together and with the query */
+    size_t nfilters;            /* number of FILTERS */
+    unsigned offset;            /* first hit to return, 0-based */
+    unsigned limit;             /* hits to return at most */
+    unsigned check_at_least;    /* Enquire check_at_least; 0: limit only */
+    unsigned max_expansion;     /* wildcard expansion cap (terms); 0: 100 */
+    double time_limit_s;        /* Enquire time limit in s; 0: none */
+    bool snippets;              /* build a snippet for each hit */
+    const char *hl_open;        /* snippet marker before a match */
+    const char *hl_close;       /* snippet marker after a match */
+    unsigned snippet_chars;     /* snippet length; 0: 200 */
+} sdx_search_spec_t;
+
+/*
+ * Run a search.  The query is parsed with English stemming (STEM_SOME),
+ * default operator OR, flags for boolean operators, phrases, NEAR,
+ * trailing wildcards, love/hate and pure NOT; an empty query matches all
+ * documents.  Filters restrict without changing scores.
+ * A DatabaseModifiedError during the search reopens the handle and tries
+ * the whole search once more.
+ * On success *out holds the page (caller owns; sdx_results_destroy).
+ * Returns SDX_OK, SDX_BAD_QUERY (message in sdx_db_errmsg: Xapian's
+ * parser text, never the query), SDX_MODIFIED (still changing after the
+ * retry), SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_db_search(sdx_db_t *db, const sdx_search_spec_t *spec,
+                           sdx_results_t **out);
+
+/*
+ * Reopen DB at the latest revision of the same path.  (A swapped stub or
+ * symlink is NOT followed by this: open a new handle for that.)
+ */
+sdx_status_t sdx_db_reopen(sdx_db_t *db);
+
+/*
+ * Last error message of DB, or "".  Owned by DB, valid until the next
+ * call on it.  Never contains query text.
+ */
+const char *sdx_db_errmsg(const sdx_db_t *db);
+
+/* Close and free DB.  NULL-safe; sets *db_p to NULL; no failure mode. */
+void sdx_db_destroy(sdx_db_t **db_p);
+
+/* Number of hits in this page (0..limit). */
+size_t sdx_results_count(const sdx_results_t *r);
+
+/* Xapian's estimate of all matches (get_matches_estimated). */
+uint64_t sdx_results_estimate(const sdx_results_t *r);
+
+/* One hit of a page; every pointer is owned by the results object. */
+typedef struct sdx_hit {
+    const void *data;     /* document data */
+    size_t data_len;      /* bytes of DATA */
+    double score;         /* BM25 weight */
+    int percent;          /* Xapian's percentage, 0..100 */
+    const char *snippet;  /* HTML-escaped snippet, "" when not asked */
+} sdx_hit_t;
+
+/*
+ * Fill *hit with hit I (0-based, < sdx_results_count).  The pointers stay
+ * valid until sdx_results_destroy(R).
+ */
+void sdx_results_hit(const sdx_results_t *r, size_t i, sdx_hit_t *hit);
+
+/* Free R.  NULL-safe; sets *r_p to NULL. */
+void sdx_results_destroy(sdx_results_t **r_p);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SDX_XAPIAN_H */
