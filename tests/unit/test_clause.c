@@ -1,1 +1,182 @@
-int main(void) { return 1; } /* placeholder: being written */
+/*
+ * test_clause: the clause record's lifecycle, its msgpack round trip,
+ * row slugs, and the JSON printer that --dump and --json share.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sdx_clause.h"
+#include "sdx_json.h"
+
+static sdx_clause_t *
+sample_clause(void)
+{
+    sdx_clause_t *c = sdx_clause_new();
+    assert_non_null(c);
+    assert_int_equal(sdx_clause_set(&c->id, "5366/key-resp-06"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->series,
+        "Clinical Applications Professional 1-5 HX"), SDX_OK);
+    c->level = 2;
+    assert_int_equal(sdx_clause_set(&c->job_code, "5366"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->title,
+        "Clinical Applications Professional 2 HX"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->flsa, "Non-Exempt"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->row, "Key Resp 06"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->section, "responsibility"), SDX_OK);
+    c->item = 6;
+    assert_int_equal(sdx_clause_set(&c->text,
+        "Performs root cause analysis \xe2\x80\x9cquoted\xe2\x80\x9d."),
+        SDX_OK);
+    return c;
+}
+
+static void
+test_new_is_empty_and_destroy_is_idempotent(void **state)
+{
+    (void)state;
+    sdx_clause_t *c = sdx_clause_new();
+    assert_non_null(c);
+    assert_string_equal(c->id, "");
+    assert_string_equal(c->text, "");
+    assert_int_equal(c->level, 0);
+    sdx_clause_destroy(&c);
+    assert_null(c);
+    sdx_clause_destroy(&c);
+    sdx_clause_destroy(NULL);
+}
+
+static void
+test_msgpack_round_trip(void **state)
+{
+    (void)state;
+    sdx_clause_t *c = sample_clause(), *back = NULL;
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    sdx_clause_pack(c, &pk, 0);
+    assert_int_equal(sdx_clause_from_msgpack(buf.data, buf.size, &back),
+                     SDX_OK);
+    assert_non_null(back);
+    assert_string_equal(back->id, c->id);
+    assert_string_equal(back->series, c->series);
+    assert_int_equal(back->level, 2);
+    assert_string_equal(back->job_code, "5366");
+    assert_string_equal(back->title, c->title);
+    assert_string_equal(back->flsa, "Non-Exempt");
+    assert_string_equal(back->row, "Key Resp 06");
+    assert_string_equal(back->section, "responsibility");
+    assert_int_equal(back->item, 6);
+    assert_string_equal(back->text, c->text);
+    msgpack_sbuffer_destroy(&buf);
+    sdx_clause_destroy(&c);
+    sdx_clause_destroy(&back);
+}
+
+static void
+test_unpack_rejects_bad_input(void **state)
+{
+    (void)state;
+    sdx_clause_t *out = (sdx_clause_t *)1;
+    /* Not msgpack at all (a lone 0xc1 is never valid). */
+    assert_int_equal(sdx_clause_from_msgpack("\xc1", 1, &out),
+                     SDX_BAD_INPUT);
+    assert_null(out);
+    /* An array, not a map. */
+    assert_int_equal(sdx_clause_from_msgpack("\x91\x01", 2, &out),
+                     SDX_BAD_INPUT);
+    /* {"level": "two"}: wrong type. */
+    assert_int_equal(sdx_clause_from_msgpack(
+        "\x81\xa5level\xa3two", 11, &out), SDX_BAD_INPUT);
+    assert_null(out);
+    /* Truncated: a map that promises one pair and has none. */
+    assert_int_equal(sdx_clause_from_msgpack("\x81", 1, &out),
+                     SDX_BAD_INPUT);
+}
+
+static void
+test_slug(void **state)
+{
+    (void)state;
+    char out[32];
+    assert_int_equal(sdx_slug("Key Resp 06", out, sizeof out), 11);
+    assert_string_equal(out, "key-resp-06");
+    sdx_slug("  Special  Condition 2 ", out, sizeof out);
+    assert_string_equal(out, "special-condition-2");
+    sdx_slug("Clinical Applications Professional HX", out, sizeof out);
+    assert_string_equal(out, "clinical-applications-professio");
+    assert_int_equal(sdx_slug("Clinical Applications Professional HX", out,
+                              sizeof out), -1);
+    sdx_slug("KSA\xc2\xa0" "07", out, sizeof out);
+    assert_string_equal(out, "ksa-07");
+}
+
+static void
+test_sections(void **state)
+{
+    (void)state;
+    assert_true(sdx_section_valid("ksa"));
+    assert_true(sdx_section_valid("summary"));
+    assert_false(sdx_section_valid("KSA"));
+    assert_false(sdx_section_valid("skills"));
+}
+
+/* Print OBJ through sdx_json_print into a string the caller frees. */
+static char *
+json_of(const void *mp, size_t len)
+{
+    msgpack_unpacked msg;
+    size_t off = 0;
+    char *out = NULL;
+    size_t outlen = 0;
+    msgpack_unpacked_init(&msg);
+    assert_int_equal(msgpack_unpack_next(&msg, mp, len, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    FILE *f = open_memstream(&out, &outlen);
+    assert_non_null(f);
+    sdx_json_print(f, &msg.data);
+    fclose(f);
+    msgpack_unpacked_destroy(&msg);
+    return out;
+}
+
+static void
+test_json_printer(void **state)
+{
+    (void)state;
+    char *s;
+    /* {"a":[1,-2,true,null],"t":"x\"\n\x01’"} */
+    static const char mp[] =
+        "\x82\xa1" "a\x94\x01\xfe\xc3\xc0\xa1t\xa8x\"\n\x01\xe2\x80\x99\xff";
+    s = json_of(mp, sizeof mp - 1);
+    assert_string_equal(s,
+        "{\"a\":[1,-2,true,null],\"t\":\"x\\\"\\n\\u0001\xe2\x80\x99"
+        "\\ufffd\"}");
+    free(s);
+    /* A non-string key and a float. */
+    static const char mp2[] = "\x81\x07\xcb\x3f\xf8\x00\x00\x00\x00\x00\x00";
+    s = json_of(mp2, sizeof mp2 - 1);
+    assert_string_equal(s, "{\"7\":1.5}");
+    free(s);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_new_is_empty_and_destroy_is_idempotent),
+        cmocka_unit_test(test_msgpack_round_trip),
+        cmocka_unit_test(test_unpack_rejects_bad_input),
+        cmocka_unit_test(test_slug),
+        cmocka_unit_test(test_sections),
+        cmocka_unit_test(test_json_printer),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
