@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# test_cli: the staff CLI against a real daemon on a real ipc socket.
+#
+# Indexes the shipped corpus into a temp dir, starts specdexd, and checks
+# what a person and a script see: the first hits for "root cause
+# analysis", filters, plain and JSON output, and every exit status
+# (0 results, 1 none, 2 usage, 3 unavailable, 4 error reply).
+set -u
+bin=${1:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
+corpus=${2:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
+py=/usr/bin/python3
+
+tmp=$(mktemp -d)
+daemon_pid=
+cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+passed=0 failed=0
+check() { # check NAME CONDITION-COMMAND...
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; fi
+}
+
+ep="ipc://$tmp/specdex.sock"
+"$bin/specdex-index" -o "$tmp/index" "$corpus" > "$tmp/index.log" 2>&1 \
+  || { cat "$tmp/index.log"; echo "1 failed: indexer"; exit 1; }
+"$bin/specdexd" --index "$tmp/index" --endpoint "$ep" --threads 2 \
+  2> "$tmp/daemon.log" &
+daemon_pid=$!
+for _ in $(seq 50); do
+  "$bin/specdex" -e "$ep" --timeout 200 ping > /dev/null 2>&1 && break
+  sleep 0.1
+done
+
+cli() { "$bin/specdex" -e "$ep" "$@"; }
+
+# The acceptance query: Key Resp 06 at levels 1 and 2 rank first.
+cli --json search "root cause analysis" > "$tmp/rca.json"; rc=$?
+check "search exits 0 with results" [ "$rc" -eq 0 ]
+first_two=$($py -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+print(" ".join(h["id"] for h in r["hits"][:2]))' "$tmp/rca.json")
+check "root cause analysis: 5365 and 5366 key-resp-06 first" \
+  [ "$first_two" = "5365/key-resp-06 5366/key-resp-06" ]
+
+# Plain output: labelled by row, level, job code; no escape codes off a tty.
+cli search "root cause analysis" --limit 2 > "$tmp/rca.txt"
+check "plain output names row, level and code" \
+  grep -q "^ 1\. Key Resp 06 · level 1 · 5365 Clinical Applications Professional 1 HX" "$tmp/rca.txt"
+check "plain output has no escape codes" bash -c "! grep -q $'\033' '$tmp/rca.txt'"
+check "plain output shows the matched passage" grep -q "root cause analysis" "$tmp/rca.txt"
+
+# Filters: --level and --section reach the daemon.
+cli --json search troubleshooting --level 5 > "$tmp/l5.json"
+check "--level 5 returns only level 5" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); assert r["hits"]
+assert all(h["level"] == 5 for h in r["hits"])' "$tmp/l5.json"
+cli --json search vendors --section ksa,responsibility --level 2-3 > "$tmp/f.json"
+check "--section and --level range combine" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); assert r["hits"]
+assert all(h["level"] in (2, 3) and h["section"] in ("ksa", "responsibility") for h in r["hits"])' "$tmp/f.json"
+
+# get, stats, ping.
+cli get 5366/key-resp-06 > "$tmp/get.txt"; rc=$?
+check "get prints the clause" bash -c "[ $rc -eq 0 ] && grep -q 'Performs root cause analysis, informs management' '$tmp/get.txt'"
+cli --json stats > "$tmp/stats.json"
+check "stats reports 105 documents" $py -c 'import json,sys
+assert json.load(open(sys.argv[1]))["docs"] == 105' "$tmp/stats.json"
+
+# Exit statuses.
+cli search zzzyyyxxx > /dev/null 2>&1; rc=$?
+check "no results exits 1" [ "$rc" -eq 1 ]
+cli search > /dev/null 2>&1; rc=$?
+check "missing query exits 2" [ "$rc" -eq 2 ]
+cli search x --level 9-1 > /dev/null 2>&1; rc=$?
+check "bad --level exits 2" [ "$rc" -eq 2 ]
+cli bogus > /dev/null 2>&1; rc=$?
+check "unknown command exits 2" [ "$rc" -eq 2 ]
+cli search '"unclosed phrase AND (' > /dev/null 2> "$tmp/err.txt"; rc=$?
+check "error reply exits 4 with a message" bash -c "[ $rc -eq 4 ] && grep -q 'bad_' '$tmp/err.txt'"
+cli search x --limit 1000 > /dev/null 2> "$tmp/err.txt"; rc=$?
+check "out-of-range limit exits 4 naming the field" bash -c "[ $rc -eq 4 ] && grep -q limit '$tmp/err.txt'"
+cli search --help | grep -q "Examples:"; check "search --help has examples" [ $? -eq 0 ]
+
+# A daemon that is not running: one line, exit 3, within two seconds.
+start=$(date +%s%N)
+"$bin/specdex" -e "ipc://$tmp/nobody.sock" search x > /dev/null 2> "$tmp/down.txt"; rc=$?
+ms=$(( ($(date +%s%N) - start) / 1000000 ))
+check "unavailable daemon exits 3" [ "$rc" -eq 3 ]
+check "unavailable daemon reported in one line" [ "$(wc -l < "$tmp/down.txt")" -eq 1 ]
+check "unavailable daemon reported within 2.5 s ($ms ms)" [ "$ms" -lt 2500 ]
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
