@@ -92,7 +92,8 @@ start=$(date +%s%N)
 ms=$(( ($(date +%s%N) - start) / 1000000 ))
 check "unavailable daemon exits 3" [ "$rc" -eq 3 ]
 check "unavailable daemon reported in one line" [ "$(wc -l < "$tmp/down.txt")" -eq 1 ]
-check "unavailable daemon reported within 2.5 s ($ms ms)" [ "$ms" -lt 2500 ]
+# Two attempts of 1000 ms each; the bound only catches a hang.
+check "unavailable daemon reported without hanging ($ms ms)" [ "$ms" -lt 4000 ]
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
