@@ -1,0 +1,108 @@
+#!/usr/bin/env python3
+"""example_chatbot: the retrieval half of a chatbot backend, on specdex.
+
+    python3 example_chatbot.py [--listen 127.0.0.1:8080] [--endpoint EP]
+
+    curl -s localhost:8080/ask -d '{"question": "Who does root cause analysis?"}'
+
+``POST /ask {"question": "...", "k": 5, "max_chars": 4000}`` answers
+``{"question", "passages": [{id, cite, levels, text, score}], "chars",
+"prompt"}``: the passages specdex found for the question, each with a
+citation a person can check, and a prompt that grounds a language model in
+them.  Put an LLM behind ``prompt`` and this is a chatbot that cites its
+sources.  Standard library only, apart from the specdex client.
+"""
+
+import argparse
+import json
+import os
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import specdex  # noqa: E402
+
+MAX_BODY = 64 * 1024  # bytes of request body accepted
+
+
+def build_prompt(question, passages):
+    """A grounded prompt: the numbered passages, then the question."""
+    lines = ["Answer from these job-standard clauses only, citing them "
+             "by number. Say so if they do not answer the question.", ""]
+    for n, p in enumerate(passages, 1):
+        lines.append(f"[{n}] {p['cite']}: {p['text']}")
+    lines += ["", f"Question: {question}"]
+    return "\n".join(lines)
+
+
+def make_handler(client):
+    class AskHandler(BaseHTTPRequestHandler):
+        server_version = "specdex-chatbot/1"
+
+        def _send(self, status, body):
+            data = json.dumps(body, ensure_ascii=False).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):  # noqa: N802 (the stdlib's name)
+            if self.path != "/ask":
+                return self._send(404, {"error": "POST /ask only"})
+            try:
+                length = int(self.headers.get("Content-Length", "0"))
+            except ValueError:
+                length = -1
+            if length < 0 or length > MAX_BODY:
+                return self._send(413, {"error": "body too large"})
+            try:
+                req = json.loads(self.rfile.read(length) or b"null")
+                question = req["question"]
+                if not isinstance(question, str) or not question.strip():
+                    raise ValueError
+            except (ValueError, KeyError, TypeError):
+                return self._send(400, {"error": 'send {"question": "..."}'})
+            try:
+                ctx = client.context(question, k=req.get("k"),
+                                     max_chars=req.get("max_chars"))
+            except specdex.ErrorReply as e:
+                return self._send(400, {"error": e.code,
+                                        "message": e.message})
+            except specdex.Unavailable as e:
+                return self._send(503, {"error": "unavailable",
+                                        "message": str(e)})
+            passages = ctx.get("passages", [])
+            self._send(200, {"question": question, "passages": passages,
+                             "chars": ctx.get("chars", 0),
+                             "prompt": build_prompt(question, passages)})
+
+        def log_message(self, fmt, *args):
+            # Questions may hold personal data: log nothing by default.
+            pass
+
+    return AskHandler
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--listen", default="127.0.0.1:8080",
+                    help="host:port to serve on (default 127.0.0.1:8080)")
+    ap.add_argument("--endpoint", default=None,
+                    help="specdexd endpoint (default $SPECDEX_ENDPOINT)")
+    args = ap.parse_args()
+    host, _, port = args.listen.rpartition(":")
+    with specdex.Client(args.endpoint) as client:
+        server = ThreadingHTTPServer((host or "127.0.0.1", int(port)),
+                                     make_handler(client))
+        print(f"example_chatbot: POST http://{args.listen}/ask",
+              file=sys.stderr)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
+        server.server_close()
+
+
+if __name__ == "__main__":
+    main()

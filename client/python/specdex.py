@@ -1,0 +1,185 @@
+"""specdex: a Python client for the specdex search daemon.
+
+One module, for chatbot backends and scripts, on pyzmq and msgpack (Debian's
+python3-zmq and python3-msgpack).  It speaks protocol version 1
+(docs/PROTOCOL.md) with the reliability of the ZeroMQ guide's Lazy Pirate
+pattern: each attempt waits at most ``timeout`` seconds for its reply; a
+silent attempt closes its socket and the next goes to the next endpoint;
+after ``attempts`` attempts the call raises :class:`Unavailable`.
+
+    >>> from specdex import Client
+    >>> with Client("tcp://127.0.0.1:5599") as sdx:
+    ...     for hit in sdx.search("root cause analysis", limit=3)["hits"]:
+    ...         print(hit["id"], hit["title"])
+
+A client is safe to share between threads: each thread gets its own
+socket (ZeroMQ sockets must not be shared), all on one context.
+"""
+
+import itertools
+import os
+import threading
+
+import msgpack
+import zmq
+
+__all__ = ["Client", "SpecdexError", "ErrorReply", "Unavailable",
+           "DEFAULT_ENDPOINT", "PROTOCOL_VERSION"]
+
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
+PROTOCOL_VERSION = 1
+
+
+class SpecdexError(Exception):
+    """Base class of everything this module raises."""
+
+
+class ErrorReply(SpecdexError):
+    """The daemon answered with an error reply.
+
+    ``code`` is the contract's error code (``bad_request``, ``bad_query``,
+    ``overloaded``, ...), ``message`` the daemon's explanation.
+    """
+
+    def __init__(self, code, message):
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Unavailable(SpecdexError):
+    """No endpoint replied within the attempts (a timeout)."""
+
+
+class Client:
+    """A connection to one or more specdexd endpoints.
+
+    ``endpoint`` is a ZeroMQ endpoint or a list of them, tried in turn
+    (failover); default ``$SPECDEX_ENDPOINT`` or tcp://127.0.0.1:5599.
+    ``timeout`` is seconds per attempt, ``attempts`` attempts per call.
+    """
+
+    def __init__(self, endpoint=None, timeout=2.0, attempts=2):
+        if endpoint is None:
+            endpoint = os.environ.get("SPECDEX_ENDPOINT") or DEFAULT_ENDPOINT
+        self.endpoints = [endpoint] if isinstance(endpoint, str) \
+            else list(endpoint)
+        if not self.endpoints:
+            raise ValueError("at least one endpoint is needed")
+        if timeout <= 0 or attempts < 1:
+            raise ValueError("timeout must be > 0 and attempts >= 1")
+        self.timeout_ms = int(timeout * 1000)
+        self.attempts = attempts
+        self._ctx = zmq.Context()
+        self._local = threading.local()
+        self._sockets = []          # every socket made, for close()
+        self._lock = threading.Lock()
+        self._next = itertools.count()
+        self._ids = itertools.count(1)
+
+    # -- the request loop ------------------------------------------------
+
+    def _socket(self):
+        sock = getattr(self._local, "sock", None)
+        if sock is None:
+            ep = self.endpoints[next(self._next) % len(self.endpoints)]
+            sock = self._ctx.socket(zmq.REQ)
+            sock.setsockopt(zmq.LINGER, 0)
+            sock.connect(ep)
+            self._local.sock = sock
+            with self._lock:
+                self._sockets.append(sock)
+        return sock
+
+    def _drop_socket(self):
+        sock = self._local.sock
+        self._local.sock = None
+        with self._lock:
+            if sock in self._sockets:
+                self._sockets.remove(sock)
+        sock.close(linger=0)
+
+    def call(self, op, **fields):
+        """Send one request and return the reply map (ok is true).
+
+        Fields whose value is None are left out.  Raises ErrorReply for an
+        error reply and Unavailable when no endpoint replies in time.
+        """
+        req = {"v": PROTOCOL_VERSION, "op": op, "id": next(self._ids)}
+        req.update({k: v for k, v in fields.items() if v is not None})
+        frame = msgpack.packb(req, use_bin_type=True)
+        for _ in range(self.attempts):
+            sock = self._socket()
+            sock.send(frame)
+            if sock.poll(self.timeout_ms, zmq.POLLIN):
+                reply = msgpack.unpackb(sock.recv(), raw=False)
+                if not isinstance(reply, dict):
+                    raise SpecdexError("the daemon's reply is not a map")
+                if not reply.get("ok"):
+                    err = reply.get("error") or {}
+                    raise ErrorReply(err.get("code", "error"),
+                                     err.get("message", ""))
+                return reply
+            self._drop_socket()
+        raise Unavailable(
+            f"no reply from {', '.join(self.endpoints)} after "
+            f"{self.attempts} attempts of {self.timeout_ms} ms")
+
+    # -- the operations of the contract ---------------------------------
+
+    def ping(self):
+        """True when the daemon answers."""
+        return bool(self.call("ping").get("pong"))
+
+    def search(self, q, offset=None, limit=None, levels=None, sections=None,
+               rows=None, codes=None, snippet=None, highlight=None,
+               facets=None, group=None):
+        """Ranked clauses for ``q``: the reply with ``total`` and ``hits``."""
+        return self.call("search", q=q, offset=offset, limit=limit,
+                         levels=levels, sections=sections, rows=rows,
+                         codes=codes, snippet=snippet, highlight=highlight,
+                         facets=facets, group=group)
+
+    def ladder(self, q, sections=None, rows=None):
+        """The best clause at each level for ``q``, and its row."""
+        return self.call("ladder", q=q, sections=sections, rows=rows)
+
+    def row(self, row, series=None):
+        """One row (``"key resp 06"``) across the levels."""
+        return self.call("row", row=row, series=series)
+
+    def get(self, ids):
+        """Clauses by id, None where an id is unknown, in order."""
+        return self.call("get", ids=list(ids))["clauses"]
+
+    def context(self, q, k=None, max_chars=None, levels=None,
+                sections=None):
+        """Grounded passages with citations, for a chatbot's prompt."""
+        return self.call("context", q=q, k=k, max_chars=max_chars,
+                         levels=levels, sections=sections)
+
+    def suggest(self, q):
+        """A spelling-corrected query, or None."""
+        return self.call("suggest", q=q).get("suggestion")
+
+    def stats(self):
+        """The daemon's stats reply."""
+        return self.call("stats")
+
+    # -- lifecycle --------------------------------------------------------
+
+    def close(self):
+        """Close every socket and the context.  Safe to call twice."""
+        with self._lock:
+            for sock in self._sockets:
+                sock.close(linger=0)
+            self._sockets.clear()
+        self._local = threading.local()
+        if not self._ctx.closed:
+            self._ctx.term()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
