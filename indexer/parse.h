@@ -19,6 +19,12 @@
 #include "sdx_clause.h"
 #include "sdx_status.h"
 
+/*
+ * The largest job-standard file read, in bytes (16 MiB): checked before
+ * anything is allocated; a larger file is SDX_BAD_INPUT.
+ */
+#define SDX_PARSE_MAX_BYTES (16 * 1024 * 1024)
+
 /* A growable list of clauses; owns them. */
 typedef struct sdx_clause_list {
     sdx_clause_t **items; /* ITEMS[0..count) */
