@@ -1,1 +1,1319 @@
-extern int sdx_placeholder; int sdx_placeholder;
+/*
+ * sdx_proto: decoding and validation of request frames, assembly of
+ * reply frames, and the transport rules (frame split, endpoint policy).
+ *
+ * A frame goes through three steps.  First a bounded scan (s_scan) walks
+ * the raw bytes: it rejects bad msgpack, nesting deeper than
+ * SDX_PROTO_MAX_DEPTH, and any array or map that declares more elements
+ * than there are bytes left, so msgpack-c, which allocates an element
+ * table before it reads the elements, never sees a lie about sizes.
+ * Then msgpack-c unpacks it.  Then each key of the map is looked up in
+ * one table (key name -> decoder) and checked against the op's own set of
+ * keys.  Every failure writes the message a person reads; the messages
+ * quote outside text only through s_quote, which escapes it to ASCII.
+ */
+#include "sdx_proto.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <sys/socket.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdx_clause.h"
+
+/* ---------------------------------------------------------------- */
+/* Names                                                            */
+/* ---------------------------------------------------------------- */
+
+static const char *const errcode_names[SDX_E_LAST] = {
+    [SDX_E_NONE] = "",
+    [SDX_E_BAD_REQUEST] = "bad_request",
+    [SDX_E_UNSUPPORTED_VERSION] = "unsupported_version",
+    [SDX_E_UNKNOWN_OP] = "unknown_op",
+    [SDX_E_BAD_QUERY] = "bad_query",
+    [SDX_E_TOO_LARGE] = "too_large",
+    [SDX_E_OVERLOADED] = "overloaded",
+    [SDX_E_UNAVAILABLE] = "unavailable",
+    [SDX_E_INTERNAL] = "internal",
+};
+
+const char *
+sdx_errcode_str(sdx_errcode_t code)
+{
+    if ((unsigned)code >= SDX_E_LAST)
+        return "internal";
+    return errcode_names[code];
+}
+
+static const char *const op_names[SDX_OP_LAST] = {
+    [SDX_OP_PING] = "ping",
+    [SDX_OP_SEARCH] = "search",
+    [SDX_OP_LADDER] = "ladder",
+    [SDX_OP_ROW] = "row",
+    [SDX_OP_GET] = "get",
+    [SDX_OP_CONTEXT] = "context",
+    [SDX_OP_SUGGEST] = "suggest",
+    [SDX_OP_STATS] = "stats",
+};
+
+const char *
+sdx_op_name(sdx_op_t op)
+{
+    if ((unsigned)op >= SDX_OP_LAST)
+        return "";
+    return op_names[op];
+}
+
+/* ---------------------------------------------------------------- */
+/* Error messages                                                   */
+/* ---------------------------------------------------------------- */
+
+/* Set ERR to CODE and a printf-formatted message; returns CODE. */
+__attribute__((format(printf, 3, 4))) static sdx_errcode_t
+s_fail(sdx_proto_error_t *err, sdx_errcode_t code, const char *fmt, ...)
+{
+    va_list ap;
+    err->code = code;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof err->message, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+/*
+ * Copy outside text S (LEN bytes) into OUT as printable ASCII: other
+ * bytes become \xNN, and text past QUOTE_MAX bytes becomes "...".  The
+ * result is safe in a log line and valid UTF-8 in a reply.
+ */
+#define QUOTE_MAX 48  /* bytes of outside text quoted in a message */
+#define QUOTE_SIZE (QUOTE_MAX * 4 + 4) /* worst case of s_quote */
+
+static const char *
+s_quote(const char *s, size_t len, char out[QUOTE_SIZE])
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len && i < QUOTE_MAX; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c < 0x7f && c != '"' && c != '\\')
+            out[n++] = (char)c;
+        else
+            n += (size_t)snprintf(out + n, 5, "\\x%02x", c);
+    }
+    if (len > QUOTE_MAX) {
+        memcpy(out + n, "...", 3);
+        n += 3;
+    }
+    out[n] = '\0';
+    return out;
+}
+
+/* The contract's name for the type of O, for "expected int, got str". */
+static const char *
+s_type_name(const msgpack_object *o)
+{
+    switch (o->type) {
+    case MSGPACK_OBJECT_NIL:              return "nil";
+    case MSGPACK_OBJECT_BOOLEAN:          return "bool";
+    case MSGPACK_OBJECT_POSITIVE_INTEGER: return "int";
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER: return "int";
+    case MSGPACK_OBJECT_FLOAT32:          return "float";
+    case MSGPACK_OBJECT_FLOAT64:          return "float";
+    case MSGPACK_OBJECT_STR:              return "str";
+    case MSGPACK_OBJECT_ARRAY:            return "array";
+    case MSGPACK_OBJECT_MAP:              return "map";
+    case MSGPACK_OBJECT_BIN:              return "bin";
+    case MSGPACK_OBJECT_EXT:              return "ext";
+    }
+    return "unknown";
+}
+
+/* ---------------------------------------------------------------- */
+/* UTF-8                                                            */
+/* ---------------------------------------------------------------- */
+
+bool
+sdx_utf8_valid(const char *buf, size_t len, size_t *bad)
+{
+    const unsigned char *s = (const unsigned char *)buf;
+    size_t i = 0;
+    while (i < len) {
+        unsigned char c = s[i];
+        size_t n;
+        uint32_t cp;
+        if (c < 0x80) {
+            i++;
+            continue;
+        } else if (c >= 0xc2 && c <= 0xdf) {
+            n = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            n = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            n = 3;
+            cp = c & 0x07;
+        } else {
+            goto invalid;
+        }
+        if (len - i <= n)
+            goto invalid;
+        for (size_t j = 1; j <= n; j++) {
+            if ((s[i + j] & 0xc0) != 0x80)
+                goto invalid;
+            cp = (cp << 6) | (s[i + j] & 0x3f);
+        }
+        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
+            goto invalid;
+        i += n + 1;
+    }
+    return true;
+invalid:
+    if (bad)
+        *bad = i;
+    return false;
+}
+
+/* ---------------------------------------------------------------- */
+/* The bounded scan                                                 */
+/* ---------------------------------------------------------------- */
+
+/* A walk over raw msgpack bytes. */
+typedef struct scan {
+    const unsigned char *p;    /* the frame */
+    size_t len;                /* its size, bytes */
+    size_t off;                /* next byte to read */
+} scan_t;
+
+/* Read an N-byte big-endian length at the cursor; -1 when truncated. */
+static int
+s_read_be(scan_t *s, size_t n, uint64_t *value)
+{
+    if (s->len - s->off < n)
+        return -1;
+    uint64_t v = 0;
+    for (size_t i = 0; i < n; i++)
+        v = (v << 8) | s->p[s->off + i];
+    s->off += n;
+    *value = v;
+    return 0;
+}
+
+/*
+ * Step over one msgpack object at the cursor, at nesting DEPTH.  Checks
+ * every length against the bytes left before going on.  Returns 0, or
+ * -1 with ERR set (bad_request).
+ */
+static int
+s_scan(scan_t *s, unsigned depth, sdx_proto_error_t *err)
+{
+    static const unsigned char fixed[32] = {
+        /* extra bytes after the type byte for 0xc0..0xdf; 0xff marks a
+           type whose size is read from the frame */
+        [0x00] = 0, [0x01] = 0xff, [0x02] = 0, [0x03] = 0,
+        [0x04] = 0xff, [0x05] = 0xff, [0x06] = 0xff,
+        [0x07] = 0xff, [0x08] = 0xff, [0x09] = 0xff,
+        [0x0a] = 4, [0x0b] = 8,
+        [0x0c] = 1, [0x0d] = 2, [0x0e] = 4, [0x0f] = 8,
+        [0x10] = 1, [0x11] = 2, [0x12] = 4, [0x13] = 8,
+        [0x14] = 2, [0x15] = 3, [0x16] = 5, [0x17] = 9, [0x18] = 17,
+        [0x19] = 0xff, [0x1a] = 0xff, [0x1b] = 0xff,
+        [0x1c] = 0xff, [0x1d] = 0xff, [0x1e] = 0xff, [0x1f] = 0xff,
+    };
+    uint64_t count = 0;   /* child objects */
+    uint64_t body = 0;    /* raw bytes */
+    uint64_t n;
+    size_t start = s->off;
+
+    if (depth > SDX_PROTO_MAX_DEPTH) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "msgpack nested deeper than %d levels", SDX_PROTO_MAX_DEPTH);
+        return -1;
+    }
+    if (s->off >= s->len)
+        goto truncated;
+    unsigned char b = s->p[s->off++];
+    if (b <= 0x7f || b >= 0xe0)
+        return 0;
+    if (b <= 0x8f) {
+        count = 2u * (b & 0x0f);
+    } else if (b <= 0x9f) {
+        count = b & 0x0f;
+    } else if (b <= 0xbf) {
+        body = b & 0x1f;
+    } else if (fixed[b - 0xc0] != 0xff) {
+        body = fixed[b - 0xc0];
+    } else {
+        switch (b) {
+        case 0xc1:
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "not msgpack: invalid byte 0xc1 at offset %zu", start);
+            return -1;
+        case 0xc4: case 0xd9:
+            if (s_read_be(s, 1, &body)) goto truncated;
+            break;
+        case 0xc5: case 0xda:
+            if (s_read_be(s, 2, &body)) goto truncated;
+            break;
+        case 0xc6: case 0xdb:
+            if (s_read_be(s, 4, &body)) goto truncated;
+            break;
+        case 0xc7:
+            if (s_read_be(s, 1, &body)) goto truncated;
+            body += 1;
+            break;
+        case 0xc8:
+            if (s_read_be(s, 2, &body)) goto truncated;
+            body += 1;
+            break;
+        case 0xc9:
+            if (s_read_be(s, 4, &body)) goto truncated;
+            body += 1;
+            break;
+        case 0xdc:
+            if (s_read_be(s, 2, &count)) goto truncated;
+            break;
+        case 0xdd:
+            if (s_read_be(s, 4, &count)) goto truncated;
+            break;
+        case 0xde:
+            if (s_read_be(s, 2, &n)) goto truncated;
+            count = 2 * n;
+            break;
+        case 0xdf:
+            if (s_read_be(s, 4, &n)) goto truncated;
+            count = 2 * n;
+            break;
+        default:
+            goto truncated; /* not reached: the table covers the rest */
+        }
+    }
+    if (body > s->len - s->off)
+        goto truncated;
+    s->off += (size_t)body;
+    /* Every child takes at least one byte: a count beyond the bytes
+       left is a lie, refused before anyone allocates for it. */
+    if (count > s->len - s->off) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "not msgpack: the %s at offset %zu declares %llu elements "
+               "but only %zu bytes follow",
+               (b & 0xf0) == 0x80 || b == 0xde || b == 0xdf ? "map"
+                                                              : "array",
+               start,
+               (unsigned long long)((b & 0xf0) == 0x80 || b == 0xde ||
+                                            b == 0xdf
+                                        ? count / 2
+                                        : count),
+               s->len - s->off);
+        return -1;
+    }
+    for (uint64_t i = 0; i < count; i++)
+        if (s_scan(s, depth + 1, err))
+            return -1;
+    return 0;
+truncated:
+    s_fail(err, SDX_E_BAD_REQUEST,
+           "not msgpack: truncated (object at offset %zu runs past the "
+           "end of the %zu-byte frame)", start, s->len);
+    return -1;
+}
+
+/*
+ * Scan BUF as exactly one msgpack object.  Returns 0, or -1 with ERR set
+ * for bad msgpack or trailing bytes.
+ */
+static int
+s_scan_one(const void *buf, size_t len, sdx_proto_error_t *err)
+{
+    scan_t s = {.p = buf, .len = len, .off = 0};
+    if (len == 0) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "empty frame: expected one msgpack map");
+        return -1;
+    }
+    if (s_scan(&s, 0, err))
+        return -1;
+    if (s.off != len) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "trailing garbage: the msgpack object ends at offset %zu of "
+               "%zu bytes", s.off, len);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Value decoders, one per key                                      */
+/* ---------------------------------------------------------------- */
+
+/* Write "name" or "name[i]" for messages about list entries. */
+static const char *
+s_path(char *out, size_t size, const char *key, long index)
+{
+    if (index < 0)
+        snprintf(out, size, "%s", key);
+    else
+        snprintf(out, size, "%s[%ld]", key, index);
+    return out;
+}
+
+#define PATH_SIZE 48 /* "sections[63]" and the like, bytes */
+
+/*
+ * Check O is an int within MIN..MAX and store it.  KEY and INDEX (-1 for
+ * none) name it in the message.
+ */
+static int
+s_int(const msgpack_object *o, const char *key, long index, int64_t min,
+      int64_t max, int64_t *value, sdx_proto_error_t *err)
+{
+    char path[PATH_SIZE];
+    s_path(path, sizeof path, key, index);
+    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        if (o->via.u64 > (uint64_t)max) {
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "%s: %llu is out of range %lld..%lld", path,
+                   (unsigned long long)o->via.u64, (long long)min,
+                   (long long)max);
+            return -1;
+        }
+        *value = (int64_t)o->via.u64;
+    } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        *value = o->via.i64;
+    } else {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: expected int, got %s", path,
+               s_type_name(o));
+        return -1;
+    }
+    if (*value < min || *value > max) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: %lld is out of range %lld..%lld",
+               path, (long long)*value, (long long)min, (long long)max);
+        return -1;
+    }
+    return 0;
+}
+
+/* Check O is a bool and store it. */
+static int
+s_bool(const msgpack_object *o, const char *key, bool *value,
+       sdx_proto_error_t *err)
+{
+    if (o->type != MSGPACK_OBJECT_BOOLEAN) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: expected bool, got %s", key,
+               s_type_name(o));
+        return -1;
+    }
+    *value = o->via.boolean;
+    return 0;
+}
+
+/*
+ * Check O is a str of MIN..MAX bytes of UTF-8 without NUL, and store a
+ * NUL-terminated copy in *value (freeing an old one).
+ */
+static int
+s_str(const msgpack_object *o, const char *key, long index, size_t min,
+      size_t max, char **value, sdx_proto_error_t *err)
+{
+    char path[PATH_SIZE];
+    size_t bad;
+    s_path(path, sizeof path, key, index);
+    if (o->type != MSGPACK_OBJECT_STR) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: expected str, got %s", path,
+               s_type_name(o));
+        return -1;
+    }
+    size_t len = o->via.str.size;
+    if (len < min || len > max) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "%s: length %zu is out of range %zu..%zu bytes", path, len,
+               min, max);
+        return -1;
+    }
+    if (!sdx_utf8_valid(o->via.str.ptr, len, &bad)) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: not valid UTF-8 (byte %zu)",
+               path, bad);
+        return -1;
+    }
+    if (memchr(o->via.str.ptr, '\0', len)) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: contains a NUL byte", path);
+        return -1;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy) {
+        s_fail(err, SDX_E_INTERNAL, "out of memory");
+        return -1;
+    }
+    memcpy(copy, o->via.str.ptr, len);
+    copy[len] = '\0';
+    free(*value);
+    *value = copy;
+    return 0;
+}
+
+/*
+ * Check O is an array of 1..MAX entries and return its size, or -1 with
+ * ERR set.  Done before anything is allocated for the entries.
+ */
+static long
+s_array(const msgpack_object *o, const char *key, size_t max,
+        sdx_proto_error_t *err)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: expected array, got %s", key,
+               s_type_name(o));
+        return -1;
+    }
+    if (o->via.array.size == 0 || o->via.array.size > max) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "%s: %u entries, expected 1..%zu%s", key,
+               o->via.array.size, max,
+               o->via.array.size == 0 ? " (leave the key out for all)"
+                                      : "");
+        return -1;
+    }
+    return (long)o->via.array.size;
+}
+
+/* Fill LIST from an array of strings of 1..MAX_LEN bytes each. */
+static int
+s_strlist(const msgpack_object *o, const char *key, size_t max_entries,
+          size_t max_len, sdx_strlist_t *list, sdx_proto_error_t *err)
+{
+    long n = s_array(o, key, max_entries, err);
+    if (n < 0)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        /* type and length first, so a bad entry allocates nothing */
+        const msgpack_object *e = &o->via.array.ptr[i];
+        if (e->type != MSGPACK_OBJECT_STR) {
+            s_fail(err, SDX_E_BAD_REQUEST, "%s[%ld]: expected str, got %s",
+                   key, i, s_type_name(e));
+            return -1;
+        }
+    }
+    list->v = calloc((size_t)n, sizeof *list->v);
+    if (!list->v) {
+        s_fail(err, SDX_E_INTERNAL, "out of memory");
+        return -1;
+    }
+    list->n = (size_t)n;
+    for (long i = 0; i < n; i++)
+        if (s_str(&o->via.array.ptr[i], key, i, 1, max_len, &list->v[i],
+                  err))
+            return -1;
+    return 0;
+}
+
+/* Free the strings of LIST and empty it. */
+static void
+s_strlist_clear(sdx_strlist_t *list)
+{
+    for (size_t i = 0; i < list->n; i++)
+        free(list->v[i]);
+    free(list->v);
+    list->v = NULL;
+    list->n = 0;
+}
+
+typedef int (*key_fn)(sdx_request_t *req, const msgpack_object *o,
+                      sdx_proto_error_t *err);
+
+static int
+k_q(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_str(o, "q", -1, 1, SDX_PROTO_Q_MAX, &req->q, err);
+}
+
+static int
+k_offset(sdx_request_t *req, const msgpack_object *o,
+         sdx_proto_error_t *err)
+{
+    int64_t v;
+    if (s_int(o, "offset", -1, 0, SDX_PROTO_OFFSET_MAX, &v, err))
+        return -1;
+    req->offset = (unsigned)v;
+    return 0;
+}
+
+static int
+k_limit(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    int64_t v;
+    if (s_int(o, "limit", -1, 1, SDX_PROTO_LIMIT_MAX, &v, err))
+        return -1;
+    req->limit = (unsigned)v;
+    return 0;
+}
+
+static int
+k_levels(sdx_request_t *req, const msgpack_object *o,
+         sdx_proto_error_t *err)
+{
+    long n = s_array(o, "levels", SDX_PROTO_LIST_MAX, err);
+    if (n < 0)
+        return -1;
+    for (long i = 0; i < n; i++) {
+        int64_t v;
+        if (s_int(&o->via.array.ptr[i], "levels", i, SDX_PROTO_LEVEL_MIN,
+                  SDX_PROTO_LEVEL_MAX, &v, err))
+            return -1;
+        req->levels[i] = (int)v;
+    }
+    req->nlevels = (size_t)n;
+    return 0;
+}
+
+static int
+k_sections(sdx_request_t *req, const msgpack_object *o,
+           sdx_proto_error_t *err)
+{
+    if (s_strlist(o, "sections", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
+                  &req->sections, err))
+        return -1;
+    for (size_t i = 0; i < req->sections.n; i++) {
+        if (!sdx_section_valid(req->sections.v[i])) {
+            char q[QUOTE_SIZE];
+            char kinds[160] = "";
+            for (const char *const *s = sdx_sections; *s; s++) {
+                strncat(kinds, *s, sizeof kinds - strlen(kinds) - 1);
+                if (s[1])
+                    strncat(kinds, ", ", sizeof kinds - strlen(kinds) - 1);
+            }
+            const char *v = req->sections.v[i];
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "sections[%zu]: \"%s\" is not a section (one of %s)", i,
+                   s_quote(v, strlen(v), q), kinds);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+k_rows(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_strlist(o, "rows", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
+                     &req->rows, err);
+}
+
+static int
+k_codes(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_strlist(o, "codes", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
+                     &req->codes, err);
+}
+
+static int
+k_snippet(sdx_request_t *req, const msgpack_object *o,
+          sdx_proto_error_t *err)
+{
+    return s_bool(o, "snippet", &req->snippet, err);
+}
+
+static int
+k_highlight(sdx_request_t *req, const msgpack_object *o,
+            sdx_proto_error_t *err)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "highlight: expected an array of 2 str, got %s",
+               s_type_name(o));
+        return -1;
+    }
+    if (o->via.array.size != 2) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "highlight: expected 2 entries (open, close), got %u",
+               o->via.array.size);
+        return -1;
+    }
+    for (long i = 0; i < 2; i++)
+        if (s_str(&o->via.array.ptr[i], "highlight", i, 1,
+                  SDX_PROTO_MARK_MAX, &req->highlight[i], err))
+            return -1;
+    return 0;
+}
+
+static int
+k_facets(sdx_request_t *req, const msgpack_object *o,
+         sdx_proto_error_t *err)
+{
+    return s_bool(o, "facets", &req->facets, err);
+}
+
+static int
+k_group(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_bool(o, "group", &req->group, err);
+}
+
+static int
+k_ids(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_strlist(o, "ids", SDX_PROTO_IDS_MAX, SDX_PROTO_STR_MAX,
+                     &req->ids, err);
+}
+
+static int
+k_k(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    int64_t v;
+    if (s_int(o, "k", -1, SDX_PROTO_K_MIN, SDX_PROTO_K_MAX, &v, err))
+        return -1;
+    req->k = (unsigned)v;
+    return 0;
+}
+
+static int
+k_max_chars(sdx_request_t *req, const msgpack_object *o,
+            sdx_proto_error_t *err)
+{
+    int64_t v;
+    if (s_int(o, "max_chars", -1, SDX_PROTO_CHARS_MIN, SDX_PROTO_CHARS_MAX,
+              &v, err))
+        return -1;
+    req->max_chars = (unsigned)v;
+    return 0;
+}
+
+static int
+k_row(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
+{
+    return s_str(o, "row", -1, 1, SDX_PROTO_STR_MAX, &req->row, err);
+}
+
+static int
+k_series(sdx_request_t *req, const msgpack_object *o,
+         sdx_proto_error_t *err)
+{
+    return s_str(o, "series", -1, 1, SDX_PROTO_STR_MAX, &req->series, err);
+}
+
+/* ---------------------------------------------------------------- */
+/* Keys and ops                                                     */
+/* ---------------------------------------------------------------- */
+
+/* Every key of any request, the envelope's (v, op, id) first. */
+enum key_id {
+    K_V, K_OP, K_ID, K_Q, K_OFFSET, K_LIMIT, K_LEVELS, K_SECTIONS, K_ROWS,
+    K_CODES, K_SNIPPET, K_HIGHLIGHT, K_FACETS, K_GROUP, K_IDS, K_K,
+    K_MAX_CHARS, K_ROW, K_SERIES, K_COUNT
+};
+
+#define BIT(k) (1u << (k))
+#define ENVELOPE_KEYS (BIT(K_V) | BIT(K_OP) | BIT(K_ID))
+
+static const struct key_def {
+    const char *name;          /* the key on the wire */
+    key_fn decode;             /* its decoder; NULL for v, op, id */
+} key_defs[K_COUNT] = {
+    [K_V] = {"v", NULL},
+    [K_OP] = {"op", NULL},
+    [K_ID] = {"id", NULL},
+    [K_Q] = {"q", k_q},
+    [K_OFFSET] = {"offset", k_offset},
+    [K_LIMIT] = {"limit", k_limit},
+    [K_LEVELS] = {"levels", k_levels},
+    [K_SECTIONS] = {"sections", k_sections},
+    [K_ROWS] = {"rows", k_rows},
+    [K_CODES] = {"codes", k_codes},
+    [K_SNIPPET] = {"snippet", k_snippet},
+    [K_HIGHLIGHT] = {"highlight", k_highlight},
+    [K_FACETS] = {"facets", k_facets},
+    [K_GROUP] = {"group", k_group},
+    [K_IDS] = {"ids", k_ids},
+    [K_K] = {"k", k_k},
+    [K_MAX_CHARS] = {"max_chars", k_max_chars},
+    [K_ROW] = {"row", k_row},
+    [K_SERIES] = {"series", k_series},
+};
+
+/* The keys each op takes (besides v, op, id) and those it requires. */
+static const struct op_def {
+    unsigned allowed;          /* BIT(K_*) of accepted keys */
+    unsigned required;         /* BIT(K_*) of keys that must be there */
+} op_defs[SDX_OP_LAST] = {
+    [SDX_OP_PING] = {0, 0},
+    [SDX_OP_SEARCH] = {BIT(K_Q) | BIT(K_OFFSET) | BIT(K_LIMIT) |
+                           BIT(K_LEVELS) | BIT(K_SECTIONS) | BIT(K_ROWS) |
+                           BIT(K_CODES) | BIT(K_SNIPPET) |
+                           BIT(K_HIGHLIGHT) | BIT(K_FACETS) | BIT(K_GROUP),
+                       BIT(K_Q)},
+    [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS), BIT(K_Q)},
+    [SDX_OP_ROW] = {BIT(K_ROW) | BIT(K_SERIES), BIT(K_ROW)},
+    [SDX_OP_GET] = {BIT(K_IDS), BIT(K_IDS)},
+    [SDX_OP_CONTEXT] = {BIT(K_Q) | BIT(K_K) | BIT(K_MAX_CHARS) |
+                            BIT(K_LEVELS) | BIT(K_SECTIONS),
+                        BIT(K_Q)},
+    [SDX_OP_SUGGEST] = {BIT(K_Q), BIT(K_Q)},
+    [SDX_OP_STATS] = {0, 0},
+};
+
+static bool
+s_str_is(const msgpack_object *o, const char *name)
+{
+    size_t len = strlen(name);
+    return o->type == MSGPACK_OBJECT_STR && o->via.str.size == len &&
+           memcmp(o->via.str.ptr, name, len) == 0;
+}
+
+/*
+ * Levenshtein distance between A (ALEN bytes) and B, ignoring ASCII
+ * case, for "did you mean"; gives up (returns a large number) past
+ * DIST_MAX_LEN bytes.
+ */
+#define DIST_MAX_LEN 32 /* bytes of a name worth comparing */
+
+static size_t
+s_distance(const char *a, size_t alen, const char *b)
+{
+    size_t blen = strlen(b);
+    size_t row[DIST_MAX_LEN + 1];
+    if (alen > DIST_MAX_LEN || blen > DIST_MAX_LEN)
+        return (size_t)-1;
+    for (size_t j = 0; j <= blen; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= alen; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= blen; j++) {
+            size_t up = row[j];
+            size_t best = diag + (tolower((unsigned char)a[i - 1]) !=
+                                  tolower((unsigned char)b[j - 1]));
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[blen];
+}
+
+/*
+ * The closest of NAMES (NAMES[i] for each bit i of MASK; all when MASK
+ * is ~0u) to S within 2 edits, or NULL.
+ */
+static const char *
+s_closest(const char *s, size_t len, const char *const *names, size_t n,
+          unsigned mask)
+{
+    const char *best = NULL;
+    size_t best_d = 3;
+    for (size_t i = 0; i < n; i++) {
+        if (!(mask & BIT(i)) || !names[i][0])
+            continue;
+        size_t d = s_distance(s, len, names[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = names[i];
+        }
+    }
+    return best;
+}
+
+/* Fill the defaults of every op's optional keys. */
+static sdx_errcode_t
+s_defaults(sdx_request_t *req, sdx_proto_error_t *err)
+{
+    req->limit = SDX_PROTO_LIMIT_DEFAULT;
+    req->snippet = true;
+    req->k = SDX_PROTO_K_DEFAULT;
+    req->max_chars = SDX_PROTO_CHARS_DEFAULT;
+    req->highlight[0] = strdup("<mark>");
+    req->highlight[1] = strdup("</mark>");
+    if (!req->highlight[0] || !req->highlight[1])
+        return s_fail(err, SDX_E_INTERNAL, "out of memory");
+    return SDX_E_NONE;
+}
+
+/* Store a msgpack copy of O as REQ's id. */
+static sdx_errcode_t
+s_keep_id(sdx_request_t *req, const msgpack_object *o,
+          sdx_proto_error_t *err)
+{
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    if (msgpack_pack_object(&pk, *o) != 0) {
+        msgpack_sbuffer_destroy(&sb);
+        return s_fail(err, SDX_E_INTERNAL, "out of memory");
+    }
+    req->id = sb.data;
+    req->id_len = sb.size;
+    return SDX_E_NONE;
+}
+
+/*
+ * Find the request map's v and op, check them, and return the index of
+ * each key in the key table via KEYS (K_COUNT for an unknown key).
+ */
+static sdx_errcode_t
+s_envelope(sdx_request_t *req, const msgpack_object *map, int *keys,
+           sdx_proto_error_t *err)
+{
+    const msgpack_object *v = NULL, *op = NULL;
+    char q[QUOTE_SIZE];
+    uint32_t n = map->via.map.size;
+
+    if (n > SDX_PROTO_MAX_KEYS)
+        return s_fail(err, SDX_E_BAD_REQUEST,
+                      "the request map has %u keys; at most %d", n,
+                      SDX_PROTO_MAX_KEYS);
+    for (uint32_t i = 0; i < n; i++) {
+        const msgpack_object *key = &map->via.map.ptr[i].key;
+        if (key->type != MSGPACK_OBJECT_STR)
+            return s_fail(err, SDX_E_BAD_REQUEST,
+                          "key %u of the request map is %s %s; keys must "
+                          "be str", i,
+                          strchr("aeiou", s_type_name(key)[0]) ? "an" : "a",
+                          s_type_name(key));
+        for (uint32_t j = 0; j < i; j++) {
+            const msgpack_object *other = &map->via.map.ptr[j].key;
+            if (other->via.str.size == key->via.str.size &&
+                memcmp(other->via.str.ptr, key->via.str.ptr,
+                       key->via.str.size) == 0)
+                return s_fail(err, SDX_E_BAD_REQUEST,
+                              "duplicate key \"%s\"",
+                              s_quote(key->via.str.ptr, key->via.str.size,
+                                      q));
+        }
+        keys[i] = K_COUNT;
+        for (int k = 0; k < K_COUNT; k++) {
+            if (s_str_is(key, key_defs[k].name)) {
+                keys[i] = k;
+                break;
+            }
+        }
+        if (keys[i] == K_V)
+            v = &map->via.map.ptr[i].val;
+        else if (keys[i] == K_OP)
+            op = &map->via.map.ptr[i].val;
+        else if (keys[i] == K_ID &&
+                 s_keep_id(req, &map->via.map.ptr[i].val, err))
+            return err->code;
+    }
+
+    if (!v)
+        return s_fail(err, SDX_E_BAD_REQUEST, "missing key \"v\"");
+    if (v->type != MSGPACK_OBJECT_POSITIVE_INTEGER &&
+        v->type != MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return s_fail(err, SDX_E_BAD_REQUEST, "v: expected int, got %s",
+                      s_type_name(v));
+    if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
+        v->via.u64 != SDX_PROTO_VERSION)
+        return s_fail(err, SDX_E_UNSUPPORTED_VERSION,
+                      "v: version %lld is not supported; this server "
+                      "speaks version %d",
+                      v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
+                          ? (long long)v->via.i64
+                          : (long long)v->via.u64,
+                      SDX_PROTO_VERSION);
+    if (!op)
+        return s_fail(err, SDX_E_BAD_REQUEST, "missing key \"op\"");
+    if (op->type != MSGPACK_OBJECT_STR)
+        return s_fail(err, SDX_E_BAD_REQUEST, "op: expected str, got %s",
+                      s_type_name(op));
+    for (int i = 0; i < SDX_OP_LAST; i++) {
+        if (s_str_is(op, op_names[i])) {
+            req->op = (sdx_op_t)i;
+            return SDX_E_NONE;
+        }
+    }
+    const char *hint = s_closest(op->via.str.ptr, op->via.str.size,
+                                 op_names, SDX_OP_LAST, ~0u);
+    char hint_text[48] = "";
+    if (hint)
+        snprintf(hint_text, sizeof hint_text, " (did you mean \"%s\"?)",
+                 hint);
+    return s_fail(err, SDX_E_UNKNOWN_OP,
+                  "unknown op \"%s\"%s; ops are ping, search, ladder, row, "
+                  "get, context, suggest, stats",
+                  s_quote(op->via.str.ptr, op->via.str.size, q), hint_text);
+}
+
+sdx_errcode_t
+sdx_request_decode(const void *buf, size_t len, sdx_request_t *req,
+                   sdx_proto_error_t *err)
+{
+    msgpack_unpacked msg;
+    int keys[SDX_PROTO_MAX_KEYS];
+    unsigned seen = 0;
+    char q[QUOTE_SIZE];
+
+    memset(req, 0, sizeof *req);
+    err->code = SDX_E_NONE;
+    err->message[0] = '\0';
+    msgpack_unpacked_init(&msg);
+
+    if (len > SDX_PROTO_MAX_FRAME) {
+        s_fail(err, SDX_E_TOO_LARGE,
+               "request frame is %zu bytes; at most %d", len,
+               SDX_PROTO_MAX_FRAME);
+        goto done;
+    }
+    if (s_defaults(req, err))
+        goto done;
+    if (s_scan_one(buf, len, err))
+        goto done;
+
+    size_t off = 0;
+    msgpack_unpack_return ret = msgpack_unpack_next(&msg, buf, len, &off);
+    if (ret == MSGPACK_UNPACK_NOMEM_ERROR) {
+        s_fail(err, SDX_E_INTERNAL, "out of memory");
+        goto done;
+    }
+    if (ret != MSGPACK_UNPACK_SUCCESS || off != len) {
+        /* the scan accepted what msgpack-c refuses: say so plainly */
+        s_fail(err, SDX_E_BAD_REQUEST, "not msgpack (rejected by decoder)");
+        goto done;
+    }
+    const msgpack_object *map = &msg.data;
+    if (map->type != MSGPACK_OBJECT_MAP) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "the request must be a msgpack map, got %s",
+               s_type_name(map));
+        goto done;
+    }
+    if (s_envelope(req, map, keys, err))
+        goto done;
+
+    const struct op_def *def = &op_defs[req->op];
+    const char *op = op_names[req->op];
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *key = &map->via.map.ptr[i].key;
+        int k = keys[i];
+        if (k == K_COUNT) {
+            const char *names[K_COUNT];
+            for (int j = 0; j < K_COUNT; j++)
+                names[j] = key_defs[j].name;
+            const char *hint =
+                s_closest(key->via.str.ptr, key->via.str.size, names,
+                          K_COUNT, def->allowed | ENVELOPE_KEYS);
+            char hint_text[48] = "";
+            if (hint)
+                snprintf(hint_text, sizeof hint_text,
+                         " (did you mean \"%s\"?)", hint);
+            s_fail(err, SDX_E_BAD_REQUEST, "unknown key \"%s\"%s",
+                   s_quote(key->via.str.ptr, key->via.str.size, q),
+                   hint_text);
+            goto done;
+        }
+        seen |= BIT(k);
+        if (BIT(k) & ENVELOPE_KEYS)
+            continue;
+        if (!(BIT(k) & def->allowed)) {
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "key \"%s\" is not accepted by op \"%s\"",
+                   key_defs[k].name, op);
+            goto done;
+        }
+        if (key_defs[k].decode(req, &map->via.map.ptr[i].val, err))
+            goto done;
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        if ((def->required & BIT(k)) && !(seen & BIT(k))) {
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "missing key \"%s\" (required by op \"%s\")",
+                   key_defs[k].name, op);
+            goto done;
+        }
+    }
+done:
+    msgpack_unpacked_destroy(&msg);
+    return err->code;
+}
+
+void
+sdx_request_clear(sdx_request_t *req)
+{
+    free(req->id);
+    free(req->q);
+    s_strlist_clear(&req->sections);
+    s_strlist_clear(&req->rows);
+    s_strlist_clear(&req->codes);
+    s_strlist_clear(&req->ids);
+    free(req->highlight[0]);
+    free(req->highlight[1]);
+    free(req->row);
+    free(req->series);
+    memset(req, 0, sizeof *req);
+}
+
+int
+sdx_proto_peek_id(const void *buf, size_t len, void **id, size_t *id_len)
+{
+    sdx_proto_error_t err;
+    msgpack_unpacked msg;
+    size_t off = 0;
+    int rc = 0;
+
+    *id = NULL;
+    *id_len = 0;
+    if (len > SDX_PROTO_MAX_FRAME || s_scan_one(buf, len, &err))
+        return 0;
+    msgpack_unpacked_init(&msg);
+    if (msgpack_unpack_next(&msg, buf, len, &off) ==
+            MSGPACK_UNPACK_SUCCESS &&
+        msg.data.type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object_map *m = &msg.data.via.map;
+        for (uint32_t i = 0; i < m->size; i++) {
+            if (s_str_is(&m->ptr[i].key, "id")) {
+                sdx_request_t tmp = {0};
+                if (s_keep_id(&tmp, &m->ptr[i].val, &err))
+                    rc = -1;
+                *id = tmp.id;
+                *id_len = tmp.id_len;
+                break;
+            }
+        }
+    }
+    msgpack_unpacked_destroy(&msg);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Replies                                                          */
+/* ---------------------------------------------------------------- */
+
+/* The body's packer callback: sdx_sbuffer_write, remembering failure. */
+static int
+s_body_write(void *data, const char *buf, size_t len)
+{
+    sdx_body_t *b = data;
+    if (b->failed)
+        return -1;
+    if (msgpack_sbuffer_write(&b->sb, buf, len) != 0) {
+        b->failed = true;
+        return -1;
+    }
+    return 0;
+}
+
+void
+sdx_body_init(sdx_body_t *b)
+{
+    memset(b, 0, sizeof *b);
+    msgpack_sbuffer_init(&b->sb);
+    msgpack_packer_init(&b->pk, b, s_body_write);
+}
+
+void
+sdx_body_clear(sdx_body_t *b)
+{
+    msgpack_sbuffer_destroy(&b->sb);
+    sdx_body_init(b);
+}
+
+void
+sdx_proto_pack_str(msgpack_packer *pk, const char *s)
+{
+    if (!s) {
+        msgpack_pack_nil(pk);
+        return;
+    }
+    size_t len = strlen(s);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+void
+sdx_body_key(sdx_body_t *b, const char *key)
+{
+    sdx_proto_pack_str(&b->pk, key);
+    b->nkeys++;
+}
+
+int
+sdx_proto_pack_map_extend(msgpack_packer *pk, const void *map, size_t len,
+                          unsigned extra)
+{
+    sdx_proto_error_t err;
+    const unsigned char *p = map;
+    uint64_t n;
+    size_t hdr;
+    if (s_scan_one(map, len, &err))
+        return -1;
+    if ((p[0] & 0xf0) == 0x80) {
+        n = p[0] & 0x0f;
+        hdr = 1;
+    } else if (p[0] == 0xde) {
+        n = ((uint64_t)p[1] << 8) | p[2];
+        hdr = 3;
+    } else if (p[0] == 0xdf) {
+        n = ((uint64_t)p[1] << 24) | ((uint64_t)p[2] << 16) |
+            ((uint64_t)p[3] << 8) | p[4];
+        hdr = 5;
+    } else {
+        return -1;
+    }
+    if (n + extra > UINT32_MAX)
+        return -1;
+    msgpack_pack_map(pk, (size_t)(n + extra));
+    /* the pairs themselves go through unchanged */
+    pk->callback(pk->data, (const char *)p + hdr, len - hdr);
+    return 0;
+}
+
+/* Pack the keys every reply has; NKEYS counts the caller's as well. */
+static void
+s_reply_head(msgpack_packer *pk, const void *id, size_t id_len, bool ok,
+             uint64_t took_us, unsigned nkeys)
+{
+    msgpack_pack_map(pk, 3 + (id ? 1 : 0) + nkeys);
+    sdx_proto_pack_str(pk, "v");
+    msgpack_pack_int(pk, SDX_PROTO_VERSION);
+    if (id) {
+        sdx_proto_pack_str(pk, "id");
+        pk->callback(pk->data, id, id_len);
+    }
+    sdx_proto_pack_str(pk, "ok");
+    if (ok)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+    sdx_proto_pack_str(pk, "took_us");
+    msgpack_pack_uint64(pk, took_us);
+}
+
+/* Hand the buffer of a finished reply to the caller. */
+static sdx_status_t
+s_reply_finish(sdx_body_t *out_body, void **out, size_t *out_len)
+{
+    if (out_body->failed) {
+        msgpack_sbuffer_destroy(&out_body->sb);
+        return SDX_NOMEM;
+    }
+    *out = out_body->sb.data;
+    *out_len = out_body->sb.size;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_reply_error(const void *id, size_t id_len, uint64_t took_us,
+                sdx_errcode_t code, const char *message, void **out,
+                size_t *out_len)
+{
+    sdx_body_t r;
+    *out = NULL;
+    *out_len = 0;
+    sdx_body_init(&r);
+    s_reply_head(&r.pk, id, id_len, false, took_us, 1);
+    sdx_proto_pack_str(&r.pk, "error");
+    msgpack_pack_map(&r.pk, 2);
+    sdx_proto_pack_str(&r.pk, "code");
+    sdx_proto_pack_str(&r.pk, sdx_errcode_str(code));
+    sdx_proto_pack_str(&r.pk, "message");
+    sdx_proto_pack_str(&r.pk, message ? message : "");
+    return s_reply_finish(&r, out, out_len);
+}
+
+sdx_status_t
+sdx_reply_ok(const void *id, size_t id_len, uint64_t took_us,
+             const sdx_body_t *body, void **out, size_t *out_len)
+{
+    sdx_body_t r;
+    *out = NULL;
+    *out_len = 0;
+    if (body->failed)
+        return sdx_reply_error(id, id_len, took_us, SDX_E_INTERNAL,
+                               "out of memory while building the reply",
+                               out, out_len);
+    sdx_body_init(&r);
+    s_reply_head(&r.pk, id, id_len, true, took_us, body->nkeys);
+    if (body->sb.size)
+        r.pk.callback(r.pk.data, body->sb.data, body->sb.size);
+    return s_reply_finish(&r, out, out_len);
+}
+
+/* ---------------------------------------------------------------- */
+/* Transport policy                                                 */
+/* ---------------------------------------------------------------- */
+
+/* Answer a broken message to its sender: the identity, and the empty
+   delimiter when there is one, so REQ and DEALER clients both get it. */
+static size_t
+s_min_envelope(const size_t *sizes, size_t nframes)
+{
+    if (nframes >= 3 && sizes[1] == 0)
+        return 2;
+    return 1;
+}
+
+void
+sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out)
+{
+    sdx_proto_error_t err = {0};
+    memset(out, 0, sizeof *out);
+    if (nframes < 2) {
+        out->nenv = nframes;
+        s_fail(&err, SDX_E_BAD_REQUEST, "message has no request frame");
+    } else if (nframes > SDX_PROTO_MAX_FRAMES) {
+        out->nenv = s_min_envelope(sizes, nframes);
+        s_fail(&err, SDX_E_BAD_REQUEST,
+               "message has more than %d frames; send one msgpack map "
+               "(after the empty delimiter, from a DEALER)",
+               SDX_PROTO_MAX_FRAMES);
+    } else {
+        size_t env = 0;
+        out->nenv = nframes - 1;
+        for (size_t i = 0; i < nframes - 1; i++)
+            env += sizes[i];
+        if (env > SDX_PROTO_MAX_ENVELOPE) {
+            out->nenv = s_min_envelope(sizes, nframes);
+            s_fail(&err, SDX_E_BAD_REQUEST,
+                   "message envelope is %zu bytes; at most %d", env,
+                   SDX_PROTO_MAX_ENVELOPE);
+        } else if (sizes[nframes - 1] > SDX_PROTO_MAX_FRAME) {
+            s_fail(&err, SDX_E_TOO_LARGE,
+                   "request frame is %zu bytes; at most %d",
+                   sizes[nframes - 1], SDX_PROTO_MAX_FRAME);
+        }
+    }
+    out->code = err.code;
+    memcpy(out->message, err.message, sizeof out->message);
+}
+
+bool
+sdx_proto_endpoint_is_local(const char *ep)
+{
+    char host[256];
+    if (strncmp(ep, "ipc://", 6) == 0)
+        return ep[6] != '\0';
+    if (strncmp(ep, "inproc://", 9) == 0)
+        return ep[9] != '\0';
+    if (strncmp(ep, "tcp://", 6) != 0)
+        return false;
+    const char *h = ep + 6;
+    const char *colon = strrchr(h, ':');
+    if (!colon || colon == h || colon[1] == '\0')
+        return false;
+    size_t len = (size_t)(colon - h);
+    if (h[0] == '[') {
+        if (len < 2 || h[len - 1] != ']')
+            return false;
+        h++;
+        len -= 2;
+    }
+    if (len >= sizeof host)
+        return false;
+    memcpy(host, h, len);
+    host[len] = '\0';
+    /* interface names, "*" and "source;address" forms all fall through
+       to false: only a literal loopback address is accepted */
+    if (strcmp(host, "localhost") == 0)
+        return true;
+    unsigned char addr[16];
+    if (inet_pton(AF_INET, host, addr) == 1)
+        return addr[0] == 127;
+    if (inet_pton(AF_INET6, host, addr) == 1) {
+        static const unsigned char loop6[16] = {[15] = 1};
+        return memcmp(addr, loop6, sizeof loop6) == 0;
+    }
+    return false;
+}
