@@ -1,1 +1,448 @@
-extern int sdx_placeholder_broker; int sdx_placeholder_broker;
+/*
+ * broker: the ZeroMQ guide's load-balancing broker (lbbroker.c,
+ * ppqueue.c), changed in one way: it reads the frontend all the time.
+ *
+ * Clients talk to a ROUTER bound to the daemon's endpoint; workers to a
+ * ROUTER on an inproc endpoint.  A worker says READY once and then sends
+ * each reply; either way it is idle again and joins the idle queue.  A
+ * request goes to the longest-idle worker; when none is idle it waits in
+ * a bounded queue, and when that is full the broker answers `overloaded`
+ * itself, at once, rather than letting requests pile up unseen (the
+ * guide's broker stops reading the frontend instead, and clients then
+ * only see timeouts).
+ *
+ * The broker also refuses what no worker should see: frames over
+ * SDX_PROTO_MAX_FRAME (`too_large`) and envelopes of odd shape
+ * (`bad_request`), by the one rule in sdx_proto_split().  Frames over
+ * FRONTEND_MAX_MSG bytes make ZeroMQ drop the peer before the broker
+ * sees them, which bounds memory.
+ */
+#include "daemon.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <zmq.h>
+
+#include "sdx_log.h"
+
+#define FRONTEND_MAX_MSG (1024 * 1024) /* ZMQ_MAXMSGSIZE, bytes per frame */
+#define IDENTITY_MAX 255               /* a ZeroMQ routing id, bytes */
+#define BACKEND_MAX_FRAMES (SDX_PROTO_MAX_FRAMES + 2) /* id + "" + reply */
+
+/* A worker's routing id on the backend. */
+typedef struct ident {
+    unsigned char id[IDENTITY_MAX]; /* the id's bytes */
+    size_t len;                /* its length */
+} ident_t;
+
+/* A request waiting for a worker: the client's envelope and the body. */
+typedef struct pending {
+    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES]; /* envelope..., body */
+    size_t n;                  /* frames held */
+} pending_t;
+
+struct sdx_broker {
+    void *frontend;            /* ROUTER, clients */
+    void *backend;             /* ROUTER, workers */
+    sdx_stats_t *stats;        /* shared counters */
+    unsigned nworkers;         /* workers expected to say READY */
+    unsigned nready;           /* READY messages seen */
+    ident_t *idle;             /* ring of idle workers, oldest first */
+    size_t idle_head, idle_n, idle_cap; /* ring position, size, capacity */
+    pending_t *queue;          /* ring of waiting requests */
+    size_t queue_head, queue_n, queue_cap; /* ring position, size, cap */
+};
+
+/* ---------------------------------------------------------------- */
+/* Messages                                                         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Receive one whole message from SOCK into PARTS (room for MAX).  Frames
+ * past MAX are read and dropped; *total counts them all.  Returns 0, or
+ * -1 on a ZeroMQ error (errno set; nothing held).
+ */
+static int
+s_recv_all(void *sock, zmq_msg_t *parts, size_t max, size_t *n,
+           size_t *total)
+{
+    int more = 1;
+    *n = 0;
+    *total = 0;
+    while (more) {
+        zmq_msg_t scratch;
+        zmq_msg_t *part = *n < max ? &parts[*n] : &scratch;
+        zmq_msg_init(part);
+        if (zmq_msg_recv(part, sock, 0) < 0) {
+            int saved = errno;
+            zmq_msg_close(part);
+            for (size_t i = 0; i < *n; i++)
+                zmq_msg_close(&parts[i]);
+            *n = 0;
+            errno = saved;
+            return -1;
+        }
+        more = zmq_msg_more(part);
+        (*total)++;
+        if (part == &scratch)
+            zmq_msg_close(part);
+        else
+            (*n)++;
+    }
+    return 0;
+}
+
+static void
+s_close_all(zmq_msg_t *parts, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        zmq_msg_close(&parts[i]);
+}
+
+/*
+ * Send PARTS[0..n-1] on SOCK, all but the last with SNDMORE unless
+ * MORE_AFTER; each is sent (ownership passes to ZeroMQ) or closed.
+ * Returns 0 or -1 (errno set).
+ */
+static int
+s_send_parts(void *sock, zmq_msg_t *parts, size_t n, bool more_after)
+{
+    for (size_t i = 0; i < n; i++) {
+        int flags = (i + 1 < n || more_after) ? ZMQ_SNDMORE : 0;
+        if (zmq_msg_send(&parts[i], sock, flags) < 0) {
+            int saved = errno;
+            s_close_all(parts + i, n - i);
+            errno = saved;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/*
+ * Answer a client from the broker itself: ENV (NENV frames, consumed),
+ * then an error reply CODE/MESSAGE, echoing the id found in BODY (may be
+ * NULL).
+ */
+static void
+s_reply_error(sdx_broker_t *b, zmq_msg_t *env, size_t nenv,
+              const zmq_msg_t *body, sdx_errcode_t code,
+              const char *message)
+{
+    void *id = NULL, *reply = NULL;
+    size_t id_len = 0, reply_len = 0;
+    if (body)
+        sdx_proto_peek_id(zmq_msg_data((zmq_msg_t *)body),
+                          zmq_msg_size((zmq_msg_t *)body), &id, &id_len);
+    sdx_reply_error(id, id_len, 0, code, message, &reply, &reply_len);
+    free(id);
+    sdx_stats_record(b->stats, UINT64_MAX, true);
+    if (!reply) {
+        sdx_log(SDX_LOG_ERROR, "broker: out of memory for a reply");
+        s_close_all(env, nenv);
+        return;
+    }
+    if (s_send_parts(b->frontend, env, nenv, true) < 0 ||
+        zmq_send(b->frontend, reply, reply_len, 0) < 0)
+        sdx_log(SDX_LOG_WARN, "broker: error reply not sent: %s",
+                zmq_strerror(errno));
+    free(reply);
+}
+
+/* ---------------------------------------------------------------- */
+/* Idle workers and waiting requests                                */
+/* ---------------------------------------------------------------- */
+
+static void
+s_idle_push(sdx_broker_t *b, const zmq_msg_t *id)
+{
+    size_t len = zmq_msg_size((zmq_msg_t *)id);
+    if (b->idle_n == b->idle_cap || len > IDENTITY_MAX) {
+        sdx_log(SDX_LOG_ERROR, "broker: idle queue full; worker dropped");
+        return;
+    }
+    ident_t *slot = &b->idle[(b->idle_head + b->idle_n) % b->idle_cap];
+    memcpy(slot->id, zmq_msg_data((zmq_msg_t *)id), len);
+    slot->len = len;
+    b->idle_n++;
+}
+
+static ident_t *
+s_idle_pop(sdx_broker_t *b)
+{
+    if (b->idle_n == 0)
+        return NULL;
+    ident_t *w = &b->idle[b->idle_head];
+    b->idle_head = (b->idle_head + 1) % b->idle_cap;
+    b->idle_n--;
+    return w;
+}
+
+/*
+ * Send the request P (consumed) to worker W: [W][""][envelope...][body].
+ * Returns 0; -1 when W is gone (EHOSTUNREACH: P is left intact for
+ * another worker); -2 on another failure (P consumed, logged).
+ */
+static int
+s_dispatch(sdx_broker_t *b, const ident_t *w, pending_t *p)
+{
+    if (zmq_send(b->backend, w->id, w->len, ZMQ_SNDMORE) < 0) {
+        if (errno == EHOSTUNREACH)
+            return -1;
+        goto failed;
+    }
+    if (zmq_send(b->backend, "", 0, ZMQ_SNDMORE) < 0)
+        goto failed;
+    size_t n = p->n;
+    p->n = 0;
+    if (s_send_parts(b->backend, p->parts, n, false) < 0)
+        goto failed;
+    return 0;
+failed:
+    sdx_log(SDX_LOG_ERROR, "broker: dispatch: %s", zmq_strerror(errno));
+    s_close_all(p->parts, p->n);
+    p->n = 0;
+    return -2;
+}
+
+/* Hand P to an idle worker; returns false (P intact) when none is. */
+static bool
+s_try_dispatch(sdx_broker_t *b, pending_t *p)
+{
+    ident_t *w;
+    while ((w = s_idle_pop(b))) {
+        if (s_dispatch(b, w, p) != -1)
+            return true;
+        sdx_log(SDX_LOG_WARN, "broker: a worker is gone; trying another");
+    }
+    return false;
+}
+
+/* Move the waiting requests to idle workers, oldest first. */
+static void
+s_drain_queue(sdx_broker_t *b)
+{
+    while (b->queue_n > 0 && b->idle_n > 0) {
+        pending_t *p = &b->queue[b->queue_head];
+        if (!s_try_dispatch(b, p))
+            return;
+        b->queue_head = (b->queue_head + 1) % b->queue_cap;
+        b->queue_n--;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* The two sockets' events                                          */
+/* ---------------------------------------------------------------- */
+
+/* One message from a client. */
+static int
+s_frontend(sdx_broker_t *b)
+{
+    pending_t p;
+    size_t sizes[SDX_PROTO_MAX_FRAMES + 1];
+    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 1];
+    size_t n, total;
+    sdx_split_t split;
+
+    if (s_recv_all(b->frontend, parts, SDX_PROTO_MAX_FRAMES + 1, &n,
+                   &total) < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    for (size_t i = 0; i < n; i++)
+        sizes[i] = zmq_msg_size(&parts[i]);
+    sdx_proto_split(sizes, n, &split);
+    if (split.code != SDX_E_NONE) {
+        sdx_log(SDX_LOG_DEBUG, "broker: refused: %s", split.message);
+        s_close_all(parts + split.nenv, n - split.nenv);
+        s_reply_error(b, parts, split.nenv, NULL, split.code,
+                      split.message);
+        return 0;
+    }
+
+    p.n = n;
+    for (size_t i = 0; i < n; i++) {
+        zmq_msg_init(&p.parts[i]);
+        zmq_msg_move(&p.parts[i], &parts[i]);
+        zmq_msg_close(&parts[i]);
+    }
+    if (b->queue_n == 0 && s_try_dispatch(b, &p))
+        return 0;
+    if (b->queue_n < b->queue_cap) {
+        pending_t *slot =
+            &b->queue[(b->queue_head + b->queue_n) % b->queue_cap];
+        slot->n = p.n;
+        for (size_t i = 0; i < p.n; i++) {
+            zmq_msg_init(&slot->parts[i]);
+            zmq_msg_move(&slot->parts[i], &p.parts[i]);
+            zmq_msg_close(&p.parts[i]);
+        }
+        b->queue_n++;
+        return 0;
+    }
+    char message[SDX_PROTO_MSG_MAX];
+    snprintf(message, sizeof message,
+             "all %u workers are busy and %zu requests are waiting; "
+             "retry later", b->nworkers, b->queue_n);
+    s_reply_error(b, p.parts, p.n - 1, &p.parts[p.n - 1], SDX_E_OVERLOADED,
+                  message);
+    zmq_msg_close(&p.parts[p.n - 1]);
+    return 0;
+}
+
+/* One message from a worker: READY, or [envelope...][reply]. */
+static int
+s_backend(sdx_broker_t *b, void (*on_ready)(void *), void *arg)
+{
+    zmq_msg_t parts[BACKEND_MAX_FRAMES];
+    size_t n, total;
+
+    if (s_recv_all(b->backend, parts, BACKEND_MAX_FRAMES, &n, &total) < 0)
+        return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    if (n < 3 || total != n || zmq_msg_size(&parts[1]) != 0) {
+        sdx_log(SDX_LOG_ERROR, "broker: malformed worker message dropped");
+        s_close_all(parts, n);
+        return 0;
+    }
+    s_idle_push(b, &parts[0]);
+    if (n == 3 && zmq_msg_size(&parts[2]) == strlen(SDX_DAEMON_READY) &&
+        memcmp(zmq_msg_data(&parts[2]), SDX_DAEMON_READY,
+               strlen(SDX_DAEMON_READY)) == 0) {
+        s_close_all(parts, n);
+        if (++b->nready == b->nworkers && on_ready)
+            on_ready(arg);
+    } else {
+        zmq_msg_close(&parts[0]);
+        zmq_msg_close(&parts[1]);
+        if (s_send_parts(b->frontend, parts + 2, n - 2, false) < 0)
+            sdx_log(SDX_LOG_WARN, "broker: reply not sent: %s",
+                    zmq_strerror(errno));
+    }
+    s_drain_queue(b);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Lifecycle                                                        */
+/* ---------------------------------------------------------------- */
+
+/* A ROUTER socket with LINGER 0, or NULL (ERR set). */
+static void *
+s_router(void *zctx, const char *what, char *err, size_t err_size)
+{
+    int linger = 0;
+    void *s = zmq_socket(zctx, ZMQ_ROUTER);
+    if (!s) {
+        snprintf(err, err_size, "%s socket: %s", what, zmq_strerror(errno));
+        return NULL;
+    }
+    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0) {
+        snprintf(err, err_size, "%s LINGER: %s", what, zmq_strerror(errno));
+        zmq_close(s);
+        return NULL;
+    }
+    return s;
+}
+
+sdx_broker_t *
+sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
+               char *err, size_t err_size)
+{
+    int64_t maxmsg = FRONTEND_MAX_MSG;
+    int on = 1;
+    sdx_broker_t *b = calloc(1, sizeof *b);
+    if (!b) {
+        snprintf(err, err_size, "out of memory");
+        return NULL;
+    }
+    b->stats = stats;
+    b->nworkers = cfg->threads;
+    b->idle_cap = cfg->threads;
+    b->queue_cap = cfg->queue_max;
+    b->idle = calloc(b->idle_cap, sizeof *b->idle);
+    b->queue = calloc(b->queue_cap ? b->queue_cap : 1, sizeof *b->queue);
+    if (!b->idle || !b->queue) {
+        snprintf(err, err_size, "out of memory");
+        goto failed;
+    }
+    if (!(b->frontend = s_router(zctx, "frontend", err, err_size)) ||
+        !(b->backend = s_router(zctx, "backend", err, err_size)))
+        goto failed;
+    if (zmq_setsockopt(b->frontend, ZMQ_MAXMSGSIZE, &maxmsg,
+                       sizeof maxmsg) != 0 ||
+        zmq_setsockopt(b->frontend, ZMQ_IPV6, &on, sizeof on) != 0 ||
+        zmq_setsockopt(b->backend, ZMQ_ROUTER_MANDATORY, &on,
+                       sizeof on) != 0) {
+        snprintf(err, err_size, "socket options: %s", zmq_strerror(errno));
+        goto failed;
+    }
+    if (zmq_bind(b->frontend, cfg->endpoint) != 0) {
+        snprintf(err, err_size, "cannot bind %s: %s", cfg->endpoint,
+                 zmq_strerror(errno));
+        goto failed;
+    }
+    if (zmq_bind(b->backend, SDX_DAEMON_BACKEND) != 0) {
+        snprintf(err, err_size, "cannot bind %s: %s", SDX_DAEMON_BACKEND,
+                 zmq_strerror(errno));
+        goto failed;
+    }
+    return b;
+failed:
+    sdx_broker_destroy(&b);
+    return NULL;
+}
+
+int
+sdx_broker_run(sdx_broker_t *b, int stop_fd, void (*on_ready)(void *),
+               void *arg)
+{
+    while (true) {
+        zmq_pollitem_t items[] = {
+            {NULL, stop_fd, ZMQ_POLLIN, 0},
+            {b->backend, 0, ZMQ_POLLIN, 0},
+            {b->frontend, 0, ZMQ_POLLIN, 0},
+        };
+        if (zmq_poll(items, 3, -1) < 0) {
+            if (errno == EINTR)
+                continue;      /* a signal: the self-pipe says which */
+            if (errno == ETERM)
+                return 0;
+            sdx_log(SDX_LOG_ERROR, "broker: poll: %s", zmq_strerror(errno));
+            return -1;
+        }
+        if (items[0].revents & ZMQ_POLLIN)
+            return 0;
+        if ((items[1].revents & ZMQ_POLLIN) &&
+            s_backend(b, on_ready, arg) < 0)
+            goto failed;
+        if ((items[2].revents & ZMQ_POLLIN) && s_frontend(b) < 0)
+            goto failed;
+    }
+failed:
+    if (errno == ETERM)
+        return 0;
+    sdx_log(SDX_LOG_ERROR, "broker: %s", zmq_strerror(errno));
+    return -1;
+}
+
+void
+sdx_broker_destroy(sdx_broker_t **broker_p)
+{
+    if (!broker_p || !*broker_p)
+        return;
+    sdx_broker_t *b = *broker_p;
+    for (size_t i = 0; b->queue && i < b->queue_n; i++) {
+        pending_t *p = &b->queue[(b->queue_head + i) % b->queue_cap];
+        s_close_all(p->parts, p->n);
+    }
+    if (b->frontend)
+        zmq_close(b->frontend);
+    if (b->backend)
+        zmq_close(b->backend);
+    free(b->idle);
+    free(b->queue);
+    free(b);
+    *broker_p = NULL;
+}

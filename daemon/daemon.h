@@ -1,0 +1,143 @@
+/*
+ * daemon: the parts of specdexd and how they meet.
+ *
+ * main.c reads the arguments, binds through the broker, starts the
+ * workers and waits for a signal.  The broker (broker.c) owns the two
+ * ROUTER sockets: clients on the frontend, workers on an inproc backend,
+ * and a queue of idle workers (the ZeroMQ guide's load-balancing broker,
+ * with a bounded request queue that answers `overloaded` past its end).
+ * Each worker (worker.c) is one thread with its own REQ socket and its
+ * own Xapian handle; ops.c turns one decoded request into one reply body.
+ * The only state the threads share is sdx_stats_t (stats.c): counters
+ * and a latency window behind one mutex.
+ */
+#ifndef SDX_DAEMON_H
+#define SDX_DAEMON_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdx_proto.h"
+#include "sdx_xapian.h"
+
+#define SDX_DAEMON_BACKEND "inproc://specdexd-workers" /* broker<->workers */
+#define SDX_DAEMON_READY "READY"     /* a worker's first message */
+#define SDX_DAEMON_MAX_THREADS 256   /* --threads upper bound, threads */
+#define SDX_DAEMON_QUEUE_FACTOR 4    /* default queue: workers x this */
+
+/* What the operator asked for on the command line. */
+typedef struct sdx_config {
+    const char *index_dir;     /* --index DIR (sdx_index_resolve) */
+    const char *endpoint;      /* --endpoint EP, the frontend */
+    unsigned threads;          /* --threads: worker threads */
+    unsigned queue_max;        /* --queue: requests waiting, at most */
+    bool log_queries;          /* --log-queries: query text in D: lines */
+} sdx_config_t;
+
+/* ---------------------------------------------------------------- */
+/* stats.c: counters shared by every thread                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct sdx_stats sdx_stats_t;
+
+#define SDX_STATS_WINDOW 1024 /* latency window, most recent requests */
+
+/* A copy of the counters at one moment. */
+typedef struct sdx_stats_snapshot {
+    uint64_t uptime_s;         /* seconds since sdx_stats_new */
+    uint64_t requests;         /* requests answered, errors included */
+    uint64_t errors;           /* replies with ok: false */
+    unsigned workers;          /* worker threads */
+    uint64_t p50_us, p90_us, p99_us, max_us; /* over the window, us */
+} sdx_stats_snapshot_t;
+
+/* New counters for WORKERS workers; NULL when out of memory. */
+sdx_stats_t *sdx_stats_new(unsigned workers);
+
+/* Free STATS; NULL-safe, sets *stats_p to NULL. */
+void sdx_stats_destroy(sdx_stats_t **stats_p);
+
+/*
+ * Count one answered request.  TOOK_US enters the latency window unless
+ * it is UINT64_MAX (replies the broker makes without a worker).
+ */
+void sdx_stats_record(sdx_stats_t *stats, uint64_t took_us, bool error);
+
+/* Fill *out with the current counters. */
+void sdx_stats_snapshot(sdx_stats_t *stats, sdx_stats_snapshot_t *out);
+
+/* Microseconds of CLOCK_MONOTONIC. */
+uint64_t sdx_now_us(void);
+
+/* ---------------------------------------------------------------- */
+/* ops.c: one request -> one reply body                             */
+/* ---------------------------------------------------------------- */
+
+/* What a handler may use; owned by the worker thread calling it. */
+typedef struct sdx_ops_ctx {
+    sdx_db_t *db;              /* this thread's handle; NULL: no index */
+    const char *db_path;       /* the resolved database path, or "" */
+    const char *db_error;      /* why DB is NULL, for `unavailable` */
+    sdx_stats_t *stats;        /* shared counters */
+    const sdx_config_t *cfg;   /* the daemon's configuration */
+} sdx_ops_ctx_t;
+
+/*
+ * Answer REQ: fill BODY with the op's reply keys and return SDX_E_NONE,
+ * or return an error code with ERR's message (BODY is then ignored).
+ */
+sdx_errcode_t sdx_ops_handle(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                             sdx_body_t *body, sdx_proto_error_t *err);
+
+/* The wire error code for a shim status (the one table). */
+sdx_errcode_t sdx_ops_status_code(sdx_status_t status);
+
+/* ---------------------------------------------------------------- */
+/* worker.c                                                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct sdx_worker sdx_worker_t;
+
+/*
+ * Start worker thread NUMBER on ZMQ context ZCTX: it opens its own
+ * database handle, connects a REQ socket to SDX_DAEMON_BACKEND and sends
+ * READY.  Returns NULL (logged) when the thread cannot start.
+ */
+sdx_worker_t *sdx_worker_start(void *zctx, const sdx_config_t *cfg,
+                               sdx_stats_t *stats, unsigned number);
+
+/*
+ * Wait for the worker to end (it ends when the context is shut down)
+ * and free it.  NULL-safe, sets *worker_p to NULL.
+ */
+void sdx_worker_join(sdx_worker_t **worker_p);
+
+/* ---------------------------------------------------------------- */
+/* broker.c                                                         */
+/* ---------------------------------------------------------------- */
+
+typedef struct sdx_broker sdx_broker_t;
+
+/*
+ * Create the broker's sockets on ZCTX and bind them: the frontend to
+ * CFG->endpoint, the backend to SDX_DAEMON_BACKEND.  Returns NULL with a
+ * message in ERR when a bind fails (address in use, bad endpoint).
+ */
+sdx_broker_t *sdx_broker_new(void *zctx, const sdx_config_t *cfg,
+                             sdx_stats_t *stats, char *err,
+                             size_t err_size);
+
+/*
+ * Serve until a byte can be read from STOP_FD (the signal self-pipe) or
+ * the context is shut down.  ON_READY(ARG) is called once, when every
+ * worker has said READY.  Returns 0 on a requested stop, -1 on a
+ * ZeroMQ failure (logged).
+ */
+int sdx_broker_run(sdx_broker_t *broker, int stop_fd,
+                   void (*on_ready)(void *arg), void *arg);
+
+/* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p. */
+void sdx_broker_destroy(sdx_broker_t **broker_p);
+
+#endif /* SDX_DAEMON_H */

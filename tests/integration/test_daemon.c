@@ -1,0 +1,864 @@
+/*
+ * test_daemon: the real specdexd on a real ipc socket, driven by REQ and
+ * DEALER clients the way protocol-v1.md describes them.
+ *
+ * The group setup indexes the shipped corpus into a mkdtemp directory
+ * with the real specdex-index, starts specdexd there (fork + exec) and
+ * waits until it answers ping.  The tests then send good requests
+ * (ping, search, filters, get, stats), every kind of bad frame the
+ * contract names (each must get its error code, and the daemon must go
+ * on serving: a ping follows each one), and finally SIGTERM, after which
+ * the daemon must exit 0 within two seconds.
+ */
+#define _GNU_SOURCE /* memmem, usleep */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <zmq.h>
+
+#include "mp_notation.h"
+#include "sdx_proto.h"
+
+#define REPLY_TIMEOUT_MS 3000  /* one reply, milliseconds */
+#define START_TIMEOUT_MS 10000 /* daemon start-up, milliseconds */
+#define STOP_TIMEOUT_MS 2000   /* SIGTERM to exit, milliseconds */
+#define MAX_REPLY_FRAMES 16    /* frames of one reply we keep */
+
+static char tmpdir[] = "/tmp/sdx-test-daemon-XXXXXX";
+static char index_dir[256]; /* tmpdir/index */
+static char endpoint[300];  /* ipc://tmpdir/sock */
+static char log_path[300];  /* the daemon's stderr */
+static pid_t daemon_pid = -1;
+static void *zctx;
+
+/* ---------------------------------------------------------------- */
+/* Talking to the daemon                                            */
+/* ---------------------------------------------------------------- */
+
+/* A reply: its frames' sizes and the last frame unpacked. */
+typedef struct reply {
+    size_t nframes;                    /* frames received */
+    size_t sizes[MAX_REPLY_FRAMES];    /* their sizes */
+    char *data;                        /* the last frame */
+    size_t len;                        /* its size */
+    msgpack_unpacked msg;              /* DATA unpacked */
+    const msgpack_object *root;        /* the reply map */
+} reply_t;
+
+static void
+s_reply_free(reply_t *r)
+{
+    msgpack_unpacked_destroy(&r->msg);
+    free(r->data);
+    memset(r, 0, sizeof *r);
+}
+
+/* A raw frame to send. */
+typedef struct frame {
+    const void *data;                  /* bytes */
+    size_t len;                        /* size */
+} frame_t;
+
+static void *
+s_socket(int type)
+{
+    int linger = 0, timeout = REPLY_TIMEOUT_MS;
+    void *s = zmq_socket(zctx, type);
+    assert_non_null(s);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger),
+                     0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout,
+                                    sizeof timeout), 0);
+    assert_int_equal(zmq_setsockopt(s, ZMQ_SNDTIMEO, &timeout,
+                                    sizeof timeout), 0);
+    assert_int_equal(zmq_connect(s, endpoint), 0);
+    return s;
+}
+
+/*
+ * Send FRAMES on a fresh socket of TYPE and read the whole reply into
+ * *r.  Returns 0, or -1 on timeout (nothing in *r).
+ */
+static int
+s_exchange(int type, const frame_t *frames, size_t n, reply_t *r,
+           int timeout_ms)
+{
+    void *s = s_socket(type);
+    memset(r, 0, sizeof *r);
+    msgpack_unpacked_init(&r->msg);
+    if (timeout_ms > 0)
+        zmq_setsockopt(s, ZMQ_RCVTIMEO, &timeout_ms, sizeof timeout_ms);
+    for (size_t i = 0; i < n; i++)
+        assert_true(zmq_send(s, frames[i].data, frames[i].len,
+                             i + 1 < n ? ZMQ_SNDMORE : 0) >= 0);
+    int more = 1;
+    while (more) {
+        zmq_msg_t part;
+        zmq_msg_init(&part);
+        if (zmq_msg_recv(&part, s, 0) < 0) {
+            zmq_msg_close(&part);
+            zmq_close(s);
+            free(r->data);
+            r->data = NULL;
+            return -1;
+        }
+        more = zmq_msg_more(&part);
+        if (r->nframes < MAX_REPLY_FRAMES)
+            r->sizes[r->nframes] = zmq_msg_size(&part);
+        r->nframes++;
+        free(r->data);
+        r->len = zmq_msg_size(&part);
+        r->data = malloc(r->len + 1);
+        assert_non_null(r->data);
+        memcpy(r->data, zmq_msg_data(&part), r->len);
+        zmq_msg_close(&part);
+    }
+    zmq_close(s);
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack_next(&r->msg, r->data, r->len, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, r->len);
+    assert_int_equal(r->msg.data.type, MSGPACK_OBJECT_MAP);
+    r->root = &r->msg.data;
+    return 0;
+}
+
+/* REQ: one frame out, one reply back (asserted). */
+static void
+s_req_raw(const void *data, size_t len, reply_t *r)
+{
+    frame_t f = {data, len};
+    assert_int_equal(s_exchange(ZMQ_REQ, &f, 1, r, 0), 0);
+    assert_int_equal(r->nframes, 1);
+}
+
+/* REQ with a request in the notation. */
+__attribute__((format(printf, 2, 3))) static void
+s_req(reply_t *r, const char *fmt, ...)
+{
+    char text[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(text, sizeof text, fmt, ap);
+    va_end(ap);
+    msgpack_sbuffer sb;
+    s_mp(&sb, "%s", text);
+    s_req_raw(sb.data, sb.size, r);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static const msgpack_object *
+s_get(const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR &&
+            k->via.str.size == strlen(key) &&
+            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+static bool
+s_str_eq(const msgpack_object *o, const char *want)
+{
+    return o && o->type == MSGPACK_OBJECT_STR &&
+           o->via.str.size == strlen(want) &&
+           memcmp(o->via.str.ptr, want, o->via.str.size) == 0;
+}
+
+static void
+s_assert_str(const msgpack_object *o, const char *want)
+{
+    if (!s_str_eq(o, want))
+        print_error("want \"%s\", got %.*s\n", want,
+                    o && o->type == MSGPACK_OBJECT_STR
+                        ? (int)o->via.str.size : 6,
+                    o && o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr
+                                                       : "(none)");
+    assert_true(s_str_eq(o, want));
+}
+
+static uint64_t
+s_uint(const msgpack_object *o)
+{
+    assert_non_null(o);
+    assert_int_equal(o->type, MSGPACK_OBJECT_POSITIVE_INTEGER);
+    return o->via.u64;
+}
+
+/* Every reply has v: 1, ok, took_us. */
+static void
+s_assert_envelope(const reply_t *r)
+{
+    assert_int_equal(s_uint(s_get(r->root, "v")), 1);
+    assert_non_null(s_get(r->root, "ok"));
+    assert_int_equal(s_get(r->root, "ok")->type, MSGPACK_OBJECT_BOOLEAN);
+    s_uint(s_get(r->root, "took_us"));
+}
+
+static void
+s_assert_ok(const reply_t *r)
+{
+    s_assert_envelope(r);
+    const msgpack_object *e = s_get(s_get(r->root, "error"), "message");
+    if (!s_get(r->root, "ok")->via.boolean && e)
+        print_error("error reply: %.*s\n", (int)e->via.str.size,
+                    e->via.str.ptr);
+    assert_true(s_get(r->root, "ok")->via.boolean);
+}
+
+/* An error reply with CODE; its message must be non-empty. */
+static void
+s_assert_error(const reply_t *r, const char *code)
+{
+    s_assert_envelope(r);
+    assert_false(s_get(r->root, "ok")->via.boolean);
+    const msgpack_object *e = s_get(r->root, "error");
+    assert_non_null(e);
+    s_assert_str(s_get(e, "code"), code);
+    const msgpack_object *m = s_get(e, "message");
+    assert_non_null(m);
+    assert_int_equal(m->type, MSGPACK_OBJECT_STR);
+    assert_true(m->via.str.size > 0);
+}
+
+/* The error's message must be exactly MESSAGE. */
+static void
+s_assert_message(const reply_t *r, const char *message)
+{
+    s_assert_str(s_get(s_get(r->root, "error"), "message"), message);
+}
+
+/* The daemon still answers. */
+static void
+s_assert_alive(void)
+{
+    reply_t r;
+    s_req(&r, "{v:1, op:'ping'}");
+    s_assert_ok(&r);
+    assert_true(s_get(r.root, "pong")->via.boolean);
+    s_reply_free(&r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Setup: index, daemon                                             */
+/* ---------------------------------------------------------------- */
+
+/* Run ARGV (NULL-terminated) with stdout/stderr to LOG; its status. */
+static int
+s_run(char *const argv[], const char *log)
+{
+    pid_t pid = fork();
+    if (pid < 0)
+        return -1;
+    if (pid == 0) {
+        int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0) {
+            dup2(fd, 1);
+            dup2(fd, 2);
+        }
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    while (waitpid(pid, &status, 0) < 0)
+        if (errno != EINTR)
+            return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+s_cat(const char *path)
+{
+    char line[512];
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return;
+    while (fgets(line, sizeof line, f))
+        fprintf(stderr, "  | %s", line);
+    fclose(f);
+}
+
+static int
+s_setup(void **state)
+{
+    (void)state;
+    char indexer[512], daemon[512], corpus[512], ilog[300];
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(index_dir, sizeof index_dir, "%s/index", tmpdir);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/sock", tmpdir);
+    snprintf(log_path, sizeof log_path, "%s/daemon.log", tmpdir);
+    snprintf(ilog, sizeof ilog, "%s/index.log", tmpdir);
+    snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
+    snprintf(daemon, sizeof daemon, "%s/specdexd", SDX_BIN_DIR);
+    snprintf(corpus, sizeof corpus, "%s", SDX_SEED_CORPUS);
+
+    char *iargv[] = {indexer, "-o", index_dir, corpus, NULL};
+    if (s_run(iargv, ilog) != 0) {
+        fprintf(stderr, "specdex-index failed:\n");
+        s_cat(ilog);
+        return -1;
+    }
+
+    daemon_pid = fork();
+    if (daemon_pid < 0)
+        return -1;
+    if (daemon_pid == 0) {
+        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+        if (fd >= 0)
+            dup2(fd, 2);
+        execl(daemon, daemon, "--index", index_dir, "--endpoint", endpoint,
+              "--threads", "2", "-v", (char *)NULL);
+        _exit(127);
+    }
+
+    zctx = zmq_ctx_new();
+    if (!zctx)
+        return -1;
+    /* Lazy Pirate wait: a fresh REQ socket per try */
+    msgpack_sbuffer sb;
+    s_mp(&sb, "{v:1, op:'ping'}");
+    frame_t f = {sb.data, sb.size};
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 100) {
+        reply_t r;
+        if (s_exchange(ZMQ_REQ, &f, 1, &r, 100) == 0) {
+            s_reply_free(&r);
+            msgpack_sbuffer_destroy(&sb);
+            return 0;
+        }
+        msgpack_unpacked_destroy(&r.msg);
+        if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
+            daemon_pid = -1;
+            break;
+        }
+    }
+    msgpack_sbuffer_destroy(&sb);
+    fprintf(stderr, "specdexd did not answer ping:\n");
+    s_cat(log_path);
+    return -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void)state;
+    char cmd[512];
+    if (daemon_pid > 0) {
+        kill(daemon_pid, SIGKILL);
+        waitpid(daemon_pid, NULL, 0);
+        daemon_pid = -1;
+    }
+    if (zctx)
+        zmq_ctx_term(zctx);
+    if (getenv("SDX_KEEP_TMP")) {
+        fprintf(stderr, "kept %s\n", tmpdir);
+        return 0;
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- */
+/* Good requests                                                    */
+/* ---------------------------------------------------------------- */
+
+static void
+test_ping(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'ping', id:'req-1'}");
+    s_assert_ok(&r);
+    assert_true(s_get(r.root, "pong")->via.boolean);
+    s_assert_str(s_get(r.root, "id"), "req-1");
+    s_reply_free(&r);
+
+    /* any id comes back as it went */
+    s_req(&r, "{id:{a:[1,-2,'x',nil,true]}, v:1, op:'ping'}");
+    s_assert_ok(&r);
+    const msgpack_object *id = s_get(r.root, "id");
+    assert_int_equal(s_get(id, "a")->via.array.size, 5);
+    assert_int_equal(s_get(id, "a")->via.array.ptr[1].via.i64, -2);
+    s_reply_free(&r);
+}
+
+static void
+test_dealer(void **state)
+{
+    (void)state;
+    msgpack_sbuffer sb;
+    reply_t r;
+    s_mp(&sb, "{v:1, op:'ping', id:7}");
+
+    /* with the empty delimiter REQ would add */
+    frame_t two[] = {{"", 0}, {sb.data, sb.size}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, two, 2, &r, 0), 0);
+    assert_int_equal(r.nframes, 2);
+    assert_int_equal(r.sizes[0], 0);
+    s_assert_ok(&r);
+    assert_int_equal(s_uint(s_get(r.root, "id")), 7);
+    s_reply_free(&r);
+
+    /* without it: the reply has no delimiter either */
+    frame_t one[] = {{sb.data, sb.size}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, one, 1, &r, 0), 0);
+    assert_int_equal(r.nframes, 1);
+    s_assert_ok(&r);
+    s_reply_free(&r);
+
+    /* extra routing frames are echoed before the reply */
+    frame_t three[] = {{"", 0}, {"hop", 3}, {sb.data, sb.size}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, three, 3, &r, 0), 0);
+    assert_int_equal(r.nframes, 3);
+    assert_int_equal(r.sizes[1], 3);
+    s_assert_ok(&r);
+    s_reply_free(&r);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Check the hit at INDEX of a search reply. */
+static const msgpack_object *
+s_hit(const reply_t *r, size_t index)
+{
+    const msgpack_object *hits = s_get(r->root, "hits");
+    assert_non_null(hits);
+    assert_int_equal(hits->type, MSGPACK_OBJECT_ARRAY);
+    assert_true(hits->via.array.size > index);
+    return &hits->via.array.ptr[index];
+}
+
+static void
+test_search(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:1}");
+    s_assert_ok(&r);
+    assert_true(s_uint(s_get(r.root, "total")) >= 2);
+    const msgpack_object *h0 = s_hit(&r, 0), *h1 = s_hit(&r, 1);
+    s_assert_str(s_get(h0, "id"), "5365/key-resp-06");
+    s_assert_str(s_get(h1, "id"), "5366/key-resp-06");
+    assert_int_equal(s_uint(s_get(h0, "level")), 1);
+    assert_int_equal(s_uint(s_get(h1, "level")), 2);
+    assert_int_equal(s_uint(s_get(h0, "rank")), 1);
+    assert_int_equal(s_uint(s_get(h1, "rank")), 2);
+    s_assert_str(s_get(h0, "row"), "Key Resp 06");
+    s_assert_str(s_get(h0, "section"), "responsibility");
+    assert_int_equal(s_uint(s_get(h0, "item")), 6);
+    s_assert_str(s_get(h0, "job_code"), "5365");
+    assert_int_equal(s_get(h0, "score")->type, MSGPACK_OBJECT_FLOAT64);
+    assert_true(s_get(h0, "score")->via.f64 > 0);
+    assert_true(s_uint(s_get(h0, "percent")) <= 100);
+    const msgpack_object *snip = s_get(h0, "snippet");
+    assert_non_null(snip);
+    assert_int_equal(snip->type, MSGPACK_OBJECT_STR);
+    assert_non_null(memmem(snip->via.str.ptr, snip->via.str.size,
+                           "<mark>", 6));
+    s_reply_free(&r);
+
+    /* paging: offset 1 starts at the second hit, rank 2 */
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', offset:1, "
+              "limit:1, snippet:false, highlight:['[',']']}");
+    s_assert_ok(&r);
+    assert_int_equal(s_get(r.root, "hits")->via.array.size, 1);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    assert_int_equal(s_uint(s_get(s_hit(&r, 0), "rank")), 2);
+    assert_null(s_get(s_hit(&r, 0), "snippet"));
+    s_reply_free(&r);
+
+    /* custom markers */
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', limit:1, "
+              "highlight:['[[',']]']}");
+    s_assert_ok(&r);
+    snip = s_get(s_hit(&r, 0), "snippet");
+    assert_non_null(memmem(snip->via.str.ptr, snip->via.str.size, "[[", 2));
+    s_reply_free(&r);
+}
+
+static void
+test_search_filters(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', levels:[2]}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    const msgpack_object *hits = s_get(r.root, "hits");
+    for (uint32_t i = 0; i < hits->via.array.size; i++)
+        assert_int_equal(s_uint(s_get(&hits->via.array.ptr[i], "level")), 2);
+    s_reply_free(&r);
+
+    s_req(&r, "{v:1, op:'search', q:'skills', sections:['ksa'], "
+              "levels:[4,5], limit:50}");
+    s_assert_ok(&r);
+    hits = s_get(r.root, "hits");
+    assert_true(hits->via.array.size > 0);
+    for (uint32_t i = 0; i < hits->via.array.size; i++) {
+        const msgpack_object *h = &hits->via.array.ptr[i];
+        s_assert_str(s_get(h, "section"), "ksa");
+        assert_true(s_uint(s_get(h, "level")) >= 4);
+    }
+    s_reply_free(&r);
+
+    s_req(&r, "{v:1, op:'search', q:'analysis', rows:['key resp 06'], "
+              "codes:['5366'], limit:50}");
+    s_assert_ok(&r);
+    hits = s_get(r.root, "hits");
+    assert_int_equal(hits->via.array.size, 1);
+    s_assert_str(s_get(&hits->via.array.ptr[0], "id"), "5366/key-resp-06");
+    s_reply_free(&r);
+
+    /* the query language's fields */
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis level:2'}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    s_reply_free(&r);
+
+    /* a filter that matches nothing */
+    s_req(&r, "{v:1, op:'search', q:'root cause', codes:['0000']}");
+    s_assert_ok(&r);
+    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
+    assert_int_equal(s_get(r.root, "hits")->via.array.size, 0);
+    s_reply_free(&r);
+}
+
+static void
+test_get(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'get', ids:['5365/key-resp-06', 'no/such', "
+              "'5366/key-resp-06']}");
+    s_assert_ok(&r);
+    const msgpack_object *c = s_get(r.root, "clauses");
+    assert_non_null(c);
+    assert_int_equal(c->via.array.size, 3);
+    s_assert_str(s_get(&c->via.array.ptr[0], "id"), "5365/key-resp-06");
+    s_assert_str(s_get(&c->via.array.ptr[0], "title"),
+                 "Clinical Applications Professional 1 HX");
+    assert_int_equal(c->via.array.ptr[1].type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(s_uint(s_get(&c->via.array.ptr[2], "level")), 2);
+    const msgpack_object *text = s_get(&c->via.array.ptr[0], "text");
+    assert_non_null(memmem(text->via.str.ptr, text->via.str.size,
+                           "root cause analysis", 19));
+    s_reply_free(&r);
+}
+
+static void
+test_stats(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'stats'}");
+    s_assert_ok(&r);
+    assert_true(s_uint(s_get(r.root, "docs")) > 50);
+    const msgpack_object *idx = s_get(r.root, "index");
+    assert_non_null(idx);
+    const msgpack_object *path = s_get(idx, "path");
+    assert_non_null(path);
+    assert_non_null(memmem(path->via.str.ptr, path->via.str.size,
+                           "rev-000001", 10));
+    assert_int_equal(s_uint(s_get(idx, "revision")), 1);
+    assert_int_equal(s_get(idx, "built_at")->type, MSGPACK_OBJECT_STR);
+    s_uint(s_get(r.root, "uptime_s"));
+    assert_true(s_uint(s_get(r.root, "requests")) >= 5);
+    s_uint(s_get(r.root, "errors"));
+    assert_int_equal(s_uint(s_get(r.root, "workers")), 2);
+    const msgpack_object *lat = s_get(r.root, "latency_us");
+    uint64_t p50 = s_uint(s_get(lat, "p50"));
+    uint64_t p99 = s_uint(s_get(lat, "p99"));
+    uint64_t max = s_uint(s_get(lat, "max"));
+    s_uint(s_get(lat, "p90"));
+    assert_true(p50 <= p99 && p99 <= max && max > 0);
+    s_reply_free(&r);
+}
+
+/* ---------------------------------------------------------------- */
+/* Bad requests: each answered, the daemon still serving            */
+/* ---------------------------------------------------------------- */
+
+static void
+test_bad_frames(void **state)
+{
+    (void)state;
+    reply_t r;
+
+    s_req_raw("\xc1garbage", 8, &r);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req_raw("", 0, &r);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req_raw("\xdd\xff\xff\xff\xff", 5, &r);  /* a 4G-entry array */
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req(&r, "[1, 2, 3]");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "the request must be a msgpack map, got array");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req(&r, "{v:1, op:'search', q:'x', limit:'ten', id:5}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "limit: expected int, got str");
+    assert_int_equal(s_uint(s_get(r.root, "id")), 5);
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req(&r, "{v:1, op:'search', q:'x', level:[1]}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "unknown key \"level\" (did you mean \"levels\"?)");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req(&r, "{v:1, op:'search', q:'x', levels:[1,2,7]}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "levels[2]: 7 is out of range 1..5");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'x', limit:101}");
+    s_assert_message(&r, "limit: 101 is out of range 1..100");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'get', ids:[]}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    s_req(&r, "{v:2, op:'ping'}");
+    s_assert_error(&r, "unsupported_version");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'frobnicate'}");
+    s_assert_error(&r, "unknown_op");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'ladder', q:'root cause'}");
+    s_assert_error(&r, "unknown_op");
+    s_assert_message(&r, "ladder: not implemented in this version");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'x', facets:true}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+}
+
+static void
+test_too_large(void **state)
+{
+    (void)state;
+    reply_t r;
+    size_t len = 70 * 1024;
+    char *big = malloc(len);
+    assert_non_null(big);
+    /* a valid map with a 70 KiB q: the size is refused before decoding */
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, 3);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "op", 2);
+    msgpack_pack_str_with_body(&pk, "search", 6);
+    msgpack_pack_str_with_body(&pk, "q", 1);
+    memset(big, 'a', len);
+    msgpack_pack_str_with_body(&pk, big, len);
+    s_req_raw(sb.data, sb.size, &r);
+    s_assert_error(&r, "too_large");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    /* and plain bytes */
+    s_req_raw(big, len, &r);
+    s_assert_error(&r, "too_large");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    /* a q over 1024 bytes in a small frame is a bad request */
+    big[2000] = '\0';
+    s_req(&r, "{v:1, op:'search', q:'%s'}", big);
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "q: length 2000 is out of range 1..1024 bytes");
+    s_reply_free(&r);
+    msgpack_sbuffer_destroy(&sb);
+    free(big);
+    s_assert_alive();
+}
+
+static void
+test_odd_frames(void **state)
+{
+    (void)state;
+    reply_t r;
+    msgpack_sbuffer sb;
+    s_mp(&sb, "{v:1, op:'ping'}");
+
+    /* the request first, junk after it: the last frame is the body */
+    frame_t junk_last[] = {{"", 0}, {sb.data, sb.size}, {"junk", 4}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, junk_last, 3, &r, 0), 0);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+
+    /* an empty last frame */
+    frame_t empty[] = {{"", 0}, {"", 0}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, empty, 2, &r, 0), 0);
+    assert_int_equal(r.nframes, 2);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+
+    /* too many frames: answered after the delimiter */
+    frame_t many[SDX_PROTO_MAX_FRAMES + 2];
+    many[0] = (frame_t){"", 0};
+    for (size_t i = 1; i < SDX_PROTO_MAX_FRAMES + 2; i++)
+        many[i] = (frame_t){sb.data, sb.size};
+    assert_int_equal(s_exchange(ZMQ_DEALER, many, SDX_PROTO_MAX_FRAMES + 2,
+                                &r, 0), 0);
+    assert_int_equal(r.nframes, 2);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+
+    /* a big envelope */
+    static char hop[2000];
+    frame_t fat[] = {{"", 0}, {hop, sizeof hop}, {sb.data, sb.size}};
+    assert_int_equal(s_exchange(ZMQ_DEALER, fat, 3, &r, 0), 0);
+    assert_int_equal(r.nframes, 2);
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+
+    msgpack_sbuffer_destroy(&sb);
+    s_assert_alive();
+}
+
+static void
+test_bad_query(void **state)
+{
+    (void)state;
+    reply_t r;
+    /* a boolean operator with nothing on one side does not parse; the
+       message is Xapian's, without the query text */
+    s_req(&r, "{v:1, op:'search', q:'x AND AND y'}");
+    s_assert_error(&r, "bad_query");
+    s_assert_message(&r, "q: Syntax: <expression> AND <expression>");
+    s_reply_free(&r);
+    s_assert_alive();
+    s_req(&r, "{v:1, op:'search', q:'NOT'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+    s_assert_alive();
+
+    /* odd queries that Xapian parses all the same */
+    s_req(&r, "{v:1, op:'search', q:'(( \"unclosed 1..5 foo:bar *'}");
+    s_assert_ok(&r);
+    s_reply_free(&r);
+    s_assert_alive();
+}
+
+/* Many clients at once: every one answered (ok or overloaded). */
+static void
+test_concurrent(void **state)
+{
+    (void)state;
+    enum { CLIENTS = 40 };
+    void *socks[CLIENTS];
+    msgpack_sbuffer sb;
+    s_mp(&sb, "{v:1, op:'search', q:'clinical OR software OR systems', "
+              "limit:100}");
+    for (int i = 0; i < CLIENTS; i++) {
+        socks[i] = s_socket(ZMQ_REQ);
+        assert_true(zmq_send(socks[i], sb.data, sb.size, 0) >= 0);
+    }
+    int ok = 0, overloaded = 0;
+    for (int i = 0; i < CLIENTS; i++) {
+        zmq_msg_t m;
+        zmq_msg_init(&m);
+        assert_true(zmq_msg_recv(&m, socks[i], 0) >= 0);
+        msgpack_unpacked u;
+        size_t off = 0;
+        msgpack_unpacked_init(&u);
+        assert_int_equal(msgpack_unpack_next(&u, zmq_msg_data(&m),
+                                             zmq_msg_size(&m), &off),
+                         MSGPACK_UNPACK_SUCCESS);
+        const msgpack_object *okv = s_get(&u.data, "ok");
+        if (okv->via.boolean)
+            ok++;
+        else if (s_str_eq(s_get(s_get(&u.data, "error"), "code"),
+                          "overloaded"))
+            overloaded++;
+        msgpack_unpacked_destroy(&u);
+        zmq_msg_close(&m);
+        zmq_close(socks[i]);
+    }
+    msgpack_sbuffer_destroy(&sb);
+    assert_int_equal(ok + overloaded, CLIENTS);
+    assert_true(ok >= 2);
+    s_assert_alive();
+}
+
+static void
+test_sigterm(void **state)
+{
+    (void)state;
+    assert_true(daemon_pid > 0);
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(kill(daemon_pid, SIGTERM), 0);
+    int status = 0;
+    pid_t got = 0;
+    for (int waited = 0; waited < STOP_TIMEOUT_MS && got == 0; waited += 10) {
+        got = waitpid(daemon_pid, &status, WNOHANG);
+        if (got == 0)
+            usleep(10 * 1000);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (got != daemon_pid)
+        s_cat(log_path);
+    assert_int_equal(got, daemon_pid);
+    daemon_pid = -1;
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+    long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+              (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_true(ms < STOP_TIMEOUT_MS);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_ping),
+        cmocka_unit_test(test_dealer),
+        cmocka_unit_test(test_search),
+        cmocka_unit_test(test_search_filters),
+        cmocka_unit_test(test_get),
+        cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_bad_frames),
+        cmocka_unit_test(test_too_large),
+        cmocka_unit_test(test_odd_frames),
+        cmocka_unit_test(test_bad_query),
+        cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_sigterm),  /* last: it stops the daemon */
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
