@@ -297,11 +297,89 @@ s_cat(const char *path)
     fclose(f);
 }
 
+/*
+ * Start specdexd on the current ENDPOINT with THREADS workers and, when
+ * QUEUE is not NULL, that --queue; stderr to LOG_PATH.  Returns its pid.
+ */
+static pid_t
+s_spawn(const char *threads, const char *queue)
+{
+    char daemon[512];
+    snprintf(daemon, sizeof daemon, "%s/specdexd", SDX_BIN_DIR);
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd >= 0)
+        dup2(fd, 2);
+    execl(daemon, daemon, "--index", index_dir, "--endpoint", endpoint,
+          "--threads", threads, "-v", queue ? "--queue" : (char *)NULL,
+          queue, (char *)NULL);
+    _exit(127);
+}
+
+/*
+ * Wait until the daemon *PID on ENDPOINT answers ping, with a fresh REQ
+ * socket per try (Lazy Pirate).  Returns 0, or -1 when it died (*pid is
+ * then -1) or never answered.
+ */
+static int
+s_wait_ready(pid_t *pid)
+{
+    msgpack_sbuffer sb;
+    int rc = -1;
+    s_mp(&sb, "{v:1, op:'ping'}");
+    frame_t f = {sb.data, sb.size};
+    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 100) {
+        reply_t r;
+        if (s_exchange(ZMQ_REQ, &f, 1, &r, 100) == 0) {
+            s_reply_free(&r);
+            rc = 0;
+            break;
+        }
+        msgpack_unpacked_destroy(&r.msg);
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = -1;
+            break;
+        }
+    }
+    msgpack_sbuffer_destroy(&sb);
+    return rc;
+}
+
+/* SIGTERM *PID and wait up to STOP_TIMEOUT_MS; its exit status or -1. */
+static int
+s_stop(pid_t *pid, long *ms)
+{
+    struct timespec t0, t1;
+    int status = 0;
+    pid_t got = 0;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    if (kill(*pid, SIGTERM) != 0)
+        return -1;
+    for (int waited = 0; waited < STOP_TIMEOUT_MS && got == 0; waited += 10) {
+        got = waitpid(*pid, &status, WNOHANG);
+        if (got == 0)
+            usleep(10 * 1000);
+    }
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    *ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+          (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    if (got != *pid) {
+        kill(*pid, SIGKILL);
+        waitpid(*pid, NULL, 0);
+        *pid = -1;
+        return -1;
+    }
+    *pid = -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
 static int
 s_setup(void **state)
 {
     (void)state;
-    char indexer[512], daemon[512], corpus[512], ilog[300];
+    char indexer[512], corpus[512], ilog[300];
     if (!mkdtemp(tmpdir))
         return -1;
     snprintf(index_dir, sizeof index_dir, "%s/index", tmpdir);
@@ -309,7 +387,6 @@ s_setup(void **state)
     snprintf(log_path, sizeof log_path, "%s/daemon.log", tmpdir);
     snprintf(ilog, sizeof ilog, "%s/index.log", tmpdir);
     snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
-    snprintf(daemon, sizeof daemon, "%s/specdexd", SDX_BIN_DIR);
     snprintf(corpus, sizeof corpus, "%s", SDX_SEED_CORPUS);
 
     char *iargv[] = {indexer, "-o", index_dir, corpus, NULL};
@@ -319,39 +396,14 @@ s_setup(void **state)
         return -1;
     }
 
-    daemon_pid = fork();
+    daemon_pid = s_spawn("2", NULL);
     if (daemon_pid < 0)
         return -1;
-    if (daemon_pid == 0) {
-        int fd = open(log_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (fd >= 0)
-            dup2(fd, 2);
-        execl(daemon, daemon, "--index", index_dir, "--endpoint", endpoint,
-              "--threads", "2", "-v", (char *)NULL);
-        _exit(127);
-    }
-
     zctx = zmq_ctx_new();
     if (!zctx)
         return -1;
-    /* Lazy Pirate wait: a fresh REQ socket per try */
-    msgpack_sbuffer sb;
-    s_mp(&sb, "{v:1, op:'ping'}");
-    frame_t f = {sb.data, sb.size};
-    for (int waited = 0; waited < START_TIMEOUT_MS; waited += 100) {
-        reply_t r;
-        if (s_exchange(ZMQ_REQ, &f, 1, &r, 100) == 0) {
-            s_reply_free(&r);
-            msgpack_sbuffer_destroy(&sb);
-            return 0;
-        }
-        msgpack_unpacked_destroy(&r.msg);
-        if (waitpid(daemon_pid, NULL, WNOHANG) == daemon_pid) {
-            daemon_pid = -1;
-            break;
-        }
-    }
-    msgpack_sbuffer_destroy(&sb);
+    if (s_wait_ready(&daemon_pid) == 0)
+        return 0;
     fprintf(stderr, "specdexd did not answer ping:\n");
     s_cat(log_path);
     return -1;
@@ -816,30 +868,76 @@ test_concurrent(void **state)
     s_assert_alive();
 }
 
+/*
+ * A daemon with one worker and no queue: requests that find the worker
+ * busy are answered `overloaded` at once, with their id; none is lost.
+ */
+static void
+test_overloaded(void **state)
+{
+    (void)state;
+    enum { CLIENTS = 30, ROUNDS = 5 };
+    char saved[sizeof endpoint];
+    memcpy(saved, endpoint, sizeof saved);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/sock-small", tmpdir);
+    pid_t pid = s_spawn("1", "0");
+    assert_true(pid > 0);
+    assert_int_equal(s_wait_ready(&pid), 0);
+
+    msgpack_sbuffer sb;
+    s_mp(&sb, "{v:1, op:'search', q:'c* OR s* OR p* OR a* OR d*', "
+              "limit:100, id:'load'}");
+    int ok = 0, overloaded = 0;
+    for (int round = 0; round < ROUNDS && overloaded == 0; round++) {
+        void *socks[CLIENTS];
+        for (int i = 0; i < CLIENTS; i++)
+            socks[i] = s_socket(ZMQ_REQ);
+        usleep(50 * 1000);  /* let every connection finish */
+        for (int i = 0; i < CLIENTS; i++)
+            assert_true(zmq_send(socks[i], sb.data, sb.size, 0) >= 0);
+        for (int i = 0; i < CLIENTS; i++) {
+            zmq_msg_t m;
+            msgpack_unpacked u;
+            size_t off = 0;
+            zmq_msg_init(&m);
+            assert_true(zmq_msg_recv(&m, socks[i], 0) >= 0);
+            msgpack_unpacked_init(&u);
+            assert_int_equal(msgpack_unpack_next(&u, zmq_msg_data(&m),
+                                                 zmq_msg_size(&m), &off),
+                             MSGPACK_UNPACK_SUCCESS);
+            assert_true(s_str_eq(s_get(&u.data, "id"), "load"));
+            if (s_get(&u.data, "ok")->via.boolean)
+                ok++;
+            else if (s_str_eq(s_get(s_get(&u.data, "error"), "code"),
+                              "overloaded"))
+                overloaded++;
+            else
+                fail_msg("neither ok nor overloaded");
+            msgpack_unpacked_destroy(&u);
+            zmq_msg_close(&m);
+            zmq_close(socks[i]);
+        }
+    }
+    msgpack_sbuffer_destroy(&sb);
+    assert_true(ok >= 1);
+    assert_true(overloaded >= 1);
+
+    long ms;
+    assert_int_equal(s_stop(&pid, &ms), 0);
+    memcpy(endpoint, saved, sizeof saved);
+    s_assert_alive();
+}
+
 static void
 test_sigterm(void **state)
 {
     (void)state;
+    long ms = 0;
     assert_true(daemon_pid > 0);
-    struct timespec t0, t1;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
-    assert_int_equal(kill(daemon_pid, SIGTERM), 0);
-    int status = 0;
-    pid_t got = 0;
-    for (int waited = 0; waited < STOP_TIMEOUT_MS && got == 0; waited += 10) {
-        got = waitpid(daemon_pid, &status, WNOHANG);
-        if (got == 0)
-            usleep(10 * 1000);
-    }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    if (got != daemon_pid)
+    int status = s_stop(&daemon_pid, &ms);
+    if (status != 0)
         s_cat(log_path);
-    assert_int_equal(got, daemon_pid);
-    daemon_pid = -1;
-    assert_true(WIFEXITED(status));
-    assert_int_equal(WEXITSTATUS(status), 0);
-    long ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-              (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    assert_int_equal(status, 0);
     assert_true(ms < STOP_TIMEOUT_MS);
 }
 
@@ -858,6 +956,7 @@ main(void)
         cmocka_unit_test(test_odd_frames),
         cmocka_unit_test(test_bad_query),
         cmocka_unit_test(test_concurrent),
+        cmocka_unit_test(test_overloaded),
         cmocka_unit_test(test_sigterm),  /* last: it stops the daemon */
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
