@@ -928,6 +928,62 @@ test_overloaded(void **state)
     s_assert_alive();
 }
 
+/*
+ * A daemon started before any index exists: `unavailable` for searches,
+ * ping and stats still answered; once an index is built into its
+ * directory, the workers find it by themselves.
+ */
+static void
+test_no_index_then_built(void **state)
+{
+    (void)state;
+    char saved_ep[sizeof endpoint], saved_index[sizeof index_dir];
+    char indexer[512], corpus[512], ilog[300];
+    reply_t r;
+    memcpy(saved_ep, endpoint, sizeof saved_ep);
+    memcpy(saved_index, index_dir, sizeof saved_index);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/sock-late", tmpdir);
+    snprintf(index_dir, sizeof index_dir, "%s/late-index", tmpdir);
+    pid_t pid = s_spawn("2", NULL);
+    assert_true(pid > 0);
+    assert_int_equal(s_wait_ready(&pid), 0);
+
+    s_req(&r, "{v:1, op:'search', q:'root cause'}");
+    s_assert_error(&r, "unavailable");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'get', ids:['5365/key-resp-06']}");
+    s_assert_error(&r, "unavailable");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'stats'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_get(r.root, "index")->type, MSGPACK_OBJECT_NIL);
+    s_reply_free(&r);
+
+    snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
+    snprintf(corpus, sizeof corpus, "%s", SDX_SEED_CORPUS);
+    snprintf(ilog, sizeof ilog, "%s/late-index.log", tmpdir);
+    char *iargv[] = {indexer, "-o", index_dir, corpus, NULL};
+    assert_int_equal(s_run(iargv, ilog), 0);
+
+    bool found = false;
+    for (int waited = 0; waited < 5000 && !found; waited += 100) {
+        s_req(&r, "{v:1, op:'search', q:'root cause analysis'}");
+        found = s_get(r.root, "ok")->via.boolean;
+        if (found)
+            s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+        s_reply_free(&r);
+        if (!found)
+            usleep(100 * 1000);
+    }
+    assert_true(found);
+
+    long ms;
+    assert_int_equal(s_stop(&pid, &ms), 0);
+    memcpy(endpoint, saved_ep, sizeof saved_ep);
+    memcpy(index_dir, saved_index, sizeof saved_index);
+    s_assert_alive();
+}
+
 static void
 test_sigterm(void **state)
 {
@@ -957,6 +1013,7 @@ main(void)
         cmocka_unit_test(test_bad_query),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_overloaded),
+        cmocka_unit_test(test_no_index_then_built),
         cmocka_unit_test(test_sigterm),  /* last: it stops the daemon */
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
