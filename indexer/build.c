@@ -1,1 +1,523 @@
-extern int sdx_placeholder_build; int sdx_placeholder_build;
+/*
+ * build: clause records -> a Xapian index under DIR, swapped in
+ * atomically (layout and guarantees in build.h and
+ * docs/ARCHITECTURE.md).
+ *
+ * The order of a build is what makes it crash-safe: everything is
+ * written into DIR/.build-XXXXXX and committed; only then is that
+ * directory renamed to DIR/rev-NNNNNN, and only then does DIR/current
+ * change, by rename(2) of a fresh symlink over it.  Each step is atomic
+ * and fsync'd before the next, so a build killed anywhere leaves
+ * DIR/current naming a complete revision.
+ *
+ * One build at a time: a POSIX record lock on DIR/.lock is held for the
+ * whole build (the kernel drops it when the process dies, even by
+ * SIGKILL).  Whoever holds it knows that every DIR/.build-* and
+ * DIR/.current-tmp-* it finds was left by a build that died, and removes
+ * them before starting.  A second build while one runs fails at once.
+ *
+ * This file is also the domain's mapping of a clause to Xapian terms,
+ * values and data (sdx_build_add_clause); the shim below knows nothing
+ * of clauses.
+ */
+#define _XOPEN_SOURCE 700 /* nftw() */
+
+#include "build.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <msgpack.h>
+
+#include "sdx_xapian.h"
+
+/* Bytes of a slug term value (row labels, series names). */
+#define SLUG_MAX 200
+/* Bytes of a path under the index directory. */
+#define PATH_MAX_SDX 4096
+
+/* printf into ERR (ERR_SIZE bytes), never overflowing; returns ST. */
+static sdx_status_t
+fail(sdx_status_t st, char *err, size_t err_size, const char *fmt, ...)
+{
+    va_list ap;
+    if (err && err_size) {
+        va_start(ap, fmt);
+        vsnprintf(err, err_size, fmt, ap);
+        va_end(ap);
+    }
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* A clause as a document                                             */
+/* ------------------------------------------------------------------ */
+
+/* Add the boolean term PREFIX + VALUE. */
+static sdx_status_t
+add_term(sdx_writer_t *w, const char *prefix, const char *value)
+{
+    char term[SLUG_MAX + 16];
+    if (snprintf(term, sizeof term, "%s%s", prefix, value) >=
+        (int)sizeof term)
+        return SDX_BAD_INPUT;
+    return sdx_writer_add_term(w, term);
+}
+
+/*
+ * The base of a numbered slug: "key-resp" for "key-resp-06".  Returns
+ * false when SLUG does not end in "-<digits>".
+ */
+static bool
+slug_base(const char *slug, char *base, size_t base_size)
+{
+    const char *dash = strrchr(slug, '-');
+    if (!dash || dash == slug || dash[1] == '\0')
+        return false;
+    for (const char *p = dash + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    size_t n = (size_t)(dash - slug);
+    if (n >= base_size)
+        return false;
+    memcpy(base, slug, n);
+    base[n] = '\0';
+    return true;
+}
+
+/* The boolean terms of C (everything but the unique id term). */
+static sdx_status_t
+add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
+{
+    char level[2] = { (char)('0' + c->level), '\0' };
+    char row[SLUG_MAX], base[SLUG_MAX], series[SLUG_MAX];
+    sdx_status_t st;
+
+    if (c->level < 0 || c->level > 9 || !sdx_section_valid(c->section))
+        return SDX_BAD_INPUT;
+    if (sdx_slug(c->row, row, sizeof row) < 0 ||
+        sdx_slug(c->series, series, sizeof series) < 0)
+        return SDX_BAD_INPUT;
+    if ((st = add_term(w, SDX_PREFIX_LEVEL, level)) != SDX_OK ||
+        (st = add_term(w, SDX_PREFIX_SECTION, c->section)) != SDX_OK)
+        return st;
+    if (row[0] && (st = add_term(w, SDX_PREFIX_ROW, row)) != SDX_OK)
+        return st;
+    if (slug_base(row, base, sizeof base) &&
+        (st = add_term(w, SDX_PREFIX_ROW, base)) != SDX_OK)
+        return st;
+    if (c->job_code[0] &&
+        (st = add_term(w, SDX_PREFIX_CODE, c->job_code)) != SDX_OK)
+        return st;
+    if (series[0] &&
+        (st = add_term(w, SDX_PREFIX_SERIES, series)) != SDX_OK)
+        return st;
+    if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
+                                   strlen(c->section))) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_ROW, row, strlen(row))) !=
+            SDX_OK)
+        return st;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_build_add_clause(struct sdx_writer *w, const sdx_clause_t *c)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    char *id_term = NULL;
+    sdx_status_t st;
+
+    msgpack_sbuffer_init(&buf);
+    if ((st = sdx_writer_begin_doc(w)) != SDX_OK)
+        goto cleanup;
+    /* Only the cell's text is free text: the title and series are the
+     * same for hundreds of clauses and would only blur the ranking;
+     * they are reachable as filters (XC, XT). */
+    if ((st = sdx_writer_index_text(w, c->text, "", 1, true)) != SDX_OK ||
+        (st = add_filter_terms(w, c)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_TEXT, c->text,
+                                   strlen(c->text))) != SDX_OK)
+        goto cleanup;
+
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    sdx_clause_pack(c, &pk, 0);
+    if (!buf.data) {
+        st = SDX_NOMEM;
+        goto cleanup;
+    }
+    if ((st = sdx_writer_set_data(w, buf.data, buf.size)) != SDX_OK)
+        goto cleanup;
+
+    size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;
+    if (!(id_term = malloc(len))) {
+        st = SDX_NOMEM;
+        goto cleanup;
+    }
+    snprintf(id_term, len, "%s%s", SDX_PREFIX_ID, c->id);
+    st = sdx_writer_add_doc(w, id_term);
+cleanup:
+    free(id_term);
+    msgpack_sbuffer_destroy(&buf);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Files                                                              */
+/* ------------------------------------------------------------------ */
+
+/* mkdir -p PATH. */
+static int
+mkdir_p(const char *path)
+{
+    char tmp[PATH_MAX_SDX];
+    if (snprintf(tmp, sizeof tmp, "%s", path) >= (int)sizeof tmp) {
+        errno = ENAMETOOLONG;
+        return -1;
+    }
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0777) < 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+/* fsync a directory, so the renames and links in it are on disk. */
+static int
+fsync_dir(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+    (void)sb;
+    (void)ftw;
+    return (type == FTW_DP ? rmdir(path) : unlink(path)) < 0 &&
+                   errno != ENOENT
+               ? -1
+               : 0;
+}
+
+/* rm -rf PATH; a missing PATH is not an error. */
+static int
+rm_rf(const char *path)
+{
+    if (nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS) < 0 &&
+        errno != ENOENT)
+        return -1;
+    return 0;
+}
+
+/* The NNNNNN of "rev-NNNNNN", or 0 when NAME is not a revision. */
+static uint64_t
+rev_number(const char *name)
+{
+    if (strncmp(name, "rev-", 4) != 0 || name[4] < '0' || name[4] > '9')
+        return 0;
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(name + 4, &end, 10);
+    return *end || errno ? 0 : (uint64_t)n;
+}
+
+/* The revision DIR/current points at, or 0 when none. */
+static uint64_t
+current_rev(const char *dir)
+{
+    char link[PATH_MAX_SDX], target[256];
+    snprintf(link, sizeof link, "%s/current", dir);
+    ssize_t n = readlink(link, target, sizeof target - 1);
+    if (n < 0)
+        return 0;
+    target[n] = '\0';
+    return rev_number(target);
+}
+
+/*
+ * One pass over DIR: *HIGHEST is the highest revision found; with
+ * KEEP_A/KEEP_B non-zero, remove every other revision; with STALE,
+ * remove .build-* and .current-tmp-* (only under the build lock).
+ */
+static sdx_status_t
+scan_dir(const char *dir, uint64_t *highest, uint64_t keep_a,
+         uint64_t keep_b, bool stale, char *err, size_t err_size)
+{
+    char path[PATH_MAX_SDX];
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    if (!d)
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    if (highest)
+        *highest = 0;
+    while ((e = readdir(d))) {
+        uint64_t rev = rev_number(e->d_name);
+        bool old = rev && keep_a && rev != keep_a && rev != keep_b;
+        bool junk = stale && (strncmp(e->d_name, ".build-", 7) == 0 ||
+                              strncmp(e->d_name, ".current-tmp-", 13) == 0);
+        if (highest && rev > *highest)
+            *highest = rev;
+        if (!old && !junk)
+            continue;
+        snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
+        if (rm_rf(path) < 0) {
+            int saved = errno;
+            closedir(d);
+            return fail(SDX_IO, err, err_size, "removing %s: %s", path,
+                        strerror(saved));
+        }
+    }
+    closedir(d);
+    return SDX_OK;
+}
+
+/* Take the build lock DIR/.lock; *FD is its descriptor (keep it open). */
+static sdx_status_t
+lock_dir(const char *dir, int *fd, char *err, size_t err_size)
+{
+    char path[PATH_MAX_SDX];
+    struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+    snprintf(path, sizeof path, "%s/.lock", dir);
+    *fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+    if (*fd < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", path, strerror(errno));
+    if (fcntl(*fd, F_SETLK, &fl) < 0) {
+        int saved = errno;
+        close(*fd);
+        *fd = -1;
+        if (saved == EACCES || saved == EAGAIN)
+            return fail(SDX_UNAVAILABLE, err, err_size,
+                        "%s: another build of this index is running", dir);
+        return fail(SDX_IO, err, err_size, "locking %s: %s", path,
+                    strerror(saved));
+    }
+    return SDX_OK;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+    const sdx_clause_t *const *x = a, *const *y = b;
+    return strcmp((*x)->id, (*y)->id);
+}
+
+/* SDX_BAD_INPUT naming the first duplicate id of LIST, if any. */
+static sdx_status_t
+check_ids(const sdx_clause_list_t *list, char *err, size_t err_size)
+{
+    sdx_status_t st = SDX_OK;
+    if (list->count < 2)
+        return SDX_OK;
+    const sdx_clause_t **sorted = malloc(list->count * sizeof *sorted);
+    if (!sorted)
+        return fail(SDX_NOMEM, err, err_size, "out of memory");
+    memcpy(sorted, list->items, list->count * sizeof *sorted);
+    qsort(sorted, list->count, sizeof *sorted, cmp_id);
+    for (size_t i = 1; i < list->count; i++) {
+        if (strcmp(sorted[i - 1]->id, sorted[i]->id) == 0) {
+            st = fail(SDX_BAD_INPUT, err, err_size,
+                      "duplicate clause id \"%s\"", sorted[i]->id);
+            break;
+        }
+    }
+    free(sorted);
+    return st;
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Write every clause and the metadata into a new database at PATH. */
+static sdx_status_t
+write_db(const char *path, const sdx_clause_list_t *list, uint64_t rev,
+         char *err, size_t err_size)
+{
+    sdx_writer_t *w = NULL;
+    char *msg = NULL;
+    char value[64];
+    sdx_status_t st = sdx_writer_create(path, &w, &msg);
+    if (st != SDX_OK) {
+        fail(st, err, err_size, "%s: %s", path, msg ? msg : "no message");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < list->count; i++) {
+        const sdx_clause_t *c = list->items[i];
+        if ((st = sdx_build_add_clause(w, c)) != SDX_OK) {
+            const char *why = st == SDX_BAD_INPUT
+                                  ? "bad level, section or label"
+                                  : sdx_writer_errmsg(w);
+            fail(st, err, err_size, "clause \"%s\": %s", c->id,
+                 *why ? why : sdx_status_str(st));
+            goto cleanup;
+        }
+    }
+    time_t t = time(NULL);
+    struct tm tm;
+    snprintf(value, sizeof value, "%" PRIu64, rev);
+    if ((st = sdx_writer_set_metadata(w, "specdex.revision", value)))
+        goto werr;
+    strftime(value, sizeof value, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    if ((st = sdx_writer_set_metadata(w, "specdex.built_at", value)))
+        goto werr;
+    snprintf(value, sizeof value, "%zu", list->count);
+    if ((st = sdx_writer_set_metadata(w, "specdex.clauses", value)) ||
+        (st = sdx_writer_commit(w)))
+        goto werr;
+    goto cleanup;
+werr:
+    fail(st, err, err_size, "%s: %s", path, sdx_writer_errmsg(w));
+cleanup:
+    sdx_writer_destroy(&w);
+    free(msg);
+    return st;
+}
+
+/* Point DIR/current at rev-REV by renaming a new symlink over it. */
+static sdx_status_t
+swap_current(const char *dir, uint64_t rev, char *err, size_t err_size)
+{
+    char tmp[PATH_MAX_SDX], cur[PATH_MAX_SDX], target[32];
+    snprintf(target, sizeof target, "rev-%06" PRIu64, rev);
+    snprintf(tmp, sizeof tmp, "%s/.current-tmp-%ld", dir, (long)getpid());
+    snprintf(cur, sizeof cur, "%s/current", dir);
+    if (unlink(tmp) < 0 && errno != ENOENT)
+        return fail(SDX_IO, err, err_size, "%s: %s", tmp, strerror(errno));
+    if (symlink(target, tmp) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", tmp, strerror(errno));
+    if (rename(tmp, cur) < 0) {
+        int saved = errno;
+        unlink(tmp);
+        return fail(SDX_IO, err, err_size, "%s: %s", cur, strerror(saved));
+    }
+    if (fsync_dir(dir) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_build_index(const char *dir, const sdx_clause_list_t *clauses,
+                sdx_build_report_t *report, char *err, size_t err_size)
+{
+    char build[PATH_MAX_SDX], rev_path[PATH_MAX_SDX];
+    double start = now_s();
+    uint64_t highest, previous, rev;
+    bool built = false;
+    int lock = -1;
+    sdx_status_t st;
+
+    if (err_size)
+        err[0] = '\0';
+    if (strlen(dir) > PATH_MAX_SDX - 64)
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
+    if ((st = check_ids(clauses, err, err_size)) != SDX_OK)
+        return st;
+    if (mkdir_p(dir) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    if ((st = lock_dir(dir, &lock, err, err_size)) != SDX_OK)
+        return st;
+    /* Leftovers of dead builds go first; they are never served. */
+    if ((st = scan_dir(dir, &highest, 0, 0, true, err, err_size)))
+        goto cleanup;
+    previous = current_rev(dir);
+    rev = highest + 1;
+
+    snprintf(build, sizeof build, "%s/.build-XXXXXX", dir);
+    if (!mkdtemp(build)) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+        goto cleanup;
+    }
+    built = true;
+    if ((st = write_db(build, clauses, rev, err, err_size)) != SDX_OK)
+        goto cleanup;
+    if (fsync_dir(build) < 0) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+        goto cleanup;
+    }
+    snprintf(rev_path, sizeof rev_path, "%s/rev-%06" PRIu64, dir, rev);
+    if (rename(build, rev_path) < 0) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", rev_path,
+                  strerror(errno));
+        goto cleanup;
+    }
+    built = false;
+    if (fsync_dir(dir) < 0) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+        goto cleanup;
+    }
+    if ((st = swap_current(dir, rev, err, err_size)) != SDX_OK)
+        goto cleanup;
+    /* Keep the new revision and the one a daemon may still be reading.
+     * The build has succeeded: a revision that cannot be removed now
+     * is removed by the next build, so its error is dropped. */
+    char ignored[256];
+    scan_dir(dir, NULL, rev, previous, false, ignored, sizeof ignored);
+    if (report) {
+        report->clauses = clauses->count;
+        report->revision = rev;
+        report->seconds = now_s() - start;
+        snprintf(report->path, sizeof report->path, "%s", rev_path);
+    }
+cleanup:
+    if (built)
+        rm_rf(build); /* best effort: the next build removes it anyway */
+    if (lock >= 0)
+        close(lock); /* releases the lock */
+    return st;
+}
+
+sdx_status_t
+sdx_index_resolve(const char *dir, char *out, size_t out_size, char *err,
+                  size_t err_size)
+{
+    char path[PATH_MAX_SDX], real[PATH_MAX];
+    struct stat sb;
+
+    snprintf(path, sizeof path, "%s/current", dir);
+    if (lstat(path, &sb) < 0) {
+        snprintf(path, sizeof path, "%s/iamglass", dir);
+        if (stat(path, &sb) < 0)
+            return fail(SDX_UNAVAILABLE, err, err_size,
+                        "no index at %s (run specdex-index -o %s corpus)",
+                        dir, dir);
+        snprintf(path, sizeof path, "%s", dir);
+    }
+    if (!realpath(path, real))
+        return fail(SDX_UNAVAILABLE, err, err_size, "%s: %s", path,
+                    strerror(errno));
+    if (strlen(real) >= out_size)
+        return fail(SDX_UNAVAILABLE, err, err_size, "%s: path too long",
+                    real);
+    memcpy(out, real, strlen(real) + 1);
+    return SDX_OK;
+}

@@ -5,10 +5,14 @@
  *   DIR/current        symlink to the index being served ("rev-000042")
  *   DIR/rev-NNNNNN/    one complete Xapian database per build
  *   DIR/.build-XXXXXX  a build in progress (removed on failure)
+ *   DIR/.current-tmp-PID  the new symlink, an instant before the swap
+ *   DIR/.lock          held (fcntl lock) by the one build running
  * A build writes a fresh DIR/.build-*, commits it, renames it to the next
  * DIR/rev-*, then points DIR/current at it by rename(2) of a new symlink:
  * a reader of DIR/current sees the old index or the new one, never half
- * of one, and a crash at any point leaves the old one serving.
+ * of one, and a crash at any point leaves the old one serving.  The next
+ * build removes what a crashed one left (.build-*, .current-tmp-*, a
+ * revision never made current).
  */
 #ifndef SDX_BUILD_H
 #define SDX_BUILD_H
@@ -29,9 +33,17 @@ typedef struct sdx_build_report {
 
 /*
  * Build CLAUSES into a new revision under INDEX_DIR (created if missing)
- * and make it current.  Older revisions but the previous one are removed.
- * Duplicate clause ids are an error (SDX_BAD_INPUT naming the id).
- * On failure the current index is untouched and ERR says why.
+ * and make it current.  Revisions other than the new one and the one
+ * it replaced are removed (a daemon may still be reading the previous).
+ * The database's metadata holds "specdex.revision" (NNNNNN),
+ * "specdex.built_at" (ISO 8601 UTC) and "specdex.clauses" (a count).
+ * REPORT may be NULL.  On failure the current index is untouched and ERR
+ * (ERR_SIZE bytes) says why.
+ * Returns SDX_OK; SDX_BAD_INPUT for a duplicate clause id (ERR names it)
+ * or a clause that cannot be indexed (bad level or section, label or
+ * term too long: ERR names the clause); SDX_UNAVAILABLE when another
+ * build of INDEX_DIR is running; SDX_IO for a failed system call;
+ * SDX_NOMEM; SDX_XAPIAN.
  */
 sdx_status_t sdx_build_index(const char *index_dir,
                              const sdx_clause_list_t *clauses,
@@ -49,8 +61,15 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
                                size_t out_size, char *err, size_t err_size);
 
 /*
- * Add CLAUSE's terms, values and data to the writer's current document
- * (the domain's mapping of a clause to Xapian; docs/ARCHITECTURE.md).
+ * Index CLAUSE as one document of W (begin_doc .. add_doc): its text as
+ * free text (positions, stemming, spelling); boolean terms level, section,
+ * row slug and its un-numbered base ("XRkey-resp" beside
+ * "XRkey-resp-06"), job code (when set) and series slug; values level,
+ * section, row slug and text (SDX_SLOT_*); the msgpack record as data;
+ * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
+ * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
+ * section unknown, or a label too long for a term; or the writer's
+ * status (message in sdx_writer_errmsg).
  */
 struct sdx_writer;
 sdx_status_t sdx_build_add_clause(struct sdx_writer *w,

@@ -59,6 +59,7 @@ bool sdx_section_valid(const char *name);
 #define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
 #define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
 #define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
+#define SDX_SLOT_TEXT    3 /* the clause text, for snippets */
 
 /*
  * A new clause with every string set to "" and numbers to 0.  Returns

@@ -137,7 +137,7 @@ sdx_status_t sdx_db_get_metadata(sdx_db_t *db, const char *key,
 
 /*
  * Data of the document indexed by TERM (e.g. "Q5366/ksa-01") into
- * *data/*len (malloc'd, caller frees).  Returns SDX_NOT_FOUND (with
+ * *data and *len (malloc'd, caller frees).  Returns SDX_NOT_FOUND (with
  * *data NULL) when no document has that term.
  */
 sdx_status_t sdx_db_get_data_by_term(sdx_db_t *db, const char *term,
@@ -165,21 +165,30 @@ typedef struct sdx_search_spec {
     const sdx_filter_t *filters; /* ANDed together and with the query */
     size_t nfilters;            /* number of FILTERS */
     unsigned offset;            /* first hit to return, 0-based */
-    unsigned limit;             /* hits to return at most */
+    unsigned limit;             /* hits to return at most; 0: 10 */
     unsigned check_at_least;    /* Enquire check_at_least; 0: limit only */
     unsigned max_expansion;     /* wildcard expansion cap (terms); 0: 100 */
     double time_limit_s;        /* Enquire time limit in s; 0: none */
     bool snippets;              /* build a snippet for each hit */
-    const char *hl_open;        /* snippet marker before a match */
-    const char *hl_close;       /* snippet marker after a match */
-    unsigned snippet_chars;     /* snippet length; 0: 200 */
+    unsigned snippet_slot;      /* value slot holding the plain text to
+                                   cut snippets from (read only when
+                                   SNIPPETS; 0 is a slot, no default) */
+    const char *hl_open;        /* marker before a match; NULL/"": <b> */
+    const char *hl_close;       /* marker after a match; NULL/"": </b> */
+    unsigned snippet_chars;     /* snippet length in bytes; 0: 200 */
 } sdx_search_spec_t;
 
 /*
  * Run a search.  The query is parsed with English stemming (STEM_SOME),
- * default operator OR, flags for boolean operators, phrases, NEAR,
- * trailing wildcards, love/hate and pure NOT; an empty query matches all
- * documents.  Filters restrict without changing scores.
+ * default operator OR, flags for boolean operators (in any case: "and"
+ * is AND), phrases, NEAR, trailing wildcards (each expanded to its
+ * MAX_EXPANSION most frequent terms), love/hate and pure NOT; a small
+ * English stop list ("the", "of", ...) drops those words outside
+ * phrases.  A NULL or blank query matches all documents.  Filters
+ * restrict without changing scores.
+ * Snippets are cut by Xapian from the value in SNIPPET_SLOT, with the
+ * same stemmer, HTML-escaped, matches between HL_OPEN and HL_CLOSE, and
+ * an ellipsis (U+2026) where text was left out.
  * A DatabaseModifiedError during the search reopens the handle and tries
  * the whole search once more.
  * On success *out holds the page (caller owns; sdx_results_destroy).

@@ -1,1 +1,501 @@
-int main(void) { return 1; } /* placeholder: being written */
+/*
+ * test_build: the indexer's build and atomic swap (indexer/build.h)
+ * against real databases in a mkdtemp directory.
+ *
+ * Besides the plain cases (revisions, pruning, duplicate ids, the
+ * clause-to-document mapping, resolving), it does what notmuch's
+ * T380-atomicity does for its database: builds are killed with SIGKILL
+ * at spread-out moments, and after each kill the index directory must
+ * serve either the old index or the new one, whole: never an error,
+ * never a mix.  Clauses are made by hand, so the parser is not needed.
+ */
+#define _XOPEN_SOURCE 700 /* nftw(), mkdtemp(), nanosleep() */
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "build.h"
+#include "sdx_xapian.h"
+
+#define KILL_RUNS 20        /* builds killed in test_atomicity */
+#define BIG 3000            /* clauses of the builds that get killed */
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+    (void)sb;
+    (void)f;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+static int
+setup(void **state)
+{
+    char *dir = malloc(64);
+    assert_non_null(dir);
+    strcpy(dir, "/tmp/test_build-XXXXXX");
+    assert_non_null(mkdtemp(dir));
+    *state = dir;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    char *dir = *state;
+    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    free(dir);
+    return 0;
+}
+
+/* "DIR/NAME" in a static buffer (one at a time). */
+static const char *
+sub(const char *dir, const char *name)
+{
+    static char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return path;
+}
+
+/* A list of N clauses "c00000".. with distinct, searchable text. */
+static sdx_clause_list_t
+make_list(size_t n)
+{
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    char buf[256];
+    list.items = calloc(n ? n : 1, sizeof *list.items);
+    assert_non_null(list.items);
+    for (size_t i = 0; i < n; i++) {
+        sdx_clause_t *c = sdx_clause_new();
+        assert_non_null(c);
+        snprintf(buf, sizeof buf, "5366/key-resp-%05zu", i);
+        assert_int_equal(sdx_clause_set(&c->id, buf), SDX_OK);
+        snprintf(buf, sizeof buf, "Troubleshoots clinical system %zu & "
+                 "trains users on workflow number %zu.", i, i % 17);
+        assert_int_equal(sdx_clause_set(&c->text, buf), SDX_OK);
+        snprintf(buf, sizeof buf, "Key Resp %02zu", i % 12 + 1);
+        assert_int_equal(sdx_clause_set(&c->row, buf), SDX_OK);
+        assert_int_equal(sdx_clause_set(&c->section, "responsibility"),
+                         SDX_OK);
+        assert_int_equal(sdx_clause_set(&c->series,
+                                        "Clinical Applications 1-5 HX"),
+                         SDX_OK);
+        assert_int_equal(sdx_clause_set(&c->job_code, "5366"), SDX_OK);
+        c->level = (int)(i % 5) + 1;
+        c->item = (int)(i % 12) + 1;
+        list.items[list.count++] = c;
+    }
+    list.cap = n;
+    return list;
+}
+
+static void
+free_list(sdx_clause_list_t *list)
+{
+    for (size_t i = 0; i < list->count; i++)
+        sdx_clause_destroy(&list->items[i]);
+    free(list->items);
+    list->items = NULL;
+    list->count = list->cap = 0;
+}
+
+/* Entries of DIR whose name starts with PREFIX. */
+static int
+count_entries(const char *dir, const char *prefix)
+{
+    DIR *d = opendir(dir);
+    struct dirent *e;
+    int n = 0;
+    assert_non_null(d);
+    while ((e = readdir(d)))
+        if (strncmp(e->d_name, prefix, strlen(prefix)) == 0)
+            n++;
+    closedir(d);
+    return n;
+}
+
+/* Build N fresh clauses into DIR, expecting success; returns the rev. */
+static uint64_t
+build(const char *dir, size_t n)
+{
+    sdx_clause_list_t list = make_list(n);
+    sdx_build_report_t report;
+    char err[512] = "";
+    sdx_status_t st = sdx_build_index(dir, &list, &report, err, sizeof err);
+    if (st != SDX_OK)
+        fail_msg("build: %s: %s", sdx_status_str(st), err);
+    assert_int_equal(report.clauses, n);
+    free_list(&list);
+    return report.revision;
+}
+
+/*
+ * Open what DIR serves and check it is whole: the metadata agree with
+ * the document count and with the revision directory's name.  Returns
+ * the document count; *REV (when not NULL) the revision.
+ */
+static uint64_t
+check_served(const char *dir, uint64_t *rev)
+{
+    char path[4096], err[512], want[32];
+    sdx_db_t *db = NULL;
+    char *msg = NULL, *value = NULL;
+    uint64_t count = 0;
+    sdx_status_t st;
+
+    st = sdx_index_resolve(dir, path, sizeof path, err, sizeof err);
+    if (st != SDX_OK)
+        fail_msg("resolve: %s", err);
+    st = sdx_db_open(path, &db, &msg);
+    if (st != SDX_OK)
+        fail_msg("open %s: %s", path, msg ? msg : "");
+    assert_int_equal(sdx_db_doc_count(db, &count), SDX_OK);
+    assert_int_equal(sdx_db_get_metadata(db, "specdex.clauses", &value),
+                     SDX_OK);
+    assert_int_equal(strtoull(value, NULL, 10), count);
+    free(value);
+    assert_int_equal(sdx_db_get_metadata(db, "specdex.revision", &value),
+                     SDX_OK);
+    snprintf(want, sizeof want, "/rev-%06llu", strtoull(value, NULL, 10));
+    assert_non_null(strstr(path, want));
+    if (rev)
+        *rev = strtoull(value, NULL, 10);
+    free(value);
+    assert_int_equal(sdx_db_get_metadata(db, "specdex.built_at", &value),
+                     SDX_OK);
+    assert_int_equal(strlen(value), 20); /* 2024-01-02T03:04:05Z */
+    assert_int_equal(value[19], 'Z');
+    free(value);
+    sdx_db_destroy(&db);
+    return count;
+}
+
+/* Hits of QUERY (with FILTER_TERM when not NULL) through DB. */
+static size_t
+hits(sdx_db_t *db, const char *query, const char *filter_term)
+{
+    const char *terms[] = { filter_term };
+    sdx_filter_t filter = { terms, 1 };
+    sdx_search_spec_t spec = { .query = query, .limit = 10000,
+                               .filters = &filter,
+                               .nfilters = filter_term ? 1 : 0 };
+    sdx_results_t *r = NULL;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    size_t n = sdx_results_count(r);
+    sdx_results_destroy(&r);
+    return n;
+}
+
+static void
+test_revisions(void **state)
+{
+    const char *dir = sub(*state, "idx");
+    char idx[512], path[4096], err[256], link[64];
+    sdx_db_t *old = NULL;
+    uint64_t rev = 0;
+    ssize_t n;
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    assert_int_equal(build(idx, 10), 1);
+    assert_int_equal(check_served(idx, &rev), 10);
+    assert_int_equal(rev, 1);
+    assert_int_equal(build(idx, 20), 2);
+    assert_int_equal(check_served(idx, &rev), 20);
+    assert_int_equal(rev, 2);
+    n = readlink(sub(idx, "current"), link, sizeof link - 1);
+    assert_true(n > 0);
+    link[n] = '\0';
+    assert_string_equal(link, "rev-000002"); /* relative */
+
+    /* A handle on the served revision outlives the next swap. */
+    assert_int_equal(sdx_index_resolve(idx, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_int_equal(sdx_db_open(path, &old, NULL), SDX_OK);
+    assert_int_equal(build(idx, 5), 3);
+    assert_int_equal(check_served(idx, NULL), 5);
+    assert_int_equal(hits(old, "", NULL), 20);
+    assert_int_equal(hits(old, "troubleshooting", NULL), 20);
+    sdx_db_destroy(&old);
+
+    /* Only the current and the previous revision remain. */
+    assert_int_equal(count_entries(idx, "rev-"), 2);
+    assert_int_equal(access(sub(idx, "rev-000001"), F_OK), -1);
+    assert_int_equal(access(sub(idx, "rev-000002"), F_OK), 0);
+    assert_int_equal(count_entries(idx, ".build-"), 0);
+    assert_int_equal(count_entries(idx, ".current-tmp-"), 0);
+}
+
+static void
+test_clause_mapping(void **state)
+{
+    const char *dir = sub(*state, "map");
+    char idx[512], path[4096], err[256];
+    sdx_clause_list_t list = make_list(3);
+    sdx_clause_t *c = list.items[2], *back = NULL;
+    sdx_db_t *db = NULL;
+    void *data = NULL;
+    size_t len = 0;
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    assert_int_equal(sdx_clause_set(&c->row, "Special Condition 2"),
+                     SDX_OK);
+    assert_int_equal(sdx_clause_set(&c->section, "condition"), SDX_OK);
+    assert_int_equal(sdx_clause_set(&list.items[1]->job_code, ""), SDX_OK);
+    list.items[1]->level = 0;
+    assert_int_equal(sdx_build_index(idx, &list, NULL, err, sizeof err),
+                     SDX_OK);
+    assert_int_equal(sdx_index_resolve(idx, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_int_equal(sdx_db_open(path, &db, NULL), SDX_OK);
+
+    assert_int_equal(hits(db, "", "XRspecial-condition-2"), 1);
+    assert_int_equal(hits(db, "", "XRspecial-condition"), 1);
+    assert_int_equal(hits(db, "", "XRkey-resp-01"), 1);
+    assert_int_equal(hits(db, "", "XRkey-resp"), 2);
+    assert_int_equal(hits(db, "", "XSresponsibility"), 2);
+    assert_int_equal(hits(db, "", "XScondition"), 1);
+    assert_int_equal(hits(db, "", "XC5366"), 2);
+    assert_int_equal(hits(db, "", "XTclinical-applications-1-5-hx"), 3);
+    assert_int_equal(hits(db, "", "XL0"), 1);
+    assert_int_equal(hits(db, "", "XL3"), 1);
+    assert_int_equal(hits(db, "troubleshoot", NULL), 3); /* stemmed */
+    assert_int_equal(hits(db, "\"clinical system 2\"", NULL), 1);
+    assert_int_equal(hits(db, "key", NULL), 0);  /* label: terms only */
+
+    /* The data is the msgpack record, unchanged. */
+    assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
+                                             &data, &len), SDX_OK);
+    assert_int_equal(sdx_clause_from_msgpack(data, len, &back), SDX_OK);
+    assert_string_equal(back->row, "Special Condition 2");
+    assert_string_equal(back->text, c->text);
+    assert_int_equal(back->level, c->level);
+    sdx_clause_destroy(&back);
+    free(data);
+
+    /* Snippets come from the text slot. */
+    sdx_search_spec_t spec = { .query = "trains", .limit = 1,
+                               .snippets = true,
+                               .snippet_slot = SDX_SLOT_TEXT };
+    sdx_results_t *r = NULL;
+    sdx_hit_t h;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    sdx_results_hit(r, 0, &h);
+    assert_non_null(strstr(h.snippet, "<b>trains</b>"));
+    assert_non_null(strstr(h.snippet, "&amp;"));
+    sdx_results_destroy(&r);
+
+    sdx_db_destroy(&db);
+    free_list(&list);
+}
+
+static void
+test_bad_input_keeps_current(void **state)
+{
+    const char *dir = sub(*state, "dup");
+    char idx[512], err[256];
+    sdx_clause_list_t list;
+    uint64_t rev = 0;
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    build(idx, 7);
+
+    list = make_list(4);
+    assert_int_equal(sdx_clause_set(&list.items[3]->id,
+                                    list.items[1]->id), SDX_OK);
+    assert_int_equal(sdx_build_index(idx, &list, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "5366/key-resp-00001"));
+    free_list(&list);
+
+    list = make_list(4);
+    assert_int_equal(sdx_clause_set(&list.items[2]->section, "bogus"),
+                     SDX_OK);
+    assert_int_equal(sdx_build_index(idx, &list, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "5366/key-resp-00002"));
+    free_list(&list);
+
+    assert_int_equal(check_served(idx, &rev), 7);
+    assert_int_equal(rev, 1);
+    assert_int_equal(count_entries(idx, ".build-"), 0);
+    assert_int_equal(count_entries(idx, "rev-"), 1);
+}
+
+static void
+test_resolve(void **state)
+{
+    char path[4096], err[256], db_dir[512];
+    sdx_writer_t *w = NULL;
+
+    assert_int_equal(sdx_index_resolve(sub(*state, "none"), path,
+                                       sizeof path, err, sizeof err),
+                     SDX_UNAVAILABLE);
+    assert_non_null(strstr(err, "no index at"));
+    assert_non_null(strstr(err, "specdex-index -o"));
+
+    /* A bare database directory resolves to itself. */
+    snprintf(db_dir, sizeof db_dir, "%s", sub(*state, "bare"));
+    assert_int_equal(sdx_writer_create(db_dir, &w, NULL), SDX_OK);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+    assert_int_equal(sdx_index_resolve(db_dir, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_string_equal(path, db_dir);
+}
+
+static void
+test_leftovers_and_lock(void **state)
+{
+    const char *dir = sub(*state, "left");
+    char idx[512], err[256];
+    sdx_clause_list_t list = make_list(2);
+    pid_t pid;
+    int fd, status, pipefd[2];
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    build(idx, 3);
+    /* What a crashed build leaves behind. */
+    assert_int_equal(mkdir(sub(idx, ".build-dead01"), 0777), 0);
+    fd = open(sub(idx, ".build-dead01/junk"), O_CREAT | O_WRONLY, 0666);
+    assert_true(fd >= 0);
+    close(fd);
+    assert_int_equal(symlink("rev-000001", sub(idx, ".current-tmp-1")), 0);
+    assert_int_equal(build(idx, 4), 2);
+    assert_int_equal(count_entries(idx, ".build-"), 0);
+    assert_int_equal(count_entries(idx, ".current-tmp-"), 0);
+
+    /* A build while another holds the lock fails at once. */
+    assert_int_equal(pipe(pipefd), 0);
+    pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct flock fl = { .l_type = F_WRLCK, .l_whence = SEEK_SET };
+        int lk = open(sub(idx, ".lock"), O_RDWR);
+        if (lk < 0 || fcntl(lk, F_SETLK, &fl) < 0)
+            _exit(1);
+        if (write(pipefd[1], "x", 1) != 1)
+            _exit(1);
+        for (;;)
+            pause(); /* hold the lock until killed */
+    }
+    char byte;
+    close(pipefd[1]);
+    /* One byte once the child holds the lock; 0 (EOF) if it failed. */
+    assert_int_equal(read(pipefd[0], &byte, 1), 1);
+    assert_int_equal(sdx_build_index(idx, &list, NULL, err, sizeof err),
+                     SDX_UNAVAILABLE);
+    assert_non_null(strstr(err, "another build"));
+    kill(pid, SIGKILL);
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    close(pipefd[0]);
+    assert_int_equal(check_served(idx, NULL), 4);
+    free_list(&list);
+}
+
+static double
+now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+sleep_s(double s)
+{
+    struct timespec ts = { (time_t)s, (long)((s - (double)(time_t)s) *
+                                             1e9) };
+    while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+        ;
+}
+
+/*
+ * Kill builds at moments spread over a build's whole length (measured
+ * first); after each kill the served index is the old one or the new
+ * one, whole.  Each run builds a different number of clauses, so the
+ * count tells which one is served.
+ */
+static void
+test_atomicity(void **state)
+{
+    const char *dir = sub(*state, "atom");
+    char idx[512];
+    uint64_t served, count, rev;
+    int old_seen = 0, new_seen = 0;
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    double t0 = now_s();
+    build(idx, BIG);
+    double length = now_s() - t0;
+    served = check_served(idx, NULL);
+    assert_int_equal(served, BIG);
+
+    for (int run = 1; run <= KILL_RUNS; run++) {
+        size_t n = BIG + (size_t)run;
+        sdx_clause_list_t list = make_list(n);
+        /* From the very start to well past the usual end. */
+        double delay = length * 1.5 * (run - 1) / (KILL_RUNS - 1);
+        int status;
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+            char err[256];
+            _exit(sdx_build_index(idx, &list, NULL, err, sizeof err));
+        }
+        sleep_s(delay);
+        kill(pid, SIGKILL);
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        free_list(&list);
+
+        count = check_served(idx, &rev);
+        if (count == served) {
+            old_seen++;
+        } else {
+            assert_int_equal(count, n);
+            new_seen++;
+        }
+        served = count;
+    }
+    print_message("atomicity: %d kills left the old index, %d the new "
+                  "(build %.3f s)\n", old_seen, new_seen, length);
+
+    /* Whatever the kills left does not disturb the next build. */
+    uint64_t next = build(idx, 11);
+    assert_int_equal(check_served(idx, &rev), 11);
+    assert_int_equal(rev, next);
+    assert_int_equal(count_entries(idx, ".build-"), 0);
+    assert_int_equal(count_entries(idx, ".current-tmp-"), 0);
+    assert_true(count_entries(idx, "rev-") <= 2);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_revisions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_clause_mapping, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_bad_input_keeps_current, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_leftovers_and_lock, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_atomicity, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
