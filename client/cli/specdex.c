@@ -474,8 +474,8 @@ cmd_search(cli_t *cli, int argc, char **argv)
     search_args_t a = { 0 };
     int ch;
     char *end;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "+l:s:r:c:n:o:jh", opts, NULL))
+    optind = 0; /* GNU: re-initialise, and let options follow QUERY */
+    while ((ch = getopt_long(argc, argv, "l:s:r:c:n:o:jh", opts, NULL))
            != -1) {
         switch (ch) {
         case 'l':
@@ -608,8 +608,8 @@ simple_opts(cli_t *cli, int argc, char **argv, const char *cmd)
         { NULL, 0, NULL, 0 },
     };
     int ch;
-    optind = 1;
-    while ((ch = getopt_long(argc, argv, "+jh", opts, NULL)) != -1) {
+    optind = 0; /* GNU: re-initialise, and let options follow arguments */
+    while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
         if (ch == 'j') {
             cli->json = true;
         } else if (ch == 'h') {

@@ -68,7 +68,8 @@ static const char *
 sub(const char *dir, const char *name)
 {
     static char path[512];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    assert_true(n > 0 && (size_t)n < sizeof path);
     return path;
 }
 
