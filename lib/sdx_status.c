@@ -18,6 +18,7 @@ sdx_status_str(sdx_status_t status)
     case SDX_NOMEM:       return "out of memory";
     case SDX_IO:          return "input/output error";
     case SDX_INTERNAL:    return "internal error";
+    case SDX_REMOTE:      return "error reply";
     case SDX_STATUS_LAST: break;
     }
     return "unknown status";

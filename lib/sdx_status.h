@@ -23,6 +23,7 @@ typedef enum sdx_status {
     SDX_NOMEM,           /* out of memory (std::bad_alloc, malloc) */
     SDX_IO,              /* a system call failed; errno-style detail */
     SDX_INTERNAL,        /* a bug: an exception nobody expected */
+    SDX_REMOTE,          /* the daemon answered with an error reply */
     SDX_STATUS_LAST      /* not a status: the number of statuses */
 } sdx_status_t;
 
