@@ -51,6 +51,7 @@ static const struct status_map {
     [SDX_NOMEM] = {SDX_E_INTERNAL, "out of memory"},
     [SDX_IO] = {SDX_E_INTERNAL, "input/output error (logged)"},
     [SDX_INTERNAL] = {SDX_E_INTERNAL, "internal error (logged)"},
+    [SDX_REMOTE] = {SDX_E_INTERNAL, "internal error (logged)"},
 };
 
 sdx_errcode_t
