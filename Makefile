@@ -4,8 +4,12 @@
 #   make         install missing Debian packages, configure, build
 #   make run     build, index corpus/ into build/index, serve on
 #                $(SPECDEX_ENDPOINT) (default tcp://127.0.0.1:5599)
-#   make test    build, then every test under ctest
-#   make clean   remove build/
+#   make test    build, then every test under ctest; then the same
+#                tests again built with ASan + UBSan in build-asan/
+#                (SANITIZE=0 skips that second run)
+#   make fuzz    build the libFuzzer harnesses with clang in build-fuzz/
+#                and run each for $(FUZZ_SECONDS) seconds (default 60)
+#   make clean   remove build/, build-asan/ and build-fuzz/
 
 BUILD_DIR    ?= build
 BUILD_TYPE   ?= RelWithDebInfo
@@ -13,8 +17,17 @@ INDEX_DIR    ?= $(BUILD_DIR)/index
 ENDPOINT     ?= $(or $(SPECDEX_ENDPOINT),tcp://127.0.0.1:5599)
 CTEST_ARGS   ?= --output-on-failure
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+ASAN_DIR     ?= build-asan
+SANITIZE     ?= 1
+FUZZ_DIR     ?= build-fuzz
+FUZZ_SECONDS ?= 60
+FUZZ_TARGETS ?= parse request
 
-.PHONY: all deps build run index test clean
+# The sanitizer run: leaks reported, UB fatal with a stack trace.
+SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
+          UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+
+.PHONY: all deps build run index test test-asan fuzz clean
 
 all: build
 
@@ -35,6 +48,33 @@ run: index
 
 test: build
 	cd $(BUILD_DIR) && ctest $(CTEST_ARGS) -j $(JOBS)
+ifneq ($(SANITIZE),0)
+	$(MAKE) test-asan
+endif
+
+# Every test again, the programs built Debug with ASan + UBSan
+# (SDX_SANITIZE); the integration tests get these programs too, since
+# CMake hands them the build's bin/ directory.
+$(ASAN_DIR)/CMakeCache.txt: | deps
+	cmake -S . -B $(ASAN_DIR) -DCMAKE_BUILD_TYPE=Debug -DSDX_SANITIZE=ON
+
+test-asan: deps $(ASAN_DIR)/CMakeCache.txt
+	cmake --build $(ASAN_DIR) -j $(JOBS)
+	cd $(ASAN_DIR) && $(SAN_ENV) ctest $(CTEST_ARGS) -j $(JOBS)
+
+# libFuzzer needs clang: the harnesses and every library they use are
+# built with SDX_FUZZ, then tests/fuzz/run-fuzz.sh runs each harness on a
+# copy of its seed corpus and prints its executions.
+$(FUZZ_DIR)/CMakeCache.txt: | deps
+	@command -v clang >/dev/null || { echo "make fuzz needs clang:" \
+	  "apt-get install clang libclang-rt-14-dev" >&2; exit 1; }
+	cmake -S . -B $(FUZZ_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ -DSDX_FUZZ=ON
+
+fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
+	cmake --build $(FUZZ_DIR) -j $(JOBS) \
+	  --target $(addprefix fuzz_,$(FUZZ_TARGETS))
+	tests/fuzz/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 clean:
-	rm -rf $(BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
