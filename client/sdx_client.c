@@ -7,6 +7,7 @@
  * (LINGER 0), so a dead daemon never makes a client hang on exit.
  */
 #include "sdx_client.h"
+#include "client_private.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,6 +29,7 @@ struct sdx_client {
     int timeout_ms;        /* wait for one reply, milliseconds */
     int attempts;          /* attempts per request */
     char errmsg[512];      /* last error, "" when none */
+    char errcode[32];      /* wire code of the last error reply, or "" */
 };
 
 struct sdx_reply {
@@ -149,6 +151,7 @@ sdx_client_call(sdx_client_t *c, const void *req, size_t len,
     sdx_status_t st = SDX_UNAVAILABLE;
     *out = NULL;
     c->errmsg[0] = '\0';
+    c->errcode[0] = '\0';
     for (int attempt = 0; attempt < c->attempts; attempt++) {
         if (!c->sock && (st = open_socket(c)) != SDX_OK)
             return st;
@@ -199,6 +202,21 @@ const char *
 sdx_client_errmsg(const sdx_client_t *c)
 {
     return c->errmsg;
+}
+
+const char *
+sdx_client_error_code(const sdx_client_t *c)
+{
+    return c->errcode;
+}
+
+void
+sdx_client_note_error_reply(sdx_client_t *c, const sdx_reply_t *reply)
+{
+    sdx_reply_error(reply, c->errcode, sizeof c->errcode, c->errmsg,
+                    sizeof c->errmsg);
+    if (!c->errcode[0])
+        snprintf(c->errcode, sizeof c->errcode, "error");
 }
 
 void

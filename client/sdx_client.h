@@ -16,9 +16,11 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include <msgpack.h>
 
+#include "sdx_clause.h"
 #include "sdx_status.h"
 
 typedef struct sdx_client sdx_client_t; /* a connection to specdexd */
@@ -80,5 +82,158 @@ const msgpack_object *sdx_msgpack_get(const msgpack_object *map,
 
 /* Free REPLY.  NULL-safe; sets *reply_p to NULL. */
 void sdx_reply_destroy(sdx_reply_t **reply_p);
+
+
+/* ---------------------------------------------------------------- */
+/* Typed operations                                                 */
+/* ---------------------------------------------------------------- */
+
+/*
+ * The typed calls below build the request for one operation of the
+ * contract, send it through sdx_client_call(), and hand back an
+ * sdx_result_t: the reply decoded into C types, plus the raw reply for
+ * callers that print it as JSON.  One call, sdx_result_destroy(), frees
+ * all of it.
+ *
+ * Each returns SDX_OK; SDX_REMOTE when the daemon answered with an error
+ * reply (its code and message in sdx_client_error_code() and
+ * sdx_client_errmsg(), the reply in *out); SDX_UNAVAILABLE when no daemon
+ * answered; SDX_BAD_INPUT for a malformed reply or bad arguments;
+ * SDX_IO, SDX_NOMEM.  *out is NULL unless SDX_OK or SDX_REMOTE.
+ */
+
+#define SDX_MAX_LEVEL 9 /* levels 1..9 fit the fixed arrays below */
+
+/* What to ask for; zero/NULL members are left out of the request. */
+typedef struct sdx_query {
+    const char *q;                 /* query string (search, ladder, ...) */
+    unsigned offset;               /* search: first hit, 0-based */
+    unsigned limit;                /* search: hits; 0 = daemon default */
+    const int *levels;             /* filter: levels */
+    size_t nlevels;                /* number of LEVELS */
+    const char *const *sections;   /* filter: section kinds */
+    size_t nsections;              /* number of SECTIONS */
+    const char *const *rows;       /* filter: row labels */
+    size_t nrows;                  /* number of ROWS */
+    const char *const *codes;      /* filter: job codes */
+    size_t ncodes;                 /* number of CODES */
+    const char *hl_open;           /* search: snippet markers, both or */
+    const char *hl_close;          /*   neither; NULL = daemon default */
+    bool no_snippet;               /* search: ask for no snippets */
+    bool group;                    /* search: merge identical rows */
+    bool facets;                   /* search: ask for facet counts */
+    unsigned k;                    /* context: passages; 0 = default */
+    unsigned max_chars;            /* context: budget; 0 = default */
+} sdx_query_t;
+
+/* One search hit: the clause and how it ranked. */
+typedef struct sdx_result_hit {
+    sdx_clause_t *clause;          /* the clause record */
+    unsigned rank;                 /* 1-based */
+    double score;                  /* BM25 weight */
+    int percent;                   /* Xapian's percentage */
+    char *snippet;                 /* "" when none */
+    int levels[SDX_MAX_LEVEL];     /* grouped hits: the levels merged */
+    size_t nlevels;                /* 0 unless grouped */
+} sdx_result_hit_t;
+
+/* One cell of a row across levels (row, ladder's row_cells). */
+typedef struct sdx_result_cell {
+    int level;                     /* 1..9 */
+    char *id;                      /* "" when the level has no cell */
+    char *title;                   /* the level's title */
+    char *text;                    /* NULL when the level has no cell */
+} sdx_result_cell_t;
+
+/* One context passage for a chatbot. */
+typedef struct sdx_result_passage {
+    char *id;                      /* first clause id */
+    char *cite;                    /* citation a person can check */
+    int levels[SDX_MAX_LEVEL];     /* levels it stands for */
+    size_t nlevels;                /* number of LEVELS */
+    char *text;                    /* the passage */
+    double score;                  /* BM25 weight */
+} sdx_result_passage_t;
+
+/* Daemon statistics (stats). */
+typedef struct sdx_result_stats {
+    uint64_t docs;                 /* documents served */
+    char *index_path;              /* path of the served index */
+    uint64_t revision;             /* index revision */
+    char *built_at;                /* ISO 8601 build time */
+    uint64_t uptime_s;             /* seconds since start */
+    uint64_t requests;             /* requests answered */
+    uint64_t errors;               /* error replies */
+    uint64_t workers;              /* worker threads */
+    uint64_t p50_us, p90_us, p99_us, max_us; /* latency, microseconds */
+} sdx_result_stats_t;
+
+/* A decoded reply; only the members of the operation asked are set. */
+typedef struct sdx_result {
+    sdx_reply_t *reply;            /* the raw reply (for JSON output) */
+    uint64_t took_us;              /* server time, microseconds */
+    /* search */
+    uint64_t total;                /* estimated matches */
+    bool partial;                  /* cost bounds cut the search short */
+    char *corrected;               /* spelling correction, or NULL */
+    sdx_result_hit_t *hits;        /* HITS[0..nhits) */
+    size_t nhits;                  /* number of HITS */
+    /* ladder: LADDER[l] is the best clause at level l, or NULL */
+    sdx_clause_t *ladder[SDX_MAX_LEVEL + 1];
+    char *row;                     /* ladder: row of the best hit */
+    /* ladder (row_cells), row (cells) */
+    sdx_result_cell_t *cells;      /* CELLS[0..ncells) */
+    size_t ncells;                 /* number of CELLS */
+    /* get: CLAUSES[i] for the i-th id, NULL when unknown */
+    sdx_clause_t **clauses;
+    size_t nclauses;               /* number of CLAUSES */
+    /* context */
+    sdx_result_passage_t *passages; /* PASSAGES[0..npassages) */
+    size_t npassages;              /* number of PASSAGES */
+    uint64_t chars;                /* sum of passage text lengths */
+    /* suggest */
+    char *suggestion;              /* corrected query, or NULL */
+    /* stats */
+    sdx_result_stats_t stats;      /* zero unless stats */
+} sdx_result_t;
+
+/* ping: SDX_OK when the daemon answers. */
+sdx_status_t sdx_client_ping(sdx_client_t *client, sdx_result_t **out);
+
+/* search: Q->q and the search members of Q. */
+sdx_status_t sdx_client_search(sdx_client_t *client, const sdx_query_t *q,
+                               sdx_result_t **out);
+
+/* ladder: Q->q, optional Q->sections and Q->rows. */
+sdx_status_t sdx_client_ladder(sdx_client_t *client, const sdx_query_t *q,
+                               sdx_result_t **out);
+
+/* row: ROW (a label, case-insensitive), SERIES (NULL for any). */
+sdx_status_t sdx_client_row(sdx_client_t *client, const char *row,
+                            const char *series, sdx_result_t **out);
+
+/* get: NIDS (1..100) clause ids. */
+sdx_status_t sdx_client_get(sdx_client_t *client, const char *const *ids,
+                            size_t nids, sdx_result_t **out);
+
+/* context: Q->q, Q->k, Q->max_chars, Q->levels, Q->sections. */
+sdx_status_t sdx_client_context(sdx_client_t *client, const sdx_query_t *q,
+                                sdx_result_t **out);
+
+/* suggest: Q (a query string). */
+sdx_status_t sdx_client_suggest(sdx_client_t *client, const char *q,
+                                sdx_result_t **out);
+
+/* stats. */
+sdx_status_t sdx_client_stats(sdx_client_t *client, sdx_result_t **out);
+
+/*
+ * The error code of the last SDX_REMOTE reply ("bad_query"), or "".
+ * Owned by CLIENT.
+ */
+const char *sdx_client_error_code(const sdx_client_t *client);
+
+/* Free RESULT and everything in it.  NULL-safe; sets *result_p to NULL. */
+void sdx_result_destroy(sdx_result_t **result_p);
 
 #endif /* SDX_CLIENT_H */

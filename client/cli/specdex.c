@@ -1,24 +1,24 @@
 /*
  * specdex: the staff command-line client.
  *
- *   specdex [--endpoint EP] [--timeout MS] [--json] COMMAND [ARGS]
+ *   specdex [--endpoint EP]... [--timeout MS] [--json|--jsonl] COMMAND ...
  *
- * Each command packs one request (docs/PROTOCOL.md), sends it through the
- * client library's request loop, and prints the reply either for a person
- * (wrapped to the terminal, matches in bold colour on a terminal) or, with
- * --json, as the reply's data for scripts.
+ * Every command goes through the typed calls of libspecdex-client (this
+ * file never packs a request by hand) and prints the reply either for a
+ * person — wrapped to the terminal, matches in bold colour on a terminal
+ * unless NO_COLOR is set, ladders and rows as level-by-level tables — or
+ * for a script: --json prints the reply's data as one JSON document,
+ * --jsonl one JSON line per hit, clause, cell or passage.
  *
  * Exit status: 0 results, 1 no results, 2 usage error, 3 daemon
  * unavailable, 4 error reply (its message on stderr).
  */
 #include <errno.h>
 #include <getopt.h>
-#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -35,23 +35,43 @@ enum {
     EXIT_ERROR_REPLY = 4, /* the daemon answered with an error */
 };
 
-/* Snippet markers requested from the daemon: control characters that
- * cannot occur in the corpus' text, turned into colour or nothing here. */
+/* Snippet markers asked of the daemon for terminal output: control
+ * characters that never occur in the corpus' text, turned into colour
+ * (or nothing) when printed. */
 #define MARK_OPEN "\x02"
 #define MARK_CLOSE "\x03"
 
-#define MAX_FILTER 32 /* values per filter option */
+#define MAX_VALUES 32    /* values per repeatable option */
+#define MAX_ENDPOINTS 8  /* --endpoint given several times: failover */
+
+/* SGR sequences used on a colour terminal. */
+#define SGR_BOLD "\033[1m"
+#define SGR_MATCH "\033[1;31m"
+#define SGR_DIM "\033[2m"
+#define SGR_RESET "\033[0m"
 
 /* Options shared by every command. */
 typedef struct cli {
-    const char *endpoint;  /* daemon endpoint */
-    int timeout_ms;        /* per attempt */
+    const char *endpoints[MAX_ENDPOINTS]; /* tried in turn */
+    size_t nendpoints;     /* number of ENDPOINTS */
+    int timeout_ms;        /* wait per attempt, milliseconds */
     bool json;             /* print the reply's data as JSON */
-    bool color;            /* colour on a terminal, unless NO_COLOR */
+    bool jsonl;            /* print one JSON line per item */
+    bool color;            /* colour: a terminal, and NO_COLOR unset */
     int width;             /* columns to wrap text to */
 } cli_t;
 
 static const char *program = "specdex";
+
+/* A command: its name, handler and help. */
+typedef struct command {
+    const char *name;      /* as typed */
+    int (*run)(cli_t *cli, int argc, char **argv);
+    const char *summary;   /* one line for the main help */
+    const char *help;      /* the command's --help text */
+} command_t;
+
+static const command_t *find_command(const char *name);
 
 static void
 usage_error(const char *fmt, const char *arg)
@@ -61,153 +81,16 @@ usage_error(const char *fmt, const char *arg)
     fprintf(stderr, "\nTry '%s --help'.\n", program);
 }
 
-static void
-print_main_help(FILE *out)
-{
-    fprintf(out,
-"Usage: specdex [OPTIONS] COMMAND [ARGS]\n"
-"Search the job standards served by specdexd.\n"
-"\n"
-"Commands:\n"
-"  search QUERY   ranked clauses matching QUERY\n"
-"  get ID...      clauses by id (e.g. 5366/key-resp-06)\n"
-"  stats          what the daemon serves, and how it is doing\n"
-"  ping           check that the daemon answers\n"
-"\n"
-"Options (before the command):\n"
-"  -e, --endpoint EP   daemon endpoint (default $SPECDEX_ENDPOINT, else\n"
-"                      " SDX_CLIENT_DEFAULT_ENDPOINT ")\n"
-"  -t, --timeout MS    wait per attempt, milliseconds (default %d)\n"
-"  -j, --json          print the reply as JSON, for scripts\n"
-"  -h, --help          this help; 'specdex COMMAND --help' for a command\n"
-"\n"
-"Example:\n"
-"  specdex search \"root cause analysis\" --level 1-3\n"
-"\n"
-"Exit status: 0 results, 1 no results, 2 usage error, 3 daemon\n"
-"unavailable, 4 error reply.\n", SDX_CLIENT_DEFAULT_TIMEOUT_MS);
-}
-
-static void
-print_search_help(FILE *out)
-{
-    fprintf(out,
-"Usage: specdex search QUERY [OPTIONS]\n"
-"Ranked clauses of the job standards that match QUERY.\n"
-"\n"
-"QUERY uses Xapian's syntax: words (stemmed: 'troubleshoot' finds\n"
-"'Troubleshoots'), \"exact phrases\", AND OR NOT, NEAR, trailing\n"
-"wildcards (vend*), and fields level:3 section:ksa row:key-resp-06\n"
-"code:5366.\n"
-"\n"
-"Options:\n"
-"  -l, --level L      only these levels: 3, 1-3 or 1,4,5\n"
-"  -s, --section S    only these sections (repeatable or comma list):\n"
-"                     summary scope responsibility ksa education\n"
-"                     condition environment\n"
-"  -r, --row ROW      only this row, e.g. \"key resp 06\" (repeatable)\n"
-"  -c, --code CODE    only this job code, e.g. 5366 (repeatable)\n"
-"  -n, --limit N      hits to show, 1..100 (default 10)\n"
-"  -o, --offset N     skip the first N hits (paging)\n"
-"  -j, --json         print the reply as JSON\n"
-"\n"
-"Examples:\n"
-"  specdex search \"root cause analysis\"\n"
-"  specdex search vendors --section ksa --level 3\n"
-"  specdex search 'level:5 troubleshooting' --json\n");
-}
-
-static void
-print_get_help(FILE *out)
-{
-    fprintf(out,
-"Usage: specdex get ID... [--json]\n"
-"Print clauses by id: job code, '/', row slug.\n"
-"\n"
-"Example:\n"
-"  specdex get 5366/key-resp-06 5367/ksa-07\n");
-}
-
-static void
-print_simple_help(FILE *out, const char *cmd)
-{
-    if (strcmp(cmd, "stats") == 0)
-        fprintf(out, "Usage: specdex stats [--json]\n"
-                "Documents, index revision, uptime, requests, errors,\n"
-                "workers and latency of the daemon.\n\n"
-                "Example:\n  specdex stats\n");
-    else
-        fprintf(out, "Usage: specdex ping [--json]\n"
-                "Check that the daemon answers; exit 0 if it does, 3 if "
-                "not.\n\nExample:\n  specdex ping\n");
-}
-
-/* ---------------------------------------------------------------- */
-/* msgpack helpers                                                  */
-/* ---------------------------------------------------------------- */
-
-static void
-pack_cstr(msgpack_packer *pk, const char *s)
-{
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
-}
-
-/* Start a request map of NKEYS keys beyond v and op. */
-static void
-pack_request_head(msgpack_packer *pk, const char *op, size_t nkeys)
-{
-    msgpack_pack_map(pk, 2 + nkeys);
-    pack_cstr(pk, "v");
-    msgpack_pack_int(pk, 1);
-    pack_cstr(pk, "op");
-    pack_cstr(pk, op);
-}
-
-static void
-pack_str_array(msgpack_packer *pk, const char *key, char **vals, size_t n)
-{
-    pack_cstr(pk, key);
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        pack_cstr(pk, vals[i]);
-}
-
-/* Copy a msgpack str into BUF as a C string ("" when not a str). */
-static const char *
-obj_str(const msgpack_object *o, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    if (o && o->type == MSGPACK_OBJECT_STR)
-        snprintf(buf, size, "%.*s", (int)o->via.str.size, o->via.str.ptr);
-    return buf;
-}
-
-static long long
-obj_int(const msgpack_object *o)
-{
-    if (!o)
-        return 0;
-    if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
-        return (long long)o->via.u64;
-    if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
-        return (long long)o->via.i64;
-    return 0;
-}
-
-static double
-obj_double(const msgpack_object *o)
-{
-    if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
-              o->type == MSGPACK_OBJECT_FLOAT32))
-        return o->via.f64;
-    return (double)obj_int(o);
-}
-
 /* ---------------------------------------------------------------- */
 /* Text output                                                      */
 /* ---------------------------------------------------------------- */
+
+static void
+style(const cli_t *cli, const char *sgr)
+{
+    if (cli->color)
+        fputs(sgr, stdout);
+}
 
 /* Bytes of the UTF-8 sequence starting with byte C (1 for stray bytes). */
 static size_t
@@ -219,10 +102,32 @@ utf8_len(unsigned char c)
     return 1;
 }
 
+/* The HTML entities MSet::snippet writes, and what they stand for. */
+static const struct entity {
+    const char *name;      /* "&amp;" */
+    char ch;               /* '&' */
+} entities[] = {
+    { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
+    { "&quot;", '"' }, { "&#39;", '\'' }, { "&apos;", '\'' },
+};
+
+/* The entity at TEXT (LEFT bytes), or NULL. */
+static const struct entity *
+entity_at(const char *text, size_t left)
+{
+    for (size_t k = 0; k < sizeof entities / sizeof entities[0]; k++) {
+        size_t n = strlen(entities[k].name);
+        if (n <= left && memcmp(text, entities[k].name, n) == 0)
+            return &entities[k];
+    }
+    return NULL;
+}
+
 /*
- * Print TEXT (LEN bytes) wrapped to the width, every line indented by
- * INDENT spaces.  Markers MARK_OPEN/MARK_CLOSE become bold colour (or
- * nothing); HTML entities of a snippet are decoded when HTML is true.
+ * Print TEXT (LEN bytes) wrapped to the width, continuation lines
+ * indented by INDENT spaces; the cursor is taken to stand at column
+ * INDENT already.  MARK_OPEN/MARK_CLOSE become match colour (or nothing);
+ * when HTML is true, the entities of a snippet are decoded.
  */
 static void
 print_wrapped(const cli_t *cli, const char *text, size_t len, int indent,
@@ -230,125 +135,158 @@ print_wrapped(const cli_t *cli, const char *text, size_t len, int indent,
 {
     int col = indent;
     int limit = cli->width > indent + 20 ? cli->width : indent + 60;
-    printf("%*s", indent, "");
+    bool in_match = false;
     size_t i = 0;
     while (i < len) {
-        /* One word: up to the next space, markers and entities inside. */
         while (i < len && text[i] == ' ')
             i++;
         if (i >= len)
             break;
+        /* One word: up to the next space; measure it first. */
         size_t start = i;
         int width = 0;
         while (i < len && text[i] != ' ') {
-            unsigned char c = (unsigned char)text[i];
-            if (c == MARK_OPEN[0] || c == MARK_CLOSE[0]) {
+            const struct entity *e;
+            if (text[i] == MARK_OPEN[0] || text[i] == MARK_CLOSE[0]) {
                 i++;
                 continue;
             }
-            if (html && c == '&') {
-                const char *semi = memchr(text + i, ';', len - i);
-                if (semi && semi - (text + i) <= 6) {
-                    i = (size_t)(semi - text) + 1;
-                    width++;
-                    continue;
-                }
-            }
-            i += utf8_len(c);
+            if (html && text[i] == '&' && (e = entity_at(text + i, len - i)))
+                i += strlen(e->name);
+            else
+                i += utf8_len((unsigned char)text[i]);
             width++;
         }
         if (i > len)
             i = len;
         if (col > indent && col + 1 + width > limit) {
+            if (in_match)
+                style(cli, SGR_RESET);
             printf("\n%*s", indent, "");
+            if (in_match)
+                style(cli, SGR_MATCH);
             col = indent;
         } else if (col > indent) {
             putchar(' ');
             col++;
         }
-        for (size_t j = start; j < i; j++) {
-            char c = text[j];
-            if (c == MARK_OPEN[0]) {
-                if (cli->color)
-                    fputs("\033[1;31m", stdout);
-            } else if (c == MARK_CLOSE[0]) {
-                if (cli->color)
-                    fputs("\033[0m", stdout);
-            } else if (html && c == '&') {
-                static const struct { const char *ent; char ch; } ents[] = {
-                    { "&amp;", '&' }, { "&lt;", '<' }, { "&gt;", '>' },
-                    { "&quot;", '"' }, { "&#39;", '\'' }, { "&apos;", '\'' },
-                };
-                size_t k;
-                for (k = 0; k < sizeof ents / sizeof ents[0]; k++) {
-                    size_t el = strlen(ents[k].ent);
-                    if (j + el <= i && memcmp(text + j, ents[k].ent, el) == 0) {
-                        putchar(ents[k].ch);
-                        j += el - 1;
-                        break;
-                    }
-                }
-                if (k == sizeof ents / sizeof ents[0])
-                    putchar(c);
+        for (size_t j = start; j < i;) {
+            const struct entity *e;
+            if (text[j] == MARK_OPEN[0]) {
+                style(cli, SGR_MATCH);
+                in_match = true;
+                j++;
+            } else if (text[j] == MARK_CLOSE[0]) {
+                style(cli, SGR_RESET);
+                in_match = false;
+                j++;
+            } else if (html && text[j] == '&' &&
+                       (e = entity_at(text + j, i - j))) {
+                putchar(e->ch);
+                j += strlen(e->name);
             } else {
-                putchar(c);
+                putchar(text[j++]);
             }
         }
         col += width;
     }
-    if (cli->color)
-        fputs("\033[0m", stdout);
+    if (in_match)
+        style(cli, SGR_RESET);
     putchar('\n');
 }
 
 static void
-print_heading(const cli_t *cli, const char *fmt_label, const char *label)
+print_text(const cli_t *cli, const char *text, int indent, bool html)
 {
-    if (cli->color)
-        printf("\033[1m");
-    printf(fmt_label, label);
-    if (cli->color)
-        printf("\033[0m");
+    print_wrapped(cli, text, strlen(text), indent, html);
 }
 
-/* One clause as a person reads it: where it stands, then its text. */
+/* "Key Resp 06 · level 2 · 5366 Clinical Applications Professional 2 HX" */
 static void
-print_clause(const cli_t *cli, const msgpack_object *c, int rank)
+print_clause_head(const cli_t *cli, const sdx_clause_t *c,
+                  const int *levels, size_t nlevels)
 {
-    char row[256], title[256], code[64];
-    const msgpack_object *snippet = sdx_msgpack_get(c, "snippet");
-    const msgpack_object *text = sdx_msgpack_get(c, "text");
-    long long level = obj_int(sdx_msgpack_get(c, "level"));
-    char head[768];
-
-    obj_str(sdx_msgpack_get(c, "row"), row, sizeof row);
-    obj_str(sdx_msgpack_get(c, "title"), title, sizeof title);
-    obj_str(sdx_msgpack_get(c, "job_code"), code, sizeof code);
-    if (level > 0)
-        snprintf(head, sizeof head, "%s · level %lld · %s %s", row, level,
-                 code, title);
-    else
-        snprintf(head, sizeof head, "%s · all levels · %s", row, title);
-    if (rank > 0)
-        printf("%2d. ", rank);
-    print_heading(cli, "%s", head);
-    if (rank > 0) {
-        const msgpack_object *pct = sdx_msgpack_get(c, "percent");
-        if (pct)
-            printf("  (%lld%%)", obj_int(pct));
+    style(cli, SGR_BOLD);
+    if (nlevels > 1) {
+        printf("%s · levels ", c->row);
+        for (size_t i = 0; i < nlevels; i++)
+            printf("%s%d", i ? "," : "", levels[i]);
+        printf(" · %s", c->series);
+    } else if (c->level > 0) {
+        printf("%s · level %d · %s %s", c->row, c->level, c->job_code,
+               c->title);
+    } else {
+        printf("%s · all levels · %s", c->row, c->series);
     }
-    putchar('\n');
-    if (snippet && snippet->type == MSGPACK_OBJECT_STR &&
-        snippet->via.str.size > 0)
-        print_wrapped(cli, snippet->via.str.ptr, snippet->via.str.size,
-                      rank > 0 ? 4 : 2, true);
-    else if (text && text->type == MSGPACK_OBJECT_STR)
-        print_wrapped(cli, text->via.str.ptr, text->via.str.size,
-                      rank > 0 ? 4 : 2, false);
+    style(cli, SGR_RESET);
 }
 
 /* ---------------------------------------------------------------- */
-/* Commands                                                         */
+/* JSON output                                                      */
+/* ---------------------------------------------------------------- */
+
+/*
+ * --json: the reply as one document.  --jsonl: each element of the
+ * reply's array KEY (hits, clauses, cells, ...) on a line of its own, or
+ * the reply on one line when KEY is NULL.
+ */
+static void
+print_json(const cli_t *cli, const sdx_result_t *r, const char *key)
+{
+    const msgpack_object *root = sdx_reply_root(r->reply);
+    const msgpack_object *arr = key ? sdx_msgpack_get(root, key) : NULL;
+    if (cli->jsonl && arr && arr->type == MSGPACK_OBJECT_ARRAY) {
+        for (uint32_t i = 0; i < arr->via.array.size; i++) {
+            sdx_json_print(stdout, &arr->via.array.ptr[i]);
+            putchar('\n');
+        }
+        return;
+    }
+    sdx_json_print(stdout, root);
+    putchar('\n');
+}
+
+/* ---------------------------------------------------------------- */
+/* Talking to the daemon                                            */
+/* ---------------------------------------------------------------- */
+
+static sdx_client_t *
+open_client(const cli_t *cli)
+{
+    sdx_client_t *client = NULL;
+    sdx_status_t st = sdx_client_new(cli->endpoints, cli->nendpoints,
+                                     cli->timeout_ms,
+                                     SDX_CLIENT_DEFAULT_ATTEMPTS, &client);
+    if (st != SDX_OK)
+        fprintf(stderr, "%s: cannot start a client: %s\n", program,
+                sdx_status_str(st));
+    return client;
+}
+
+/*
+ * The exit status for a failed call (ST != SDX_OK), after saying why on
+ * stderr.  An error reply is also printed as JSON under --json/--jsonl.
+ */
+static int
+call_failed(const cli_t *cli, sdx_client_t *client, sdx_status_t st,
+            const sdx_result_t *r)
+{
+    if (st == SDX_REMOTE) {
+        fprintf(stderr, "%s: %s: %s\n", program,
+                sdx_client_error_code(client), sdx_client_errmsg(client));
+        if ((cli->json || cli->jsonl) && r)
+            print_json(cli, r, NULL);
+        return EXIT_ERROR_REPLY;
+    }
+    fprintf(stderr, "%s: %s\n", program,
+            sdx_client_errmsg(client)[0] ? sdx_client_errmsg(client)
+                                         : sdx_status_str(st));
+    return st == SDX_UNAVAILABLE || st == SDX_IO ? EXIT_UNAVAILABLE
+                                                 : EXIT_ERROR_REPLY;
+}
+
+/* ---------------------------------------------------------------- */
+/* Option parsing                                                   */
 /* ---------------------------------------------------------------- */
 
 /* Parse "3", "1-3" or "1,4,5" into LEVELS; returns the count or -1. */
@@ -360,10 +298,11 @@ parse_levels(const char *spec, int *levels, int max)
     while (*p) {
         char *end;
         errno = 0;
-        long lo = strtol(p, &end, 10), hi = lo;
+        long lo = strtol(p, &end, 10), hi;
         if (end == p || errno)
             return -1;
         p = end;
+        hi = lo;
         if (*p == '-') {
             p++;
             hi = strtol(p, &end, 10);
@@ -388,77 +327,54 @@ parse_levels(const char *spec, int *levels, int max)
 
 /* Add the comma-separated values of ARG to VALS. */
 static bool
-add_values(char *arg, char **vals, size_t *n)
+add_values(char *arg, const char **vals, size_t *n)
 {
     for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
-        if (*n >= MAX_FILTER)
+        if (*n >= MAX_VALUES)
             return false;
         vals[(*n)++] = tok;
     }
     return true;
 }
 
-/* Send the packed request and hand back the reply, or an exit status. */
-static int
-call(const cli_t *cli, msgpack_sbuffer *buf, sdx_reply_t **reply)
+static bool
+parse_count(const char *arg, long max, unsigned *out)
 {
-    const char *eps[] = { cli->endpoint };
-    sdx_client_t *client = NULL;
-    sdx_status_t st = sdx_client_new(eps, 1, cli->timeout_ms,
-                                     SDX_CLIENT_DEFAULT_ATTEMPTS, &client);
-    if (st != SDX_OK) {
-        fprintf(stderr, "%s: cannot start a client: %s\n", program,
-                sdx_status_str(st));
-        return EXIT_UNAVAILABLE;
-    }
-    st = sdx_client_call(client, buf->data, buf->size, reply);
-    if (st != SDX_OK) {
-        fprintf(stderr, "%s: %s\n", program, sdx_client_errmsg(client));
-        sdx_client_destroy(&client);
-        return st == SDX_UNAVAILABLE || st == SDX_IO ? EXIT_UNAVAILABLE
-                                                     : EXIT_ERROR_REPLY;
-    }
-    sdx_client_destroy(&client);
-    if (!sdx_reply_ok(*reply)) {
-        char code[64], message[1024];
-        sdx_reply_error(*reply, code, sizeof code, message, sizeof message);
-        fprintf(stderr, "%s: %s: %s\n", program, code[0] ? code : "error",
-                message);
-        if (cli->json) {
-            sdx_json_print(stdout, sdx_reply_root(*reply));
-            putchar('\n');
-        }
-        sdx_reply_destroy(reply);
-        return EXIT_ERROR_REPLY;
-    }
-    return -1;
+    char *end;
+    errno = 0;
+    long v = strtol(arg, &end, 10);
+    if (end == arg || *end || errno || v < 0 || v > max)
+        return false;
+    *out = (unsigned)v;
+    return true;
 }
 
-static void
-print_json(const sdx_reply_t *reply)
-{
-    sdx_json_print(stdout, sdx_reply_root(reply));
-    putchar('\n');
-}
+/* Everything a query command can be given. */
+typedef struct query_args {
+    sdx_query_t q;                  /* what goes to the library */
+    int levels[MAX_VALUES];         /* --level */
+    const char *sections[MAX_VALUES]; /* --section */
+    const char *rows[MAX_VALUES];   /* --row */
+    const char *codes[MAX_VALUES];  /* --code */
+    const char *series;             /* --series (row) */
+} query_args_t;
 
-/* Parse a command's own options; returns optind or -(exit status). */
-typedef struct search_args {
-    const char *query;          /* the query string */
-    int levels[MAX_FILTER];     /* --level values */
-    int nlevels;                /* number of LEVELS */
-    char *sections[MAX_FILTER]; /* --section values */
-    size_t nsections;           /* number of SECTIONS */
-    char *rows[MAX_FILTER];     /* --row values */
-    size_t nrows;               /* number of ROWS */
-    char *codes[MAX_FILTER];    /* --code values */
-    size_t ncodes;              /* number of CODES */
-    long limit;                 /* --limit, 0 for the daemon's default */
-    long offset;                /* --offset */
-} search_args_t;
+/* Which options a command takes, as getopt letters. */
+#define OPTS_SEARCH "l:s:r:c:n:o:gfjJh"
+#define OPTS_LADDER "s:r:jJh"
+#define OPTS_CONTEXT "l:s:k:m:jJh"
+#define OPTS_ROW "S:jJh"
+#define OPTS_PLAIN "jJh"
 
+/*
+ * Parse a command's options (those in LETTERS) into A; return the index
+ * of the first operand, or -(exit status + 1) when the command must end
+ * (after --help, or on a usage error).  Options may follow operands.
+ */
 static int
-cmd_search(cli_t *cli, int argc, char **argv)
+parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
+                   int argc, char **argv, query_args_t *a)
 {
     static const struct option opts[] = {
         { "level", required_argument, NULL, 'l' },
@@ -467,266 +383,657 @@ cmd_search(cli_t *cli, int argc, char **argv)
         { "code", required_argument, NULL, 'c' },
         { "limit", required_argument, NULL, 'n' },
         { "offset", required_argument, NULL, 'o' },
+        { "group", no_argument, NULL, 'g' },
+        { "facets", no_argument, NULL, 'f' },
+        { "k", required_argument, NULL, 'k' },
+        { "max-chars", required_argument, NULL, 'm' },
+        { "series", required_argument, NULL, 'S' },
         { "json", no_argument, NULL, 'j' },
+        { "jsonl", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
-    search_args_t a = { 0 };
-    int ch;
-    char *end;
-    optind = 0; /* GNU: re-initialise, and let options follow QUERY */
-    while ((ch = getopt_long(argc, argv, "l:s:r:c:n:o:jh", opts, NULL))
-           != -1) {
+    int ch, n;
+    optind = 0; /* GNU: re-initialise, and let options follow operands */
+    opterr = 0;
+    while ((ch = getopt_long(argc, argv, letters, opts, NULL)) != -1) {
+        /* getopt_long accepts any long option; refuse those whose
+         * letter this command does not take. */
+        if (ch != '?' && ch != ':' && !strchr(letters, ch))
+            ch = '?';
         switch (ch) {
         case 'l':
-            a.nlevels = parse_levels(optarg, a.levels, MAX_FILTER);
-            if (a.nlevels < 0) {
+            n = parse_levels(optarg, a->levels, MAX_VALUES);
+            if (n < 0) {
                 usage_error("--level: '%s' is not a level, a range like "
                             "1-3, or a list like 1,4,5", optarg);
-                return EXIT_USAGE;
+                return -EXIT_USAGE - 1;
             }
+            a->q.levels = a->levels;
+            a->q.nlevels = (size_t)n;
             break;
         case 's':
+            if (!add_values(optarg, a->sections, &a->q.nsections))
+                goto too_many;
+            a->q.sections = a->sections;
+            break;
         case 'r':
-        case 'c': {
-            char **vals = ch == 's' ? a.sections
-                        : ch == 'r' ? a.rows : a.codes;
-            size_t *n = ch == 's' ? &a.nsections
-                      : ch == 'r' ? &a.nrows : &a.ncodes;
-            if (!add_values(optarg, vals, n)) {
-                usage_error("too many filter values at '%s'", optarg);
-                return EXIT_USAGE;
-            }
+            if (a->q.nrows >= MAX_VALUES)
+                goto too_many;
+            a->rows[a->q.nrows++] = optarg; /* labels may hold commas */
+            a->q.rows = a->rows;
             break;
-        }
+        case 'c':
+            if (!add_values(optarg, a->codes, &a->q.ncodes))
+                goto too_many;
+            a->q.codes = a->codes;
+            break;
         case 'n':
-        case 'o': {
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v < 0) {
+        case 'o':
+        case 'k':
+        case 'm': {
+            unsigned *dst = ch == 'n' ? &a->q.limit
+                          : ch == 'o' ? &a->q.offset
+                          : ch == 'k' ? &a->q.k : &a->q.max_chars;
+            if (!parse_count(optarg, 1000000, dst)) {
                 usage_error("'%s' is not a number", optarg);
-                return EXIT_USAGE;
+                return -EXIT_USAGE - 1;
             }
-            if (ch == 'n')
-                a.limit = v;
-            else
-                a.offset = v;
             break;
         }
+        case 'g':
+            a->q.group = true;
+            break;
+        case 'f':
+            a->q.facets = true;
+            break;
+        case 'S':
+            a->series = optarg;
+            break;
         case 'j':
             cli->json = true;
             break;
+        case 'J':
+            cli->jsonl = true;
+            break;
         case 'h':
-            print_search_help(stdout);
-            return EXIT_RESULTS;
-        default:
-            fprintf(stderr, "Try 'specdex search --help'.\n");
-            return EXIT_USAGE;
-        }
-    }
-    if (optind != argc - 1) {
-        usage_error("%s", optind >= argc ? "search needs a QUERY"
-                    : "search takes one QUERY (quote it if it has spaces)");
-        return EXIT_USAGE;
-    }
-    a.query = argv[optind];
-
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&buf);
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    size_t nkeys = 2 + (a.nlevels > 0) + (a.nsections > 0) + (a.nrows > 0) +
-                   (a.ncodes > 0) + (a.limit > 0) + (a.offset > 0);
-    pack_request_head(&pk, "search", nkeys);
-    pack_cstr(&pk, "q");
-    pack_cstr(&pk, a.query);
-    pack_cstr(&pk, "highlight");
-    msgpack_pack_array(&pk, 2);
-    pack_cstr(&pk, cli->json ? "<mark>" : MARK_OPEN);
-    pack_cstr(&pk, cli->json ? "</mark>" : MARK_CLOSE);
-    if (a.nlevels > 0) {
-        pack_cstr(&pk, "levels");
-        msgpack_pack_array(&pk, (size_t)a.nlevels);
-        for (int i = 0; i < a.nlevels; i++)
-            msgpack_pack_int(&pk, a.levels[i]);
-    }
-    if (a.nsections > 0)
-        pack_str_array(&pk, "sections", a.sections, a.nsections);
-    if (a.nrows > 0)
-        pack_str_array(&pk, "rows", a.rows, a.nrows);
-    if (a.ncodes > 0)
-        pack_str_array(&pk, "codes", a.codes, a.ncodes);
-    if (a.limit > 0) {
-        pack_cstr(&pk, "limit");
-        msgpack_pack_long(&pk, a.limit);
-    }
-    if (a.offset > 0) {
-        pack_cstr(&pk, "offset");
-        msgpack_pack_long(&pk, a.offset);
-    }
-
-    sdx_reply_t *reply = NULL;
-    int rc = call(cli, &buf, &reply);
-    msgpack_sbuffer_destroy(&buf);
-    if (rc >= 0)
-        return rc;
-
-    const msgpack_object *root = sdx_reply_root(reply);
-    const msgpack_object *hits = sdx_msgpack_get(root, "hits");
-    size_t nhits = hits && hits->type == MSGPACK_OBJECT_ARRAY
-                       ? hits->via.array.size : 0;
-    if (cli->json) {
-        print_json(reply);
-    } else {
-        long long total = obj_int(sdx_msgpack_get(root, "total"));
-        for (size_t i = 0; i < nhits; i++) {
-            const msgpack_object *h = &hits->via.array.ptr[i];
-            long long rank = obj_int(sdx_msgpack_get(h, "rank"));
-            print_clause(cli, h, rank > 0 ? (int)rank : (int)i + 1);
-        }
-        if (nhits == 0)
-            printf("No clauses match.\n");
-        else
-            printf("\n%zu shown of about %lld matching clause%s.\n",
-                   nhits, total, total == 1 ? "" : "s");
-        const msgpack_object *partial = sdx_msgpack_get(root, "partial");
-        if (partial && partial->type == MSGPACK_OBJECT_BOOLEAN &&
-            partial->via.boolean)
-            printf("(The search was cut short; results may be "
-                   "incomplete.)\n");
-    }
-    sdx_reply_destroy(&reply);
-    return nhits > 0 ? EXIT_RESULTS : EXIT_NO_RESULTS;
-}
-
-/* Parse the --json/--help flags of a command without options of its own. */
-static int
-simple_opts(cli_t *cli, int argc, char **argv, const char *cmd)
-{
-    static const struct option opts[] = {
-        { "json", no_argument, NULL, 'j' },
-        { "help", no_argument, NULL, 'h' },
-        { NULL, 0, NULL, 0 },
-    };
-    int ch;
-    optind = 0; /* GNU: re-initialise, and let options follow arguments */
-    while ((ch = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
-        if (ch == 'j') {
-            cli->json = true;
-        } else if (ch == 'h') {
-            if (strcmp(cmd, "get") == 0)
-                print_get_help(stdout);
-            else
-                print_simple_help(stdout, cmd);
+            fputs(cmd->help, stdout);
             return -EXIT_RESULTS - 1;
-        } else {
-            fprintf(stderr, "Try 'specdex %s --help'.\n", cmd);
+        default:
+            fprintf(stderr, "%s %s: unknown option or missing value: "
+                    "'%s'\nTry 'specdex %s --help'.\n", program, cmd->name,
+                    argv[optind - 1], cmd->name);
             return -EXIT_USAGE - 1;
         }
     }
+    if (cli->json || cli->jsonl)
+        cli->color = false;
     return optind;
+too_many:
+    usage_error("too many values at '%s'", optarg);
+    return -EXIT_USAGE - 1;
+}
+
+/* The one QUERY operand of a command, or NULL after a usage error. */
+static const char *
+one_operand(const command_t *cmd, int first, int argc, char **argv,
+            const char *what)
+{
+    if (first == argc - 1)
+        return argv[first];
+    fprintf(stderr, "%s %s: %s\nTry 'specdex %s --help'.\n", program,
+            cmd->name, first >= argc ? what
+            : "too many arguments (quote a query that has spaces)",
+            cmd->name);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- */
+/* Commands                                                         */
+/* ---------------------------------------------------------------- */
+
+static int
+cmd_search(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("search");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_SEARCH, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
+        return EXIT_USAGE;
+    if (!cli->json && !cli->jsonl) {
+        a.q.hl_open = MARK_OPEN;
+        a.q.hl_close = MARK_CLOSE;
+    }
+
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_search(client, &a.q, &r);
+    int rc = st == SDX_OK ? (r->nhits ? EXIT_RESULTS : EXIT_NO_RESULTS)
+                          : call_failed(cli, client, st, r);
+    if (st == SDX_OK && (cli->json || cli->jsonl)) {
+        print_json(cli, r, "hits");
+    } else if (st == SDX_OK) {
+        for (size_t i = 0; i < r->nhits; i++) {
+            const sdx_result_hit_t *h = &r->hits[i];
+            printf("%2u. ", h->rank ? h->rank : (unsigned)i + 1);
+            print_clause_head(cli, h->clause, h->levels, h->nlevels);
+            style(cli, SGR_DIM);
+            printf("  %s (%d%%)\n", h->clause->id, h->percent);
+            style(cli, SGR_RESET);
+            printf("    ");
+            if (h->snippet[0])
+                print_text(cli, h->snippet, 4, true);
+            else
+                print_text(cli, h->clause->text, 4, false);
+        }
+        if (r->nhits == 0) {
+            printf("No clauses match.\n");
+            if (r->corrected)
+                printf("Did you mean: %s\n", r->corrected);
+        } else {
+            printf("\n%zu shown of about %llu matching clause%s.\n",
+                   r->nhits, (unsigned long long)r->total,
+                   r->total == 1 ? "" : "s");
+        }
+        if (r->partial)
+            printf("(The search was cut short by its time or cost limit; "
+                   "results may be incomplete.)\n");
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+/* The title of LEVEL among CELLS, or "". */
+static const char *
+cell_title(const sdx_result_t *r, int level)
+{
+    for (size_t i = 0; i < r->ncells; i++)
+        if (r->cells[i].level == level)
+            return r->cells[i].title;
+    return "";
+}
+
+/*
+ * A row across levels as a table a person can scan (and paste into an
+ * email): level, job code, the cell's text wrapped in its column.
+ */
+static void
+print_cells_table(const cli_t *cli, const sdx_result_t *r)
+{
+    static const int text_col = 13; /* "Level  Code  " */
+    style(cli, SGR_BOLD);
+    printf("Level  Code  Text\n");
+    style(cli, SGR_RESET);
+    printf("-----  ----  ");
+    for (int i = text_col; i < (cli->width < 80 ? cli->width : 80); i++)
+        putchar('-');
+    putchar('\n');
+    for (size_t i = 0; i < r->ncells; i++) {
+        const sdx_result_cell_t *c = &r->cells[i];
+        const char *slash = strchr(c->id, '/');
+        int code_len = slash ? (int)(slash - c->id) : 0;
+        printf("%-5d  %-4.*s  ", c->level, code_len, c->id);
+        if (c->text)
+            print_text(cli, c->text, text_col, false);
+        else
+            printf("(no cell at this level)\n");
+    }
+}
+
+static int
+cmd_ladder(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("ladder");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_LADDER, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
+        return EXIT_USAGE;
+
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_ladder(client, &a.q, &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        size_t found = 0;
+        for (int l = 1; l <= SDX_MAX_LEVEL; l++)
+            found += r->ladder[l] != NULL;
+        rc = found ? EXIT_RESULTS : EXIT_NO_RESULTS;
+        if (cli->json || cli->jsonl) {
+            print_json(cli, r, "ladder");
+        } else if (!found) {
+            printf("No clauses match.\n");
+        } else {
+            style(cli, SGR_BOLD);
+            printf("%s", r->row ? r->row : "");
+            style(cli, SGR_RESET);
+            printf(" from level to level: the row that best matches "
+                   "\"%s\"\n\n", a.q.q);
+            print_cells_table(cli, r);
+            printf("\nBest match at each level:\n");
+            for (int l = 1; l <= SDX_MAX_LEVEL; l++) {
+                const sdx_clause_t *c = r->ladder[l];
+                if (!c && !cell_title(r, l)[0])
+                    continue;
+                if (c)
+                    printf("  %d  %-20s %s\n", l, c->row, c->id);
+                else
+                    printf("  %d  (nothing relevant at this level)\n", l);
+            }
+        }
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+static int
+cmd_row(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("row");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_ROW, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    const char *row = one_operand(cmd, first, argc, argv,
+                                  "a ROW label is needed, e.g. \"key resp 06\"");
+    if (!row)
+        return EXIT_USAGE;
+
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_row(client, row, a.series, &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        rc = r->ncells ? EXIT_RESULTS : EXIT_NO_RESULTS;
+        if (cli->json || cli->jsonl) {
+            print_json(cli, r, "cells");
+        } else if (!r->ncells) {
+            printf("No row \"%s\".\n", row);
+        } else {
+            style(cli, SGR_BOLD);
+            printf("%s", row);
+            style(cli, SGR_RESET);
+            printf(" across levels\n\n");
+            print_cells_table(cli, r);
+        }
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
 }
 
 static int
 cmd_get(cli_t *cli, int argc, char **argv)
 {
-    int first = simple_opts(cli, argc, argv, "get");
+    const command_t *cmd = find_command("get");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
     if (first < 0)
         return -first - 1;
     if (first >= argc) {
-        usage_error("%s", "get needs at least one ID");
+        fprintf(stderr, "%s get: at least one ID is needed\n"
+                "Try 'specdex get --help'.\n", program);
         return EXIT_USAGE;
     }
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&buf);
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    pack_request_head(&pk, "get", 1);
-    pack_str_array(&pk, "ids", argv + first, (size_t)(argc - first));
-    sdx_reply_t *reply = NULL;
-    int rc = call(cli, &buf, &reply);
-    msgpack_sbuffer_destroy(&buf);
-    if (rc >= 0)
-        return rc;
-    const msgpack_object *cl = sdx_msgpack_get(sdx_reply_root(reply),
-                                               "clauses");
-    size_t found = 0;
-    if (cli->json)
-        print_json(reply);
-    for (uint32_t i = 0; cl && cl->type == MSGPACK_OBJECT_ARRAY &&
-                         i < cl->via.array.size; i++) {
-        const msgpack_object *c = &cl->via.array.ptr[i];
-        if (c->type == MSGPACK_OBJECT_MAP) {
-            found++;
-            if (!cli->json) {
-                char id[256];
-                obj_str(sdx_msgpack_get(c, "id"), id, sizeof id);
-                print_heading(cli, "%s\n", id);
-                print_clause(cli, c, 0);
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_get(client, (const char *const *)argv + first,
+                                     (size_t)(argc - first), &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        size_t found = 0;
+        for (size_t i = 0; i < r->nclauses; i++) {
+            const sdx_clause_t *c = r->clauses[i];
+            if (!c) {
+                fprintf(stderr, "%s: no clause with id '%s'\n", program,
+                        argv[first + (int)i]);
+                continue;
             }
-        } else if (!cli->json) {
-            fprintf(stderr, "%s: no clause with id '%s'\n", program,
-                    argv[first + (int)i]);
+            found++;
+            if (cli->json || cli->jsonl)
+                continue;
+            print_clause_head(cli, c, NULL, 0);
+            style(cli, SGR_DIM);
+            printf("  %s\n", c->id);
+            style(cli, SGR_RESET);
+            printf("    ");
+            print_text(cli, c->text, 4, false);
         }
+        if (cli->json || cli->jsonl)
+            print_json(cli, r, "clauses");
+        rc = found ? EXIT_RESULTS : EXIT_NO_RESULTS;
     }
-    sdx_reply_destroy(&reply);
-    return found > 0 ? EXIT_RESULTS : EXIT_NO_RESULTS;
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
 }
 
 static int
-cmd_simple(cli_t *cli, int argc, char **argv, const char *op)
+cmd_context(cli_t *cli, int argc, char **argv)
 {
-    int first = simple_opts(cli, argc, argv, op);
+    const command_t *cmd = find_command("context");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_CONTEXT, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
+        return EXIT_USAGE;
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_context(client, &a.q, &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        rc = r->npassages ? EXIT_RESULTS : EXIT_NO_RESULTS;
+        if (cli->json || cli->jsonl) {
+            print_json(cli, r, "passages");
+        } else {
+            for (size_t i = 0; i < r->npassages; i++) {
+                printf("[%zu] ", i + 1);
+                style(cli, SGR_BOLD);
+                printf("%s\n", r->passages[i].cite);
+                style(cli, SGR_RESET);
+                printf("    ");
+                print_text(cli, r->passages[i].text, 4, false);
+            }
+            if (!r->npassages)
+                printf("No passages match.\n");
+            else
+                printf("\n%llu characters in %zu passage%s.\n",
+                       (unsigned long long)r->chars, r->npassages,
+                       r->npassages == 1 ? "" : "s");
+        }
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+static int
+cmd_suggest(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("suggest");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    const char *q = one_operand(cmd, first, argc, argv, "a QUERY is needed");
+    if (!q)
+        return EXIT_USAGE;
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_suggest(client, q, &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        rc = r->suggestion ? EXIT_RESULTS : EXIT_NO_RESULTS;
+        if (cli->json || cli->jsonl)
+            print_json(cli, r, NULL);
+        else if (r->suggestion)
+            printf("Did you mean: %s\n", r->suggestion);
+        else
+            printf("No suggestion: every word of the query is known.\n");
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+static int
+cmd_stats(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("stats");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
     if (first < 0)
         return -first - 1;
     if (first < argc) {
-        usage_error("unexpected argument '%s'", argv[first]);
+        usage_error("stats takes no argument ('%s')", argv[first]);
         return EXIT_USAGE;
     }
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    msgpack_sbuffer_init(&buf);
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    pack_request_head(&pk, op, 0);
-    sdx_reply_t *reply = NULL;
-    int rc = call(cli, &buf, &reply);
-    msgpack_sbuffer_destroy(&buf);
-    if (rc >= 0)
-        return rc;
-    const msgpack_object *root = sdx_reply_root(reply);
-    if (cli->json) {
-        print_json(reply);
-    } else if (strcmp(op, "ping") == 0) {
-        printf("specdexd at %s answers (%lld µs)\n", cli->endpoint,
-               obj_int(sdx_msgpack_get(root, "took_us")));
-    } else {
-        /* stats: one "key: value" line per scalar, nested maps indented */
-        for (uint32_t i = 0; i < root->via.map.size; i++) {
-            const msgpack_object *k = &root->via.map.ptr[i].key;
-            const msgpack_object *v = &root->via.map.ptr[i].val;
-            char key[64];
-            obj_str(k, key, sizeof key);
-            if (strcmp(key, "v") == 0 || strcmp(key, "ok") == 0 ||
-                strcmp(key, "id") == 0)
-                continue;
-            printf("%-12s ", key);
-            if (v->type == MSGPACK_OBJECT_MAP) {
-                for (uint32_t j = 0; j < v->via.map.size; j++) {
-                    char sub[64];
-                    obj_str(&v->via.map.ptr[j].key, sub, sizeof sub);
-                    printf("%s%s=", j ? " " : "", sub);
-                    sdx_json_print(stdout, &v->via.map.ptr[j].val);
-                }
-            } else if (v->type == MSGPACK_OBJECT_FLOAT64 ||
-                       v->type == MSGPACK_OBJECT_FLOAT32) {
-                printf("%g", obj_double(v));
-            } else {
-                sdx_json_print(stdout, v);
-            }
-            putchar('\n');
-        }
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_stats(client, &r);
+    int rc = st == SDX_OK ? EXIT_RESULTS : call_failed(cli, client, st, r);
+    if (st == SDX_OK && (cli->json || cli->jsonl)) {
+        print_json(cli, r, NULL);
+    } else if (st == SDX_OK) {
+        const sdx_result_stats_t *s = &r->stats;
+        printf("index      %s\n", s->index_path[0] ? s->index_path
+                                                   : "(none loaded)");
+        printf("revision   %llu, built %s\n",
+               (unsigned long long)s->revision, s->built_at);
+        printf("documents  %llu\n", (unsigned long long)s->docs);
+        printf("workers    %llu\n", (unsigned long long)s->workers);
+        printf("uptime     %llu s\n", (unsigned long long)s->uptime_s);
+        printf("requests   %llu (%llu errors)\n",
+               (unsigned long long)s->requests,
+               (unsigned long long)s->errors);
+        printf("latency    p50 %llu µs, p90 %llu µs, p99 %llu µs, "
+               "max %llu µs\n", (unsigned long long)s->p50_us,
+               (unsigned long long)s->p90_us, (unsigned long long)s->p99_us,
+               (unsigned long long)s->max_us);
     }
-    sdx_reply_destroy(&reply);
-    return EXIT_RESULTS;
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+static int
+cmd_ping(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("ping");
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    if (first < argc) {
+        usage_error("ping takes no argument ('%s')", argv[first]);
+        return EXIT_USAGE;
+    }
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = sdx_client_ping(client, &r);
+    int rc = st == SDX_OK ? EXIT_RESULTS : call_failed(cli, client, st, r);
+    if (st == SDX_OK && (cli->json || cli->jsonl))
+        print_json(cli, r, NULL);
+    else if (st == SDX_OK)
+        printf("specdexd answers (%llu µs)\n",
+               (unsigned long long)r->took_us);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Help and dispatch                                                */
+/* ---------------------------------------------------------------- */
+
+#define OUTPUT_OPTS                                                        \
+"  -j, --json         print the reply as one JSON document\n"              \
+"  -J, --jsonl        print one JSON line per item\n"                      \
+"  -h, --help         this help\n"
+
+static const command_t commands[] = {
+    { "search", cmd_search, "ranked clauses matching a query",
+"Usage: specdex search QUERY [OPTIONS]\n"
+"Ranked clauses of the job standards that match QUERY.\n"
+"\n"
+"QUERY uses Xapian's syntax: words (stemmed: 'troubleshoot' finds\n"
+"'Troubleshoots'), \"exact phrases\", AND OR NOT, NEAR, trailing\n"
+"wildcards (vend*), and the fields level:3 section:ksa row:key-resp-06\n"
+"code:5366.\n"
+"\n"
+"Options:\n"
+"  -l, --level L      only these levels: 3, 1-3 or 1,4,5\n"
+"  -s, --section S    only these sections (repeatable or a comma list):\n"
+"                     summary scope responsibility ksa education\n"
+"                     condition environment\n"
+"  -r, --row ROW      only this row, e.g. \"key resp 06\" (repeatable)\n"
+"  -c, --code CODE    only this job code, e.g. 5366 (repeatable)\n"
+"  -n, --limit N      hits to show, 1..100 (default 10)\n"
+"  -o, --offset N     skip the first N hits (the next page)\n"
+"  -g, --group        one hit for a row whose text is the same at\n"
+"                     several levels\n"
+"  -f, --facets       ask for match counts per level and section\n"
+"                     (shown with --json)\n"
+OUTPUT_OPTS
+"\n"
+"Examples:\n"
+"  specdex search \"root cause analysis\"\n"
+"  specdex search vendors --section ksa --level 3\n"
+"  specdex search 'level:5 troubleshooting' --json\n" },
+    { "ladder", cmd_ladder, "how a duty changes from level to level",
+"Usage: specdex ladder QUERY [OPTIONS]\n"
+"The row that best matches QUERY, shown at every level as a table, and\n"
+"the best matching clause at each level.\n"
+"\n"
+"Options:\n"
+"  -s, --section S    only these sections (repeatable or a comma list)\n"
+"  -r, --row ROW      only this row (repeatable)\n"
+OUTPUT_OPTS
+"\n"
+"Examples:\n"
+"  specdex ladder \"root cause analysis\"\n"
+"  specdex ladder vendors --section ksa\n" },
+    { "row", cmd_row, "one row across the levels",
+"Usage: specdex row ROW [OPTIONS]\n"
+"One row of the job standard (its label, any case) at every level;\n"
+"a level without that row shows as such.\n"
+"\n"
+"Options:\n"
+"  -S, --series NAME  only this series, e.g. \"Clinical Applications\n"
+"                     Professional 1-5 HX\"\n"
+OUTPUT_OPTS
+"\n"
+"Examples:\n"
+"  specdex row \"key resp 06\"\n"
+"  specdex row \"special condition 2\" --json\n" },
+    { "get", cmd_get, "clauses by id",
+"Usage: specdex get ID... [OPTIONS]\n"
+"Print clauses by id: job code, '/', row slug.  An unknown id is\n"
+"reported on stderr.\n"
+"\n"
+"Options:\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex get 5366/key-resp-06 5367/ksa-07\n" },
+    { "context", cmd_context, "cited passages for a question (chatbots)",
+"Usage: specdex context QUERY [OPTIONS]\n"
+"The best passages for QUERY within a character budget, each with a\n"
+"citation a person can check: what a chatbot is given to answer from.\n"
+"\n"
+"Options:\n"
+"  -k, --k N          passages, 1..20 (default 5)\n"
+"  -m, --max-chars N  budget for all passages, 200..20000 (default 4000)\n"
+"  -l, --level L      only these levels: 3, 1-3 or 1,4,5\n"
+"  -s, --section S    only these sections\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex context \"who talks to vendors\" -k 3\n" },
+    { "suggest", cmd_suggest, "a spelling correction for a query",
+"Usage: specdex suggest QUERY [OPTIONS]\n"
+"A spelling-corrected query, from the words of the indexed corpus.\n"
+"Exit status 1 when there is nothing to correct.\n"
+"\n"
+"Options:\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex suggest troubleshootng\n" },
+    { "stats", cmd_stats, "what the daemon serves, and how it is doing",
+"Usage: specdex stats [OPTIONS]\n"
+"The index served (path, revision, build time), documents, workers,\n"
+"uptime, requests, errors and recent latency.\n"
+"\n"
+"Options:\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex stats --json\n" },
+    { "ping", cmd_ping, "check that the daemon answers",
+"Usage: specdex ping [OPTIONS]\n"
+"Exit 0 when the daemon answers, 3 when it does not.\n"
+"\n"
+"Options:\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex --endpoint ipc:///run/specdex/specdex.sock ping\n" },
+};
+
+static const command_t *
+find_command(const char *name)
+{
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        if (strcmp(commands[i].name, name) == 0)
+            return &commands[i];
+    return NULL;
+}
+
+static void
+print_main_help(FILE *out)
+{
+    fprintf(out,
+"Usage: specdex [OPTIONS] COMMAND [ARGS]\n"
+"Search the job standards served by specdexd.\n"
+"\n"
+"Commands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof commands[0]; i++)
+        fprintf(out, "  %-9s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out,
+"\n"
+"Options (before the command):\n"
+"  -e, --endpoint EP   daemon endpoint; give it again for a fallback\n"
+"                      (default $SPECDEX_ENDPOINT, else\n"
+"                      " SDX_CLIENT_DEFAULT_ENDPOINT ")\n"
+"  -t, --timeout MS    wait per attempt, milliseconds (default %d;\n"
+"                      %d attempts)\n"
+"  -j, --json          print replies as JSON, for scripts\n"
+"  -J, --jsonl         print one JSON line per item\n"
+"  -V, --version       the version\n"
+"  -h, --help          this help; 'specdex COMMAND --help' for a command\n"
+"\n"
+"Examples:\n"
+"  specdex search \"root cause analysis\" --level 1-3\n"
+"  specdex ladder \"root cause analysis\"\n"
+"  specdex row \"key resp 06\"\n"
+"\n"
+"Colour is used on a terminal unless NO_COLOR is set.\n"
+"Exit status: 0 results, 1 no results, 2 usage error, 3 daemon\n"
+"unavailable, 4 error reply.  See specdex(1).\n",
+            SDX_CLIENT_DEFAULT_TIMEOUT_MS, SDX_CLIENT_DEFAULT_ATTEMPTS);
 }
 
 static int
@@ -748,6 +1055,7 @@ main(int argc, char **argv)
         { "endpoint", required_argument, NULL, 'e' },
         { "timeout", required_argument, NULL, 't' },
         { "json", no_argument, NULL, 'j' },
+        { "jsonl", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
@@ -755,29 +1063,33 @@ main(int argc, char **argv)
     const char *env_ep = getenv("SPECDEX_ENDPOINT");
     const char *no_color = getenv("NO_COLOR");
     cli_t cli = {
-        .endpoint = env_ep && *env_ep ? env_ep : SDX_CLIENT_DEFAULT_ENDPOINT,
         .timeout_ms = SDX_CLIENT_DEFAULT_TIMEOUT_MS,
         .color = isatty(STDOUT_FILENO) && !(no_color && *no_color),
         .width = terminal_width(),
     };
+    unsigned timeout;
     int ch;
-    char *end;
-    while ((ch = getopt_long(argc, argv, "+e:t:jhV", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "+e:t:jJhV", opts, NULL)) != -1) {
         switch (ch) {
         case 'e':
-            cli.endpoint = optarg;
+            if (cli.nendpoints >= MAX_ENDPOINTS) {
+                usage_error("at most 8 endpoints ('%s')", optarg);
+                return EXIT_USAGE;
+            }
+            cli.endpoints[cli.nendpoints++] = optarg;
             break;
-        case 't': {
-            long v = strtol(optarg, &end, 10);
-            if (end == optarg || *end || v <= 0 || v > 600000) {
+        case 't':
+            if (!parse_count(optarg, 600000, &timeout) || timeout == 0) {
                 usage_error("--timeout: '%s' is not 1..600000 ms", optarg);
                 return EXIT_USAGE;
             }
-            cli.timeout_ms = (int)v;
+            cli.timeout_ms = (int)timeout;
             break;
-        }
         case 'j':
             cli.json = true;
+            break;
+        case 'J':
+            cli.jsonl = true;
             break;
         case 'h':
             print_main_help(stdout);
@@ -790,21 +1102,17 @@ main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (cli.nendpoints == 0)
+        cli.endpoints[cli.nendpoints++] =
+            env_ep && *env_ep ? env_ep : SDX_CLIENT_DEFAULT_ENDPOINT;
     if (optind >= argc) {
         print_main_help(stderr);
         return EXIT_USAGE;
     }
-    const char *cmd = argv[optind];
-    int sub_argc = argc - optind;
-    char **sub_argv = argv + optind;
-    if (cli.json)
-        cli.color = false;
-    if (strcmp(cmd, "search") == 0)
-        return cmd_search(&cli, sub_argc, sub_argv);
-    if (strcmp(cmd, "get") == 0)
-        return cmd_get(&cli, sub_argc, sub_argv);
-    if (strcmp(cmd, "stats") == 0 || strcmp(cmd, "ping") == 0)
-        return cmd_simple(&cli, sub_argc, sub_argv, cmd);
-    usage_error("unknown command '%s'", cmd);
-    return EXIT_USAGE;
+    const command_t *cmd = find_command(argv[optind]);
+    if (!cmd) {
+        usage_error("unknown command '%s'", argv[optind]);
+        return EXIT_USAGE;
+    }
+    return cmd->run(&cli, argc - optind, argv + optind);
 }

@@ -1,0 +1,551 @@
+/*
+ * sdx_client_ops: the operations of the contract as typed C calls.
+ *
+ * Requests are packed here and nowhere else on the client side, so the
+ * CLI (and any C program) never speaks the wire protocol by hand.
+ * Replies are decoded defensively: a key of the wrong type is treated as
+ * absent, keys this version does not know are ignored (forward
+ * compatibility, as the contract asks of clients).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "client_private.h"
+#include "sdx_client.h"
+
+/* ---------------------------------------------------------------- */
+/* Packing requests                                                 */
+/* ---------------------------------------------------------------- */
+
+static void
+pack_cstr(msgpack_packer *pk, const char *s)
+{
+    size_t len = strlen(s);
+    msgpack_pack_str(pk, len);
+    msgpack_pack_str_body(pk, s, len);
+}
+
+static void
+pack_strs(msgpack_packer *pk, const char *key, const char *const *v,
+          size_t n)
+{
+    pack_cstr(pk, key);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        pack_cstr(pk, v[i]);
+}
+
+static void
+pack_ints(msgpack_packer *pk, const char *key, const int *v, size_t n)
+{
+    pack_cstr(pk, key);
+    msgpack_pack_array(pk, n);
+    for (size_t i = 0; i < n; i++)
+        msgpack_pack_int(pk, v[i]);
+}
+
+static void
+pack_uint(msgpack_packer *pk, const char *key, unsigned v)
+{
+    pack_cstr(pk, key);
+    msgpack_pack_unsigned_int(pk, v);
+}
+
+static void
+pack_bool(msgpack_packer *pk, const char *key, bool v)
+{
+    pack_cstr(pk, key);
+    if (v)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+/* The keys a request carries besides v and op (members of sdx_query_t). */
+enum {
+    K_Q = 1 << 0, K_PAGE = 1 << 1, K_LEVELS = 1 << 2, K_SECTIONS = 1 << 3,
+    K_ROWS = 1 << 4, K_CODES = 1 << 5, K_SEARCH = 1 << 6, K_CONTEXT = 1 << 7,
+};
+
+/*
+ * Pack {v, op, ...} with the members of Q that KEYS allows and that are
+ * set.  Two passes over one list of conditions keep the key count (which
+ * msgpack wants first) and the keys packed in step.
+ */
+static void
+pack_query(msgpack_packer *pk, const char *op, const sdx_query_t *q,
+           unsigned keys)
+{
+    bool hl = q->hl_open && q->hl_close;
+    const bool want[] = {
+        (keys & K_Q) && q->q,
+        (keys & K_PAGE) && q->offset > 0,
+        (keys & K_PAGE) && q->limit > 0,
+        (keys & K_LEVELS) && q->nlevels > 0,
+        (keys & K_SECTIONS) && q->nsections > 0,
+        (keys & K_ROWS) && q->nrows > 0,
+        (keys & K_CODES) && q->ncodes > 0,
+        (keys & K_SEARCH) && hl,
+        (keys & K_SEARCH) && q->no_snippet,
+        (keys & K_SEARCH) && q->group,
+        (keys & K_SEARCH) && q->facets,
+        (keys & K_CONTEXT) && q->k > 0,
+        (keys & K_CONTEXT) && q->max_chars > 0,
+    };
+    size_t n = 2;
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        n += want[i];
+    msgpack_pack_map(pk, n);
+    pack_cstr(pk, "v");
+    msgpack_pack_int(pk, 1);
+    pack_cstr(pk, "op");
+    pack_cstr(pk, op);
+    if (want[0]) { pack_cstr(pk, "q"); pack_cstr(pk, q->q); }
+    if (want[1]) pack_uint(pk, "offset", q->offset);
+    if (want[2]) pack_uint(pk, "limit", q->limit);
+    if (want[3]) pack_ints(pk, "levels", q->levels, q->nlevels);
+    if (want[4]) pack_strs(pk, "sections", q->sections, q->nsections);
+    if (want[5]) pack_strs(pk, "rows", q->rows, q->nrows);
+    if (want[6]) pack_strs(pk, "codes", q->codes, q->ncodes);
+    if (want[7]) {
+        pack_cstr(pk, "highlight");
+        msgpack_pack_array(pk, 2);
+        pack_cstr(pk, q->hl_open);
+        pack_cstr(pk, q->hl_close);
+    }
+    if (want[8]) pack_bool(pk, "snippet", false);
+    if (want[9]) pack_bool(pk, "group", true);
+    if (want[10]) pack_bool(pk, "facets", true);
+    if (want[11]) pack_uint(pk, "k", q->k);
+    if (want[12]) pack_uint(pk, "max_chars", q->max_chars);
+}
+
+/* ---------------------------------------------------------------- */
+/* Decoding replies                                                 */
+/* ---------------------------------------------------------------- */
+
+/* A malloc'd copy of a str object; "" for anything else; NULL: no mem. */
+static char *
+dup_str(const msgpack_object *o)
+{
+    if (o && o->type == MSGPACK_OBJECT_STR)
+        return strndup(o->via.str.ptr, o->via.str.size);
+    return strdup("");
+}
+
+/* A copy of a str object, or NULL (not an error) for nil or absent. */
+static sdx_status_t
+dup_opt_str(const msgpack_object *o, char **out)
+{
+    *out = NULL;
+    if (!o || o->type != MSGPACK_OBJECT_STR)
+        return SDX_OK;
+    *out = strndup(o->via.str.ptr, o->via.str.size);
+    return *out ? SDX_OK : SDX_NOMEM;
+}
+
+static uint64_t
+get_u64(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER ? o->via.u64 : 0;
+}
+
+static double
+get_double(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
+              o->type == MSGPACK_OBJECT_FLOAT32))
+        return o->via.f64;
+    return (double)get_u64(map, key);
+}
+
+static bool
+get_bool(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+/* The array under KEY, or NULL. */
+static const msgpack_object_array *
+get_array(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_ARRAY ? &o->via.array : NULL;
+}
+
+/* Levels under KEY into LEVELS (at most SDX_MAX_LEVEL). */
+static size_t
+get_levels(const msgpack_object *map, const char *key, int *levels)
+{
+    const msgpack_object_array *a = get_array(map, key);
+    size_t n = 0;
+    for (uint32_t i = 0; a && i < a->size && n < SDX_MAX_LEVEL; i++)
+        if (a->ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            levels[n++] = (int)a->ptr[i].via.u64;
+    return n;
+}
+
+/* A clause from a map, or NULL for nil; SDX_BAD_INPUT for other types. */
+static sdx_status_t
+get_clause(const msgpack_object *o, sdx_clause_t **out)
+{
+    *out = NULL;
+    if (!o || o->type == MSGPACK_OBJECT_NIL)
+        return SDX_OK;
+    return sdx_clause_unpack(o, out);
+}
+
+static sdx_status_t
+decode_hits(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "hits");
+    if (!a || a->size == 0)
+        return SDX_OK;
+    r->hits = calloc(a->size, sizeof *r->hits);
+    if (!r->hits)
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *h = &a->ptr[i];
+        sdx_result_hit_t *hit = &r->hits[i];
+        r->nhits++;
+        sdx_status_t st = sdx_clause_unpack(h, &hit->clause);
+        if (st != SDX_OK)
+            return st;
+        hit->rank = (unsigned)get_u64(h, "rank");
+        hit->score = get_double(h, "score");
+        hit->percent = (int)get_u64(h, "percent");
+        hit->snippet = dup_str(sdx_msgpack_get(h, "snippet"));
+        if (!hit->snippet)
+            return SDX_NOMEM;
+        hit->nlevels = get_levels(h, "levels", hit->levels);
+    }
+    return SDX_OK;
+}
+
+static sdx_status_t
+decode_cells(const msgpack_object *root, const char *key, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, key);
+    if (!a || a->size == 0)
+        return SDX_OK;
+    r->cells = calloc(a->size, sizeof *r->cells);
+    if (!r->cells)
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *c = &a->ptr[i];
+        sdx_result_cell_t *cell = &r->cells[i];
+        r->ncells++;
+        cell->level = (int)get_u64(c, "level");
+        cell->id = dup_str(sdx_msgpack_get(c, "id"));
+        cell->title = dup_str(sdx_msgpack_get(c, "title"));
+        if (!cell->id || !cell->title ||
+            dup_opt_str(sdx_msgpack_get(c, "text"), &cell->text) != SDX_OK)
+            return SDX_NOMEM;
+    }
+    return SDX_OK;
+}
+
+static sdx_status_t
+decode_ladder(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "ladder");
+    for (uint32_t i = 0; a && i < a->size; i++) {
+        const msgpack_object *step = &a->ptr[i];
+        uint64_t level = get_u64(step, "level");
+        if (level < 1 || level > SDX_MAX_LEVEL || r->ladder[level])
+            return SDX_BAD_INPUT;
+        sdx_status_t st = get_clause(sdx_msgpack_get(step, "hit"),
+                                     &r->ladder[level]);
+        if (st != SDX_OK)
+            return st;
+    }
+    if (dup_opt_str(sdx_msgpack_get(root, "row"), &r->row) != SDX_OK)
+        return SDX_NOMEM;
+    return decode_cells(root, "row_cells", r);
+}
+
+static sdx_status_t
+decode_clauses(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "clauses");
+    if (!a || a->size == 0)
+        return SDX_OK;
+    r->clauses = calloc(a->size, sizeof *r->clauses);
+    if (!r->clauses)
+        return SDX_NOMEM;
+    r->nclauses = a->size;
+    for (uint32_t i = 0; i < a->size; i++) {
+        sdx_status_t st = get_clause(&a->ptr[i], &r->clauses[i]);
+        if (st != SDX_OK)
+            return st;
+    }
+    return SDX_OK;
+}
+
+static sdx_status_t
+decode_passages(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "passages");
+    r->chars = get_u64(root, "chars");
+    if (!a || a->size == 0)
+        return SDX_OK;
+    r->passages = calloc(a->size, sizeof *r->passages);
+    if (!r->passages)
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *p = &a->ptr[i];
+        sdx_result_passage_t *pas = &r->passages[i];
+        r->npassages++;
+        pas->id = dup_str(sdx_msgpack_get(p, "id"));
+        pas->cite = dup_str(sdx_msgpack_get(p, "cite"));
+        pas->text = dup_str(sdx_msgpack_get(p, "text"));
+        if (!pas->id || !pas->cite || !pas->text)
+            return SDX_NOMEM;
+        pas->nlevels = get_levels(p, "levels", pas->levels);
+        pas->score = get_double(p, "score");
+    }
+    return SDX_OK;
+}
+
+static sdx_status_t
+decode_stats(const msgpack_object *root, sdx_result_t *r)
+{
+    sdx_result_stats_t *s = &r->stats;
+    const msgpack_object *index = sdx_msgpack_get(root, "index");
+    const msgpack_object *lat = sdx_msgpack_get(root, "latency_us");
+    s->docs = get_u64(root, "docs");
+    s->uptime_s = get_u64(root, "uptime_s");
+    s->requests = get_u64(root, "requests");
+    s->errors = get_u64(root, "errors");
+    s->workers = get_u64(root, "workers");
+    s->revision = get_u64(index, "revision");
+    s->p50_us = get_u64(lat, "p50");
+    s->p90_us = get_u64(lat, "p90");
+    s->p99_us = get_u64(lat, "p99");
+    s->max_us = get_u64(lat, "max");
+    s->index_path = dup_str(sdx_msgpack_get(index, "path"));
+    s->built_at = dup_str(sdx_msgpack_get(index, "built_at"));
+    return s->index_path && s->built_at ? SDX_OK : SDX_NOMEM;
+}
+
+/* Which decoder a reply goes through. */
+typedef sdx_status_t (*decode_fn)(const msgpack_object *root,
+                                  sdx_result_t *r);
+
+static sdx_status_t
+decode_search(const msgpack_object *root, sdx_result_t *r)
+{
+    r->total = get_u64(root, "total");
+    r->partial = get_bool(root, "partial");
+    if (dup_opt_str(sdx_msgpack_get(root, "corrected"), &r->corrected)
+            != SDX_OK)
+        return SDX_NOMEM;
+    return decode_hits(root, r);
+}
+
+static sdx_status_t
+decode_row(const msgpack_object *root, sdx_result_t *r)
+{
+    return decode_cells(root, "cells", r);
+}
+
+static sdx_status_t
+decode_suggest(const msgpack_object *root, sdx_result_t *r)
+{
+    return dup_opt_str(sdx_msgpack_get(root, "suggestion"), &r->suggestion);
+}
+
+static sdx_status_t
+decode_nothing(const msgpack_object *root, sdx_result_t *r)
+{
+    (void)root;
+    (void)r;
+    return SDX_OK;
+}
+
+/*
+ * Send the packed request in BUF, decode the reply with DECODE into a new
+ * result.  Owns BUF's contents (destroys them).
+ */
+static sdx_status_t
+exchange(sdx_client_t *c, msgpack_sbuffer *buf, decode_fn decode,
+         sdx_result_t **out)
+{
+    sdx_reply_t *reply = NULL;
+    sdx_status_t st = sdx_client_call(c, buf->data, buf->size, &reply);
+    msgpack_sbuffer_destroy(buf);
+    *out = NULL;
+    if (st != SDX_OK)
+        return st;
+    sdx_result_t *r = calloc(1, sizeof *r);
+    if (!r) {
+        sdx_reply_destroy(&reply);
+        return SDX_NOMEM;
+    }
+    r->reply = reply;
+    r->took_us = get_u64(sdx_reply_root(reply), "took_us");
+    if (!sdx_reply_ok(reply)) {
+        sdx_client_note_error_reply(c, reply);
+        *out = r;
+        return SDX_REMOTE;
+    }
+    st = decode(sdx_reply_root(reply), r);
+    if (st != SDX_OK) {
+        sdx_result_destroy(&r);
+        return st;
+    }
+    *out = r;
+    return SDX_OK;
+}
+
+/* A packer over a fresh buffer; the caller hands BUF to exchange(). */
+#define START_REQUEST(buf, pk)                                             \
+    msgpack_sbuffer buf;                                                   \
+    msgpack_packer pk;                                                     \
+    msgpack_sbuffer_init(&buf);                                            \
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write)
+
+sdx_status_t
+sdx_client_ping(sdx_client_t *c, sdx_result_t **out)
+{
+    static const sdx_query_t none = { 0 };
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "ping", &none, 0);
+    return exchange(c, &buf, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_stats(sdx_client_t *c, sdx_result_t **out)
+{
+    static const sdx_query_t none = { 0 };
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "stats", &none, 0);
+    return exchange(c, &buf, decode_stats, out);
+}
+
+sdx_status_t
+sdx_client_search(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->q)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "search", q, K_Q | K_PAGE | K_LEVELS | K_SECTIONS |
+               K_ROWS | K_CODES | K_SEARCH);
+    return exchange(c, &buf, decode_search, out);
+}
+
+sdx_status_t
+sdx_client_ladder(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->q)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "ladder", q, K_Q | K_SECTIONS | K_ROWS);
+    return exchange(c, &buf, decode_ladder, out);
+}
+
+sdx_status_t
+sdx_client_context(sdx_client_t *c, const sdx_query_t *q,
+                   sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->q)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "context", q, K_Q | K_LEVELS | K_SECTIONS | K_CONTEXT);
+    return exchange(c, &buf, decode_passages, out);
+}
+
+sdx_status_t
+sdx_client_suggest(sdx_client_t *c, const char *q, sdx_result_t **out)
+{
+    sdx_query_t query = { .q = q };
+    *out = NULL;
+    if (!q)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    pack_query(&pk, "suggest", &query, K_Q);
+    return exchange(c, &buf, decode_suggest, out);
+}
+
+sdx_status_t
+sdx_client_row(sdx_client_t *c, const char *row, const char *series,
+               sdx_result_t **out)
+{
+    *out = NULL;
+    if (!row)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    msgpack_pack_map(&pk, series ? 4 : 3);
+    pack_cstr(&pk, "v");
+    msgpack_pack_int(&pk, 1);
+    pack_cstr(&pk, "op");
+    pack_cstr(&pk, "row");
+    pack_cstr(&pk, "row");
+    pack_cstr(&pk, row);
+    if (series) {
+        pack_cstr(&pk, "series");
+        pack_cstr(&pk, series);
+    }
+    return exchange(c, &buf, decode_row, out);
+}
+
+sdx_status_t
+sdx_client_get(sdx_client_t *c, const char *const *ids, size_t nids,
+               sdx_result_t **out)
+{
+    *out = NULL;
+    if (!ids || nids == 0)
+        return SDX_BAD_INPUT;
+    START_REQUEST(buf, pk);
+    msgpack_pack_map(&pk, 3);
+    pack_cstr(&pk, "v");
+    msgpack_pack_int(&pk, 1);
+    pack_cstr(&pk, "op");
+    pack_cstr(&pk, "get");
+    pack_strs(&pk, "ids", ids, nids);
+    return exchange(c, &buf, decode_clauses, out);
+}
+
+void
+sdx_result_destroy(sdx_result_t **result_p)
+{
+    if (!result_p || !*result_p)
+        return;
+    sdx_result_t *r = *result_p;
+    for (size_t i = 0; i < r->nhits; i++) {
+        sdx_clause_destroy(&r->hits[i].clause);
+        free(r->hits[i].snippet);
+    }
+    free(r->hits);
+    for (size_t l = 0; l <= SDX_MAX_LEVEL; l++)
+        sdx_clause_destroy(&r->ladder[l]);
+    free(r->row);
+    for (size_t i = 0; i < r->ncells; i++) {
+        free(r->cells[i].id);
+        free(r->cells[i].title);
+        free(r->cells[i].text);
+    }
+    free(r->cells);
+    for (size_t i = 0; i < r->nclauses; i++)
+        sdx_clause_destroy(&r->clauses[i]);
+    free(r->clauses);
+    for (size_t i = 0; i < r->npassages; i++) {
+        free(r->passages[i].id);
+        free(r->passages[i].cite);
+        free(r->passages[i].text);
+    }
+    free(r->passages);
+    free(r->corrected);
+    free(r->suggestion);
+    free(r->stats.index_path);
+    free(r->stats.built_at);
+    sdx_reply_destroy(&r->reply);
+    free(r);
+    *result_p = NULL;
+}
