@@ -1,0 +1,268 @@
+/*
+ * test_client: libspecdex-client against a real specdexd.
+ *
+ * Indexes the shipped corpus into a temp dir, starts the daemon on an ipc
+ * socket there, and checks the typed operations (decoded hits, clauses,
+ * stats), error replies (SDX_REMOTE with the wire code), a daemon that is
+ * not there (SDX_UNAVAILABLE after the attempts), and failover from a
+ * dead endpoint to a live one.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sdx_client.h"
+
+static char tmpdir[] = "/tmp/test_client-XXXXXX"; /* index and socket */
+static char endpoint[256];                          /* the live daemon */
+static char dead_endpoint[256];                     /* nobody listens */
+static pid_t daemon_pid = -1;                       /* specdexd */
+
+/* Run ARGV to completion; its exit status, or -1. */
+static int
+run(char *const argv[])
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        freopen("/dev/null", "w", stdout);
+        execv(argv[0], argv);
+        _exit(127);
+    }
+    int status;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static sdx_client_t *
+client_for(const char *ep, int timeout_ms, int attempts)
+{
+    const char *eps[] = { ep };
+    sdx_client_t *c = NULL;
+    assert_int_equal(sdx_client_new(eps, 1, timeout_ms, attempts, &c),
+                     SDX_OK);
+    return c;
+}
+
+static int
+setup(void **state)
+{
+    char index[300], indexer[512], daemon_bin[512];
+    (void)state;
+    if (!mkdtemp(tmpdir))
+        return -1;
+    snprintf(index, sizeof index, "%s/index", tmpdir);
+    snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
+    snprintf(daemon_bin, sizeof daemon_bin, "%s/specdexd", SDX_BIN_DIR);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/sdx.sock", tmpdir);
+    snprintf(dead_endpoint, sizeof dead_endpoint, "ipc://%s/dead.sock",
+             tmpdir);
+    char *index_argv[] = { indexer, "-o", index, SDX_SEED_CORPUS, NULL };
+    if (run(index_argv) != 0)
+        return -1;
+    daemon_pid = fork();
+    if (daemon_pid == 0) {
+        freopen("/dev/null", "w", stderr);
+        execl(daemon_bin, daemon_bin, "--index", index, "--endpoint",
+              endpoint, "--threads", "2", (char *)NULL);
+        _exit(127);
+    }
+    /* Wait for the first answer: up to 5 s in 100 ms attempts. */
+    sdx_client_t *c = client_for(endpoint, 100, 1);
+    for (int i = 0; i < 50; i++) {
+        sdx_result_t *r = NULL;
+        sdx_status_t st = sdx_client_ping(c, &r);
+        sdx_result_destroy(&r);
+        if (st == SDX_OK) {
+            sdx_client_destroy(&c);
+            return 0;
+        }
+    }
+    sdx_client_destroy(&c);
+    return -1;
+}
+
+static int
+teardown(void **state)
+{
+    char cmd[400];
+    (void)state;
+    if (daemon_pid > 0) {
+        kill(daemon_pid, SIGTERM);
+        waitpid(daemon_pid, NULL, 0);
+    }
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void
+test_search_is_decoded(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    const int levels[] = { 1, 2 };
+    sdx_query_t q = {
+        .q = "root cause analysis", .limit = 3,
+        .levels = levels, .nlevels = 2,
+        .hl_open = "[", .hl_close = "]",
+    };
+    assert_int_equal(sdx_client_search(c, &q, &r), SDX_OK);
+    assert_non_null(r);
+    assert_true(r->nhits >= 2 && r->nhits <= 3);
+    assert_true(r->total >= r->nhits);
+    assert_string_equal(r->hits[0].clause->id, "5365/key-resp-06");
+    assert_string_equal(r->hits[1].clause->id, "5366/key-resp-06");
+    for (size_t i = 0; i < r->nhits; i++) {
+        const sdx_result_hit_t *h = &r->hits[i];
+        assert_int_equal(h->rank, i + 1);
+        assert_true(h->clause->level == 1 || h->clause->level == 2);
+        assert_true(h->score > 0.0);
+        assert_true(h->percent > 0 && h->percent <= 100);
+    }
+    assert_string_equal(r->hits[0].clause->row, "Key Resp 06");
+    assert_string_equal(r->hits[0].clause->section, "responsibility");
+    assert_int_equal(r->hits[0].clause->item, 6);
+    assert_non_null(strstr(r->hits[0].snippet, "[root]"));
+    /* The raw reply stays available for JSON output. */
+    assert_non_null(sdx_reply_root(r->reply));
+    sdx_result_destroy(&r);
+    assert_null(r);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_get_keeps_order_and_unknown_ids(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    const char *ids[] = { "5367/ksa-07", "no/such-id", "5365/education" };
+    assert_int_equal(sdx_client_get(c, ids, 3, &r), SDX_OK);
+    assert_int_equal(r->nclauses, 3);
+    assert_string_equal(r->clauses[0]->row, "KSA 07");
+    assert_int_equal(r->clauses[0]->level, 3);
+    assert_null(r->clauses[1]);
+    assert_string_equal(r->clauses[2]->title,
+                        "Clinical Applications Professional 1 HX");
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_stats_are_decoded(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    assert_int_equal(sdx_client_stats(c, &r), SDX_OK);
+    assert_int_equal(r->stats.docs, 105);
+    assert_int_equal(r->stats.workers, 2);
+    assert_true(r->stats.revision >= 1);
+    assert_non_null(strstr(r->stats.index_path, "rev-"));
+    assert_true(r->stats.requests >= 1);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_error_reply_is_remote(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    sdx_query_t q = { .q = "x", .limit = 1000 };
+    assert_int_equal(sdx_client_search(c, &q, &r), SDX_REMOTE);
+    assert_string_equal(sdx_client_error_code(c), "bad_request");
+    assert_non_null(strstr(sdx_client_errmsg(c), "limit"));
+    assert_non_null(r); /* the error reply itself, for JSON output */
+    sdx_result_destroy(&r);
+
+    sdx_query_t bad = { .q = "x AND AND y" };
+    assert_int_equal(sdx_client_search(c, &bad, &r), SDX_REMOTE);
+    assert_string_equal(sdx_client_error_code(c), "bad_query");
+    sdx_result_destroy(&r);
+
+    /* A good request afterwards clears the error and works. */
+    sdx_query_t good = { .q = "vendors" };
+    assert_int_equal(sdx_client_search(c, &good, &r), SDX_OK);
+    assert_string_equal(sdx_client_error_code(c), "");
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_absent_daemon_is_unavailable(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(dead_endpoint, 100, 3);
+    sdx_result_t *r = NULL;
+    assert_int_equal(sdx_client_ping(c, &r), SDX_UNAVAILABLE);
+    assert_null(r);
+    assert_non_null(strstr(sdx_client_errmsg(c), "3 attempts"));
+    sdx_client_destroy(&c);
+}
+
+static void
+test_failover_to_the_next_endpoint(void **state)
+{
+    (void)state;
+    const char *eps[] = { dead_endpoint, endpoint };
+    sdx_client_t *c = NULL;
+    sdx_result_t *r = NULL;
+    assert_int_equal(sdx_client_new(eps, 2, 200, 2, &c), SDX_OK);
+    assert_int_equal(sdx_client_ping(c, &r), SDX_OK);
+    sdx_result_destroy(&r);
+    /* The client stays on the live endpoint afterwards. */
+    assert_int_equal(sdx_client_stats(c, &r), SDX_OK);
+    assert_int_equal(r->stats.docs, 105);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_bad_arguments(void **state)
+{
+    (void)state;
+    const char *eps[] = { endpoint };
+    sdx_client_t *c = (sdx_client_t *)1;
+    sdx_result_t *r = NULL;
+    assert_int_equal(sdx_client_new(eps, 0, 100, 1, &c), SDX_BAD_INPUT);
+    assert_null(c);
+    assert_int_equal(sdx_client_new(eps, 1, 0, 1, &c), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_new(eps, 1, 100, 0, &c), SDX_BAD_INPUT);
+    c = client_for(endpoint, 1000, 1);
+    sdx_query_t empty = { 0 };
+    assert_int_equal(sdx_client_search(c, &empty, &r), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_get(c, NULL, 0, &r), SDX_BAD_INPUT);
+    assert_null(r);
+    sdx_client_destroy(&c);
+    sdx_client_destroy(&c);
+    sdx_client_destroy(NULL);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_search_is_decoded),
+        cmocka_unit_test(test_get_keeps_order_and_unknown_ids),
+        cmocka_unit_test(test_stats_are_decoded),
+        cmocka_unit_test(test_error_reply_is_remote),
+        cmocka_unit_test(test_absent_daemon_is_unavailable),
+        cmocka_unit_test(test_failover_to_the_next_endpoint),
+        cmocka_unit_test(test_bad_arguments),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
