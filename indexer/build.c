@@ -34,6 +34,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -235,6 +236,34 @@ rm_rf(const char *path)
     return 0;
 }
 
+/*
+ * Remove the revision directory PATH unless a reader holds it: specdexd
+ * workers keep a shared flock(2) on the revision they read.  The
+ * exclusive lock, taken without waiting, is held until the directory is
+ * gone, so a reader that locks it afterwards finds it removed (it checks
+ * for `iamglass`), never half removed.  Returns 0 (removed, or already
+ * gone), 1 when a reader holds it (left for the next build), -1 on a
+ * failure (errno set).
+ */
+static int
+rm_revision(const char *path)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return errno == ENOENT ? 0 : -1;
+    if (flock(fd, LOCK_EX | LOCK_NB) < 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return saved == EWOULDBLOCK ? 1 : -1;
+    }
+    int rc = rm_rf(path);
+    int saved = errno;
+    close(fd);
+    errno = saved;
+    return rc;
+}
+
 /* The NNNNNN of "rev-NNNNNN", or 0 when NAME is not a revision. */
 static uint64_t
 rev_number(const char *name)
@@ -262,7 +291,8 @@ current_rev(const char *dir)
 
 /*
  * One pass over DIR: *HIGHEST is the highest revision found; with
- * KEEP_A/KEEP_B non-zero, remove every other revision; with STALE,
+ * KEEP_A/KEEP_B non-zero, remove every other revision no reader holds
+ * (rm_revision); with STALE,
  * remove .build-* and .current-tmp-* (only under the build lock).
  */
 static sdx_status_t
@@ -286,7 +316,7 @@ scan_dir(const char *dir, uint64_t *highest, uint64_t keep_a,
         if (!old && !junk)
             continue;
         snprintf(path, sizeof path, "%s/%s", dir, e->d_name);
-        if (rm_rf(path) < 0) {
+        if ((old ? rm_revision(path) : rm_rf(path)) < 0) {
             int saved = errno;
             closedir(d);
             return fail(SDX_IO, err, err_size, "removing %s: %s", path,
