@@ -201,24 +201,56 @@ print_text(const cli_t *cli, const char *text, int indent, bool html)
     print_wrapped(cli, text, strlen(text), indent, html);
 }
 
-/* "Key Resp 06 · level 2 · 5366 Clinical Applications Professional 2 HX" */
+/* Columns TEXT takes on a terminal (one per UTF-8 character). */
+static int
+display_width(const char *text)
+{
+    int w = 0;
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++)
+        w += (*p & 0xc0) != 0x80;
+    return w;
+}
+
+/*
+ * A clause's heading, fitted to the width from column COL: "Key Resp 06 ·
+ * level 2 · 5366", then, while they fit, the title and EXTRA (the id and
+ * score, dimmed).  Ends the line.
+ */
 static void
 print_clause_head(const cli_t *cli, const sdx_clause_t *c,
-                  const int *levels, size_t nlevels)
+                  const int *levels, size_t nlevels, int col,
+                  const char *extra)
 {
-    style(cli, SGR_BOLD);
+    char head[512], where[64] = "all levels";
+    const char *title = c->title;
+    size_t n = 0;
     if (nlevels > 1) {
-        printf("%s · levels ", c->row);
-        for (size_t i = 0; i < nlevels; i++)
-            printf("%s%d", i ? "," : "", levels[i]);
-        printf(" · %s", c->series);
+        n = (size_t)snprintf(where, sizeof where, "levels ");
+        for (size_t i = 0; i < nlevels && n < sizeof where; i++)
+            n += (size_t)snprintf(where + n, sizeof where - n, "%s%d",
+                                  i ? "," : "", levels[i]);
+        title = c->series;
     } else if (c->level > 0) {
-        printf("%s · level %d · %s %s", c->row, c->level, c->job_code,
-               c->title);
+        snprintf(where, sizeof where, "level %d · %s", c->level,
+                 c->job_code);
     } else {
-        printf("%s · all levels · %s", c->row, c->series);
+        title = c->series;
+    }
+    snprintf(head, sizeof head, "%s · %s", c->row, where);
+    col += display_width(head);
+    style(cli, SGR_BOLD);
+    fputs(head, stdout);
+    if (col + 3 + display_width(title) <= cli->width) {
+        printf(" · %s", title);
+        col += 3 + display_width(title);
     }
     style(cli, SGR_RESET);
+    if (extra && col + 2 + display_width(extra) <= cli->width) {
+        style(cli, SGR_DIM);
+        printf("  %s", extra);
+        style(cli, SGR_RESET);
+    }
+    putchar('\n');
 }
 
 /* ---------------------------------------------------------------- */
@@ -519,11 +551,12 @@ cmd_search(cli_t *cli, int argc, char **argv)
     } else if (st == SDX_OK) {
         for (size_t i = 0; i < r->nhits; i++) {
             const sdx_result_hit_t *h = &r->hits[i];
+            char extra[300];
+            snprintf(extra, sizeof extra, "%s (%d%%)", h->clause->id,
+                     h->percent);
             printf("%2u. ", h->rank ? h->rank : (unsigned)i + 1);
-            print_clause_head(cli, h->clause, h->levels, h->nlevels);
-            style(cli, SGR_DIM);
-            printf("  %s (%d%%)\n", h->clause->id, h->percent);
-            style(cli, SGR_RESET);
+            print_clause_head(cli, h->clause, h->levels, h->nlevels, 4,
+                              extra);
             printf("    ");
             if (h->snippet[0])
                 print_text(cli, h->snippet, 4, true);
@@ -711,10 +744,7 @@ cmd_get(cli_t *cli, int argc, char **argv)
             found++;
             if (cli->json || cli->jsonl)
                 continue;
-            print_clause_head(cli, c, NULL, 0);
-            style(cli, SGR_DIM);
-            printf("  %s\n", c->id);
-            style(cli, SGR_RESET);
+            print_clause_head(cli, c, NULL, 0, 0, c->id);
             printf("    ");
             print_text(cli, c->text, 4, false);
         }

@@ -50,7 +50,7 @@ check "root cause analysis: 5365 and 5366 key-resp-06 first" \
 # Plain output: labelled by row, level, job code; no escape codes off a tty.
 cli search "root cause analysis" --limit 2 > "$tmp/rca.txt"
 check "plain output names row, level and code" \
-  grep -q "^ 1\. Key Resp 06 · level 1 · 5365 Clinical Applications Professional 1 HX" "$tmp/rca.txt"
+  grep -q "^ 1\. Key Resp 06 · level 1 · 5365 · Clinical Applications Professional 1 HX" "$tmp/rca.txt"
 check "plain output has no escape codes" bash -c "! grep -q $'\033' '$tmp/rca.txt'"
 check "plain output shows the matched passage" grep -q "root cause analysis" "$tmp/rca.txt"
 
@@ -85,6 +85,41 @@ check "error reply exits 4 with a message" bash -c "[ $rc -eq 4 ] && grep -q 'ba
 cli search x --limit 1000 > /dev/null 2> "$tmp/err.txt"; rc=$?
 check "out-of-range limit exits 4 naming the field" bash -c "[ $rc -eq 4 ] && grep -q limit '$tmp/err.txt'"
 cli search --help | grep -q "Examples:"; check "search --help has examples" [ $? -eq 0 ]
+
+
+# On a terminal (a real pseudo-terminal from script(1)): matches in bold
+# colour, text wrapped to the terminal's width; NO_COLOR turns colour off.
+on_tty() { # on_tty COLUMNS COMMAND...: run COMMAND on a pty that wide
+  local cols=$1; shift
+  script -qec "stty cols $cols rows 50; $*" /dev/null < /dev/null | tr -d '\r'
+}
+esc=$'\033'
+on_tty 60 "$bin/specdex -e $ep search 'root cause analysis' --limit 2" > "$tmp/tty.txt"
+check "tty: matched words in bold colour" grep -q "${esc}\[1;31mroot${esc}\[0m" "$tmp/tty.txt"
+check "tty: headings in bold" grep -q "${esc}\[1mKey Resp 06 · level 1" "$tmp/tty.txt"
+widest=$($py -c 'import re,sys
+print(max(len(re.sub("\x1b\\[[0-9;]*m", "", l)) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$tmp/tty.txt")
+check "tty: text wrapped to 60 columns (widest line $widest)" [ "$widest" -le 60 ]
+on_tty 60 "NO_COLOR=1 $bin/specdex -e $ep search 'root cause analysis' --limit 2" > "$tmp/nocolor.txt"
+check "tty: NO_COLOR turns colour off" bash -c "! grep -q '$esc' '$tmp/nocolor.txt' && grep -q 'root cause analysis' '$tmp/nocolor.txt'"
+on_tty 100 "$bin/specdex -e $ep --json search 'root cause analysis'" > "$tmp/ttyjson.txt"
+check "tty: --json is plain JSON" $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/ttyjson.txt"
+
+# ladder and row: a level-by-level table a person can scan.
+on_tty 100 "NO_COLOR=1 $bin/specdex -e $ep ladder 'root cause analysis'" > "$tmp/ladder.txt"
+check "ladder: the row of the best hit, as a table" bash -c "grep -q '^Key Resp 06 from level to level' '$tmp/ladder.txt' && grep -q '^Level  Code  Text' '$tmp/ladder.txt'"
+check "ladder: one table line per level" bash -c "grep -cE '^[1-5]      (5365|5366|5367|6372|6373)  [A-Z]' '$tmp/ladder.txt' | grep -qx 5"
+check "ladder: best match at each level" grep -q "^  1  Key Resp 06 *5365/key-resp-06" "$tmp/ladder.txt"
+cli row "key resp 08" > "$tmp/row.txt"; rc=$?
+check "row: levels without the row shown as such" bash -c "[ $rc -eq 0 ] && grep -c 'no cell at this level' '$tmp/row.txt' | grep -qx 2"
+cli --jsonl row "KSA 07" > "$tmp/row.jsonl"
+check "row --jsonl: one line per level" bash -c "[ \$(wc -l < '$tmp/row.jsonl') -eq 5 ]"
+cli --jsonl search "root cause analysis" --limit 3 > "$tmp/hits.jsonl"
+check "search --jsonl: one line per hit" $py -c 'import json,sys
+lines = open(sys.argv[1]).read().splitlines(); assert len(lines) == 3
+assert json.loads(lines[0])["id"] == "5365/key-resp-06"' "$tmp/hits.jsonl"
+cli suggest troubleshootng > "$tmp/suggest.txt"; rc=$?
+check "suggest: did you mean" bash -c "[ $rc -eq 0 ] && grep -q 'troubleshooting' '$tmp/suggest.txt'"
 
 # A daemon that is not running: one line, exit 3, within two seconds.
 start=$(date +%s%N)
