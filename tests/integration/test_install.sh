@@ -1,0 +1,111 @@
+#!/usr/bin/env bash
+# test_install: `cmake --install` lays out a working specdex.
+#
+# Installs the build into a DESTDIR with prefix /usr, checks the layout,
+# verifies the systemd units offline (systemd-analyze verify, and the
+# sandbox's exposure score from systemd-analyze security, at most 2.0),
+# then uses only installed files: indexes the installed corpus, starts the
+# installed daemon, and queries it from a C program compiled against the
+# installed library through its pkg-config file.
+set -u
+build=${1:?usage: test_install.sh BUILD_DIR}
+tmp=$(mktemp -d)
+root=$tmp/root
+daemon_pid=
+cleanup() {
+  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+
+passed=0 failed=0
+check() {
+  local name=$1; shift
+  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
+  else failed=$((failed + 1)); echo "not ok - $name"; fi
+}
+
+DESTDIR=$root cmake --install "$build" --prefix /usr > "$tmp/install.log" 2>&1 \
+  || { cat "$tmp/install.log"; echo "0 passed, 1 failed"; exit 1; }
+libdir=$(cd "$root/usr" && dirname "$(find . -name 'libspecdex-client.so' | head -1)")
+libdir=${libdir#./}
+
+for f in usr/bin/specdex usr/bin/specdex-index usr/sbin/specdexd \
+         "usr/$libdir/libspecdex-client.so" \
+         "usr/$libdir/pkgconfig/specdex-client.pc" \
+         usr/include/specdex/sdx_client.h usr/include/specdex/sdx_clause.h \
+         usr/share/man/man1/specdex.1 usr/share/man/man1/specdex-index.1 \
+         usr/share/man/man8/specdexd.8 \
+         usr/share/specdex/corpus/clinical-applications-professional-hx.txt \
+         usr/lib/systemd/system/specdexd.service \
+         usr/lib/systemd/system/specdex-index.service \
+         usr/lib/systemd/system/specdex-index.path \
+         usr/lib/sysusers.d/specdex.conf \
+         usr/share/specdex/examples/specdexd.conf; do
+  check "installed: $f" [ -e "$root/$f" ]
+done
+
+# The units, offline.  verify checks that ExecStart= programs exist, so
+# it reads copies whose /usr points into the install root.
+units=$root/usr/lib/systemd/system
+mkdir "$tmp/units"
+for u in specdexd.service specdex-index.service specdex-index.path; do
+  sed "s|=/usr/|=$root/usr/|" "$units/$u" > "$tmp/units/$u"
+done
+if systemd-analyze verify --man=no "$tmp/units/specdexd.service" \
+     "$tmp/units/specdex-index.service" "$tmp/units/specdex-index.path" \
+     > "$tmp/verify.log" 2>&1; then
+  verified=yes
+else
+  verified=no; cat "$tmp/verify.log"
+fi
+check "systemd-analyze verify: every unit" [ "$verified" = yes ]
+systemd-analyze security --offline=yes --root="$root" \
+  "$units/specdexd.service" > "$tmp/security.log" 2>&1
+score=$(sed -n 's/.*Overall exposure level for specdexd.service: \([0-9.]*\).*/\1/p' "$tmp/security.log")
+echo "# specdexd.service exposure: ${score:-unknown}"
+check "specdexd.service exposure ${score:-?} <= 2.0" \
+  awk -v s="${score:-99}" 'BEGIN { exit !(s <= 2.0) }'
+
+# Installed programs only, on the installed corpus.
+export LD_LIBRARY_PATH=$root/usr/$libdir
+"$root/usr/bin/specdex-index" -o "$tmp/index" "$root/usr/share/specdex/corpus" > /dev/null
+ep="ipc://$tmp/sdx.sock"
+"$root/usr/sbin/specdexd" --index "$tmp/index" --endpoint "$ep" --threads 1 2> /dev/null &
+daemon_pid=$!
+
+# A C program built against the installed library through pkg-config.
+cat > "$tmp/top.c" <<'C'
+#include <stdio.h>
+#include <sdx_client.h>
+int main(int argc, char **argv)
+{
+    const char *eps[] = { argv[1] };
+    sdx_client_t *c = NULL;
+    sdx_result_t *r = NULL;
+    sdx_query_t q = { .q = argv[2], .limit = 1 };
+    (void)argc;
+    if (sdx_client_new(eps, 1, 500, 10, &c) != SDX_OK)
+        return 2;
+    sdx_status_t st = sdx_client_search(c, &q, &r);
+    if (st == SDX_OK && r->nhits > 0)
+        printf("%s\n", r->hits[0].clause->id);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+    return st == SDX_OK ? 0 : 1;
+}
+C
+export PKG_CONFIG_PATH=$root/usr/$libdir/pkgconfig
+# shellcheck disable=SC2046
+cc -std=c17 -Wall -Werror -o "$tmp/top" "$tmp/top.c" \
+   $(pkg-config --cflags --libs specdex-client) 2> "$tmp/cc.log"
+check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
+  || cat "$tmp/cc.log"
+top=$("$tmp/top" "$ep" "root cause analysis" 2>&1)
+check "it queries the installed daemon ($top)" [ "$top" = "5365/key-resp-06" ]
+man -l "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null \
+  || groff -man -Tutf8 "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null
+check "specdex(1) renders" grep -q "EXIT STATUS" "$tmp/man.txt"
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
