@@ -875,9 +875,12 @@ s_envelope(sdx_request_t *req, const msgpack_object *map, int *keys,
                           s_type_name(key));
         for (uint32_t j = 0; j < i; j++) {
             const msgpack_object *other = &map->via.map.ptr[j].key;
+            /* msgpack-c gives "" a NULL pointer: memcmp(NULL, NULL, 0)
+             * is undefined, so empty keys compare by size alone. */
             if (other->via.str.size == key->via.str.size &&
-                memcmp(other->via.str.ptr, key->via.str.ptr,
-                       key->via.str.size) == 0)
+                (key->via.str.size == 0 ||
+                 memcmp(other->via.str.ptr, key->via.str.ptr,
+                        key->via.str.size) == 0))
                 return s_fail(err, SDX_E_BAD_REQUEST,
                               "duplicate key \"%s\"",
                               s_quote(key->via.str.ptr, key->via.str.size,
