@@ -6,6 +6,7 @@
  * a fresh socket also drops whatever the old one still had queued
  * (LINGER 0), so a dead daemon never makes a client hang on exit.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include "sdx_client.h"
 #include "client_private.h"
 
@@ -30,6 +31,10 @@ struct sdx_client {
     int attempts;          /* attempts per request */
     char errmsg[512];      /* last error, "" when none */
     char errcode[32];      /* wire code of the last error reply, or "" */
+    bool curve;            /* use CURVE with the keys below */
+    char server_key[41];   /* daemon's public key, Z85 */
+    char public_key[41];   /* this client's public key, Z85 */
+    char secret_key[41];   /* this client's secret key, Z85 */
 };
 
 struct sdx_reply {
@@ -104,6 +109,17 @@ open_socket(sdx_client_t *c)
     c->sock = zmq_socket(c->ctx, ZMQ_REQ);
     if (!c->sock) {
         set_error(c, "cannot create socket: %s", zmq_strerror(errno));
+        return SDX_IO;
+    }
+    if (c->curve &&
+        (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, c->server_key, 41)
+             != 0 ||
+         zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, 41)
+             != 0 ||
+         zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, 41)
+             != 0)) {
+        set_error(c, "cannot set CURVE keys: %s", zmq_strerror(errno));
+        close_socket(c);
         return SDX_IO;
     }
     if (zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
@@ -204,6 +220,29 @@ sdx_client_errmsg(const sdx_client_t *c)
     return c->errmsg;
 }
 
+/* True when KEY is 40 characters of Z85 that decode. */
+static bool
+z85_key_valid(const char *key)
+{
+    uint8_t raw[32];
+    return key && strlen(key) == 40 && zmq_z85_decode(raw, key) != NULL;
+}
+
+sdx_status_t
+sdx_client_set_curve(sdx_client_t *c, const char *server_key,
+                     const char *client_public, const char *client_secret)
+{
+    if (!z85_key_valid(server_key) || !z85_key_valid(client_public) ||
+        !z85_key_valid(client_secret))
+        return SDX_BAD_INPUT;
+    memcpy(c->server_key, server_key, 41);
+    memcpy(c->public_key, client_public, 41);
+    memcpy(c->secret_key, client_secret, 41);
+    c->curve = true;
+    close_socket(c); /* the next request connects with the keys */
+    return SDX_OK;
+}
+
 const char *
 sdx_client_error_code(const sdx_client_t *c)
 {
@@ -228,6 +267,7 @@ sdx_client_destroy(sdx_client_t **client_p)
     close_socket(c);
     if (c->ctx)
         zmq_ctx_term(c->ctx);
+    explicit_bzero(c->secret_key, sizeof c->secret_key);
     for (size_t i = 0; i < c->nendpoints; i++)
         free(c->endpoints[i]);
     free(c->endpoints);

@@ -54,6 +54,19 @@ sdx_status_t sdx_client_new(const char *const *endpoints, size_t nendpoints,
 sdx_status_t sdx_client_call(sdx_client_t *client, const void *req,
                              size_t len, sdx_reply_t **out);
 
+/*
+ * Encrypt and authenticate with CURVE: SERVER_KEY is the daemon's public
+ * key, CLIENT_PUBLIC/CLIENT_SECRET this client's keypair (Z85 text, as in
+ * sdx_curve.h's files).  Takes effect on the next connection.  A daemon
+ * that does not admit the key never answers: the call then ends
+ * SDX_UNAVAILABLE.  Returns SDX_BAD_INPUT for a key that is not 40 Z85
+ * characters.
+ */
+sdx_status_t sdx_client_set_curve(sdx_client_t *client,
+                                  const char *server_key,
+                                  const char *client_public,
+                                  const char *client_secret);
+
 /* Last error message of CLIENT, or "".  Owned by CLIENT. */
 const char *sdx_client_errmsg(const sdx_client_t *client);
 

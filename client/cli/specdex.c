@@ -13,6 +13,7 @@
  * Exit status: 0 results, 1 no results, 2 usage error, 3 daemon
  * unavailable, 4 error reply (its message on stderr).
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <errno.h>
 #include <getopt.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <msgpack.h>
 
 #include "sdx_client.h"
+#include "sdx_curve.h"
 #include "sdx_json.h"
 
 enum {
@@ -55,6 +57,10 @@ typedef struct cli {
     const char *endpoints[MAX_ENDPOINTS]; /* tried in turn */
     size_t nendpoints;     /* number of ENDPOINTS */
     int timeout_ms;        /* wait per attempt, milliseconds */
+    bool curve;            /* --server-key and --client-key were given */
+    sdx_curve_key_t server_key;  /* the daemon's public key */
+    sdx_curve_key_t public_key;  /* this client's public key */
+    sdx_curve_key_t secret_key;  /* this client's secret key */
     bool json;             /* print the reply's data as JSON */
     bool jsonl;            /* print one JSON line per item */
     bool color;            /* colour: a terminal, and NO_COLOR unset */
@@ -292,6 +298,11 @@ open_client(const cli_t *cli)
     if (st != SDX_OK)
         fprintf(stderr, "%s: cannot start a client: %s\n", program,
                 sdx_status_str(st));
+    else if (cli->curve &&
+             sdx_client_set_curve(client, cli->server_key.z85,
+                                  cli->public_key.z85,
+                                  cli->secret_key.z85) != SDX_OK)
+        sdx_client_destroy(&client); /* keys were checked when read */
     return client;
 }
 
@@ -904,6 +915,28 @@ cmd_ping(cli_t *cli, int argc, char **argv)
     return rc;
 }
 
+static int
+cmd_keygen(cli_t *cli, int argc, char **argv)
+{
+    const command_t *cmd = find_command("keygen");
+    query_args_t a = { 0 };
+    char err[512];
+    int first = parse_command_opts(cli, cmd, "h", argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    const char *base = one_operand(cmd, first, argc, argv,
+                                   "a NAME for the key files is needed");
+    if (!base)
+        return EXIT_USAGE;
+    if (sdx_curve_keygen(base, err, sizeof err) != SDX_OK) {
+        fprintf(stderr, "%s keygen: %s\n", program, err);
+        return EXIT_ERROR_REPLY;
+    }
+    printf("wrote %s.key (public: give it to the other side) and "
+           "%s.key_secret (private, mode 600)\n", base, base);
+    return EXIT_RESULTS;
+}
+
 /* ---------------------------------------------------------------- */
 /* Help and dispatch                                                */
 /* ---------------------------------------------------------------- */
@@ -1012,6 +1045,16 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex stats --json\n" },
+    { "keygen", cmd_keygen, "write a CURVE keypair (NAME.key, NAME.key_secret)",
+"Usage: specdex keygen NAME\n"
+"Write a new CURVE keypair: NAME.key (the public key, to give to the\n"
+"other side) and NAME.key_secret (private, mode 600).  The daemon takes\n"
+"its own with --curve-secret and admits the clients whose NAME.key files\n"
+"are in its --allow-keys directory; a client passes the daemon's\n"
+"NAME.key as --server-key and its own NAME.key_secret as --client-key.\n"
+"\n"
+"Example:\n"
+"  specdex keygen /etc/specdex/server && specdex keygen ~/.config/alice\n" },
     { "ping", cmd_ping, "check that the daemon answers",
 "Usage: specdex ping [OPTIONS]\n"
 "Exit 0 when the daemon answers, 3 when it does not.\n"
@@ -1050,6 +1093,9 @@ print_main_help(FILE *out)
 "                      " SDX_CLIENT_DEFAULT_ENDPOINT ")\n"
 "  -t, --timeout MS    wait per attempt, milliseconds (default %d;\n"
 "                      %d attempts)\n"
+"  --server-key FILE   CURVE: the daemon's public key file (NAME.key)\n"
+"  --client-key FILE   CURVE: this client's secret key file\n"
+"                      (NAME.key_secret); see 'specdex keygen --help'\n"
 "  -j, --json          print replies as JSON, for scripts\n"
 "  -J, --jsonl         print one JSON line per item\n"
 "  -V, --version       the version\n"
@@ -1084,6 +1130,8 @@ main(int argc, char **argv)
     static const struct option opts[] = {
         { "endpoint", required_argument, NULL, 'e' },
         { "timeout", required_argument, NULL, 't' },
+        { "server-key", required_argument, NULL, 'K' },
+        { "client-key", required_argument, NULL, 'k' },
         { "json", no_argument, NULL, 'j' },
         { "jsonl", no_argument, NULL, 'J' },
         { "help", no_argument, NULL, 'h' },
@@ -1097,6 +1145,7 @@ main(int argc, char **argv)
         .color = isatty(STDOUT_FILENO) && !(no_color && *no_color),
         .width = terminal_width(),
     };
+    const char *server_key_file = NULL, *client_key_file = NULL;
     unsigned timeout;
     int ch;
     while ((ch = getopt_long(argc, argv, "+e:t:jJhV", opts, NULL)) != -1) {
@@ -1115,6 +1164,12 @@ main(int argc, char **argv)
             }
             cli.timeout_ms = (int)timeout;
             break;
+        case 'K':
+            server_key_file = optarg;
+            break;
+        case 'k':
+            client_key_file = optarg;
+            break;
         case 'j':
             cli.json = true;
             break;
@@ -1132,6 +1187,22 @@ main(int argc, char **argv)
             return EXIT_USAGE;
         }
     }
+    if (server_key_file || client_key_file) {
+        char err[512];
+        if (!server_key_file || !client_key_file) {
+            usage_error("%s", "CURVE needs both --server-key and "
+                        "--client-key");
+            return EXIT_USAGE;
+        }
+        if (sdx_curve_read(server_key_file, &cli.server_key, NULL, err,
+                           sizeof err) != SDX_OK ||
+            sdx_curve_read(client_key_file, &cli.public_key,
+                           &cli.secret_key, err, sizeof err) != SDX_OK) {
+            usage_error("%s", err);
+            return EXIT_USAGE;
+        }
+        cli.curve = true;
+    }
     if (cli.nendpoints == 0)
         cli.endpoints[cli.nendpoints++] =
             env_ep && *env_ep ? env_ep : SDX_CLIENT_DEFAULT_ENDPOINT;
@@ -1144,5 +1215,7 @@ main(int argc, char **argv)
         usage_error("unknown command '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    return cmd->run(&cli, argc - optind, argv + optind);
+    int rc = cmd->run(&cli, argc - optind, argv + optind);
+    explicit_bzero(&cli.secret_key, sizeof cli.secret_key);
+    return rc;
 }

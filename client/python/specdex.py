@@ -14,17 +14,26 @@ after ``attempts`` attempts the call raises :class:`Unavailable`.
 
 A client is safe to share between threads: each thread gets its own
 socket (ZeroMQ sockets must not be shared), all on one context.
+
+For a daemon that requires CURVE (``specdexd --curve-secret``), pass the
+daemon's public key file and this client's secret key file, as written by
+``specdex keygen``::
+
+    Client("tcp://10.0.0.5:5599", server_key="server.key",
+           client_key="chatbot.key_secret")
 """
 
 import itertools
 import os
+import re
+import stat
 import threading
 
 import msgpack
 import zmq
 
 __all__ = ["Client", "SpecdexError", "ErrorReply", "Unavailable",
-           "DEFAULT_ENDPOINT", "PROTOCOL_VERSION"]
+           "read_key_file", "DEFAULT_ENDPOINT", "PROTOCOL_VERSION"]
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
 PROTOCOL_VERSION = 1
@@ -51,15 +60,50 @@ class Unavailable(SpecdexError):
     """No endpoint replied within the attempts (a timeout)."""
 
 
+_KEY_LINE = re.compile(r'^\s*(public|secret)-key\s*=\s*"([^"]*)"\s*$')
+
+
+def read_key_file(path, secret=False):
+    """Read a key file of ``specdex keygen``: (public, secret or None).
+
+    Keys come back as Z85 bytes.  With ``secret=True`` the secret key must
+    be there and the file must not be readable by others.
+    """
+    keys = {}
+    with open(path, encoding="ascii") as f:
+        for n, line in enumerate(f, 1):
+            m = _KEY_LINE.match(line)
+            if not m or line.startswith("#"):
+                continue
+            if len(m.group(2)) != 40:
+                raise ValueError(f"{path}:{n}: a key must be 40 Z85 "
+                                 "characters")
+            keys[m.group(1)] = m.group(2).encode("ascii")
+        mode = os.fstat(f.fileno()).st_mode
+    if "public" not in keys:
+        raise ValueError(f"{path}: no public-key line")
+    if secret:
+        if "secret" not in keys:
+            raise ValueError(f"{path}: no secret-key line (is this the "
+                             ".key_secret file?)")
+        if mode & (stat.S_IRWXG | stat.S_IRWXO):
+            raise ValueError(f"{path}: a secret key must not be readable "
+                             "by others (chmod 600 it)")
+    return keys["public"], keys.get("secret")
+
+
 class Client:
     """A connection to one or more specdexd endpoints.
 
     ``endpoint`` is a ZeroMQ endpoint or a list of them, tried in turn
     (failover); default ``$SPECDEX_ENDPOINT`` or tcp://127.0.0.1:5599.
     ``timeout`` is seconds per attempt, ``attempts`` attempts per call.
+    ``server_key`` (the daemon's NAME.key) and ``client_key`` (this
+    client's NAME.key_secret) turn on CURVE encryption and authentication.
     """
 
-    def __init__(self, endpoint=None, timeout=2.0, attempts=2):
+    def __init__(self, endpoint=None, timeout=2.0, attempts=2,
+                 server_key=None, client_key=None):
         if endpoint is None:
             endpoint = os.environ.get("SPECDEX_ENDPOINT") or DEFAULT_ENDPOINT
         self.endpoints = [endpoint] if isinstance(endpoint, str) \
@@ -68,6 +112,13 @@ class Client:
             raise ValueError("at least one endpoint is needed")
         if timeout <= 0 or attempts < 1:
             raise ValueError("timeout must be > 0 and attempts >= 1")
+        if (server_key is None) != (client_key is None):
+            raise ValueError("CURVE needs both server_key and client_key")
+        self._curve = None
+        if server_key is not None:
+            server_public, _ = read_key_file(server_key)
+            public, secret = read_key_file(client_key, secret=True)
+            self._curve = (server_public, public, secret)
         self.timeout_ms = int(timeout * 1000)
         self.attempts = attempts
         self._ctx = zmq.Context()
@@ -85,6 +136,9 @@ class Client:
             ep = self.endpoints[next(self._next) % len(self.endpoints)]
             sock = self._ctx.socket(zmq.REQ)
             sock.setsockopt(zmq.LINGER, 0)
+            if self._curve:
+                sock.curve_serverkey, sock.curve_publickey, \
+                    sock.curve_secretkey = self._curve
             sock.connect(ep)
             self._local.sock = sock
             with self._lock:
