@@ -1,0 +1,263 @@
+/*
+ * bench: the query-set reader, the clock and the latency percentiles
+ * shared by the benchmark programs (bench.h).
+ *
+ * Percentiles are exact: every sample is kept (up to BQ_LAT_MAX, 4 bytes
+ * each) and sorted once at the end, so p99.9 of a short run is a real
+ * sample, not an interpolation from buckets.
+ */
+#include "bench.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+uint64_t
+bq_now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* ---------------------------------------------------------------- */
+/* Query set                                                        */
+/* ---------------------------------------------------------------- */
+
+static void
+s_query_free(bq_query_t *q)
+{
+    free(q->q);
+    for (size_t i = 0; i < q->nsections; i++)
+        free(q->sections[i]);
+    memset(q, 0, sizeof *q);
+}
+
+void
+bq_set_destroy(bq_set_t **set_p)
+{
+    if (!set_p || !*set_p)
+        return;
+    bq_set_t *set = *set_p;
+    for (size_t i = 0; i < set->n; i++)
+        s_query_free(&set->v[i]);
+    free(set->v);
+    free(set);
+    *set_p = NULL;
+}
+
+/* Parse LINE (tabs split, modified in place) into Q.  NULL or a why. */
+static const char *
+s_parse_line(char *line, bq_query_t *q)
+{
+    char *field[4] = {NULL, NULL, NULL, NULL};
+    size_t nf = 0;
+    char *p = line;
+    while (nf < 4) {
+        field[nf++] = p;
+        char *tab = strchr(p, '\t');
+        if (!tab)
+            break;
+        *tab = '\0';
+        p = tab + 1;
+    }
+    if (nf < 2)
+        return "expected OP<TAB>Q[<TAB>LEVELS<TAB>SECTIONS]";
+    if (strcmp(field[0], "search") == 0)
+        q->op = BQ_SEARCH;
+    else if (strcmp(field[0], "ladder") == 0)
+        q->op = BQ_LADDER;
+    else
+        return "op must be search or ladder";
+    size_t qlen = strlen(field[1]);
+    if (qlen == 0 || qlen > BQ_Q_MAX)
+        return "query must be 1..1024 bytes";
+    if (!(q->q = strdup(field[1])))
+        return "out of memory";
+    if (nf > 2 && field[2][0]) {
+        for (char *tok = strtok(field[2], ","); tok;
+             tok = strtok(NULL, ",")) {
+            char *end;
+            long v = strtol(tok, &end, 10);
+            if (*end || v < 1 || v > 5)
+                return "levels: each must be 1..5";
+            if (q->nlevels == BQ_MAX_LEVELS)
+                return "levels: at most 5";
+            q->levels[q->nlevels++] = (int)v;
+        }
+    }
+    if (nf > 3 && field[3][0]) {
+        for (char *tok = strtok(field[3], ","); tok;
+             tok = strtok(NULL, ",")) {
+            if (q->nsections == BQ_MAX_SECTIONS)
+                return "sections: at most 7";
+            if (!(q->sections[q->nsections++] = strdup(tok)))
+                return "out of memory";
+        }
+    }
+    return NULL;
+}
+
+int
+bq_set_load(const char *path, bool skip_ladder, bq_set_t **out,
+            char *err, size_t err_size)
+{
+    FILE *f = NULL;
+    bq_set_t *set = NULL;
+    char line[BQ_Q_MAX + 512];
+    size_t lineno = 0, cap = 0;
+    int rc = -1;
+
+    *out = NULL;
+    if (!(f = fopen(path, "r"))) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    if (!(set = calloc(1, sizeof *set)))
+        goto nomem;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t len = strlen(line);
+        if (len && line[len - 1] == '\n')
+            line[--len] = '\0';
+        else if (!feof(f)) {
+            snprintf(err, err_size, "%s:%zu: line too long", path, lineno);
+            goto cleanup;
+        }
+        if (len == 0 || line[0] == '#')
+            continue;
+        if (set->n == BQ_MAX_QUERIES) {
+            snprintf(err, err_size, "%s:%zu: more than %d queries", path,
+                     lineno, BQ_MAX_QUERIES);
+            goto cleanup;
+        }
+        if (set->n == cap) {
+            size_t ncap = cap ? cap * 2 : 256;
+            bq_query_t *v = realloc(set->v, ncap * sizeof *v);
+            if (!v)
+                goto nomem;
+            set->v = v;
+            cap = ncap;
+        }
+        bq_query_t *q = &set->v[set->n];
+        memset(q, 0, sizeof *q);
+        const char *why = s_parse_line(line, q);
+        if (why) {
+            s_query_free(q);
+            snprintf(err, err_size, "%s:%zu: %s", path, lineno, why);
+            goto cleanup;
+        }
+        if (skip_ladder && q->op == BQ_LADDER) {
+            s_query_free(q);
+            continue;
+        }
+        set->n++;
+    }
+    if (ferror(f)) {
+        snprintf(err, err_size, "%s: read error", path);
+        goto cleanup;
+    }
+    if (set->n == 0) {
+        snprintf(err, err_size, "%s: no queries", path);
+        goto cleanup;
+    }
+    *out = set;
+    set = NULL;
+    rc = 0;
+    goto cleanup;
+nomem:
+    snprintf(err, err_size, "%s: out of memory", path);
+cleanup:
+    bq_set_destroy(&set);
+    fclose(f);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- */
+/* Latency                                                          */
+/* ---------------------------------------------------------------- */
+
+int
+bq_lat_add(bq_lat_t *lat, uint64_t ns)
+{
+    if (lat->n == lat->cap) {
+        if (lat->cap >= BQ_LAT_MAX) {
+            lat->dropped++;
+            return 0;
+        }
+        size_t ncap = lat->cap ? lat->cap * 2 : 65536;
+        if (ncap > BQ_LAT_MAX)
+            ncap = BQ_LAT_MAX;
+        uint32_t *us = realloc(lat->us, ncap * sizeof *us);
+        if (!us)
+            return -1;
+        lat->us = us;
+        lat->cap = ncap;
+    }
+    uint64_t us = (ns + 500) / 1000;
+    lat->us[lat->n++] = us > UINT32_MAX ? UINT32_MAX : (uint32_t)us;
+    return 0;
+}
+
+int
+bq_lat_merge(bq_lat_t *dst, const bq_lat_t *src)
+{
+    for (size_t i = 0; i < src->n; i++)
+        if (bq_lat_add(dst, (uint64_t)src->us[i] * 1000))
+            return -1;
+    dst->dropped += src->dropped;
+    return 0;
+}
+
+void
+bq_lat_free(bq_lat_t *lat)
+{
+    free(lat->us);
+    memset(lat, 0, sizeof *lat);
+}
+
+static int
+s_cmp_u32(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* The sample at quantile P (0..1) of sorted LAT: nearest rank. */
+static uint32_t
+s_pct(const bq_lat_t *lat, double p)
+{
+    if (lat->n == 0)
+        return 0;
+    size_t rank = (size_t)(p * (double)lat->n + 0.999999);
+    if (rank < 1)
+        rank = 1;
+    if (rank > lat->n)
+        rank = lat->n;
+    return lat->us[rank - 1];
+}
+
+void
+bq_result_print(FILE *f, bool header, const bq_result_t *r, bq_lat_t *lat)
+{
+    double sum = 0;
+    qsort(lat->us, lat->n, sizeof *lat->us, s_cmp_u32);
+    for (size_t i = 0; i < lat->n; i++)
+        sum += lat->us[i];
+    if (header)
+        fprintf(f, "engine,corpus,inflight,threads,snippets,requests,"
+                "errors,seconds,qps,p50_us,p90_us,p99_us,p999_us,max_us,"
+                "mean_us,reply_bytes,matches\n");
+    fprintf(f, "%s,%s,%u,%u,%d,%llu,%llu,%.3f,%.1f,%u,%u,%u,%u,%u,%.1f,"
+            "%.0f,%.1f\n",
+            r->engine, r->corpus, r->inflight, r->threads, r->snippets,
+            (unsigned long long)r->requests,
+            (unsigned long long)r->errors, r->seconds,
+            r->seconds > 0 ? (double)r->requests / r->seconds : 0.0,
+            s_pct(lat, 0.50), s_pct(lat, 0.90), s_pct(lat, 0.99),
+            s_pct(lat, 0.999), lat->n ? lat->us[lat->n - 1] : 0,
+            lat->n ? sum / (double)lat->n : 0.0, r->reply_bytes,
+            r->matches);
+    fflush(f);
+}

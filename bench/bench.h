@@ -1,0 +1,104 @@
+/*
+ * bench: what the benchmark programs share -- the fixed query set, a
+ * monotonic clock, latency samples with their percentiles, and the one
+ * CSV line every engine's run prints.
+ *
+ * The programs (specdex-load over ZeroMQ, specdex-inproc through the
+ * shim, fts5-bench over SQLite) answer the same queries and report in
+ * the same shape, so bench/run-bench can put them side by side.  None of
+ * this is part of specdex itself; it is linked only into bench/.
+ *
+ * Query set format (bench/queries.txt): one query a line,
+ *   OP <TAB> Q <TAB> LEVELS <TAB> SECTIONS
+ * OP is "search" or "ladder"; LEVELS a comma list of 1..5, SECTIONS a
+ * comma list of section kinds, either may be empty.  '#' starts a
+ * comment line.
+ */
+#ifndef SDX_BENCH_H
+#define SDX_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define BQ_MAX_QUERIES 100000  /* queries in one set, at most */
+#define BQ_MAX_LEVELS 5        /* levels in one filter */
+#define BQ_MAX_SECTIONS 7      /* sections in one filter */
+#define BQ_Q_MAX 1024          /* bytes of one query string */
+
+typedef enum bq_op { BQ_SEARCH, BQ_LADDER } bq_op_t;
+
+/* One query of the set. */
+typedef struct bq_query {
+    bq_op_t op;                /* search or ladder */
+    char *q;                   /* the query string, Xapian syntax */
+    int levels[BQ_MAX_LEVELS]; /* level filter, 1..5 */
+    size_t nlevels;            /* entries of LEVELS; 0: no filter */
+    char *sections[BQ_MAX_SECTIONS]; /* section filter */
+    size_t nsections;          /* entries of SECTIONS; 0: no filter */
+} bq_query_t;
+
+/* The query set. */
+typedef struct bq_set {
+    bq_query_t *v;             /* the queries, in file order */
+    size_t n;                  /* number of queries */
+} bq_set_t;
+
+/*
+ * Read the query set at PATH into *out (caller frees with
+ * bq_set_destroy).  With SKIP_LADDER, ladder lines are left out.
+ * Returns 0, or -1 with a "PATH:LINE: what" message in ERR.
+ */
+int bq_set_load(const char *path, bool skip_ladder, bq_set_t **out,
+                char *err, size_t err_size);
+
+/* Free a set; NULL-safe, nulls *set_p. */
+void bq_set_destroy(bq_set_t **set_p);
+
+/* Monotonic time in nanoseconds. */
+uint64_t bq_now_ns(void);
+
+/* Latency samples of one run. */
+typedef struct bq_lat {
+    uint32_t *us;              /* samples, microseconds */
+    size_t n;                  /* samples held */
+    size_t cap;                /* capacity of US (bounded) */
+    uint64_t dropped;          /* samples past BQ_LAT_MAX, not kept */
+} bq_lat_t;
+
+#define BQ_LAT_MAX 20000000    /* samples kept per run, at most (80 MB) */
+
+/* Add one sample of NS nanoseconds.  Returns -1 when out of memory. */
+int bq_lat_add(bq_lat_t *lat, uint64_t ns);
+
+/* Append SRC's samples to DST.  Returns -1 when out of memory. */
+int bq_lat_merge(bq_lat_t *dst, const bq_lat_t *src);
+
+/* Free the samples (the struct itself is the caller's). */
+void bq_lat_free(bq_lat_t *lat);
+
+/* What one run measured, as printed by bq_result_print. */
+typedef struct bq_result {
+    const char *engine;        /* "daemon", "inproc", "fts5", "echo" */
+    const char *corpus;        /* a label for the corpus ("1M") */
+    unsigned inflight;         /* requests in flight (or threads) */
+    unsigned threads;          /* server or engine threads */
+    bool snippets;             /* snippets asked for */
+    uint64_t requests;         /* answered requests in the timed part */
+    uint64_t errors;           /* error replies or failed calls */
+    double seconds;            /* length of the timed part */
+    double reply_bytes;        /* mean reply size in bytes (0: n/a) */
+    double matches;            /* mean matches per query (-1: n/a) */
+} bq_result_t;
+
+/*
+ * Print the CSV header line (with HEADER) and one line for R and the
+ * percentiles of LAT (sorted in place) to F.  Columns:
+ * engine,corpus,inflight,threads,snippets,requests,errors,seconds,qps,
+ * p50_us,p90_us,p99_us,p999_us,max_us,mean_us,reply_bytes,matches
+ */
+void bq_result_print(FILE *f, bool header, const bq_result_t *r,
+                     bq_lat_t *lat);
+
+#endif /* SDX_BENCH_H */
