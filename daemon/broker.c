@@ -15,11 +15,20 @@
  * SDX_PROTO_MAX_FRAME (`too_large`) and envelopes of odd shape
  * (`bad_request`), by the one rule in sdx_proto_split().  Frames over
  * FRONTEND_MAX_MSG bytes make ZeroMQ drop the peer before the broker
- * sees them, which bounds memory.
+ * sees them, which bounds memory.  The operator may set a lower request
+ * frame limit (--max-frame); the broker applies it too.
+ *
+ * Stopping (SIGTERM) is a drain: the broker stops reading the frontend,
+ * so no request is taken that could not be finished, and goes on
+ * handing queued requests to workers and their replies to clients until
+ * none is left or SDX_DAEMON_DRAIN_MS have passed.  Requests still
+ * unread are dropped with the socket; a Lazy Pirate client sends them
+ * again to whichever daemon is serving next.
  */
 #include "daemon.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -48,6 +57,7 @@ struct sdx_broker {
     void *frontend;            /* ROUTER, clients */
     void *backend;             /* ROUTER, workers */
     sdx_stats_t *stats;        /* shared counters */
+    size_t max_frame;          /* request frame limit, bytes */
     unsigned nworkers;         /* workers expected to say READY */
     unsigned nready;           /* READY messages seen */
     ident_t *idle;             /* ring of idle workers, oldest first */
@@ -139,7 +149,7 @@ s_reply_error(sdx_broker_t *b, zmq_msg_t *env, size_t nenv,
                           zmq_msg_size((zmq_msg_t *)body), &id, &id_len);
     sdx_reply_error(id, id_len, 0, code, message, &reply, &reply_len);
     free(id);
-    sdx_stats_record(b->stats, UINT64_MAX, true);
+    sdx_stats_record_op(b->stats, SDX_OP_LAST, code, UINT64_MAX);
     if (!reply) {
         sdx_log(SDX_LOG_ERROR, "broker: out of memory for a reply");
         s_close_all(env, nenv);
@@ -254,6 +264,12 @@ s_frontend(sdx_broker_t *b)
     for (size_t i = 0; i < n; i++)
         sizes[i] = zmq_msg_size(&parts[i]);
     sdx_proto_split(sizes, n, &split);
+    if (split.code == SDX_E_NONE && sizes[n - 1] > b->max_frame) {
+        split.code = SDX_E_TOO_LARGE;
+        snprintf(split.message, sizeof split.message,
+                 "request frame is %zu bytes; at most %zu", sizes[n - 1],
+                 b->max_frame);
+    }
     if (split.code != SDX_E_NONE) {
         sdx_log(SDX_LOG_DEBUG, "broker: refused: %s", split.message);
         s_close_all(parts + split.nenv, n - split.nenv);
@@ -358,6 +374,9 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
         return NULL;
     }
     b->stats = stats;
+    b->max_frame = cfg->max_frame && cfg->max_frame < SDX_PROTO_MAX_FRAME
+                       ? cfg->max_frame
+                       : SDX_PROTO_MAX_FRAME;
     b->nworkers = cfg->threads;
     b->idle_cap = cfg->threads;
     b->queue_cap = cfg->queue_max;
@@ -394,17 +413,64 @@ failed:
     return NULL;
 }
 
-int
-sdx_broker_run(sdx_broker_t *b, int stop_fd, void (*on_ready)(void *),
-               void *arg)
+/*
+ * Read the signal numbers waiting in the self-pipe FD.  Returns true
+ * when one of them asks to stop; SIGHUP calls ON_RELOAD.
+ */
+static bool
+s_signals(int fd, const sdx_broker_hooks_t *hooks)
 {
+    unsigned char sigs[64];
+    bool stop = false;
+    ssize_t n;
+    while ((n = read(fd, sigs, sizeof sigs)) > 0) {
+        for (ssize_t i = 0; i < n; i++) {
+            if (sigs[i] != SIGHUP)
+                stop = true;
+            else if (hooks->on_reload)
+                hooks->on_reload(hooks->arg);
+        }
+    }
+    if (n == 0)
+        stop = true;          /* the write end is gone: nobody can stop
+                                 us any other way */
+    return stop;
+}
+
+/* Requests taken and not yet answered: waiting or at a worker. */
+static size_t
+s_in_flight(const sdx_broker_t *b)
+{
+    return b->queue_n + (b->nready - b->idle_n);
+}
+
+int
+sdx_broker_serve(sdx_broker_t *b, int signal_fd,
+                 const sdx_broker_hooks_t *hooks)
+{
+    uint64_t next_tick = sdx_now_us() + hooks->tick_ms * 1000ull;
+    uint64_t drain_until = 0;     /* non-zero: stopping, this deadline */
     while (true) {
+        uint64_t now = sdx_now_us();
+        if (drain_until && (s_in_flight(b) == 0 || now >= drain_until))
+            break;
+        if (hooks->on_tick && now >= next_tick) {
+            hooks->on_tick(hooks->arg);
+            next_tick = now + hooks->tick_ms * 1000ull;
+        }
+        long timeout = -1;
+        if (hooks->on_tick)
+            timeout = (long)((next_tick - now) / 1000) + 1;
+        if (drain_until && (timeout < 0 ||
+                            (uint64_t)timeout > (drain_until - now) / 1000))
+            timeout = (long)((drain_until - now) / 1000) + 1;
         zmq_pollitem_t items[] = {
-            {NULL, stop_fd, ZMQ_POLLIN, 0},
+            {NULL, signal_fd, ZMQ_POLLIN, 0},
             {b->backend, 0, ZMQ_POLLIN, 0},
             {b->frontend, 0, ZMQ_POLLIN, 0},
         };
-        if (zmq_poll(items, 3, -1) < 0) {
+        /* a stopping broker reads no more requests */
+        if (zmq_poll(items, drain_until ? 2 : 3, timeout) < 0) {
             if (errno == EINTR)
                 continue;      /* a signal: the self-pipe says which */
             if (errno == ETERM)
@@ -412,19 +478,44 @@ sdx_broker_run(sdx_broker_t *b, int stop_fd, void (*on_ready)(void *),
             sdx_log(SDX_LOG_ERROR, "broker: poll: %s", zmq_strerror(errno));
             return -1;
         }
-        if (items[0].revents & ZMQ_POLLIN)
-            return 0;
+        if ((items[0].revents & ZMQ_POLLIN) && !drain_until &&
+            s_signals(signal_fd, hooks)) {
+            int linger = SDX_DAEMON_LINGER_MS;
+            size_t n = s_in_flight(b);
+            sdx_log(SDX_LOG_INFO, "stopping: no new requests; %zu in "
+                    "flight", n);
+            drain_until = sdx_now_us() + SDX_DAEMON_DRAIN_MS * 1000ull;
+            /* replies sent from here on get a moment to leave */
+            if (zmq_setsockopt(b->frontend, ZMQ_LINGER, &linger,
+                               sizeof linger) != 0)
+                sdx_log(SDX_LOG_WARN, "broker: LINGER: %s",
+                        zmq_strerror(errno));
+            continue;
+        }
         if ((items[1].revents & ZMQ_POLLIN) &&
-            s_backend(b, on_ready, arg) < 0)
+            s_backend(b, hooks->on_ready, hooks->arg) < 0)
             goto failed;
-        if ((items[2].revents & ZMQ_POLLIN) && s_frontend(b) < 0)
+        if (!drain_until && (items[2].revents & ZMQ_POLLIN) &&
+            s_frontend(b) < 0)
             goto failed;
     }
+    if (s_in_flight(b) > 0)
+        sdx_log(SDX_LOG_WARN, "stopping with %zu requests unanswered "
+                "after %d ms", s_in_flight(b), SDX_DAEMON_DRAIN_MS);
+    return 0;
 failed:
     if (errno == ETERM)
         return 0;
     sdx_log(SDX_LOG_ERROR, "broker: %s", zmq_strerror(errno));
     return -1;
+}
+
+int
+sdx_broker_run(sdx_broker_t *b, int stop_fd, void (*on_ready)(void *),
+               void *arg)
+{
+    sdx_broker_hooks_t hooks = {.on_ready = on_ready, .arg = arg};
+    return sdx_broker_serve(b, stop_fd, &hooks);
 }
 
 void

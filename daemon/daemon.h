@@ -25,6 +25,14 @@
 #define SDX_DAEMON_READY "READY"     /* a worker's first message */
 #define SDX_DAEMON_MAX_THREADS 256   /* --threads upper bound, threads */
 #define SDX_DAEMON_QUEUE_FACTOR 4    /* default queue: workers x this */
+#define SDX_DAEMON_SLOW_MS 500       /* default --slow-ms, milliseconds */
+#define SDX_DAEMON_REFRESH_MS 250    /* index re-resolve period, ms: a
+                                        swapped-in build is served within
+                                        this plus one open */
+#define SDX_DAEMON_DRAIN_MS 1200     /* SIGTERM: in-flight requests may
+                                        finish for this long, ms */
+#define SDX_DAEMON_LINGER_MS 300     /* SIGTERM: replies already sent may
+                                        reach their clients for this, ms */
 
 /* What the operator asked for on the command line. */
 typedef struct sdx_config {
@@ -33,6 +41,15 @@ typedef struct sdx_config {
     unsigned threads;          /* --threads: worker threads */
     unsigned queue_max;        /* --queue: requests waiting, at most */
     bool log_queries;          /* --log-queries: query text in D: lines */
+    /* Limits below the protocol's own (sdx_proto.h), 0 meaning "the
+       protocol's": requests past them get the error the decoder would
+       give past the protocol's. */
+    size_t max_frame;          /* --max-frame: request frame, bytes */
+    size_t max_query;          /* --max-query: q, bytes */
+    unsigned max_limit;        /* --max-limit: search limit, hits */
+    unsigned max_ids;          /* --max-ids: ids of one get */
+    unsigned slow_ms;          /* --slow-ms: W: line past this, ms;
+                                  0: none */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */
@@ -69,6 +86,43 @@ void sdx_stats_snapshot(sdx_stats_t *stats, sdx_stats_snapshot_t *out);
 
 /* Microseconds of CLOCK_MONOTONIC. */
 uint64_t sdx_now_us(void);
+
+/*
+ * Count one answered request of OP (SDX_OP_LAST when it could not be
+ * read: broker replies, undecodable frames) with reply code CODE
+ * (SDX_E_NONE for ok), for `stats`'s by_op and by_code.  TOOK_US as for
+ * sdx_stats_record.
+ */
+void sdx_stats_record_op(sdx_stats_t *stats, sdx_op_t op,
+                         sdx_errcode_t code, uint64_t took_us);
+
+/* Count one request that took longer than --slow-ms. */
+void sdx_stats_record_slow(sdx_stats_t *stats);
+
+/*
+ * Worker NUMBER now serves revision REV (the indexer's NNNNNN; 0: no
+ * index).  sdx_stats_revisions() gives the lowest and highest served.
+ */
+void sdx_stats_set_revision(sdx_stats_t *stats, unsigned number,
+                            uint64_t rev);
+void sdx_stats_revisions(sdx_stats_t *stats, uint64_t *lowest,
+                         uint64_t *highest);
+
+/*
+ * Ask every worker to open the index again with a fresh handle (SIGHUP),
+ * and read the request count a worker compares with the one it last
+ * acted on.  Lock-free; safe from any thread.
+ */
+void sdx_stats_request_reopen(sdx_stats_t *stats);
+unsigned sdx_stats_reopen_generation(sdx_stats_t *stats);
+
+/*
+ * Pack the keys `stats` adds to the contract's into BODY: by_op
+ * ({op: {requests, errors}}, "none" for requests whose op was never
+ * read), by_code ({"ok" or code: count}), slow (count), revisions
+ * (the revision each worker serves, by worker number).
+ */
+void sdx_stats_pack_extra(sdx_stats_t *stats, sdx_body_t *body);
 
 /* ---------------------------------------------------------------- */
 /* ops.c: one request -> one reply body                             */
@@ -129,13 +183,32 @@ sdx_broker_t *sdx_broker_new(void *zctx, const sdx_config_t *cfg,
                              size_t err_size);
 
 /*
- * Serve until a byte can be read from STOP_FD (the signal self-pipe) or
- * the context is shut down.  ON_READY(ARG) is called once, when every
- * worker has said READY.  Returns 0 on a requested stop, -1 on a
- * ZeroMQ failure (logged).
+ * Serve until a signal other than SIGHUP is read from STOP_FD (the
+ * signal self-pipe) or the context is shut down: sdx_broker_serve with
+ * only ON_READY(ARG), called once, when every worker has said READY.
+ * Returns 0 on a requested stop, -1 on a ZeroMQ failure (logged).
  */
 int sdx_broker_run(sdx_broker_t *broker, int stop_fd,
                    void (*on_ready)(void *arg), void *arg);
+
+/* What sdx_broker_serve calls back, on the broker's (main) thread. */
+typedef struct sdx_broker_hooks {
+    void (*on_ready)(void *arg);  /* once: every worker said READY */
+    void (*on_tick)(void *arg);   /* every TICK_MS or so; NULL: none */
+    void (*on_reload)(void *arg); /* a SIGHUP arrived; NULL: ignored */
+    void *arg;                    /* passed to each */
+    unsigned tick_ms;             /* on_tick's period, ms */
+} sdx_broker_hooks_t;
+
+/*
+ * Serve until SIGTERM or SIGINT: SIGNAL_FD is the read end of a
+ * self-pipe that gets one byte per signal, the signal's number.  A stop
+ * reads no more requests but lets the queued and running ones finish
+ * for up to SDX_DAEMON_DRAIN_MS and their replies go out (the frontend
+ * then lingers SDX_DAEMON_LINGER_MS).  Returns as sdx_broker_run.
+ */
+int sdx_broker_serve(sdx_broker_t *broker, int signal_fd,
+                     const sdx_broker_hooks_t *hooks);
 
 /* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p. */
 void sdx_broker_destroy(sdx_broker_t **broker_p);

@@ -3,12 +3,21 @@
  * reachable from other machines (no CURVE yet), binds through the
  * broker, starts one worker thread per core (each with its own index
  * handle), tells systemd when it is ready, and stops cleanly on SIGTERM
- * or SIGINT.
+ * or SIGINT.  SIGHUP makes every worker open the index afresh.
+ *
+ * systemd (sd_notify): READY=1 once the sockets are bound and every
+ * worker has opened the index (or found none: the daemon then answers
+ * `unavailable` until a build appears); STATUS= names the revision the
+ * workers serve and changes with it; WATCHDOG=1 every half of the
+ * unit's WatchdogSec, from the broker's loop, so a wedged broker is
+ * restarted; STOPPING=1 when a stop begins.
  *
  * Signals follow the ZeroMQ guide's interrupt.c: the handler writes one
- * byte to a self-pipe whose read end sits in the broker's zmq_poll set,
- * so the broker leaves its loop at once, whatever it was waiting for.
- * Shutdown then closes the broker's sockets (LINGER 0), shuts the
+ * byte (the signal's number) to a self-pipe whose read end sits in the
+ * broker's zmq_poll set, so the broker sees it at once, whatever it was
+ * waiting for.  On SIGTERM the broker drains (no new requests; those
+ * taken are finished, for at most SDX_DAEMON_DRAIN_MS), then shutdown
+ * closes the broker's sockets, shuts the
  * context down (each worker's blocked call fails with ETERM and the
  * worker closes its own socket and handle), joins the workers and
  * terminates the context.
@@ -30,6 +39,19 @@
 
 #define DEFAULT_ENDPOINT "tcp://127.0.0.1:5599" /* protocol-v1.md */
 #define ENDPOINT_ENV "SPECDEX_ENDPOINT"          /* overrides the default */
+#define TICK_MS 1000            /* STATUS= check period (and the longest
+                                   watchdog period), milliseconds */
+#define SLOW_MS_MAX 3600000     /* --slow-ms upper bound, milliseconds */
+
+/* What the broker's callbacks need. */
+typedef struct state {
+    const sdx_config_t *cfg;   /* the configuration */
+    sdx_stats_t *stats;        /* for the revision served */
+    bool ready;                /* READY=1 sent */
+    uint64_t watchdog_us;      /* WatchdogSec in us; 0: no watchdog */
+    uint64_t last_ping_us;     /* when WATCHDOG=1 was last sent */
+    uint64_t shown_lo, shown_hi; /* revisions in the last STATUS= */
+} state_t;
 
 static int stop_pipe[2] = {-1, -1}; /* self-pipe: [0] polled, [1] written */
 
@@ -61,7 +83,8 @@ s_signals(void)
     sa.sa_handler = s_on_signal;
     sigemptyset(&sa.sa_mask);
     if (sigaction(SIGTERM, &sa, NULL) != 0 ||
-        sigaction(SIGINT, &sa, NULL) != 0)
+        sigaction(SIGINT, &sa, NULL) != 0 ||
+        sigaction(SIGHUP, &sa, NULL) != 0)
         return -1;
     sa.sa_handler = SIG_IGN;
     return sigaction(SIGPIPE, &sa, NULL);
@@ -72,16 +95,37 @@ s_usage(FILE *out)
 {
     fprintf(out,
             "usage: specdexd --index DIR [--endpoint EP] [--threads N]\n"
-            "                [--queue N] [--log-queries] [-v]\n"
-            "  --index DIR     index directory (specdex-index -o DIR)\n"
-            "  --endpoint EP   ZeroMQ endpoint to bind (default $%s or\n"
-            "                  %s); loopback, ipc:// or inproc:// only\n"
-            "  --threads N     worker threads (default: number of cores)\n"
-            "  --queue N       requests waiting for a worker before\n"
-            "                  `overloaded` (default: %d x threads)\n"
-            "  --log-queries   put query text in debug lines\n"
-            "  -v, --verbose   debug lines (one per request)\n",
-            ENDPOINT_ENV, DEFAULT_ENDPOINT, SDX_DAEMON_QUEUE_FACTOR);
+            "                [--queue N] [--max-frame BYTES] [--max-query "
+            "BYTES]\n"
+            "                [--max-limit N] [--max-ids N] [--slow-ms MS]\n"
+            "                [--log-queries] [-v]\n"
+            "  --index DIR       index directory (specdex-index -o DIR)\n"
+            "  --endpoint EP     ZeroMQ endpoint to bind (default $%s or\n"
+            "                    %s); loopback, ipc:// or inproc:// "
+            "only\n"
+            "  --threads N       worker threads (default: number of "
+            "cores)\n"
+            "  --queue N         requests waiting for a worker before\n"
+            "                    `overloaded` (default: %d x threads);\n"
+            "                    in flight at most: threads + N\n"
+            "  --max-frame BYTES request frame, 1..%d (default %d);\n"
+            "                    past it: too_large\n"
+            "  --max-query BYTES q, 1..%d (default %d); past it: "
+            "bad_request\n"
+            "  --max-limit N     search limit, 1..%d (default %d)\n"
+            "  --max-ids N       ids of one get, 1..%d (default %d)\n"
+            "  --slow-ms MS      log a W: line (timing and query hash) "
+            "for\n"
+            "                    requests taking MS or more; 0: never\n"
+            "                    (default %d)\n"
+            "  --log-queries     put query text in debug and slow lines\n"
+            "  -v, --verbose     debug lines (one per request)\n"
+            "Signals: TERM/INT finish what is in flight and exit; HUP "
+            "reopens\nthe index.\n",
+            ENDPOINT_ENV, DEFAULT_ENDPOINT, SDX_DAEMON_QUEUE_FACTOR,
+            SDX_PROTO_MAX_FRAME, SDX_PROTO_MAX_FRAME, SDX_PROTO_Q_MAX,
+            SDX_PROTO_Q_MAX, SDX_PROTO_LIMIT_MAX, SDX_PROTO_LIMIT_MAX,
+            SDX_PROTO_IDS_MAX, SDX_PROTO_IDS_MAX, SDX_DAEMON_SLOW_MS);
 }
 
 /* Parse a count in MIN..MAX from an option; -1 when it is not one. */
@@ -105,18 +149,65 @@ s_notify(const char *state)
         sdx_log(SDX_LOG_WARN, "sd_notify: %s", strerror(-rc));
 }
 
+/* STATUS= with the revisions the workers serve, when they changed. */
+static void
+s_status(state_t *st, bool always)
+{
+    char status[600];
+    uint64_t lo, hi;
+    sdx_stats_revisions(st->stats, &lo, &hi);
+    if (!always && lo == st->shown_lo && hi == st->shown_hi)
+        return;
+    st->shown_lo = lo;
+    st->shown_hi = hi;
+    if (hi == 0)
+        snprintf(status, sizeof status, "STATUS=no index yet at %s; "
+                 "serving on %s, %u workers", st->cfg->index_dir,
+                 st->cfg->endpoint, st->cfg->threads);
+    else if (lo == hi)
+        snprintf(status, sizeof status, "STATUS=serving revision %llu "
+                 "on %s, %u workers", (unsigned long long)hi,
+                 st->cfg->endpoint, st->cfg->threads);
+    else
+        snprintf(status, sizeof status, "STATUS=moving to revision %llu "
+                 "(some workers on %llu) on %s", (unsigned long long)hi,
+                 (unsigned long long)lo, st->cfg->endpoint);
+    if (lo == hi)
+        sdx_log(SDX_LOG_INFO, "%s", status + strlen("STATUS="));
+    s_notify(status);
+}
+
 /* The broker's callback: every worker has reported READY. */
 static void
 s_on_ready(void *arg)
 {
-    const sdx_config_t *cfg = arg;
-    char status[512];
-    sdx_log(SDX_LOG_INFO, "serving on %s with %u workers", cfg->endpoint,
-            cfg->threads);
-    snprintf(status, sizeof status, "STATUS=serving on %s, %u workers",
-             cfg->endpoint, cfg->threads);
+    state_t *st = arg;
+    st->ready = true;
     s_notify("READY=1");
-    s_notify(status);
+    s_status(st, true);
+}
+
+/* The broker's tick: watchdog and STATUS=. */
+static void
+s_on_tick(void *arg)
+{
+    state_t *st = arg;
+    uint64_t now = sdx_now_us();
+    if (st->watchdog_us && now - st->last_ping_us >= st->watchdog_us / 2) {
+        s_notify("WATCHDOG=1");
+        st->last_ping_us = now;
+    }
+    if (st->ready)
+        s_status(st, false);
+}
+
+/* SIGHUP: every worker opens the index again. */
+static void
+s_on_reload(void *arg)
+{
+    state_t *st = arg;
+    sdx_log(SDX_LOG_INFO, "SIGHUP: reopening the index");
+    sdx_stats_request_reopen(st->stats);
 }
 
 int
@@ -127,12 +218,18 @@ main(int argc, char **argv)
         {"endpoint", required_argument, NULL, 'e'},
         {"threads", required_argument, NULL, 't'},
         {"queue", required_argument, NULL, 'q'},
+        {"max-frame", required_argument, NULL, 'F'},
+        {"max-query", required_argument, NULL, 'Q'},
+        {"max-limit", required_argument, NULL, 'l'},
+        {"max-ids", required_argument, NULL, 'I'},
+        {"slow-ms", required_argument, NULL, 's'},
         {"log-queries", no_argument, NULL, 'L'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sdx_config_t cfg = {0};
+    sdx_config_t cfg = {.slow_ms = SDX_DAEMON_SLOW_MS};
+    state_t state = {.cfg = &cfg};
     long queue = -1;
     bool verbose = false;
     int status = EXIT_FAILURE;
@@ -175,6 +272,34 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
+        case 'F': case 'Q': case 'l': case 'I': case 's': {
+            /* one table row per limit: its name, bounds and field */
+            const char *name = c == 'F' ? "--max-frame"
+                             : c == 'Q' ? "--max-query"
+                             : c == 'l' ? "--max-limit"
+                             : c == 'I' ? "--max-ids" : "--slow-ms";
+            long lo = c == 's' ? 0 : 1;
+            long hi = c == 'F' ? SDX_PROTO_MAX_FRAME
+                    : c == 'Q' ? SDX_PROTO_Q_MAX
+                    : c == 'l' ? SDX_PROTO_LIMIT_MAX
+                    : c == 'I' ? SDX_PROTO_IDS_MAX : SLOW_MS_MAX;
+            if ((v = s_count(optarg, lo, hi)) < 0) {
+                fprintf(stderr, "specdexd: %s: \"%s\" is not a number in "
+                        "%ld..%ld\n", name, optarg, lo, hi);
+                return 2;
+            }
+            if (c == 'F')
+                cfg.max_frame = (size_t)v;
+            else if (c == 'Q')
+                cfg.max_query = (size_t)v;
+            else if (c == 'l')
+                cfg.max_limit = (unsigned)v;
+            else if (c == 'I')
+                cfg.max_ids = (unsigned)v;
+            else
+                cfg.slow_ms = (unsigned)v;
+            break;
+        }
         default:
             s_usage(stderr);
             return 2;
@@ -223,12 +348,31 @@ main(int argc, char **argv)
     }
     s_notify("STATUS=starting workers");
 
-    if (sdx_broker_run(broker, stop_pipe[0], s_on_ready, &cfg) == 0) {
-        sdx_log(SDX_LOG_INFO, "stopping");
+    uint64_t watchdog = 0;
+    if (sd_watchdog_enabled(0, &watchdog) > 0) {
+        state.watchdog_us = watchdog;
+        sdx_log(SDX_LOG_INFO, "watchdog: every %llu ms",
+                (unsigned long long)(watchdog / 2000));
+    }
+    state.stats = stats;
+    unsigned tick = TICK_MS;
+    if (state.watchdog_us && state.watchdog_us / 4000 < tick)
+        tick = (unsigned)(state.watchdog_us / 4000) + 1;
+    sdx_broker_hooks_t hooks = {
+        .on_ready = s_on_ready,
+        .on_tick = s_on_tick,
+        .on_reload = s_on_reload,
+        .arg = &state,
+        .tick_ms = tick,
+    };
+    sdx_log(SDX_LOG_INFO, "listening on %s with %u workers, queue %u",
+            cfg.endpoint, cfg.threads, cfg.queue_max);
+    int served = sdx_broker_serve(broker, stop_pipe[0], &hooks);
+    s_notify("STOPPING=1\nSTATUS=stopping");
+    if (served == 0) {
+        sdx_log(SDX_LOG_INFO, "stopped");
         status = EXIT_SUCCESS;
     }
-    s_notify("STOPPING=1");
-    s_notify("STATUS=stopping");
 
 cleanup:
     sdx_broker_destroy(&broker);

@@ -3,24 +3,40 @@
  * share.  A mutex guards them; it is held for a few stores per request
  * and for one copy of the window per `stats` request (percentiles are
  * sorted outside the lock), so contention stays far below the cost of
- * a search.
+ * a search.  Everything is a fixed-size array sized at creation: the
+ * counters cost the same after a billion requests as after one.
+ *
+ * The reopen generation (SIGHUP) is an atomic counter beside the lock,
+ * so a worker can look at it on every turn without taking the mutex.
  */
 #include "daemon.h"
 
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+/* Requests and errors of one op. */
+typedef struct op_count {
+    uint64_t requests;         /* answered */
+    uint64_t errors;           /* of them, ok: false */
+} op_count_t;
+
 struct sdx_stats {
-    pthread_mutex_t lock;      /* guards everything below */
+    pthread_mutex_t lock;      /* guards everything below but REOPEN */
     uint64_t started_us;       /* sdx_now_us() at creation */
     uint64_t requests;         /* requests answered */
     uint64_t errors;           /* of them, errors */
+    uint64_t slow;             /* of them, over --slow-ms */
+    op_count_t by_op[SDX_OP_LAST + 1]; /* [SDX_OP_LAST]: op never read */
+    uint64_t by_code[SDX_E_LAST];      /* [SDX_E_NONE]: ok */
     unsigned workers;          /* worker threads */
+    uint64_t *revisions;       /* revision each worker serves, 0: none */
     uint64_t window[SDX_STATS_WINDOW]; /* recent latencies, us */
     size_t nwindow;            /* entries filled, <= SDX_STATS_WINDOW */
     size_t next;               /* slot the next latency goes to */
+    atomic_uint reopen;        /* SIGHUPs so far */
 };
 
 uint64_t
@@ -37,10 +53,13 @@ sdx_stats_new(unsigned workers)
     sdx_stats_t *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
-    if (pthread_mutex_init(&s->lock, NULL) != 0) {
+    s->revisions = calloc(workers ? workers : 1, sizeof *s->revisions);
+    if (!s->revisions || pthread_mutex_init(&s->lock, NULL) != 0) {
+        free(s->revisions);
         free(s);
         return NULL;
     }
+    atomic_init(&s->reopen, 0);
     s->started_us = sdx_now_us();
     s->workers = workers;
     return s;
@@ -52,17 +71,28 @@ sdx_stats_destroy(sdx_stats_t **stats_p)
     if (!stats_p || !*stats_p)
         return;
     pthread_mutex_destroy(&(*stats_p)->lock);
+    free((*stats_p)->revisions);
     free(*stats_p);
     *stats_p = NULL;
 }
 
 void
-sdx_stats_record(sdx_stats_t *s, uint64_t took_us, bool error)
+sdx_stats_record_op(sdx_stats_t *s, sdx_op_t op, sdx_errcode_t code,
+                    uint64_t took_us)
 {
+    bool error = code != SDX_E_NONE;
+    if ((unsigned)op > SDX_OP_LAST)
+        op = SDX_OP_LAST;
+    if ((unsigned)code >= SDX_E_LAST)
+        code = SDX_E_INTERNAL;
     pthread_mutex_lock(&s->lock);
     s->requests++;
-    if (error)
+    s->by_op[op].requests++;
+    s->by_code[code]++;
+    if (error) {
         s->errors++;
+        s->by_op[op].errors++;
+    }
     if (took_us != UINT64_MAX) {
         s->window[s->next] = took_us;
         s->next = (s->next + 1) % SDX_STATS_WINDOW;
@@ -70,6 +100,59 @@ sdx_stats_record(sdx_stats_t *s, uint64_t took_us, bool error)
             s->nwindow++;
     }
     pthread_mutex_unlock(&s->lock);
+}
+
+void
+sdx_stats_record(sdx_stats_t *s, uint64_t took_us, bool error)
+{
+    sdx_stats_record_op(s, SDX_OP_LAST,
+                        error ? SDX_E_INTERNAL : SDX_E_NONE, took_us);
+}
+
+void
+sdx_stats_record_slow(sdx_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->slow++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void
+sdx_stats_set_revision(sdx_stats_t *s, unsigned number, uint64_t rev)
+{
+    if (number >= s->workers)
+        return;
+    pthread_mutex_lock(&s->lock);
+    s->revisions[number] = rev;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void
+sdx_stats_revisions(sdx_stats_t *s, uint64_t *lowest, uint64_t *highest)
+{
+    uint64_t lo = UINT64_MAX, hi = 0;
+    pthread_mutex_lock(&s->lock);
+    for (unsigned i = 0; i < s->workers; i++) {
+        if (s->revisions[i] < lo)
+            lo = s->revisions[i];
+        if (s->revisions[i] > hi)
+            hi = s->revisions[i];
+    }
+    pthread_mutex_unlock(&s->lock);
+    *lowest = s->workers ? lo : 0;
+    *highest = hi;
+}
+
+void
+sdx_stats_request_reopen(sdx_stats_t *s)
+{
+    atomic_fetch_add(&s->reopen, 1);
+}
+
+unsigned
+sdx_stats_reopen_generation(sdx_stats_t *s)
+{
+    return atomic_load(&s->reopen);
 }
 
 static int
@@ -109,4 +192,51 @@ sdx_stats_snapshot(sdx_stats_t *s, sdx_stats_snapshot_t *out)
     out->p90_us = s_percentile(copy, n, 90);
     out->p99_us = s_percentile(copy, n, 99);
     out->max_us = n ? copy[n - 1] : 0;
+}
+
+void
+sdx_stats_pack_extra(sdx_stats_t *s, sdx_body_t *body)
+{
+    op_count_t by_op[SDX_OP_LAST + 1];
+    uint64_t by_code[SDX_E_LAST];
+    uint64_t revisions[SDX_DAEMON_MAX_THREADS];
+    uint64_t slow;
+    unsigned workers;
+
+    pthread_mutex_lock(&s->lock);
+    memcpy(by_op, s->by_op, sizeof by_op);
+    memcpy(by_code, s->by_code, sizeof by_code);
+    slow = s->slow;
+    workers = s->workers < SDX_DAEMON_MAX_THREADS ? s->workers
+                                                  : SDX_DAEMON_MAX_THREADS;
+    memcpy(revisions, s->revisions, workers * sizeof revisions[0]);
+    pthread_mutex_unlock(&s->lock);
+
+    sdx_body_key(body, "by_op");
+    msgpack_pack_map(&body->pk, SDX_OP_LAST + 1);
+    for (unsigned op = 0; op <= SDX_OP_LAST; op++) {
+        sdx_proto_pack_str(&body->pk, op == SDX_OP_LAST
+                                          ? "none"
+                                          : sdx_op_name((sdx_op_t)op));
+        msgpack_pack_map(&body->pk, 2);
+        sdx_proto_pack_str(&body->pk, "requests");
+        msgpack_pack_uint64(&body->pk, by_op[op].requests);
+        sdx_proto_pack_str(&body->pk, "errors");
+        msgpack_pack_uint64(&body->pk, by_op[op].errors);
+    }
+    sdx_body_key(body, "by_code");
+    msgpack_pack_map(&body->pk, SDX_E_LAST);
+    for (unsigned code = 0; code < SDX_E_LAST; code++) {
+        sdx_proto_pack_str(&body->pk,
+                           code == SDX_E_NONE
+                               ? "ok"
+                               : sdx_errcode_str((sdx_errcode_t)code));
+        msgpack_pack_uint64(&body->pk, by_code[code]);
+    }
+    sdx_body_key(body, "slow");
+    msgpack_pack_uint64(&body->pk, slow);
+    sdx_body_key(body, "revisions");
+    msgpack_pack_array(&body->pk, workers);
+    for (unsigned i = 0; i < workers; i++)
+        msgpack_pack_uint64(&body->pk, revisions[i]);
 }

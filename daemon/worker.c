@@ -7,27 +7,41 @@
  * A request arrives as [envelope...][body] (the REQ socket has taken the
  * broker's delimiter off) and goes back as [envelope...][reply].
  *
- * The handle follows the index: at most once a second, before a request,
- * the worker resolves the index directory again and, when `current` now
- * names another database (a new build was swapped in) or none was open,
- * opens that one and closes the old.  So the daemon starts without an
- * index (answering `unavailable`) and picks up each new build by itself.
+ * The handle follows the index.  Every SDX_DAEMON_REFRESH_MS, before a
+ * request or while waiting for one, the worker resolves the index
+ * directory again and, when `current` now names another revision (a new
+ * build was swapped in), none was open, or a SIGHUP asked for it, opens
+ * a fresh handle and only then closes the old one: requests never wait
+ * on a missing index, and an idle worker moves on as promptly as a busy
+ * one.  So the daemon starts without an index (answering `unavailable`)
+ * and picks up each new build by itself within a fraction of a second.
+ *
+ * Old revisions: while a worker reads DIR/rev-NNNNNN it holds a shared
+ * flock(2) on that directory; the indexer removes a revision only under
+ * an exclusive flock taken without waiting (indexer/build.c), so it never
+ * removes one a worker reads, and leaves a busy one for its next build.
+ * The worker takes its lock before opening and then checks the revision
+ * is still whole (its `iamglass` is there): a revision the indexer
+ * removed between our resolve and our lock is seen as gone, never read.
  */
 #include "daemon.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 #include "build.h"
 #include "sdx_log.h"
 
-#define RESOLVE_INTERVAL_US 1000000 /* index re-resolve period, us */
+#define REFRESH_US (SDX_DAEMON_REFRESH_MS * 1000ull) /* re-resolve, us */
 
 struct sdx_worker {
     pthread_t thread;          /* the worker's thread */
@@ -36,41 +50,103 @@ struct sdx_worker {
     sdx_stats_t *stats;        /* shared counters */
     unsigned number;           /* 0-based, for log lines */
     sdx_db_t *db;              /* this thread's handle, or NULL */
+    int db_lock;               /* the revision's directory, flock'd
+                                  LOCK_SH while DB reads it; or -1 */
     char db_path[PATH_MAX];    /* what DB was opened on, or "" */
     char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL */
     uint64_t resolved_us;      /* when the index was last resolved */
+    unsigned reopen_gen;       /* SIGHUP generation last acted on */
 };
 
+/* The indexer's revision number of DB (0 when it wrote none). */
+static uint64_t
+s_db_revision(sdx_db_t *db)
+{
+    char *value = NULL, *end = NULL;
+    uint64_t rev = 0;
+    if (sdx_db_get_metadata(db, "specdex.revision", &value) == SDX_OK &&
+        value[0]) {
+        unsigned long long v = strtoull(value, &end, 10);
+        if (*end == '\0')
+            rev = v;
+    }
+    free(value);
+    return rev;
+}
+
 /*
- * Open the database DIR/current points at, unless it is the one open.
- * On failure keep the old handle if there is one (a half-finished swap
- * must not take the service down), else remember why.
+ * Take a shared lock on the revision directory PATH for as long as a
+ * handle reads it.  Returns the locked descriptor, or -1 with WHY set
+ * when the revision is being removed or is gone.
+ */
+static int
+s_lock_revision(const char *path, const char **why)
+{
+    int fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) {
+        *why = strerror(errno);
+        return -1;
+    }
+    if (flock(fd, LOCK_SH | LOCK_NB) < 0) {
+        *why = errno == EWOULDBLOCK ? "being removed by the indexer"
+                                    : strerror(errno);
+        close(fd);
+        return -1;
+    }
+    /* removed between resolve and lock: the lock was free again */
+    if (faccessat(fd, "iamglass", F_OK, 0) < 0) {
+        *why = "removed by the indexer";
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/*
+ * Open the database DIR/current points at, unless it is the one open
+ * (and no SIGHUP asks for a fresh handle).  On failure keep the old
+ * handle if there is one (a half-finished swap must not take the
+ * service down), else remember why.  FORCE skips the period check.
  */
 static void
-s_refresh_db(sdx_worker_t *w)
+s_refresh_db(sdx_worker_t *w, bool force)
 {
     char path[PATH_MAX];
     char err[SDX_PROTO_MSG_MAX];
     uint64_t now = sdx_now_us();
-    if (w->db && now - w->resolved_us < RESOLVE_INTERVAL_US)
-        return;
-    if (!w->db && w->resolved_us &&
-        now - w->resolved_us < RESOLVE_INTERVAL_US)
+    unsigned gen = sdx_stats_reopen_generation(w->stats);
+    bool reopen = gen != w->reopen_gen;
+    if (!force && !reopen && w->resolved_us &&
+        now - w->resolved_us < REFRESH_US)
         return;
     w->resolved_us = now;
     if (sdx_index_resolve(w->cfg->index_dir, path, sizeof path, err,
                           sizeof err) != SDX_OK) {
         if (!w->db)
             snprintf(w->db_error, sizeof w->db_error, "%s", err);
+        w->reopen_gen = gen;
         return;
     }
-    if (w->db && strcmp(path, w->db_path) == 0)
+    if (w->db && !reopen && strcmp(path, w->db_path) == 0)
         return;
 
+    const char *why = NULL;
+    int lock = s_lock_revision(path, &why);
+    if (lock < 0) {
+        /* the next resolve finds the revision that replaced it */
+        sdx_log(SDX_LOG_DEBUG, "worker %u: not opening %s: %s", w->number,
+                path, why);
+        if (!w->db &&
+            snprintf(w->db_error, sizeof w->db_error, "%s: %s", path,
+                     why) < 0)
+            w->db_error[0] = '\0';
+        return;
+    }
     sdx_db_t *db = NULL;
     char *msg = NULL;
     sdx_status_t st = sdx_db_open(path, &db, &msg);
     if (st != SDX_OK) {
+        close(lock);
         sdx_log(SDX_LOG_WARN, "worker %u: cannot open index %s: %s",
                 w->number, path, msg ? msg : sdx_status_str(st));
         if (!w->db &&
@@ -80,12 +156,77 @@ s_refresh_db(sdx_worker_t *w)
         free(msg);
         return;
     }
+    /* the new handle first, then the old one and its lock go */
     sdx_db_destroy(&w->db);
+    if (w->db_lock >= 0)
+        close(w->db_lock);
     w->db = db;
+    w->db_lock = lock;
+    w->reopen_gen = gen;
     snprintf(w->db_path, sizeof w->db_path, "%s", path);
     w->db_error[0] = '\0';
+    uint64_t rev = s_db_revision(db);
+    sdx_stats_set_revision(w->stats, w->number, rev);
     sdx_log(w->number == 0 ? SDX_LOG_INFO : SDX_LOG_DEBUG,
-            "worker %u: serving index %s", w->number, path);
+            "worker %u: serving index %s (revision %llu%s)", w->number,
+            path, (unsigned long long)rev, reopen ? ", reopened" : "");
+}
+
+/* Close the handle and drop the revision's lock. */
+static void
+s_close_db(sdx_worker_t *w)
+{
+    sdx_db_destroy(&w->db);
+    if (w->db_lock >= 0)
+        close(w->db_lock);
+    w->db_lock = -1;
+}
+
+/* FNV-1a, 64 bits: names a query in the logs without its text. */
+static uint64_t
+s_fnv1a(const char *s)
+{
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (; s && *s; s++) {
+        h ^= (unsigned char)*s;
+        h *= 0x100000001b3ull;
+    }
+    return h;
+}
+
+/*
+ * The operator's limits (sdx_config_t), tighter than the protocol's,
+ * which the decoder has already checked.  Messages read like the
+ * decoder's.  A --max-limit below the default limit lowers the default
+ * too: a search that leaves `limit` out (or asks for the default) gets
+ * --max-limit hits rather than an error.
+ */
+static sdx_errcode_t
+s_check_limits(const sdx_config_t *cfg, sdx_request_t *req,
+               sdx_proto_error_t *err)
+{
+    size_t qlen = req->q ? strlen(req->q) : 0;
+    if (cfg->max_limit && req->limit == SDX_PROTO_LIMIT_DEFAULT &&
+        cfg->max_limit < SDX_PROTO_LIMIT_DEFAULT)
+        req->limit = cfg->max_limit;
+    err->code = SDX_E_BAD_REQUEST;
+    if (cfg->max_query && qlen > cfg->max_query) {
+        snprintf(err->message, sizeof err->message,
+                 "q: length %zu is out of range 1..%zu bytes", qlen,
+                 cfg->max_query);
+    } else if (cfg->max_limit && req->op == SDX_OP_SEARCH &&
+               req->limit > cfg->max_limit) {
+        snprintf(err->message, sizeof err->message,
+                 "limit: %u is out of range 1..%u", req->limit,
+                 cfg->max_limit);
+    } else if (cfg->max_ids && req->ids.n > cfg->max_ids) {
+        snprintf(err->message, sizeof err->message,
+                 "ids: %zu entries, expected 1..%u", req->ids.n,
+                 cfg->max_ids);
+    } else {
+        err->code = SDX_E_NONE;
+    }
+    return err->code;
 }
 
 /* Close every message of PARTS[0..N-1]. */
@@ -94,6 +235,36 @@ s_close_parts(zmq_msg_t *parts, size_t n)
 {
     for (size_t i = 0; i < n; i++)
         zmq_msg_close(&parts[i]);
+}
+
+/* Run the op, once more on a fresh look at the index if it changed. */
+static sdx_errcode_t
+s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
+         sdx_proto_error_t *err)
+{
+    sdx_errcode_t code;
+    for (int attempt = 0;; attempt++) {
+        sdx_ops_ctx_t ctx = {
+            .db = w->db,
+            .db_path = w->db_path,
+            .db_error = w->db_error,
+            .stats = w->stats,
+            .cfg = w->cfg,
+        };
+        code = sdx_ops_handle(&ctx, req, body, err);
+        /* The shim retries a search on DatabaseModifiedError itself;
+           get and stats come here as `unavailable`.  Revisions are
+           never written after their build, so this is for an index
+           served in place (a bare database directory). */
+        if (code != SDX_E_UNAVAILABLE || !w->db || attempt > 0)
+            break;
+        sdx_body_clear(body);
+        if (sdx_db_reopen(w->db) != SDX_OK)
+            break;
+    }
+    if (code == SDX_E_NONE && req->op == SDX_OP_STATS)
+        sdx_stats_pack_extra(w->stats, body);
+    return code;
 }
 
 /*
@@ -113,17 +284,12 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
     sdx_body_init(&body);
     code = sdx_request_decode(frame, len, &req, &err);
     bool decoded = code == SDX_E_NONE;
-    if (decoded) {
+    if (decoded)
+        code = s_check_limits(w->cfg, &req, &err);
+    if (code == SDX_E_NONE) {
         if (req.op != SDX_OP_PING)
-            s_refresh_db(w);
-        sdx_ops_ctx_t ctx = {
-            .db = w->db,
-            .db_path = w->db_path,
-            .db_error = w->db_error,
-            .stats = w->stats,
-            .cfg = w->cfg,
-        };
-        code = sdx_ops_handle(&ctx, &req, &body, &err);
+            s_refresh_db(w, false);
+        code = s_handle(w, &req, &body, &err);
     }
     uint64_t took = sdx_now_us() - t0;
     if (code == SDX_E_NONE && !body.failed) {
@@ -136,14 +302,27 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         sdx_reply_error(req.id, req.id_len, took, code, err.message, reply,
                         reply_len);
     }
+    const char *op = decoded ? sdx_op_name(req.op) : "(undecoded)";
+    bool show_q = w->cfg->log_queries && req.q;
     /* query text only when the operator asked for it */
-    sdx_log(SDX_LOG_DEBUG, "worker %u: %s %lluus %s%s%s%s", w->number,
-            decoded ? sdx_op_name(req.op) : "(undecoded)",
+    sdx_log(SDX_LOG_DEBUG, "worker %u: %s %lluus %s%s%s%s", w->number, op,
             (unsigned long long)took, code ? sdx_errcode_str(code) : "ok",
-            w->cfg->log_queries && req.q ? " q=\"" : "",
-            w->cfg->log_queries && req.q ? req.q : "",
-            w->cfg->log_queries && req.q ? "\"" : "");
-    sdx_stats_record(w->stats, took, code != SDX_E_NONE);
+            show_q ? " q=\"" : "", show_q ? req.q : "",
+            show_q ? "\"" : "");
+    if (w->cfg->slow_ms && took >= w->cfg->slow_ms * 1000ull) {
+        sdx_stats_record_slow(w->stats);
+        char hash[24] = "";
+        if (req.q)
+            snprintf(hash, sizeof hash, " q#%016llx",
+                     (unsigned long long)s_fnv1a(req.q));
+        sdx_log(SDX_LOG_WARN, "slow: %s %llums %s%s%s%s%s", op,
+                (unsigned long long)(took / 1000),
+                code ? sdx_errcode_str(code) : "ok", hash,
+                show_q ? " q=\"" : "", show_q ? req.q : "",
+                show_q ? "\"" : "");
+    }
+    sdx_stats_record_op(w->stats, decoded ? req.op : SDX_OP_LAST, code,
+                        took);
     sdx_body_clear(&body);
     sdx_request_clear(&req);
     return code;
@@ -226,6 +405,32 @@ cleanup:
     return rc;
 }
 
+/*
+ * Wait for a request, looking at the index every SDX_DAEMON_REFRESH_MS
+ * while none comes.  Returns 1 when one is ready, -1 when the socket is
+ * finished (ETERM, or a failure, logged).
+ */
+static int
+s_wait(sdx_worker_t *w, void *sock)
+{
+    while (true) {
+        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
+        int rc = zmq_poll(&item, 1, SDX_DAEMON_REFRESH_MS);
+        if (rc > 0)
+            return 1;
+        if (rc == 0) {
+            s_refresh_db(w, false);
+            continue;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno != ETERM)
+            sdx_log(SDX_LOG_ERROR, "worker %u: poll: %s", w->number,
+                    zmq_strerror(errno));
+        return -1;
+    }
+}
+
 static void *
 s_worker_main(void *arg)
 {
@@ -243,7 +448,7 @@ s_worker_main(void *arg)
                 SDX_DAEMON_BACKEND, zmq_strerror(errno));
         goto cleanup;
     }
-    s_refresh_db(w);
+    s_refresh_db(w, true);
     if (!w->db)
         sdx_log(SDX_LOG_WARN, "worker %u: no index: %s", w->number,
                 w->db_error);
@@ -253,11 +458,11 @@ s_worker_main(void *arg)
                     zmq_strerror(errno));
         goto cleanup;
     }
-    while (s_serve_one(w, sock) == 0)
+    while (s_wait(w, sock) > 0 && s_serve_one(w, sock) == 0)
         ;
 cleanup:
     zmq_close(sock);
-    sdx_db_destroy(&w->db);
+    s_close_db(w);
     return NULL;
 }
 
@@ -274,6 +479,8 @@ sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->cfg = cfg;
     w->stats = stats;
     w->number = number;
+    w->db_lock = -1;
+    w->reopen_gen = sdx_stats_reopen_generation(stats);
     int rc = pthread_create(&w->thread, NULL, s_worker_main, w);
     if (rc != 0) {
         sdx_log(SDX_LOG_ERROR, "worker %u: pthread_create: %s", number,
