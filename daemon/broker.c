@@ -26,6 +26,7 @@
  * again to whichever daemon is serving next.
  */
 #include "daemon.h"
+#include "zap.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -362,6 +363,12 @@ s_router(void *zctx, const char *what, char *err, size_t err_size)
     return s;
 }
 
+void *
+sdx_broker_frontend(sdx_broker_t *b)
+{
+    return b->frontend;
+}
+
 sdx_broker_t *
 sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
                char *err, size_t err_size)
@@ -395,6 +402,18 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
         zmq_setsockopt(b->backend, ZMQ_ROUTER_MANDATORY, &on,
                        sizeof on) != 0) {
         snprintf(err, err_size, "socket options: %s", zmq_strerror(errno));
+        goto failed;
+    }
+    /* CURVE: every client must prove a key, which the ZAP handler
+     * (zap.c, started before this bind) checks against --allow-keys. */
+    if (cfg->curve &&
+        (zmq_setsockopt(b->frontend, ZMQ_CURVE_SERVER, &on, sizeof on)
+             != 0 ||
+         zmq_setsockopt(b->frontend, ZMQ_CURVE_SECRETKEY, cfg->curve_secret,
+                        sizeof cfg->curve_secret) != 0 ||
+         zmq_setsockopt(b->frontend, ZMQ_ZAP_DOMAIN, SDX_ZAP_DOMAIN,
+                        strlen(SDX_ZAP_DOMAIN)) != 0)) {
+        snprintf(err, err_size, "CURVE options: %s", zmq_strerror(errno));
         goto failed;
     }
     if (zmq_bind(b->frontend, cfg->endpoint) != 0) {

@@ -50,6 +50,9 @@ typedef struct sdx_config {
     unsigned max_ids;          /* --max-ids: ids of one get */
     unsigned slow_ms;          /* --slow-ms: W: line past this, ms;
                                   0: none */
+    bool curve;                /* CURVE on the frontend (--curve-secret) */
+    char curve_secret[41];     /* the daemon's secret key, Z85 */
+    const char *allow_keys;    /* --allow-keys DIR: admitted NAME.key */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */
@@ -212,5 +215,8 @@ int sdx_broker_serve(sdx_broker_t *broker, int signal_fd,
 
 /* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p. */
 void sdx_broker_destroy(sdx_broker_t **broker_p);
+
+/* The frontend socket, for the owning thread to monitor (zap.c). */
+void *sdx_broker_frontend(sdx_broker_t *broker);
 
 #endif /* SDX_DAEMON_H */

@@ -22,6 +22,7 @@
  * worker closes its own socket and handle), joins the workers and
  * terminates the context.
  */
+#define _DEFAULT_SOURCE /* explicit_bzero */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -35,7 +36,9 @@
 #include <zmq.h>
 
 #include "daemon.h"
+#include "sdx_curve.h"
 #include "sdx_log.h"
+#include "zap.h"
 
 #define DEFAULT_ENDPOINT "tcp://127.0.0.1:5599" /* protocol-v1.md */
 #define ENDPOINT_ENV "SPECDEX_ENDPOINT"          /* overrides the default */
@@ -99,6 +102,8 @@ s_usage(FILE *out)
             "BYTES]\n"
             "                [--max-limit N] [--max-ids N] [--slow-ms MS]\n"
             "                [--log-queries] [-v]\n"
+            "                [--curve-secret FILE --allow-keys DIR] "
+            "[--insecure-bind]\n"
             "  --index DIR       index directory (specdex-index -o DIR)\n"
             "  --endpoint EP     ZeroMQ endpoint to bind (default $%s or\n"
             "                    %s); loopback, ipc:// or inproc:// "
@@ -119,6 +124,14 @@ s_usage(FILE *out)
             "                    requests taking MS or more; 0: never\n"
             "                    (default %d)\n"
             "  --log-queries     put query text in debug and slow lines\n"
+            "  --curve-secret FILE  require CURVE: this daemon's keypair\n"
+            "                    (NAME.key_secret of `specdex keygen`)\n"
+            "  --allow-keys DIR  with CURVE: admit only clients whose\n"
+            "                    NAME.key is in DIR (read at each "
+            "handshake)\n"
+            "  --insecure-bind   bind a non-loopback address without "
+            "CURVE\n"
+            "                    (plaintext to the network: avoid)\n"
             "  -v, --verbose     debug lines (one per request)\n"
             "Signals: TERM/INT finish what is in flight and exit; HUP "
             "reopens\nthe index.\n",
@@ -224,6 +237,9 @@ main(int argc, char **argv)
         {"max-ids", required_argument, NULL, 'I'},
         {"slow-ms", required_argument, NULL, 's'},
         {"log-queries", no_argument, NULL, 'L'},
+        {"curve-secret", required_argument, NULL, 'C'},
+        {"allow-keys", required_argument, NULL, 'A'},
+        {"insecure-bind", no_argument, NULL, 'X'},
         {"verbose", no_argument, NULL, 'v'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -237,6 +253,9 @@ main(int argc, char **argv)
     sdx_stats_t *stats = NULL;
     sdx_broker_t *broker = NULL;
     sdx_worker_t **workers = NULL;
+    sdx_zap_t *zap = NULL;
+    const char *curve_secret_file = NULL;
+    bool insecure_bind = false;
     char err[512];
     int c;
 
@@ -254,6 +273,9 @@ main(int argc, char **argv)
         case 'i': cfg.index_dir = optarg; break;
         case 'e': cfg.endpoint = optarg; break;
         case 'L': cfg.log_queries = true; break;
+        case 'C': curve_secret_file = optarg; break;
+        case 'A': cfg.allow_keys = optarg; break;
+        case 'X': insecure_bind = true; break;
         case 'v': verbose = true; break;
         case 'h': s_usage(stdout); return EXIT_SUCCESS;
         case 't':
@@ -315,13 +337,34 @@ main(int argc, char **argv)
                                : cfg.threads * SDX_DAEMON_QUEUE_FACTOR;
     sdx_log_init("specdexd", verbose ? SDX_LOG_DEBUG : SDX_LOG_INFO);
 
-    if (!sdx_proto_endpoint_is_local(cfg.endpoint)) {
-        sdx_log(SDX_LOG_ERROR, "refusing to bind %s: only loopback tcp "
-                "(127.0.0.0/8, [::1], localhost), ipc:// and inproc:// "
-                "are allowed until CURVE encryption is implemented",
+    if (!curve_secret_file != !cfg.allow_keys) {
+        fprintf(stderr, "specdexd: --curve-secret and --allow-keys go "
+                "together\n");
+        return 2;
+    }
+    if (curve_secret_file) {
+        sdx_curve_key_t pub, sec;
+        if (sdx_curve_read(curve_secret_file, &pub, &sec, err, sizeof err)
+                != SDX_OK) {
+            fprintf(stderr, "specdexd: --curve-secret %s\n", err);
+            return 2;
+        }
+        memcpy(cfg.curve_secret, sec.z85, sizeof cfg.curve_secret);
+        explicit_bzero(&sec, sizeof sec);
+        cfg.curve = true;
+    }
+    if (!sdx_proto_endpoint_is_local(cfg.endpoint) && !cfg.curve &&
+        !insecure_bind) {
+        sdx_log(SDX_LOG_ERROR, "refusing to bind %s: other machines could "
+                "reach it, and without CURVE its traffic (queries and "
+                "clauses) is plaintext; use --curve-secret and "
+                "--allow-keys, or --insecure-bind on a private link",
                 cfg.endpoint);
         return 2;
     }
+    if (!sdx_proto_endpoint_is_local(cfg.endpoint) && !cfg.curve)
+        sdx_log(SDX_LOG_WARN, "--insecure-bind: serving %s without "
+                "encryption", cfg.endpoint);
     if (s_signals() != 0) {
         sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
         return EXIT_FAILURE;
@@ -334,10 +377,23 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "zmq_ctx_new: %s", zmq_strerror(errno));
         goto cleanup;
     }
+    /* The ZAP handler must answer before the first client connects. */
+    if (cfg.curve &&
+        sdx_zap_start(zctx, cfg.allow_keys, &zap, err, sizeof err)
+            != SDX_OK) {
+        sdx_log(SDX_LOG_ERROR, "%s", err);
+        goto cleanup;
+    }
     if (!(broker = sdx_broker_new(zctx, &cfg, stats, err, sizeof err))) {
         sdx_log(SDX_LOG_ERROR, "%s", err);
         goto cleanup;
     }
+    if (zap && sdx_zap_watch(zap, sdx_broker_frontend(broker), err,
+                             sizeof err) != SDX_OK)
+        sdx_log(SDX_LOG_WARN, "%s", err);
+    if (cfg.curve)
+        sdx_log(SDX_LOG_INFO, "CURVE on: admitting the keys in %s",
+                cfg.allow_keys);
     if (!(workers = calloc(cfg.threads, sizeof *workers))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
         goto cleanup;
@@ -376,6 +432,8 @@ main(int argc, char **argv)
 
 cleanup:
     sdx_broker_destroy(&broker);
+    sdx_zap_stop(&zap);
+    explicit_bzero(cfg.curve_secret, sizeof cfg.curve_secret);
     if (zctx)
         zmq_ctx_shutdown(zctx);  /* blocked workers get ETERM */
     for (unsigned i = 0; workers && i < cfg.threads; i++)
