@@ -96,8 +96,12 @@ int main(int argc, char **argv)
 }
 C
 export PKG_CONFIG_PATH=$root/usr/$libdir/pkgconfig
+# A sanitizer build's library needs the sanitizer runtime in the program.
+san=
+ldd "$root/usr/$libdir/libspecdex-client.so" | grep -q libasan \
+  && san="-fsanitize=address,undefined"
 # shellcheck disable=SC2046
-cc -std=c17 -Wall -Werror -o "$tmp/top" "$tmp/top.c" \
+cc -std=c17 -Wall -Werror $san -o "$tmp/top" "$tmp/top.c" \
    $(pkg-config --cflags --libs specdex-client) 2> "$tmp/cc.log"
 check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
   || cat "$tmp/cc.log"
