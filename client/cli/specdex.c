@@ -69,15 +69,32 @@ typedef struct cli {
 
 static const char *program = "specdex";
 
-/* A command: its name, handler and help. */
+typedef struct query_args query_args_t; /* a command's options */
+typedef struct sdx_result sdx_result_t;
+
+/* How many operands a command takes after its options. */
+typedef enum operands {
+    OPERAND_NONE, /* stats, ping */
+    OPERAND_ONE,  /* a QUERY, a ROW label, a key NAME */
+    OPERAND_MANY, /* IDs */
+} operands_t;
+
+/* A command: its name, what it takes, the call it makes, its help. */
 typedef struct command {
     const char *name;      /* as typed */
-    int (*run)(cli_t *cli, int argc, char **argv);
+    const char *letters;   /* its options, as getopt letters */
+    operands_t operands;   /* what follows the options */
+    const char *missing;   /* the usage error when operands are missing */
+    /* the library call; NULL for keygen, which needs no daemon */
+    sdx_status_t (*call)(sdx_client_t *c, const query_args_t *a,
+                         sdx_result_t **r);
+    /* print for a person (not under --json); true when there are results */
+    bool (*show)(const cli_t *cli, const query_args_t *a,
+                 const sdx_result_t *r);
+    const char *json_key;  /* --jsonl: the reply's array to print by line */
     const char *summary;   /* one line for the main help */
     const char *help;      /* the command's --help text */
 } command_t;
-
-static const command_t *find_command(const char *name);
 
 static void
 usage_error(const char *fmt, const char *arg)
@@ -394,14 +411,17 @@ parse_count(const char *arg, long max, unsigned *out)
 }
 
 /* Everything a query command can be given. */
-typedef struct query_args {
-    sdx_query_t q;                  /* what goes to the library */
+struct query_args {
+    sdx_query_t q;                  /* what goes to the library; q.q is
+                                       the one operand (query, row, name) */
+    const char *const *operands;    /* every operand (get: the ids) */
+    size_t noperands;               /* number of OPERANDS */
     int levels[MAX_VALUES];         /* --level */
     const char *sections[MAX_VALUES]; /* --section */
     const char *rows[MAX_VALUES];   /* --row */
     const char *codes[MAX_VALUES];  /* --code */
     const char *series;             /* --series (row) */
-} query_args_t;
+};
 
 /* Which options a command takes, as getopt letters. */
 #define OPTS_SEARCH "l:s:r:c:n:o:gfjJh"
@@ -409,6 +429,7 @@ typedef struct query_args {
 #define OPTS_CONTEXT "l:s:k:m:jJh"
 #define OPTS_ROW "S:jJh"
 #define OPTS_PLAIN "jJh"
+#define OPTS_KEYGEN "h"
 
 /*
  * Parse a command's options (those in LETTERS) into A; return the index
@@ -535,61 +556,51 @@ one_operand(const command_t *cmd, int first, int argc, char **argv,
 /* Commands                                                         */
 /* ---------------------------------------------------------------- */
 
-static int
-cmd_search(cli_t *cli, int argc, char **argv)
-{
-    const command_t *cmd = find_command("search");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_SEARCH, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
-        return EXIT_USAGE;
-    if (!cli->json && !cli->jsonl) {
-        a.q.hl_open = MARK_OPEN;
-        a.q.hl_close = MARK_CLOSE;
-    }
+/*
+ * Each command is a call of the client library and a way to show its
+ * result to a person; run_command() does the rest the same way for all:
+ * options, operands, the call, errors, JSON, the exit status.  A show
+ * function prints only when the output is for a person, and says
+ * whether the result holds anything (exit 0) or not (exit 1).
+ */
 
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_search(client, &a.q, &r);
-    int rc = st == SDX_OK ? (r->nhits ? EXIT_RESULTS : EXIT_NO_RESULTS)
-                          : call_failed(cli, client, st, r);
-    if (st == SDX_OK && (cli->json || cli->jsonl)) {
-        print_json(cli, r, "hits");
-    } else if (st == SDX_OK) {
-        for (size_t i = 0; i < r->nhits; i++) {
-            const sdx_result_hit_t *h = &r->hits[i];
-            char extra[300];
-            snprintf(extra, sizeof extra, "%s (%d%%)", h->clause->id,
-                     h->percent);
-            printf("%2u. ", h->rank ? h->rank : (unsigned)i + 1);
-            print_clause_head(cli, h->clause, h->levels, h->nlevels, 4,
-                              extra);
-            printf("    ");
-            if (h->snippet[0])
-                print_text(cli, h->snippet, 4, true);
-            else
-                print_text(cli, h->clause->text, 4, false);
-        }
-        if (r->nhits == 0) {
-            printf("No clauses match.\n");
-            if (r->corrected)
-                printf("Did you mean: %s\n", r->corrected);
-        } else {
-            printf("\n%zu shown of about %llu matching clause%s.\n",
-                   r->nhits, (unsigned long long)r->total,
-                   r->total == 1 ? "" : "s");
-        }
-        if (r->partial)
-            printf("(The search was cut short by its time or cost limit; "
-                   "results may be incomplete.)\n");
+static sdx_status_t
+call_search(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+{
+    return sdx_client_search(c, &a->q, r);
+}
+
+static bool
+show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    (void)a;
+    if (cli->json || cli->jsonl)
+        return r->nhits > 0;
+    for (size_t i = 0; i < r->nhits; i++) {
+        const sdx_result_hit_t *h = &r->hits[i];
+        char extra[300];
+        snprintf(extra, sizeof extra, "%s (%d%%)", h->clause->id,
+                 h->percent);
+        printf("%2u. ", h->rank ? h->rank : (unsigned)i + 1);
+        print_clause_head(cli, h->clause, h->levels, h->nlevels, 4, extra);
+        printf("    ");
+        if (h->snippet[0])
+            print_text(cli, h->snippet, 4, true);
+        else
+            print_text(cli, h->clause->text, 4, false);
     }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    if (r->nhits == 0) {
+        printf("No clauses match.\n");
+        if (r->corrected)
+            printf("Did you mean: %s\n", r->corrected);
+    } else {
+        printf("\n%zu shown of about %llu matching clause%s.\n", r->nhits,
+               (unsigned long long)r->total, r->total == 1 ? "" : "s");
+    }
+    if (r->partial)
+        printf("(The search was cut short by its time or cost limit; "
+               "results may be incomplete.)\n");
+    return r->nhits > 0;
 }
 
 /* The title of LEVEL among CELLS, or "". */
@@ -629,305 +640,192 @@ print_cells_table(const cli_t *cli, const sdx_result_t *r)
     }
 }
 
-static int
-cmd_ladder(cli_t *cli, int argc, char **argv)
+static sdx_status_t
+call_ladder(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 {
-    const command_t *cmd = find_command("ladder");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_LADDER, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
-        return EXIT_USAGE;
-
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_ladder(client, &a.q, &r);
-    int rc;
-    if (st != SDX_OK) {
-        rc = call_failed(cli, client, st, r);
-    } else {
-        size_t found = 0;
-        for (int l = 1; l <= SDX_MAX_LEVEL; l++)
-            found += r->ladder[l] != NULL;
-        rc = found ? EXIT_RESULTS : EXIT_NO_RESULTS;
-        if (cli->json || cli->jsonl) {
-            print_json(cli, r, "ladder");
-        } else if (!found) {
-            printf("No clauses match.\n");
-        } else {
-            style(cli, SGR_BOLD);
-            printf("%s", r->row ? r->row : "");
-            style(cli, SGR_RESET);
-            printf(" from level to level: the row that best matches "
-                   "\"%s\"\n\n", a.q.q);
-            print_cells_table(cli, r);
-            printf("\nBest match at each level:\n");
-            for (int l = 1; l <= SDX_MAX_LEVEL; l++) {
-                const sdx_clause_t *c = r->ladder[l];
-                if (!c && !cell_title(r, l)[0])
-                    continue;
-                if (c)
-                    printf("  %d  %-20s %s\n", l, c->row, c->id);
-                else
-                    printf("  %d  (nothing relevant at this level)\n", l);
-            }
-        }
-    }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    return sdx_client_ladder(c, &a->q, r);
 }
 
-static int
-cmd_row(cli_t *cli, int argc, char **argv)
+static bool
+show_ladder(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
-    const command_t *cmd = find_command("row");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_ROW, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    const char *row = one_operand(cmd, first, argc, argv,
-                                  "a ROW label is needed, e.g. \"key resp 06\"");
-    if (!row)
-        return EXIT_USAGE;
-
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_row(client, row, a.series, &r);
-    int rc;
-    if (st != SDX_OK) {
-        rc = call_failed(cli, client, st, r);
-    } else {
-        rc = r->ncells ? EXIT_RESULTS : EXIT_NO_RESULTS;
-        if (cli->json || cli->jsonl) {
-            print_json(cli, r, "cells");
-        } else if (!r->ncells) {
-            printf("No row \"%s\".\n", row);
-        } else {
-            style(cli, SGR_BOLD);
-            printf("%s", row);
-            style(cli, SGR_RESET);
-            printf(" across levels\n\n");
-            print_cells_table(cli, r);
-        }
+    size_t found = 0;
+    for (int l = 1; l <= SDX_MAX_LEVEL; l++)
+        found += r->ladder[l] != NULL;
+    if (cli->json || cli->jsonl)
+        return found > 0;
+    if (!found) {
+        printf("No clauses match.\n");
+        return false;
     }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    style(cli, SGR_BOLD);
+    printf("%s", r->row ? r->row : "");
+    style(cli, SGR_RESET);
+    printf(" from level to level: the row that best matches \"%s\"\n\n",
+           a->q.q);
+    print_cells_table(cli, r);
+    printf("\nBest match at each level:\n");
+    for (int l = 1; l <= SDX_MAX_LEVEL; l++) {
+        const sdx_clause_t *c = r->ladder[l];
+        if (c)
+            printf("  %d  %-20s %s\n", l, c->row, c->id);
+        else if (cell_title(r, l)[0])
+            printf("  %d  (nothing relevant at this level)\n", l);
+    }
+    return true;
 }
 
-static int
-cmd_get(cli_t *cli, int argc, char **argv)
+static sdx_status_t
+call_row(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 {
-    const command_t *cmd = find_command("get");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (first >= argc) {
-        fprintf(stderr, "%s get: at least one ID is needed\n"
-                "Try 'specdex get --help'.\n", program);
-        return EXIT_USAGE;
+    return sdx_client_row(c, a->q.q, a->series, r);
+}
+
+static bool
+show_row(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    if (cli->json || cli->jsonl)
+        return r->ncells > 0;
+    if (!r->ncells) {
+        printf("No row \"%s\".\n", a->q.q);
+        return false;
     }
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_get(client, (const char *const *)argv + first,
-                                     (size_t)(argc - first), &r);
-    int rc;
-    if (st != SDX_OK) {
-        rc = call_failed(cli, client, st, r);
-    } else {
-        size_t found = 0;
-        for (size_t i = 0; i < r->nclauses; i++) {
-            const sdx_clause_t *c = r->clauses[i];
-            if (!c) {
-                fprintf(stderr, "%s: no clause with id '%s'\n", program,
-                        argv[first + (int)i]);
-                continue;
-            }
-            found++;
-            if (cli->json || cli->jsonl)
-                continue;
-            print_clause_head(cli, c, NULL, 0, 0, c->id);
-            printf("    ");
-            print_text(cli, c->text, 4, false);
+    style(cli, SGR_BOLD);
+    printf("%s", a->q.q);
+    style(cli, SGR_RESET);
+    printf(" across levels\n\n");
+    print_cells_table(cli, r);
+    return true;
+}
+
+static sdx_status_t
+call_get(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+{
+    return sdx_client_get(c, a->operands, a->noperands, r);
+}
+
+static bool
+show_get(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    size_t found = 0;
+    for (size_t i = 0; i < r->nclauses; i++) {
+        const sdx_clause_t *c = r->clauses[i];
+        if (!c) {
+            fprintf(stderr, "%s: no clause with id '%s'\n", program,
+                    i < a->noperands ? a->operands[i] : "?");
+            continue;
         }
+        found++;
         if (cli->json || cli->jsonl)
-            print_json(cli, r, "clauses");
-        rc = found ? EXIT_RESULTS : EXIT_NO_RESULTS;
+            continue;
+        print_clause_head(cli, c, NULL, 0, 0, c->id);
+        printf("    ");
+        print_text(cli, c->text, 4, false);
     }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    return found > 0;
 }
 
-static int
-cmd_context(cli_t *cli, int argc, char **argv)
+static sdx_status_t
+call_context(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 {
-    const command_t *cmd = find_command("context");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_CONTEXT, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (!(a.q.q = one_operand(cmd, first, argc, argv, "a QUERY is needed")))
-        return EXIT_USAGE;
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_context(client, &a.q, &r);
-    int rc;
-    if (st != SDX_OK) {
-        rc = call_failed(cli, client, st, r);
-    } else {
-        rc = r->npassages ? EXIT_RESULTS : EXIT_NO_RESULTS;
-        if (cli->json || cli->jsonl) {
-            print_json(cli, r, "passages");
-        } else {
-            for (size_t i = 0; i < r->npassages; i++) {
-                printf("[%zu] ", i + 1);
-                style(cli, SGR_BOLD);
-                printf("%s\n", r->passages[i].cite);
-                style(cli, SGR_RESET);
-                printf("    ");
-                print_text(cli, r->passages[i].text, 4, false);
-            }
-            if (!r->npassages)
-                printf("No passages match.\n");
-            else
-                printf("\n%llu characters in %zu passage%s.\n",
-                       (unsigned long long)r->chars, r->npassages,
-                       r->npassages == 1 ? "" : "s");
-        }
-    }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    return sdx_client_context(c, &a->q, r);
 }
 
-static int
-cmd_suggest(cli_t *cli, int argc, char **argv)
+static bool
+show_context(const cli_t *cli, const query_args_t *a,
+             const sdx_result_t *r)
 {
-    const command_t *cmd = find_command("suggest");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    const char *q = one_operand(cmd, first, argc, argv, "a QUERY is needed");
-    if (!q)
-        return EXIT_USAGE;
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_suggest(client, q, &r);
-    int rc;
-    if (st != SDX_OK) {
-        rc = call_failed(cli, client, st, r);
-    } else {
-        rc = r->suggestion ? EXIT_RESULTS : EXIT_NO_RESULTS;
-        if (cli->json || cli->jsonl)
-            print_json(cli, r, NULL);
-        else if (r->suggestion)
-            printf("Did you mean: %s\n", r->suggestion);
-        else
-            printf("No suggestion: every word of the query is known.\n");
+    (void)a;
+    if (cli->json || cli->jsonl)
+        return r->npassages > 0;
+    for (size_t i = 0; i < r->npassages; i++) {
+        printf("[%zu] ", i + 1);
+        style(cli, SGR_BOLD);
+        printf("%s\n", r->passages[i].cite);
+        style(cli, SGR_RESET);
+        printf("    ");
+        print_text(cli, r->passages[i].text, 4, false);
     }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    if (!r->npassages)
+        printf("No passages match.\n");
+    else
+        printf("\n%llu characters in %zu passage%s.\n",
+               (unsigned long long)r->chars, r->npassages,
+               r->npassages == 1 ? "" : "s");
+    return r->npassages > 0;
 }
 
-static int
-cmd_stats(cli_t *cli, int argc, char **argv)
+static sdx_status_t
+call_suggest(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 {
-    const command_t *cmd = find_command("stats");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (first < argc) {
-        usage_error("stats takes no argument ('%s')", argv[first]);
-        return EXIT_USAGE;
-    }
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_stats(client, &r);
-    int rc = st == SDX_OK ? EXIT_RESULTS : call_failed(cli, client, st, r);
-    if (st == SDX_OK && (cli->json || cli->jsonl)) {
-        print_json(cli, r, NULL);
-    } else if (st == SDX_OK) {
-        const sdx_result_stats_t *s = &r->stats;
-        printf("index      %s\n", s->index_path[0] ? s->index_path
-                                                   : "(none loaded)");
-        printf("revision   %llu, built %s\n",
-               (unsigned long long)s->revision, s->built_at);
-        printf("documents  %llu\n", (unsigned long long)s->docs);
-        printf("workers    %llu\n", (unsigned long long)s->workers);
-        printf("uptime     %llu s\n", (unsigned long long)s->uptime_s);
-        printf("requests   %llu (%llu errors)\n",
-               (unsigned long long)s->requests,
-               (unsigned long long)s->errors);
-        printf("latency    p50 %llu µs, p90 %llu µs, p99 %llu µs, "
-               "max %llu µs\n", (unsigned long long)s->p50_us,
-               (unsigned long long)s->p90_us, (unsigned long long)s->p99_us,
-               (unsigned long long)s->max_us);
-    }
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    return sdx_client_suggest(c, a->q.q, r);
 }
 
-static int
-cmd_ping(cli_t *cli, int argc, char **argv)
+static bool
+show_suggest(const cli_t *cli, const query_args_t *a,
+             const sdx_result_t *r)
 {
-    const command_t *cmd = find_command("ping");
-    query_args_t a = { 0 };
-    int first = parse_command_opts(cli, cmd, OPTS_PLAIN, argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    if (first < argc) {
-        usage_error("ping takes no argument ('%s')", argv[first]);
-        return EXIT_USAGE;
-    }
-    sdx_client_t *client = open_client(cli);
-    sdx_result_t *r = NULL;
-    if (!client)
-        return EXIT_UNAVAILABLE;
-    sdx_status_t st = sdx_client_ping(client, &r);
-    int rc = st == SDX_OK ? EXIT_RESULTS : call_failed(cli, client, st, r);
-    if (st == SDX_OK && (cli->json || cli->jsonl))
-        print_json(cli, r, NULL);
-    else if (st == SDX_OK)
+    (void)a;
+    if (cli->json || cli->jsonl)
+        return r->suggestion != NULL;
+    if (r->suggestion)
+        printf("Did you mean: %s\n", r->suggestion);
+    else
+        printf("No suggestion: every word of the query is known.\n");
+    return r->suggestion != NULL;
+}
+
+static sdx_status_t
+call_stats(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+{
+    (void)a;
+    return sdx_client_stats(c, r);
+}
+
+static bool
+show_stats(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    const sdx_result_stats_t *s = &r->stats;
+    (void)a;
+    if (cli->json || cli->jsonl)
+        return true;
+    printf("index      %s\n", s->index_path[0] ? s->index_path
+                                               : "(none loaded)");
+    printf("revision   %llu, built %s\n", (unsigned long long)s->revision,
+           s->built_at);
+    printf("documents  %llu\n", (unsigned long long)s->docs);
+    printf("workers    %llu\n", (unsigned long long)s->workers);
+    printf("uptime     %llu s\n", (unsigned long long)s->uptime_s);
+    printf("requests   %llu (%llu errors)\n",
+           (unsigned long long)s->requests, (unsigned long long)s->errors);
+    printf("latency    p50 %llu µs, p90 %llu µs, p99 %llu µs, max %llu µs\n",
+           (unsigned long long)s->p50_us, (unsigned long long)s->p90_us,
+           (unsigned long long)s->p99_us, (unsigned long long)s->max_us);
+    return true;
+}
+
+static sdx_status_t
+call_ping(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+{
+    (void)a;
+    return sdx_client_ping(c, r);
+}
+
+static bool
+show_ping(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    (void)a;
+    if (!cli->json && !cli->jsonl)
         printf("specdexd answers (%llu µs)\n",
                (unsigned long long)r->took_us);
-    sdx_result_destroy(&r);
-    sdx_client_destroy(&client);
-    return rc;
+    return true;
 }
 
+/* keygen needs no daemon: its operand is the base name of the files. */
 static int
-cmd_keygen(cli_t *cli, int argc, char **argv)
+run_keygen(const char *base)
 {
-    const command_t *cmd = find_command("keygen");
-    query_args_t a = { 0 };
     char err[512];
-    int first = parse_command_opts(cli, cmd, "h", argc, argv, &a);
-    if (first < 0)
-        return -first - 1;
-    const char *base = one_operand(cmd, first, argc, argv,
-                                   "a NAME for the key files is needed");
-    if (!base)
-        return EXIT_USAGE;
     if (sdx_curve_keygen(base, err, sizeof err) != SDX_OK) {
         fprintf(stderr, "%s keygen: %s\n", program, err);
         return EXIT_ERROR_REPLY;
@@ -935,6 +833,53 @@ cmd_keygen(cli_t *cli, int argc, char **argv)
     printf("wrote %s.key (public: give it to the other side) and "
            "%s.key_secret (private, mode 600)\n", base, base);
     return EXIT_RESULTS;
+}
+
+/* Parse a command's options and operands, run it, print, exit status. */
+static int
+run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
+{
+    query_args_t a = { 0 };
+    int first = parse_command_opts(cli, cmd, cmd->letters, argc, argv, &a);
+    if (first < 0)
+        return -first - 1;
+    if (cmd->operands == OPERAND_ONE) {
+        if (!(a.q.q = one_operand(cmd, first, argc, argv, cmd->missing)))
+            return EXIT_USAGE;
+    } else if (cmd->operands == OPERAND_MANY && first >= argc) {
+        fprintf(stderr, "%s %s: %s\nTry 'specdex %s --help'.\n", program,
+                cmd->name, cmd->missing, cmd->name);
+        return EXIT_USAGE;
+    } else if (cmd->operands == OPERAND_NONE && first < argc) {
+        fprintf(stderr, "%s %s: unexpected argument '%s'\nTry 'specdex %s "
+                "--help'.\n", program, cmd->name, argv[first], cmd->name);
+        return EXIT_USAGE;
+    }
+    a.operands = (const char *const *)argv + first;
+    a.noperands = (size_t)(argc - first);
+    if (!cmd->call)
+        return run_keygen(a.q.q);
+    if (!cli->json && !cli->jsonl) {
+        a.q.hl_open = MARK_OPEN;
+        a.q.hl_close = MARK_CLOSE;
+    }
+
+    sdx_client_t *client = open_client(cli);
+    sdx_result_t *r = NULL;
+    if (!client)
+        return EXIT_UNAVAILABLE;
+    sdx_status_t st = cmd->call(client, &a, &r);
+    int rc;
+    if (st != SDX_OK) {
+        rc = call_failed(cli, client, st, r);
+    } else {
+        rc = cmd->show(cli, &a, r) ? EXIT_RESULTS : EXIT_NO_RESULTS;
+        if (cli->json || cli->jsonl)
+            print_json(cli, r, cmd->json_key);
+    }
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&client);
+    return rc;
 }
 
 /* ---------------------------------------------------------------- */
@@ -947,7 +892,10 @@ cmd_keygen(cli_t *cli, int argc, char **argv)
 "  -h, --help         this help\n"
 
 static const command_t commands[] = {
-    { "search", cmd_search, "ranked clauses matching a query",
+    { "search", OPTS_SEARCH, OPERAND_ONE,
+      "a QUERY is needed",
+      call_search, show_search, "hits",
+      "ranked clauses matching a query",
 "Usage: specdex search QUERY [OPTIONS]\n"
 "Ranked clauses of the job standards that match QUERY.\n"
 "\n"
@@ -975,7 +923,10 @@ OUTPUT_OPTS
 "  specdex search \"root cause analysis\"\n"
 "  specdex search vendors --section ksa --level 3\n"
 "  specdex search 'level:5 troubleshooting' --json\n" },
-    { "ladder", cmd_ladder, "how a duty changes from level to level",
+    { "ladder", OPTS_LADDER, OPERAND_ONE,
+      "a QUERY is needed",
+      call_ladder, show_ladder, "ladder",
+      "how a duty changes from level to level",
 "Usage: specdex ladder QUERY [OPTIONS]\n"
 "The row that best matches QUERY, shown at every level as a table, and\n"
 "the best matching clause at each level.\n"
@@ -988,7 +939,10 @@ OUTPUT_OPTS
 "Examples:\n"
 "  specdex ladder \"root cause analysis\"\n"
 "  specdex ladder vendors --section ksa\n" },
-    { "row", cmd_row, "one row across the levels",
+    { "row", OPTS_ROW, OPERAND_ONE,
+      "a ROW label is needed, e.g. \"key resp 06\"",
+      call_row, show_row, "cells",
+      "one row across the levels",
 "Usage: specdex row ROW [OPTIONS]\n"
 "One row of the job standard (its label, any case) at every level;\n"
 "a level without that row shows as such.\n"
@@ -1001,7 +955,10 @@ OUTPUT_OPTS
 "Examples:\n"
 "  specdex row \"key resp 06\"\n"
 "  specdex row \"special condition 2\" --json\n" },
-    { "get", cmd_get, "clauses by id",
+    { "get", OPTS_PLAIN, OPERAND_MANY,
+      "at least one ID is needed",
+      call_get, show_get, "clauses",
+      "clauses by id",
 "Usage: specdex get ID... [OPTIONS]\n"
 "Print clauses by id: job code, '/', row slug.  An unknown id is\n"
 "reported on stderr.\n"
@@ -1011,7 +968,10 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex get 5366/key-resp-06 5367/ksa-07\n" },
-    { "context", cmd_context, "cited passages for a question (chatbots)",
+    { "context", OPTS_CONTEXT, OPERAND_ONE,
+      "a QUERY is needed",
+      call_context, show_context, "passages",
+      "cited passages for a question (chatbots)",
 "Usage: specdex context QUERY [OPTIONS]\n"
 "The best passages for QUERY within a character budget, each with a\n"
 "citation a person can check: what a chatbot is given to answer from.\n"
@@ -1025,7 +985,10 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex context \"who talks to vendors\" -k 3\n" },
-    { "suggest", cmd_suggest, "a spelling correction for a query",
+    { "suggest", OPTS_PLAIN, OPERAND_ONE,
+      "a QUERY is needed",
+      call_suggest, show_suggest, NULL,
+      "a spelling correction for a query",
 "Usage: specdex suggest QUERY [OPTIONS]\n"
 "A spelling-corrected query, from the words of the indexed corpus.\n"
 "Exit status 1 when there is nothing to correct.\n"
@@ -1035,7 +998,10 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex suggest troubleshootng\n" },
-    { "stats", cmd_stats, "what the daemon serves, and how it is doing",
+    { "stats", OPTS_PLAIN, OPERAND_NONE,
+      "",
+      call_stats, show_stats, NULL,
+      "what the daemon serves, and how it is doing",
 "Usage: specdex stats [OPTIONS]\n"
 "The index served (path, revision, build time), documents, workers,\n"
 "uptime, requests, errors and recent latency.\n"
@@ -1045,7 +1011,10 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex stats --json\n" },
-    { "keygen", cmd_keygen, "write a CURVE keypair (NAME.key, NAME.key_secret)",
+    { "keygen", OPTS_KEYGEN, OPERAND_ONE,
+      "a NAME for the key files is needed",
+      NULL, NULL, NULL,
+      "write a CURVE keypair (NAME.key, NAME.key_secret)",
 "Usage: specdex keygen NAME\n"
 "Write a new CURVE keypair: NAME.key (the public key, to give to the\n"
 "other side) and NAME.key_secret (private, mode 600).  The daemon takes\n"
@@ -1055,7 +1024,10 @@ OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex keygen /etc/specdex/server && specdex keygen ~/.config/alice\n" },
-    { "ping", cmd_ping, "check that the daemon answers",
+    { "ping", OPTS_PLAIN, OPERAND_NONE,
+      "",
+      call_ping, show_ping, NULL,
+      "check that the daemon answers",
 "Usage: specdex ping [OPTIONS]\n"
 "Exit 0 when the daemon answers, 3 when it does not.\n"
 "\n"
@@ -1215,7 +1187,7 @@ main(int argc, char **argv)
         usage_error("unknown command '%s'", argv[optind]);
         return EXIT_USAGE;
     }
-    int rc = cmd->run(&cli, argc - optind, argv + optind);
+    int rc = run_command(&cli, cmd, argc - optind, argv + optind);
     explicit_bzero(&cli.secret_key, sizeof cli.secret_key);
     return rc;
 }
