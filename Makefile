@@ -9,6 +9,11 @@
 #                (SANITIZE=0 skips that second run)
 #   make fuzz    build the libFuzzer harnesses with clang in build-fuzz/
 #                and run each for $(FUZZ_SECONDS) seconds (default 60)
+#   make bench   build Release-with-debug-info in build-bench/, generate
+#                a $(BENCH_N)-clause corpus (default 1,000,000), index it,
+#                run specdexd, the in-process floor, the transport floor
+#                and SQLite FTS5 side by side; table, CSV and chart in
+#                build-bench/bench/ (docs/BENCH.md)
 #   make clean   remove build/, build-asan/ and build-fuzz/
 
 BUILD_DIR    ?= build
@@ -27,7 +32,7 @@ FUZZ_TARGETS ?= parse request
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build run index test test-asan fuzz clean
+.PHONY: all deps build run index test test-asan fuzz bench bench-deps clean
 
 all: build
 
@@ -75,6 +80,28 @@ fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
 	cmake --build $(FUZZ_DIR) -j $(JOBS) \
 	  --target $(addprefix fuzz_,$(FUZZ_TARGETS))
 	tests/fuzz/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
+
+# The benchmark (issue 7, docs/BENCH.md): its own build directory, so
+# it never disturbs build/; its own packages (SQLite, gnuplot, the
+# wamerican word list), so `make test` needs none of them.  BENCH_N=100000
+# for a quick run; BENCH_SECONDS per measured run; BENCH_ARGS more
+# run-bench options (e.g. --no-ladder).
+BENCH_DIR     ?= build-bench
+BENCH_N       ?= 1000000
+BENCH_SECONDS ?= 10
+BENCH_ARGS    ?=
+
+bench-deps:
+	@scripts/install-deps bench
+
+$(BENCH_DIR)/CMakeCache.txt: | deps bench-deps
+	cmake -S . -B $(BENCH_DIR) -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+	  -DBUILD_TESTING=OFF
+
+bench: deps bench-deps $(BENCH_DIR)/CMakeCache.txt
+	cmake --build $(BENCH_DIR) -j $(JOBS)
+	bench/run-bench --build-dir $(BENCH_DIR) -n $(BENCH_N) \
+	  --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
