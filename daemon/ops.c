@@ -9,11 +9,12 @@
  * replies as they are (sdx_proto_pack_map_extend), with the hit's rank,
  * score, percent and snippet added to the same map.
  *
- * Not implemented in this version (docs/PROTOCOL.md): search's `facets`
- * and `group` (bad_request when true), and the ops ladder, row, context
- * and suggest (unknown_op saying so).
+ * This file holds the dispatch table, the status table, what the
+ * handlers share (ops_int.h: filters, specs, errors, group levels) and
+ * the small ops (ping, get, stats); search, suggest and context live in
+ * op_search.c, ladder and row in op_ladder.c.
  */
-#include "daemon.h"
+#include "ops_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,15 +22,6 @@
 
 #include "sdx_clause.h"
 #include "sdx_log.h"
-
-/* Cost bounds of one search (design.md: Enquire's time limit alone only
-   stops checking more matches). */
-#define SEARCH_CHECK_AT_LEAST 200  /* documents checked at least, for a
-                                      sound `total` on small pages */
-#define SEARCH_MAX_EXPANSION 200   /* terms one trailing wildcard becomes */
-#define SEARCH_TIME_LIMIT_S 0.5    /* seconds spent checking matches */
-#define SEARCH_SNIPPET_CHARS 240   /* snippet length, bytes */
-#define TERM_MAX (SDX_PROTO_STR_MAX + 8) /* a prefixed term, bytes + NUL */
 
 /* ---------------------------------------------------------------- */
 /* Status -> wire code                                              */
@@ -67,9 +59,9 @@ sdx_ops_status_code(sdx_status_t status)
  * bad query (it never holds the query text), the table's safe message
  * otherwise, with the detail logged.
  */
-static sdx_errcode_t
-s_status_error(sdx_ops_ctx_t *ctx, sdx_status_t st, const char *what,
-               sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_status_error(sdx_ops_ctx_t *ctx, sdx_status_t st,
+                     const char *what, sdx_proto_error_t *err)
 {
     const char *detail = ctx->db ? sdx_db_errmsg(ctx->db) : "";
     err->code = sdx_ops_status_code(st);
@@ -85,8 +77,8 @@ s_status_error(sdx_ops_ctx_t *ctx, sdx_status_t st, const char *what,
     return err->code;
 }
 
-static sdx_errcode_t
-s_fail(sdx_proto_error_t *err, sdx_errcode_t code, const char *message)
+sdx_errcode_t
+sdx_ops_fail(sdx_proto_error_t *err, sdx_errcode_t code, const char *message)
 {
     err->code = code;
     snprintf(err->message, sizeof err->message, "%s", message);
@@ -94,8 +86,8 @@ s_fail(sdx_proto_error_t *err, sdx_errcode_t code, const char *message)
 }
 
 /* `unavailable` when this worker has no index open. */
-static sdx_errcode_t
-s_need_db(sdx_ops_ctx_t *ctx, sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_need_db(sdx_ops_ctx_t *ctx, sdx_proto_error_t *err)
 {
     if (ctx->db)
         return SDX_E_NONE;
@@ -123,44 +115,63 @@ op_ping(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 }
 
 /* ---------------------------------------------------------------- */
-/* search                                                           */
+/* What the handlers share (ops_int.h)                              */
 /* ---------------------------------------------------------------- */
 
-/* The query language's fields, all boolean filters on index terms. */
-static const sdx_field_t query_fields[] = {
-    {"level", SDX_PREFIX_LEVEL, true},
-    {"section", SDX_PREFIX_SECTION, true},
-    {"row", SDX_PREFIX_ROW, true},
-    {"code", SDX_PREFIX_CODE, true},
+/* `row:` takes a label as typed ("Key Resp 06", key-resp-06) and slugs
+   it, as the `rows` filter does; the others lower-case their value the
+   same way, so `section:KSA` works. */
+const sdx_field_t sdx_ops_fields[] = {
+    {"level", SDX_PREFIX_LEVEL, true, sdx_slug},
+    {"section", SDX_PREFIX_SECTION, true, sdx_slug},
+    {"row", SDX_PREFIX_ROW, true, sdx_slug},
+    {"code", SDX_PREFIX_CODE, true, sdx_slug},
 };
+const size_t sdx_ops_nfields = sizeof sdx_ops_fields /
+                               sizeof sdx_ops_fields[0];
 
-/* The request's filters as terms; at most four lists of terms. */
-typedef struct filters {
-    char *terms[4][SDX_PROTO_LIST_MAX]; /* "XL3", "XSksa", ... */
-    sdx_filter_t f[4];         /* views of TERMS for the shim */
-    size_t n;                  /* filters in use */
-} filters_t;
-
-static void
-s_filters_free(filters_t *fs)
+void
+sdx_ops_filters_free(sdx_ops_filters_t *fs)
 {
-    for (size_t i = 0; i < 4; i++)
-        for (size_t j = 0; j < SDX_PROTO_LIST_MAX; j++)
-            free(fs->terms[i][j]);
+    while (fs->n > 0)
+        sdx_ops_filter_pop(fs);
     memset(fs, 0, sizeof *fs);
 }
 
-/* Add one filter of N terms PREFIX + VALUES[i] (slugged when SLUG). */
-static sdx_errcode_t
-s_filter_add(filters_t *fs, const char *prefix, char *const *values,
-             size_t n, bool slug, const char *key, sdx_proto_error_t *err)
+void
+sdx_ops_filter_pop(sdx_ops_filters_t *fs)
+{
+    if (fs->n == 0)
+        return;
+    size_t k = --fs->n;
+    for (size_t i = 0; i < fs->f[k].nterms; i++)
+        free(fs->terms[k][i]);
+    free(fs->terms[k]);
+    fs->terms[k] = NULL;
+    fs->f[k].terms = NULL;
+    fs->f[k].nterms = 0;
+}
+
+sdx_errcode_t
+sdx_ops_filter_add(sdx_ops_filters_t *fs, const char *prefix,
+                   const char *const *values, size_t n, bool slug,
+                   const char *key, sdx_proto_error_t *err)
 {
     if (n == 0)
         return SDX_E_NONE;
+    if (fs->n == OPS_FILTERS_MAX)
+        return sdx_ops_fail(err, SDX_E_INTERNAL, "too many filters");
     size_t k = fs->n;
+    size_t plen = strlen(prefix);
+    char **terms = calloc(n, sizeof *terms);
+    if (!terms)
+        return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+    fs->terms[k] = terms;
+    fs->f[k].terms = (const char *const *)terms;
+    fs->f[k].nterms = 0;
+    fs->n++; /* from here sdx_ops_filter_pop frees what was made */
     for (size_t i = 0; i < n; i++) {
         char term[TERM_MAX];
-        size_t plen = strlen(prefix);
         memcpy(term, prefix, plen + 1);
         if (slug) {
             if (sdx_slug(values[i], term + plen, sizeof term - plen) <= 0) {
@@ -168,120 +179,160 @@ s_filter_add(filters_t *fs, const char *prefix, char *const *values,
                 snprintf(err->message, sizeof err->message,
                          "%s[%zu]: a row label needs a letter or digit",
                          key, i);
+                sdx_ops_filter_pop(fs);
                 return err->code;
             }
         } else {
             snprintf(term + plen, sizeof term - plen, "%s", values[i]);
         }
-        fs->terms[k][i] = strdup(term);
-        if (!fs->terms[k][i])
-            return s_fail(err, SDX_E_INTERNAL, "out of memory");
+        if (!(terms[i] = strdup(term))) {
+            sdx_ops_filter_pop(fs);
+            return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+        }
+        fs->f[k].nterms = i + 1;
     }
-    fs->f[k].terms = (const char *const *)fs->terms[k];
-    fs->f[k].nterms = n;
-    fs->n++;
     return SDX_E_NONE;
 }
 
-static sdx_errcode_t
-s_filters_build(filters_t *fs, const sdx_request_t *req,
-                sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_filters_build(sdx_ops_filters_t *fs, const sdx_request_t *req,
+                      sdx_proto_error_t *err)
 {
-    char *levels[SDX_PROTO_LIST_MAX];
+    const char *levels[SDX_PROTO_LIST_MAX];
     char level_text[SDX_PROTO_LIST_MAX][4];
     sdx_errcode_t code;
     for (size_t i = 0; i < req->nlevels; i++) {
         snprintf(level_text[i], sizeof level_text[i], "%d", req->levels[i]);
         levels[i] = level_text[i];
     }
-    if ((code = s_filter_add(fs, SDX_PREFIX_LEVEL, levels, req->nlevels,
-                             false, "levels", err)) ||
-        (code = s_filter_add(fs, SDX_PREFIX_SECTION, req->sections.v,
-                             req->sections.n, false, "sections", err)) ||
-        (code = s_filter_add(fs, SDX_PREFIX_ROW, req->rows.v, req->rows.n,
-                             true, "rows", err)) ||
-        (code = s_filter_add(fs, SDX_PREFIX_CODE, req->codes.v,
-                             req->codes.n, false, "codes", err)))
+    if ((code = sdx_ops_filter_add(fs, SDX_PREFIX_LEVEL, levels,
+                                   req->nlevels, false, "levels", err)) ||
+        (code = sdx_ops_filter_add(fs, SDX_PREFIX_SECTION,
+                                   (const char *const *)req->sections.v,
+                                   req->sections.n, false, "sections",
+                                   err)) ||
+        (code = sdx_ops_filter_add(fs, SDX_PREFIX_ROW,
+                                   (const char *const *)req->rows.v,
+                                   req->rows.n, true, "rows", err)) ||
+        (code = sdx_ops_filter_add(fs, SDX_PREFIX_CODE,
+                                   (const char *const *)req->codes.v,
+                                   req->codes.n, false, "codes", err)))
         return code;
     return SDX_E_NONE;
 }
 
-static sdx_errcode_t
-op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
-          sdx_proto_error_t *err)
+void
+sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
+                  const sdx_ops_filters_t *fs)
 {
-    filters_t fs;
-    sdx_results_t *results = NULL;
-    sdx_errcode_t code;
+    memset(spec, 0, sizeof *spec);
+    spec->query = q;
+    spec->fields = sdx_ops_fields;
+    spec->nfields = sdx_ops_nfields;
+    spec->filters = fs ? fs->f : NULL;
+    spec->nfilters = fs ? fs->n : 0;
+    spec->limit = SDX_PROTO_LIMIT_DEFAULT;
+    spec->check_at_least = SEARCH_CHECK_AT_LEAST;
+    spec->max_expansion = SEARCH_MAX_EXPANSION;
+    spec->time_limit_s = SEARCH_TIME_LIMIT_S;
+    spec->snippet_slot = SDX_SLOT_TEXT;
+    spec->snippet_chars = SEARCH_SNIPPET_CHARS;
+    spec->max_terms = SEARCH_MAX_TERMS;
+    spec->synonyms = true;
+}
 
-    if (req->facets)
-        return s_fail(err, SDX_E_BAD_REQUEST,
-                      "facets: not supported yet (leave it out or false)");
-    if (req->group)
-        return s_fail(err, SDX_E_BAD_REQUEST,
-                      "group: not supported yet (leave it out or false)");
-    if ((code = s_need_db(ctx, err)))
-        return code;
+sdx_errcode_t
+sdx_ops_hit_clause(const sdx_hit_t *hit, const char *what,
+                   sdx_clause_t **out, sdx_proto_error_t *err)
+{
+    sdx_status_t st = sdx_clause_from_msgpack(hit->data, hit->data_len, out);
+    if (st == SDX_OK)
+        return SDX_E_NONE;
+    if (st == SDX_NOMEM)
+        return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+    sdx_log(SDX_LOG_ERROR, "%s: document data is not a clause record",
+            what);
+    err->code = SDX_E_INTERNAL;
+    snprintf(err->message, sizeof err->message,
+             "%s: the index holds a malformed record", what);
+    return err->code;
+}
 
-    memset(&fs, 0, sizeof fs);
-    if ((code = s_filters_build(&fs, req, err)))
-        goto cleanup;
-
-    sdx_search_spec_t spec = {
-        .query = req->q,
-        .fields = query_fields,
-        .nfields = sizeof query_fields / sizeof query_fields[0],
-        .filters = fs.f,
-        .nfilters = fs.n,
-        .offset = req->offset,
-        .limit = req->limit,
-        .check_at_least = SEARCH_CHECK_AT_LEAST,
-        .max_expansion = SEARCH_MAX_EXPANSION,
-        .time_limit_s = SEARCH_TIME_LIMIT_S,
-        .snippets = req->snippet,
-        .snippet_slot = SDX_SLOT_TEXT,
-        .hl_open = req->highlight[0],
-        .hl_close = req->highlight[1],
-        .snippet_chars = SEARCH_SNIPPET_CHARS,
-    };
-    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
-    if (st != SDX_OK) {
-        code = s_status_error(ctx, st, "search", err);
+sdx_errcode_t
+sdx_ops_group_levels(sdx_ops_ctx_t *ctx, sdx_search_spec_t *spec,
+                     sdx_ops_filters_t *fs, const sdx_results_t *page,
+                     unsigned *masks, bool *partial, sdx_proto_error_t *err)
+{
+    size_t n = sdx_results_count(page);
+    const char **keys = NULL;
+    sdx_results_t *r = NULL;
+    sdx_errcode_t code = SDX_E_NONE;
+    if (n == 0)
+        return SDX_E_NONE;
+    if (!(keys = calloc(n, sizeof *keys))) {
+        code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
         goto cleanup;
     }
-
-    size_t n = sdx_results_count(results);
-    sdx_body_key(body, "total");
-    msgpack_pack_uint64(&body->pk, sdx_results_estimate(results));
-    sdx_body_key(body, "hits");
-    msgpack_pack_array(&body->pk, n);
     for (size_t i = 0; i < n; i++) {
         sdx_hit_t hit;
-        sdx_results_hit(results, i, &hit);
-        if (sdx_proto_pack_map_extend(&body->pk, hit.data, hit.data_len,
-                                      req->snippet ? 4 : 3)) {
-            sdx_log(SDX_LOG_ERROR, "search: hit %zu: document data is not "
-                    "a msgpack map", i);
-            code = s_fail(err, SDX_E_INTERNAL,
-                          "search: the index holds a malformed record");
-            goto cleanup;
-        }
-        sdx_proto_pack_str(&body->pk, "rank");
-        msgpack_pack_uint64(&body->pk, (uint64_t)req->offset + i + 1);
-        sdx_proto_pack_str(&body->pk, "score");
-        msgpack_pack_double(&body->pk, hit.score);
-        sdx_proto_pack_str(&body->pk, "percent");
-        msgpack_pack_int(&body->pk, hit.percent);
-        if (req->snippet) {
-            sdx_proto_pack_str(&body->pk, "snippet");
-            sdx_proto_pack_str(&body->pk, hit.snippet ? hit.snippet : "");
-        }
+        sdx_results_hit(page, i, &hit);
+        keys[i] = hit.key;
+        masks[i] = 0;
     }
-    code = SDX_E_NONE;
+    if ((code = sdx_ops_filter_add(fs, SDX_PREFIX_GROUP, keys, n, false,
+                                   "group", err)))
+        goto cleanup;
+
+    /* The same query and filters, restricted to the page's groups: each
+       group has at most one clause per level, 0..9. */
+    sdx_search_spec_t s = *spec;
+    s.filters = fs->f;
+    s.nfilters = fs->n;
+    s.offset = 0;
+    s.limit = (unsigned)(n * 10);
+    s.check_at_least = 0;
+    s.snippets = false;
+    s.correct = false;
+    s.collapse = false;
+    s.keys = true;
+    s.key_slot = SDX_SLOT_GROUP;
+    s.facet_slots = NULL;
+    s.nfacets = 0;
+    sdx_status_t st = sdx_db_search(ctx->db, &s, &r);
+    sdx_ops_filter_pop(fs);
+    if (st != SDX_OK) {
+        code = sdx_ops_status_error(ctx, st, "group", err);
+        goto cleanup;
+    }
+    *partial = *partial || sdx_results_partial(r);
+    for (size_t j = 0; j < sdx_results_count(r); j++) {
+        sdx_hit_t hit;
+        sdx_clause_t *c = NULL;
+        sdx_results_hit(r, j, &hit);
+        if ((code = sdx_ops_hit_clause(&hit, "group", &c, err)))
+            goto cleanup;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(keys[i], hit.key) == 0 && c->level >= 0 &&
+                c->level <= 9)
+                masks[i] |= 1u << c->level;
+        sdx_clause_destroy(&c);
+    }
 cleanup:
-    sdx_results_destroy(&results);
-    s_filters_free(&fs);
+    sdx_results_destroy(&r);
+    free(keys);
     return code;
+}
+
+void
+sdx_ops_pack_levels(msgpack_packer *pk, unsigned mask)
+{
+    unsigned n = 0;
+    for (int l = 0; l <= 9; l++)
+        n += (mask >> l) & 1u;
+    msgpack_pack_array(pk, n);
+    for (int l = 0; l <= 9; l++)
+        if ((mask >> l) & 1u)
+            msgpack_pack_int(pk, l);
 }
 
 /* ---------------------------------------------------------------- */
@@ -293,7 +344,7 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
        sdx_proto_error_t *err)
 {
     sdx_errcode_t code;
-    if ((code = s_need_db(ctx, err)))
+    if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     sdx_body_key(body, "clauses");
     msgpack_pack_array(&body->pk, req->ids.n);
@@ -309,13 +360,13 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
             continue;
         }
         if (st != SDX_OK)
-            return s_status_error(ctx, st, "get", err);
+            return sdx_ops_status_error(ctx, st, "get", err);
         int rc = sdx_proto_pack_map_extend(&body->pk, data, len, 0);
         free(data);
         if (rc) {
             sdx_log(SDX_LOG_ERROR, "get: ids[%zu]: document data is not a "
                     "msgpack map", i);
-            return s_fail(err, SDX_E_INTERNAL,
+            return sdx_ops_fail(err, SDX_E_INTERNAL,
                           "get: the index holds a malformed record");
         }
     }
@@ -340,7 +391,7 @@ s_pack_index(sdx_ops_ctx_t *ctx, sdx_body_t *body, uint64_t *docs,
         (st = sdx_db_revision(ctx->db, &xapian_rev)) ||
         (st = sdx_db_get_metadata(ctx->db, "specdex.revision", &revision)) ||
         (st = sdx_db_get_metadata(ctx->db, "specdex.built_at", &built_at))) {
-        code = s_status_error(ctx, st, "stats", err);
+        code = sdx_ops_status_error(ctx, st, "stats", err);
         goto cleanup;
     }
     /* our revision number (rev-NNNNNN) when the indexer wrote one */
@@ -404,22 +455,6 @@ op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 }
 
 /* ---------------------------------------------------------------- */
-/* Not implemented yet                                              */
-/* ---------------------------------------------------------------- */
-
-static sdx_errcode_t
-op_missing(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
-           sdx_proto_error_t *err)
-{
-    (void)ctx;
-    (void)body;
-    err->code = SDX_E_UNKNOWN_OP;
-    snprintf(err->message, sizeof err->message,
-             "%s: not implemented in this version", sdx_op_name(req->op));
-    return err->code;
-}
-
-/* ---------------------------------------------------------------- */
 /* Dispatch                                                         */
 /* ---------------------------------------------------------------- */
 
@@ -428,12 +463,12 @@ typedef sdx_errcode_t (*op_fn)(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
 
 static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_PING] = op_ping,
-    [SDX_OP_SEARCH] = op_search,
-    [SDX_OP_LADDER] = op_missing,
-    [SDX_OP_ROW] = op_missing,
+    [SDX_OP_SEARCH] = sdx_op_search,
+    [SDX_OP_LADDER] = sdx_op_ladder,
+    [SDX_OP_ROW] = sdx_op_row,
     [SDX_OP_GET] = op_get,
-    [SDX_OP_CONTEXT] = op_missing,
-    [SDX_OP_SUGGEST] = op_missing,
+    [SDX_OP_CONTEXT] = sdx_op_context,
+    [SDX_OP_SUGGEST] = sdx_op_suggest,
     [SDX_OP_STATS] = op_stats,
 };
 
@@ -444,6 +479,6 @@ sdx_ops_handle(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     err->code = SDX_E_NONE;
     err->message[0] = '\0';
     if ((unsigned)req->op >= SDX_OP_LAST || !op_table[req->op])
-        return s_fail(err, SDX_E_UNKNOWN_OP, "unknown op");
+        return sdx_ops_fail(err, SDX_E_UNKNOWN_OP, "unknown op");
     return op_table[req->op](ctx, req, body, err);
 }

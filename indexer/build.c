@@ -97,6 +97,32 @@ slug_base(const char *slug, char *base, size_t base_size)
     return true;
 }
 
+/* FNV-1a, 64 bits, over LEN bytes of P continuing from H. */
+static uint64_t
+fnv1a(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < len; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+void
+sdx_build_group_key(const sdx_clause_t *c, char out[SDX_GROUP_KEY_LEN + 1])
+{
+    char row[SLUG_MAX], series[SLUG_MAX];
+    uint64_t h = 0xcbf29ce484222325ULL;
+    sdx_slug(c->series, series, sizeof series);
+    sdx_slug(c->row, row, sizeof row);
+    /* each part with its NUL, so ("ab","c") and ("a","bc") differ */
+    h = fnv1a(h, series, strlen(series) + 1);
+    h = fnv1a(h, row, strlen(row) + 1);
+    h = fnv1a(h, c->text, strlen(c->text));
+    snprintf(out, SDX_GROUP_KEY_LEN + 1, "%016" PRIx64, h);
+}
+
 /* The boolean terms of C (everything but the unique id term). */
 static sdx_status_t
 add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
@@ -123,6 +149,12 @@ add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
         return st;
     if (series[0] &&
         (st = add_term(w, SDX_PREFIX_SERIES, series)) != SDX_OK)
+        return st;
+    char group[SDX_GROUP_KEY_LEN + 1];
+    sdx_build_group_key(c, group);
+    if ((st = add_term(w, SDX_PREFIX_GROUP, group)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_GROUP, group,
+                                   SDX_GROUP_KEY_LEN)) != SDX_OK)
         return st;
     if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
         (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
@@ -388,9 +420,37 @@ now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Write each group of SYN into W's synonym table: every term a key,
+ * the others its synonyms.  *COUNT is the number of pairs written.
+ */
+static sdx_status_t
+write_synonyms(sdx_writer_t *w, const sdx_synonyms_t *syn, size_t *count,
+               char *err, size_t err_size)
+{
+    *count = 0;
+    for (size_t g = 0; syn && g < syn->count; g++) {
+        const sdx_synonym_group_t *grp = &syn->groups[g];
+        for (size_t i = 0; i < grp->n; i++) {
+            for (size_t j = 0; j < grp->n; j++) {
+                if (i == j)
+                    continue;
+                sdx_status_t st = sdx_writer_add_synonym(
+                    w, grp->terms[i].text, grp->terms[j].text);
+                if (st != SDX_OK)
+                    return fail(st, err, err_size, "synonym \"%s\": %s",
+                                grp->terms[i].text, sdx_writer_errmsg(w));
+                (*count)++;
+            }
+        }
+    }
+    return SDX_OK;
+}
+
 /* Write every clause and the metadata into a new database at PATH. */
 static sdx_status_t
-write_db(const char *path, const sdx_clause_list_t *list, uint64_t rev,
+write_db(const char *path, const sdx_clause_list_t *list,
+         const sdx_synonyms_t *syn, size_t *nsyn, uint64_t rev,
          char *err, size_t err_size)
 {
     sdx_writer_t *w = NULL;
@@ -401,6 +461,8 @@ write_db(const char *path, const sdx_clause_list_t *list, uint64_t rev,
         fail(st, err, err_size, "%s: %s", path, msg ? msg : "no message");
         goto cleanup;
     }
+    if ((st = write_synonyms(w, syn, nsyn, err, err_size)) != SDX_OK)
+        goto cleanup;
     for (size_t i = 0; i < list->count; i++) {
         const sdx_clause_t *c = list->items[i];
         if ((st = sdx_build_add_clause(w, c)) != SDX_OK) {
@@ -459,6 +521,15 @@ sdx_status_t
 sdx_build_index(const char *dir, const sdx_clause_list_t *clauses,
                 sdx_build_report_t *report, char *err, size_t err_size)
 {
+    return sdx_build_index_syn(dir, clauses, NULL, report, err, err_size);
+}
+
+sdx_status_t
+sdx_build_index_syn(const char *dir, const sdx_clause_list_t *clauses,
+                    const sdx_synonyms_t *synonyms,
+                    sdx_build_report_t *report, char *err, size_t err_size)
+{
+    size_t nsyn = 0;
     char build[PATH_MAX_SDX], rev_path[PATH_MAX_SDX];
     double start = now_s();
     uint64_t highest, previous, rev;
@@ -488,7 +559,8 @@ sdx_build_index(const char *dir, const sdx_clause_list_t *clauses,
         goto cleanup;
     }
     built = true;
-    if ((st = write_db(build, clauses, rev, err, err_size)) != SDX_OK)
+    if ((st = write_db(build, clauses, synonyms, &nsyn, rev, err,
+                       err_size)) != SDX_OK)
         goto cleanup;
     if (fsync_dir(build) < 0) {
         st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
@@ -514,6 +586,7 @@ sdx_build_index(const char *dir, const sdx_clause_list_t *clauses,
     scan_dir(dir, NULL, rev, previous, false, ignored, sizeof ignored);
     if (report) {
         report->clauses = clauses->count;
+        report->synonyms = nsyn;
         report->revision = rev;
         report->seconds = now_s() - start;
         snprintf(report->path, sizeof report->path, "%s", rev_path);

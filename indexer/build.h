@@ -23,9 +23,22 @@
 #include "parse.h"
 #include "sdx_status.h"
 
+/*
+ * Grouping of identical texts (search's `group`, context's merged
+ * passages): clauses of one series and row whose text is the same carry
+ * the same key, 16 hex digits of a 64-bit FNV-1a hash of (series slug,
+ * row slug, text), as a value (Xapian collapses on it) and as a boolean
+ * term (to find the levels sharing it).  Defined here, beside the other
+ * slots of lib/sdx_clause.h, because only the indexer makes it.
+ */
+#define SDX_SLOT_GROUP   4    /* the group key, "9f3a..." */
+#define SDX_PREFIX_GROUP "XG" /* + the group key */
+#define SDX_GROUP_KEY_LEN 16  /* hex digits of a group key */
+
 /* What a build did, for the indexer's report. */
 typedef struct sdx_build_report {
     size_t clauses;     /* documents written */
+    size_t synonyms;    /* synonym entries written (key -> term pairs) */
     uint64_t revision;  /* the new revision number (NNNNNN above) */
     double seconds;     /* wall time of the build */
     char path[4096];    /* the new DIR/rev-NNNNNN */
@@ -51,6 +64,24 @@ sdx_status_t sdx_build_index(const char *index_dir,
                              char *err, size_t err_size);
 
 /*
+ * sdx_build_index, also writing SYNONYMS (NULL for none) into Xapian's
+ * synonym table: for each group, every term is a key whose synonyms are
+ * the group's other terms (docs/CORPUS.md, "Synonyms").  The daemon
+ * expands them at query time (sdx_search_spec_t.synonyms).
+ */
+sdx_status_t sdx_build_index_syn(const char *index_dir,
+                                 const sdx_clause_list_t *clauses,
+                                 const sdx_synonyms_t *synonyms,
+                                 sdx_build_report_t *report,
+                                 char *err, size_t err_size);
+
+/*
+ * The group key of CLAUSE (see SDX_SLOT_GROUP) into OUT, NUL-terminated.
+ */
+void sdx_build_group_key(const sdx_clause_t *clause,
+                         char out[SDX_GROUP_KEY_LEN + 1]);
+
+/*
  * Resolve INDEX_DIR to the database being served: the real path of
  * INDEX_DIR/current, or INDEX_DIR itself when it is a Xapian database.
  * Readers open the resolved path, so a later swap of "current" never
@@ -64,8 +95,9 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  * Index CLAUSE as one document of W (begin_doc .. add_doc): its text as
  * free text (positions, stemming, spelling); boolean terms level, section,
  * row slug and its un-numbered base ("XRkey-resp" beside
- * "XRkey-resp-06"), job code (when set) and series slug; values level,
- * section, row slug and text (SDX_SLOT_*); the msgpack record as data;
+ * "XRkey-resp-06"), job code (when set), series slug and group key;
+ * values level, section, row slug, text and group key (SDX_SLOT_*); the
+ * msgpack record as data;
  * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
  * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
  * section unknown, or a label too long for a term; or the writer's

@@ -2,9 +2,14 @@
  * specdex-index: job-standard files -> clause records -> a Xapian index.
  *
  *   specdex-index -o DIR PATH...   parse every PATH (files, or directories
- *                                  of *.txt), then build DIR/rev-NNNNNN
- *                                  and make it current (indexer/build.h)
+ *                                  of *.txt and *.jsonl), then build
+ *                                  DIR/rev-NNNNNN and make it current
+ *                                  (indexer/build.h)
  *   specdex-index --dump PATH...   print each clause as one JSON line
+ *
+ * Synonyms: --synonyms FILE, else the synonyms.txt of each directory
+ * PATH that has one (docs/CORPUS.md, "Synonyms"), go into the index's
+ * synonym table.
  *
  * Everything is parsed before anything is written: a corpus with one bad
  * file is refused whole and the index being served stays as it was.
@@ -16,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include <msgpack.h>
@@ -36,12 +42,14 @@ usage(FILE *out)
     fputs("usage: " PROGRAM " -o DIR PATH...\n"
           "       " PROGRAM " --dump PATH...\n"
           "\n"
-          "Parse job standards (files, or directories of *.txt files) and\n"
-          "build a new revision of the index in DIR, swapped in atomically,\n"
-          "or print every clause as one JSON line (--dump).\n"
+          "Parse job standards (files, or directories of *.txt and *.jsonl\n"
+          "files) and build a new revision of the index in DIR, swapped in\n"
+          "atomically, or print every clause as one JSON line (--dump).\n"
           "\n"
-          "  -o, --output DIR  build the index in DIR (created if missing)\n"
-          "      --dump        print the clauses as JSON Lines; no index\n"
+          "  -o, --output DIR    build the index in DIR (created if missing)\n"
+          "  -s, --synonyms FILE synonym groups to index (default: each\n"
+          "                      directory's synonyms.txt, when present)\n"
+          "      --dump          print the clauses as JSON Lines; no index\n"
           "  -h, --help        show this help\n"
           "      --version     show the version\n",
           out);
@@ -54,6 +62,38 @@ now(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Load the synonyms: FILE when given, else DIR/synonyms.txt of each
+ * directory among PATHS that has one.  Returns 0, or 1 after a message.
+ */
+static int
+load_synonyms(const char *file, char *const *paths, size_t npaths,
+              sdx_synonyms_t *syn)
+{
+    char err[1024], path[4096];
+    struct stat sb;
+    if (file) {
+        if (sdx_parse_synonyms(file, syn, err, sizeof err) != SDX_OK) {
+            fprintf(stderr, PROGRAM ": %s\n", err);
+            return 1;
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < npaths; i++) {
+        if (stat(paths[i], &sb) != 0 || !S_ISDIR(sb.st_mode))
+            continue;
+        if (snprintf(path, sizeof path, "%s/%s", paths[i],
+                     SDX_SYNONYMS_FILE) >= (int)sizeof path ||
+            stat(path, &sb) != 0)
+            continue;
+        if (sdx_parse_synonyms(path, syn, err, sizeof err) != SDX_OK) {
+            fprintf(stderr, PROGRAM ": %s\n", err);
+            return 1;
+        }
+    }
+    return 0;
 }
 
 /* Print each clause as one JSON line: pack, unpack, print.  Returns 0 or
@@ -98,12 +138,15 @@ main(int argc, char **argv)
     enum { OPT_DUMP = 256, OPT_VERSION };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
+        { "synonyms", required_argument, NULL, 's' },
         { "dump", no_argument, NULL, OPT_DUMP },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
     };
     sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
+    sdx_synonyms_t synonyms = SDX_SYNONYMS_INIT;
+    const char *syn_file = NULL;
     sdx_build_report_t report;
     const char *out_dir = NULL;
     bool want_dump = false;
@@ -113,10 +156,13 @@ main(int argc, char **argv)
     double t0 = now();
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+ho:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+ho:s:", longopts, NULL)) != -1) {
         switch (opt) {
         case 'o':
             out_dir = optarg;
+            break;
+        case 's':
+            syn_file = optarg;
             break;
         case OPT_DUMP:
             want_dump = true;
@@ -130,6 +176,8 @@ main(int argc, char **argv)
         default:
             if (optopt == 'o')
                 fprintf(stderr, PROGRAM ": -o needs a directory\n");
+            else if (optopt == 's')
+                fprintf(stderr, PROGRAM ": -s needs a file\n");
             else
                 fprintf(stderr, PROGRAM ": unknown option %s\n",
                         argv[optind - 1]);
@@ -153,17 +201,20 @@ main(int argc, char **argv)
         goto cleanup;
     }
     if (clauses.count == 0) {
-        fprintf(stderr, PROGRAM ": no job standards (*.txt) found in the "
-                "paths given\n");
+        fprintf(stderr, PROGRAM ": no job standards (*.txt, *.jsonl) "
+                "found in the paths given\n");
         goto cleanup;
     }
     if (want_dump) {
         rc = dump(&clauses);
         goto cleanup;
     }
+    if (load_synonyms(syn_file, argv + optind, (size_t)(argc - optind),
+                      &synonyms) != 0)
+        goto cleanup;
     memset(&report, 0, sizeof report);
-    if (sdx_build_index(out_dir, &clauses, &report, err, sizeof err) !=
-        SDX_OK) {
+    if (sdx_build_index_syn(out_dir, &clauses, &synonyms, &report, err,
+                            sizeof err) != SDX_OK) {
         fprintf(stderr, PROGRAM ": %s\n", err);
         goto cleanup;
     }
@@ -173,5 +224,6 @@ main(int argc, char **argv)
     rc = 0;
 cleanup:
     sdx_clause_list_clear(&clauses);
+    sdx_synonyms_clear(&synonyms);
     return rc;
 }

@@ -1270,7 +1270,130 @@ io_fail(const char *path, const char *what, int errnum, char *err,
     return SDX_IO;
 }
 
-/* Read and parse one file into OUT. */
+/* True when NAME ends in SUFFIX and has something before it. */
+static bool
+ends_with(const char *name, const char *suffix)
+{
+    size_t n = strlen(name), k = strlen(suffix);
+    return n > k && strcmp(name + n - k, suffix) == 0;
+}
+
+/* The last component of PATH. */
+static const char *
+base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/*
+ * Which file each clause came from, for the duplicate-id message: file
+ * I holds the clauses before ENDS[I] (and from ENDS[I-1] on).
+ */
+typedef struct origins {
+    char **paths;   /* file paths, owned */
+    size_t *ends;   /* clause count after each file */
+    size_t n, cap;  /* files recorded, slots */
+} origins_t;
+
+static void
+origins_clear(origins_t *o)
+{
+    for (size_t i = 0; i < o->n; i++)
+        free(o->paths[i]);
+    free(o->paths);
+    free(o->ends);
+    memset(o, 0, sizeof *o);
+}
+
+/* Record that the clauses up to END came from PATH. */
+static sdx_status_t
+origins_add(origins_t *o, const char *path, size_t end)
+{
+    if (o->n == o->cap) {
+        size_t cap = o->cap ? o->cap * 2 : 16;
+        char **p = realloc(o->paths, cap * sizeof *p);
+        if (!p)
+            return SDX_NOMEM;
+        o->paths = p;
+        size_t *e = realloc(o->ends, cap * sizeof *e);
+        if (!e)
+            return SDX_NOMEM;
+        o->ends = e;
+        o->cap = cap;
+    }
+    if (!(o->paths[o->n] = strdup(path)))
+        return SDX_NOMEM;
+    o->ends[o->n++] = end;
+    return SDX_OK;
+}
+
+/* The file clause I came from. */
+static const char *
+origin_of(const origins_t *o, size_t i)
+{
+    for (size_t f = 0; f < o->n; f++)
+        if (i < o->ends[f])
+            return o->paths[f];
+    return "?";
+}
+
+/* Sort clause indices by id, then by index (first seen first). */
+static const sdx_clause_list_t *sort_list; /* qsort has no context arg */
+
+static int
+compare_ids(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sort_list->items[x]->id, sort_list->items[y]->id);
+    return c ? c : (x > y) - (x < y);
+}
+
+/*
+ * SDX_BAD_INPUT when two clauses of LIST share an id: the message names
+ * the id and both files.  O(n log n).
+ */
+static sdx_status_t
+check_unique_ids(const sdx_clause_list_t *list, const origins_t *o,
+                 char *err, size_t err_size)
+{
+    sdx_status_t st = SDX_OK;
+    if (list->count < 2)
+        return SDX_OK;
+    size_t *idx = malloc(list->count * sizeof *idx);
+    if (!idx) {
+        if (err && err_size > 0)
+            snprintf(err, err_size, "out of memory");
+        return SDX_NOMEM;
+    }
+    for (size_t i = 0; i < list->count; i++)
+        idx[i] = i;
+    sort_list = list;
+    qsort(idx, list->count, sizeof *idx, compare_ids);
+    sort_list = NULL;
+    for (size_t i = 1; i < list->count; i++) {
+        const sdx_clause_t *a = list->items[idx[i - 1]];
+        const sdx_clause_t *b = list->items[idx[i]];
+        if (strcmp(a->id, b->id) != 0)
+            continue;
+        const char *fa = origin_of(o, idx[i - 1]);
+        const char *fb = origin_of(o, idx[i]);
+        if (err && err_size > 0) {
+            if (strcmp(fa, fb) == 0)
+                snprintf(err, err_size, "%s: duplicate clause id \"%s\" "
+                         "(twice in this file)", fa, a->id);
+            else
+                snprintf(err, err_size, "duplicate clause id \"%s\": in "
+                         "%s and in %s", a->id, fa, fb);
+        }
+        st = SDX_BAD_INPUT;
+        break;
+    }
+    free(idx);
+    return st;
+}
+
+/* Read and parse one file into OUT: *.jsonl as JSON Lines, else text. */
 static sdx_status_t
 parse_file(const char *path, sdx_clause_list_t *out, char *err,
            size_t err_size)
@@ -1327,7 +1450,10 @@ parse_file(const char *path, sdx_clause_list_t *out, char *err,
             goto cleanup;
         }
     }
-    st = sdx_parse_text(path, buf, len, out, err, err_size);
+    if (ends_with(base_name(path), ".jsonl"))
+        st = sdx_parse_jsonl(path, buf, len, out, err, err_size);
+    else
+        st = sdx_parse_text(path, buf, len, out, err, err_size);
 cleanup:
     free(buf);
     close(fd);
@@ -1340,17 +1466,20 @@ compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* True when NAME is a job-standard file: "*.txt", not hidden. */
+/*
+ * True when NAME is a job-standard file: "*.txt" or "*.jsonl", not
+ * hidden, not the synonym list.
+ */
 static bool
 is_standard_name(const char *name)
 {
-    size_t n = strlen(name);
-    return name[0] != '.' && n > 4 && strcmp(name + n - 4, ".txt") == 0;
+    return name[0] != '.' && strcmp(name, SDX_SYNONYMS_FILE) != 0 &&
+           (ends_with(name, ".txt") || ends_with(name, ".jsonl"));
 }
 
-/* Parse DIR's *.txt files, sorted by name, into OUT. */
+/* Parse DIR's job-standard files, sorted by name, into OUT. */
 static sdx_status_t
-parse_dir(const char *dir, sdx_clause_list_t *out, size_t *nfiles,
+parse_dir(const char *dir, sdx_clause_list_t *out, origins_t *origins,
           char *err, size_t err_size)
 {
     char **names = NULL, *path = NULL;
@@ -1402,7 +1531,8 @@ parse_dir(const char *dir, sdx_clause_list_t *out, size_t *nfiles,
             continue;
         if ((st = parse_file(path, out, err, err_size)) != SDX_OK)
             goto cleanup;
-        (*nfiles)++;
+        if (origins_add(origins, path, out->count) != SDX_OK)
+            goto nomem;
     }
     goto cleanup;
 nomem:
@@ -1424,8 +1554,8 @@ sdx_parse_paths(const char *const *paths, size_t npaths,
                 size_t err_size)
 {
     sdx_clause_list_t tmp = SDX_CLAUSE_LIST_INIT;
+    origins_t origins = { NULL, NULL, 0, 0 };
     sdx_status_t st = SDX_OK;
-    size_t files = 0;
     if (err && err_size > 0)
         err[0] = '\0';
     for (size_t i = 0; i < npaths && st == SDX_OK; i++) {
@@ -1433,12 +1563,21 @@ sdx_parse_paths(const char *const *paths, size_t npaths,
         if (stat(paths[i], &sb) != 0) {
             st = io_fail(paths[i], "cannot read", errno, err, err_size);
         } else if (S_ISDIR(sb.st_mode)) {
-            st = parse_dir(paths[i], &tmp, &files, err, err_size);
+            st = parse_dir(paths[i], &tmp, &origins, err, err_size);
         } else {
             st = parse_file(paths[i], &tmp, err, err_size);
-            files += st == SDX_OK;
+            if (st == SDX_OK &&
+                origins_add(&origins, paths[i], tmp.count) != SDX_OK) {
+                if (err && err_size > 0)
+                    snprintf(err, err_size, "out of memory");
+                st = SDX_NOMEM;
+            }
         }
     }
+    size_t files = origins.n;
+    if (st == SDX_OK)
+        st = check_unique_ids(&tmp, &origins, err, err_size);
+    origins_clear(&origins);
     if (st == SDX_OK && list_move(out, &tmp) != SDX_OK) {
         if (err && err_size > 0)
             snprintf(err, err_size, "out of memory");
@@ -1447,5 +1586,163 @@ sdx_parse_paths(const char *const *paths, size_t npaths,
     sdx_clause_list_clear(&tmp);
     if (nfiles)
         *nfiles = st == SDX_OK ? files : 0;
+    return st;
+}
+
+/* ---- synonyms -------------------------------------------------------- */
+
+void
+sdx_synonyms_clear(sdx_synonyms_t *syn)
+{
+    if (!syn)
+        return;
+    for (size_t i = 0; i < syn->count; i++)
+        for (size_t j = 0; j < syn->groups[i].n; j++)
+            free(syn->groups[i].terms[j].text);
+    free(syn->groups);
+    syn->groups = NULL;
+    syn->count = 0;
+}
+
+/*
+ * One comma-separated term of LINE (bytes P..P+N) into *T: trimmed,
+ * whitespace runs to one space, lower-cased unless written "=TERM".
+ * Returns NULL or what is wrong with it.
+ */
+static const char *
+synonym_term(const char *p, size_t n, sdx_synonym_t *t)
+{
+    span_t s = trim((span_t){ p, n });
+    t->text = NULL;
+    t->exact = s.n > 0 && s.p[0] == '=';
+    if (t->exact)
+        s = trim((span_t){ s.p + 1, s.n - 1 });
+    if (s.n == 0)
+        return "an empty term";
+    if (s.n > SDX_SYNONYM_MAX)
+        return "a term over 100 bytes";
+    char *out = malloc(s.n + 1);
+    if (!out)
+        return "out of memory";
+    size_t k = 0, words = 1;
+    for (size_t i = 0; i < s.n; i++) {
+        char c = s.p[i];
+        if (c == '"' || (unsigned char)c < 0x20) {
+            free(out);
+            return "a '\"' or control character in a term";
+        }
+        if (c == ' ' || c == '\t') {
+            if (out[k - 1] != ' ') {
+                out[k++] = ' ';
+                words++;
+            }
+            continue;
+        }
+        out[k++] = !t->exact && c >= 'A' && c <= 'Z'
+                       ? (char)(c - 'A' + 'a') : c;
+    }
+    out[k] = '\0';
+    if (words > SDX_SYNONYM_WORDS) {
+        free(out);
+        return "a term of more than 8 words";
+    }
+    t->text = out;
+    return NULL;
+}
+
+/* Parse one line (no newline) into *G; NULL or what is wrong. */
+static const char *
+synonym_line(const char *line, size_t len, sdx_synonym_group_t *g)
+{
+    g->n = 0;
+    for (size_t b = 0; b <= len;) {
+        const char *comma = memchr(line + b, ',', len - b);
+        size_t e = comma ? (size_t)(comma - line) : len;
+        if (g->n == SDX_SYNONYM_GROUP)
+            return "more than 32 terms on one line";
+        const char *why = synonym_term(line + b, e - b, &g->terms[g->n]);
+        if (why)
+            return why;
+        for (size_t j = 0; j < g->n; j++)
+            if (strcmp(g->terms[j].text, g->terms[g->n].text) == 0) {
+                free(g->terms[g->n].text);
+                return "the same term twice";
+            }
+        g->n++;
+        b = e + 1;
+    }
+    return g->n < 2 ? "a group needs at least two terms" : NULL;
+}
+
+sdx_status_t
+sdx_parse_synonyms(const char *path, sdx_synonyms_t *out, char *err,
+                   size_t err_size)
+{
+    sdx_synonyms_t tmp = SDX_SYNONYMS_INIT;
+    size_t cap = 0, lineno = 0, len = 0;
+    char *line = NULL;
+    sdx_status_t st = SDX_OK;
+    ssize_t n;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return io_fail(path, "cannot read", errno, err, err_size);
+    while ((n = getline(&line, &len, f)) >= 0) {
+        lineno++;
+        size_t k = (size_t)n;
+        char *hash = memchr(line, '#', k);
+        if (hash)
+            k = (size_t)(hash - line);
+        while (k > 0 && strchr(" \t\r\n", line[k - 1]))
+            k--;
+        if (trim((span_t){ line, k }).n == 0)
+            continue;
+        if (tmp.count == cap) {
+            size_t ncap = cap ? cap * 2 : 32;
+            sdx_synonym_group_t *g = realloc(tmp.groups, ncap * sizeof *g);
+            if (!g) {
+                st = SDX_NOMEM;
+                if (err && err_size > 0)
+                    snprintf(err, err_size, "%s: out of memory", path);
+                goto cleanup;
+            }
+            tmp.groups = g;
+            cap = ncap;
+        }
+        sdx_synonym_group_t *g = &tmp.groups[tmp.count];
+        const char *why = synonym_line(line, k, g);
+        if (why) {
+            for (size_t j = 0; j < g->n; j++)
+                free(g->terms[j].text);
+            st = SDX_BAD_INPUT;
+            if (err && err_size > 0)
+                snprintf(err, err_size, "%s:%zu: %s (docs/CORPUS.md, "
+                         "\"Synonyms\")", path, lineno, why);
+            goto cleanup;
+        }
+        tmp.count++;
+    }
+    if (ferror(f)) {
+        st = io_fail(path, "cannot read", errno, err, err_size);
+        goto cleanup;
+    }
+    sdx_synonym_group_t *all = realloc(out->groups, (out->count + tmp.count +
+                                                     1) * sizeof *all);
+    if (!all) {
+        st = SDX_NOMEM;
+        if (err && err_size > 0)
+            snprintf(err, err_size, "%s: out of memory", path);
+        goto cleanup;
+    }
+    if (tmp.count > 0)
+        memcpy(all + out->count, tmp.groups, tmp.count * sizeof *all);
+    out->groups = all;
+    out->count += tmp.count;
+    free(tmp.groups);
+    tmp.groups = NULL;
+    tmp.count = 0;
+cleanup:
+    sdx_synonyms_clear(&tmp);
+    free(line);
+    fclose(f);
     return st;
 }

@@ -13,19 +13,32 @@
  *
  * Searching: English stemming (STEM_SOME) on both sides, a small English
  * stop list at query time only (the index keeps every word, so phrases
- * with "of" still match), default operator OR, wildcard expansion capped
- * to the most frequent terms instead of failing.  Snippets are cut from
- * a value slot that holds the document's plain text, because the
- * document data is opaque to this layer.
+ * with "of" still match), default operator OR, boolean operators in
+ * capitals only, wildcard expansion capped to the most frequent terms
+ * instead of failing.  Snippets are cut from a value slot that holds the
+ * document's plain text, because the document data is opaque to this
+ * layer.
+ *
+ * Synonyms are expanded here, by rewriting the query string before it
+ * is parsed, not by Xapian's FLAG_AUTO_SYNONYMS: Xapian looks a
+ * multi-word synonym ("root cause analysis") up as one term, which
+ * matches nothing.  The rewrite turns each key found in the query into
+ * a bracketed OR of phrases, so the parser builds real phrase queries
+ * and the rest of the query keeps its meaning.  The table is read once
+ * per handle (it is small: one entry per word of corpus/synonyms.txt).
  */
 #include "sdx_xapian.h"
 
 #include <xapian.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <map>
+#include <memory>
 #include <new>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -34,6 +47,9 @@ namespace {
 const unsigned DEFAULT_LIMIT = 10;          /* hits per page */
 const unsigned DEFAULT_EXPANSION = 100;     /* terms per wildcard */
 const unsigned DEFAULT_SNIPPET_CHARS = 200; /* bytes of text aimed at */
+const unsigned DEFAULT_MAX_TERMS = 100;     /* terms in a parsed query */
+const size_t SYNONYM_KEYS_MAX = 100000;     /* synonym keys read, at most */
+const size_t SYNONYM_WORDS_MAX = 8;         /* words in one synonym key */
 const char DEFAULT_HL_OPEN[] = "<b>";       /* used when no marker given */
 const char DEFAULT_HL_CLOSE[] = "</b>";
 const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
@@ -42,14 +58,15 @@ const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
  * Query-time stop words.  BM25 already gives "the" almost no weight, but
  * every such word still drags its huge posting list through the match;
  * dropping it makes "duties of the role" as cheap as "duties role".
- * "and", "or", "not" are absent on purpose: with FLAG_BOOLEAN_ANY_CASE
- * they are operators.  Xapian keeps stop words inside phrases and when
- * the query is nothing but stop words.
+ * Operators are recognised in capitals only, so a lower-case "and" or
+ * "or" in a question is a word, and one of the commonest: stopped too.
+ * Xapian keeps stop words inside phrases and when the query is nothing
+ * but stop words.
  */
 const char *const STOP_WORDS[] = {
-    "a", "an", "are", "as", "at", "be", "by", "for", "from", "in", "into",
-    "is", "it", "its", "of", "on", "that", "the", "these", "this", "those",
-    "to", "was", "were", "with",
+    "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in",
+    "into", "is", "it", "its", "of", "on", "or", "that", "the", "these",
+    "this", "those", "to", "was", "were", "with",
 };
 
 } /* namespace */
@@ -67,6 +84,9 @@ struct sdx_db {
     Xapian::Database db;           /* the open database */
     Xapian::Stem stem{"english"};  /* for queries and snippets */
     Xapian::SimpleStopper stopper; /* STOP_WORDS */
+    std::map<std::string, std::vector<std::string>> synonyms;
+                                   /* key -> its synonyms, read at open */
+    size_t synonym_words = 0;      /* words in the longest key */
     std::string errmsg;            /* last error, "" when none */
 };
 
@@ -76,15 +96,24 @@ namespace {
 struct hit {
     std::string data;     /* document data */
     std::string snippet;  /* HTML-escaped, "" when not asked for */
+    std::string key;      /* value in the key slot, "" when not asked */
     double score;         /* BM25 weight */
     int percent;          /* 0..100 */
+    uint64_t collapsed;   /* get_collapse_count() */
 };
+
+/* One facet: (value, documents) in ascending value order. */
+typedef std::vector<std::pair<std::string, uint64_t>> facet;
 
 } /* namespace */
 
 struct sdx_results {
-    std::vector<hit> hits;  /* the page, in rank order */
-    uint64_t estimate = 0;  /* get_matches_estimated() */
+    std::vector<hit> hits;     /* the page, in rank order */
+    uint64_t estimate = 0;     /* get_matches_estimated() */
+    bool partial = false;      /* the time limit was reached */
+    std::string corrected;     /* spelling correction, "" when none */
+    std::vector<facet> facets; /* one per spec facet slot */
+    bool facets_exact = false; /* the spies saw every match */
 };
 
 namespace {
@@ -206,13 +235,217 @@ filter_query(const sdx_search_spec_t *spec)
     return all;
 }
 
-/* Parse SPEC's query with DB's settings; "" or blank matches all. */
-Xapian::Query
-parse(sdx_db_t *db, const sdx_search_spec_t *spec)
+/*
+ * A boolean field whose value is rewritten by a C function before it
+ * becomes a term: `row:"Key Resp 06"` -> XRkey-resp-06.  A value the
+ * function refuses is a parse error naming the field only (never the
+ * value, which is query text).
+ */
+class normalising_field : public Xapian::FieldProcessor {
+  public:
+    normalising_field(const char *name, const char *prefix,
+                      sdx_normalise_fn fn)
+        : name_(name), prefix_(prefix), fn_(fn)
+    {
+    }
+
+    Xapian::Query
+    operator()(const std::string &value) override
+    {
+        char buf[256];
+        int n = fn_(value.c_str(), buf, sizeof buf);
+        if (n <= 0 || static_cast<size_t>(n) >= sizeof buf)
+            throw Xapian::QueryParserError(
+                name_ + ": the value needs a letter or digit "
+                        "(and at most 200 bytes)");
+        return Xapian::Query(prefix_ + std::string(buf, n));
+    }
+
+  private:
+    std::string name_;    /* field name, for the message */
+    std::string prefix_;  /* term prefix */
+    sdx_normalise_fn fn_; /* value -> term value */
+};
+
+/* Bytes of a query word: ASCII letters and digits, UTF-8, ' and -. */
+bool
+word_start(unsigned char c)
 {
-    if (blank(spec->query))
-        return Xapian::Query::MatchAll;
-    Xapian::QueryParser qp;
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+           (c >= '0' && c <= '9') || c >= 0x80;
+}
+
+bool
+word_byte(unsigned char c)
+{
+    return word_start(c) || c == '\'' || c == '-';
+}
+
+std::string
+lower_ascii(std::string s)
+{
+    for (char &c : s)
+        if (c >= 'A' && c <= 'Z')
+            c = static_cast<char>(c - 'A' + 'a');
+    return s;
+}
+
+bool
+is_operator(const std::string &w)
+{
+    return w == "AND" || w == "OR" || w == "NOT" || w == "XOR" ||
+           w == "NEAR" || w == "ADJ";
+}
+
+/*
+ * TEXT as it goes into a rewritten query: several words are a phrase
+ * ("root cause analysis"); one word stays bare, so it is stemmed like
+ * any other, unless it is a stop word ("IT"), which a phrase keeps.
+ */
+std::string
+as_term(const sdx_db_t *db, const std::string &text)
+{
+    bool one_word = text.find(' ') == std::string::npos;
+    if (one_word && !db->stopper(lower_ascii(text)))
+        return text;
+    return '"' + text + '"';
+}
+
+/* One word of a query, for the synonym rewrite. */
+struct qword {
+    size_t begin, end;    /* byte offsets in the query */
+    bool blocked;         /* may not be part of a synonym key */
+};
+
+/*
+ * SPEC's query with synonym keys expanded (see sdx_db_search in the
+ * header): words are found outside quotes; a word is left alone when it
+ * is an operator, a field name or value (next to ':'), a wildcard
+ * (followed by '*'), a +/- term, or next to NEAR/ADJ.
+ */
+std::string
+expand_synonyms(const sdx_db_t *db, const std::string &q)
+{
+    if (db->synonyms.empty())
+        return q;
+    std::vector<qword> words;
+    bool quoted = false;
+    for (size_t i = 0; i < q.size();) {
+        unsigned char c = static_cast<unsigned char>(q[i]);
+        if (c == '"') {
+            quoted = !quoted;
+            i++;
+            continue;
+        }
+        if (quoted || !word_start(c)) {
+            i++;
+            continue;
+        }
+        size_t b = i;
+        while (i < q.size() && word_byte(static_cast<unsigned char>(q[i])))
+            i++;
+        size_t e = i;
+        while (e > b && (q[e - 1] == '-' || q[e - 1] == '\''))
+            e--;
+        char before = b > 0 ? q[b - 1] : ' ';
+        char after = e < q.size() ? q[e] : ' ';
+        bool blocked = before == ':' || before == '+' || before == '-' ||
+                       after == ':' || after == '*' ||
+                       is_operator(q.substr(b, e - b));
+        words.push_back(qword{b, e, blocked});
+    }
+    /* NEAR and ADJ take single terms: their neighbours stay words. */
+    for (size_t i = 0; i < words.size(); i++) {
+        std::string w = q.substr(words[i].begin,
+                                 words[i].end - words[i].begin);
+        if (w != "NEAR" && w != "ADJ")
+            continue;
+        if (i > 0)
+            words[i - 1].blocked = true;
+        if (i + 1 < words.size())
+            words[i + 1].blocked = true;
+    }
+
+    std::string out;
+    size_t copied = 0;
+    for (size_t i = 0; i < words.size();) {
+        /* the longest run of words from I that is a key */
+        size_t found = 0;
+        const std::vector<std::string> *syns = nullptr;
+        size_t run = 0;
+        while (run < db->synonym_words && i + run < words.size() &&
+               !words[i + run].blocked &&
+               (run == 0 ||
+                q.find_first_not_of(" \t", words[i + run - 1].end) ==
+                    words[i + run].begin))
+            run++;
+        for (size_t n = run; n > 0 && !syns; n--) {
+            std::string typed;
+            for (size_t k = i; k < i + n; k++) {
+                if (k > i)
+                    typed += ' ';
+                typed += q.substr(words[k].begin,
+                                  words[k].end - words[k].begin);
+            }
+            auto it = db->synonyms.find(typed);
+            if (it == db->synonyms.end())
+                it = db->synonyms.find(lower_ascii(typed));
+            if (it != db->synonyms.end()) {
+                syns = &it->second;
+                found = n;
+            }
+        }
+        if (!syns) {
+            i++;
+            continue;
+        }
+        size_t b = words[i].begin, e = words[i + found - 1].end;
+        out.append(q, copied, b - copied);
+        out += '(';
+        if (found == 1)
+            out += as_term(db, q.substr(b, e - b));
+        else /* words as typed: each still matches on its own */
+            out.append(q, b, e - b);
+        for (const std::string &syn : *syns)
+            out += " OR " + as_term(db, syn);
+        out += ')';
+        copied = e;
+        i += found;
+    }
+    out.append(q, copied, std::string::npos);
+    return out;
+}
+
+/* Read DB's synonym table into its cache. */
+void
+load_synonyms(sdx_db_t *db)
+{
+    db->synonyms.clear();
+    db->synonym_words = 0;
+    size_t nkeys = 0;
+    for (Xapian::TermIterator k = db->db.synonym_keys_begin();
+         k != db->db.synonym_keys_end() && nkeys < SYNONYM_KEYS_MAX;
+         ++k, nkeys++) {
+        const std::string key = *k;
+        size_t words = 1;
+        for (char c : key)
+            words += c == ' ';
+        if (words > SYNONYM_WORDS_MAX)
+            continue;
+        std::vector<std::string> &syns = db->synonyms[key];
+        for (Xapian::TermIterator s = db->db.synonyms_begin(key);
+             s != db->db.synonyms_end(key); ++s)
+            syns.push_back(*s);
+        if (words > db->synonym_words)
+            db->synonym_words = words;
+    }
+}
+
+/* A query parser set up with DB's and SPEC's settings. */
+void
+setup_parser(sdx_db_t *db, const sdx_search_spec_t *spec,
+             Xapian::QueryParser &qp)
+{
     qp.set_database(db->db);
     qp.set_stemmer(db->stem);
     qp.set_stemming_strategy(Xapian::QueryParser::STEM_SOME);
@@ -226,18 +459,113 @@ parse(sdx_db_t *db, const sdx_search_spec_t *spec)
                              Xapian::QueryParser::FLAG_PARTIAL);
     for (size_t i = 0; i < spec->nfields; i++) {
         const sdx_field_t *f = &spec->fields[i];
-        if (f->boolean)
+        if (f->boolean && f->normalise)
+            qp.add_boolean_prefix(
+                f->name,
+                (new normalising_field(f->name, f->prefix, f->normalise))
+                    ->release());
+        else if (f->boolean)
             qp.add_boolean_prefix(f->name, f->prefix);
         else
             qp.add_prefix(f->name, f->prefix);
     }
-    unsigned flags = Xapian::QueryParser::FLAG_BOOLEAN |
-                     Xapian::QueryParser::FLAG_PHRASE |
-                     Xapian::QueryParser::FLAG_LOVEHATE |
-                     Xapian::QueryParser::FLAG_WILDCARD |
-                     Xapian::QueryParser::FLAG_PURE_NOT |
-                     Xapian::QueryParser::FLAG_BOOLEAN_ANY_CASE;
-    return qp.parse_query(spec->query, flags);
+}
+
+/* Parser flags: operators in capitals only (no BOOLEAN_ANY_CASE). */
+const unsigned PARSE_FLAGS = Xapian::QueryParser::FLAG_BOOLEAN |
+                             Xapian::QueryParser::FLAG_PHRASE |
+                             Xapian::QueryParser::FLAG_LOVEHATE |
+                             Xapian::QueryParser::FLAG_WILDCARD |
+                             Xapian::QueryParser::FLAG_PURE_NOT;
+
+/* Parse SPEC's query with DB's settings; "" or blank matches all. */
+Xapian::Query
+parse(sdx_db_t *db, const sdx_search_spec_t *spec)
+{
+    if (blank(spec->query))
+        return Xapian::Query::MatchAll;
+    Xapian::QueryParser qp;
+    setup_parser(db, spec, qp);
+    std::string text = spec->query;
+    if (spec->synonyms)
+        text = expand_synonyms(db, text);
+    Xapian::Query q = qp.parse_query(text, PARSE_FLAGS);
+    unsigned max_terms = spec->max_terms ? spec->max_terms
+                                         : DEFAULT_MAX_TERMS;
+    size_t nterms = 0;
+    for (Xapian::TermIterator t = q.get_terms_begin();
+         t != q.get_terms_end(); ++t)
+        if (++nterms > max_terms)
+            throw Xapian::QueryParserError(
+                "too many terms (at most " + std::to_string(max_terms) +
+                ", synonyms included)");
+    return q;
+}
+
+/* Bytes of a word for spelling: ASCII letters and digits, UTF-8. */
+bool
+spell_byte(unsigned char c)
+{
+    return word_start(c);
+}
+
+/*
+ * The spelling correction of SPEC's query, or "" when none: each word
+ * the index does not hold (outside field names and values, wildcards,
+ * operators and stop words) replaced by the nearest word of the spelling
+ * table, the rest of the text kept as typed.  Not Xapian's
+ * FLAG_SPELLING_CORRECTION: that also "corrects" words the index does
+ * hold when a more frequent one is near (root -> not), which turns a
+ * query that found nothing because of its filters into nonsense.
+ */
+std::string
+correction(sdx_db_t *db, const sdx_search_spec_t *spec)
+{
+    if (blank(spec->query))
+        return std::string();
+    const std::string q = spec->query;
+    std::string out;
+    size_t copied = 0;
+    bool changed = false;
+    for (size_t i = 0; i < q.size();) {
+        unsigned char c = static_cast<unsigned char>(q[i]);
+        if (c == ':') { /* a field value: to the next blank or ')' */
+            i++;
+            if (i < q.size() && q[i] == '"') {
+                size_t close = q.find('"', i + 1);
+                i = close == std::string::npos ? q.size() : close + 1;
+            }
+            while (i < q.size() && !strchr(" \t)", q[i]))
+                i++;
+            continue;
+        }
+        if (!spell_byte(c)) {
+            i++;
+            continue;
+        }
+        size_t b = i;
+        while (i < q.size() && spell_byte(static_cast<unsigned char>(q[i])))
+            i++;
+        const std::string word = q.substr(b, i - b);
+        const std::string lower = lower_ascii(word);
+        if ((i < q.size() && (q[i] == ':' || q[i] == '*')) ||
+            is_operator(word) ||
+            word.find_first_not_of("0123456789") == std::string::npos ||
+            db->stopper(lower) || db->synonyms.count(lower) ||
+            db->synonyms.count(word) || db->db.term_exists(lower))
+            continue;
+        std::string fix = db->db.get_spelling_suggestion(lower, 2);
+        if (fix.empty() || fix == lower)
+            continue;
+        out.append(q, copied, b - copied);
+        out += fix;
+        copied = i;
+        changed = true;
+    }
+    if (!changed)
+        return std::string();
+    out.append(q, copied, std::string::npos);
+    return out;
 }
 
 /* One search attempt; throws what Xapian throws. */
@@ -251,11 +579,29 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 
     Xapian::Enquire enquire(db->db);
     enquire.set_query(query);
+    /* Equal scores in document order: the same query gives the same
+     * ranking every time, so offset/limit pages neither skip nor
+     * repeat a hit. */
+    enquire.set_docid_order(Xapian::Enquire::ASCENDING);
     if (spec->time_limit_s > 0)
         enquire.set_time_limit(spec->time_limit_s);
+    if (spec->collapse)
+        enquire.set_collapse_key(spec->key_slot);
+    std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
+    for (size_t i = 0; i < spec->nfacets; i++) {
+        spies.emplace_back(new Xapian::ValueCountMatchSpy(
+            spec->facet_slots[i]));
+        enquire.add_matchspy(spies.back().get());
+    }
     unsigned limit = spec->limit ? spec->limit : DEFAULT_LIMIT;
+    auto start = std::chrono::steady_clock::now();
     Xapian::MSet mset = enquire.get_mset(spec->offset, limit,
                                          spec->check_at_least);
+    std::chrono::duration<double> took =
+        std::chrono::steady_clock::now() - start;
+    /* Xapian does not say whether its time limit fired; having spent
+     * that long in the match is the sign that it did. */
+    r->partial = spec->time_limit_s > 0 && took.count() >= spec->time_limit_s;
 
     const char *open = spec->hl_open && *spec->hl_open ? spec->hl_open
                                                        : DEFAULT_HL_OPEN;
@@ -271,6 +617,9 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         h.data = doc.get_data();
         h.score = it.get_weight();
         h.percent = it.get_percent();
+        h.collapsed = spec->collapse ? it.get_collapse_count() : 0;
+        if (spec->keys || spec->collapse)
+            h.key = doc.get_value(spec->key_slot);
         if (spec->snippets) {
             std::string text = doc.get_value(spec->snippet_slot);
             h.snippet = mset.snippet(text, chars, db->stem,
@@ -281,6 +630,24 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         r->hits.push_back(std::move(h));
     }
     r->estimate = mset.get_matches_estimated();
+
+    r->facets.clear();
+    Xapian::doccount lower = mset.get_uncollapsed_matches_lower_bound();
+    r->facets_exact = !r->partial &&
+                      lower == mset.get_uncollapsed_matches_upper_bound();
+    for (const auto &spy : spies) {
+        facet f;
+        for (Xapian::TermIterator v = spy->values_begin();
+             v != spy->values_end(); ++v)
+            f.emplace_back(*v, v.get_termfreq());
+        r->facets.push_back(std::move(f));
+        if (spy->get_total() != lower)
+            r->facets_exact = false;
+    }
+
+    r->corrected.clear();
+    if (spec->correct && mset.empty() && r->estimate == 0)
+        r->corrected = correction(db, spec);
 }
 
 } /* namespace */
@@ -422,6 +789,11 @@ sdx_writer_set_metadata(sdx_writer_t *w, const char *key, const char *value)
 extern "C" sdx_status_t
 sdx_writer_add_synonym(sdx_writer_t *w, const char *term, const char *synonym)
 {
+    if (!*term || !*synonym || strchr(term, '"') || strchr(synonym, '"')) {
+        set_msg(&w->errmsg, "a synonym and its key must be non-empty and "
+                            "hold no '\"'");
+        return SDX_BAD_INPUT;
+    }
     try {
         w->db.add_synonym(term, synonym);
         return SDX_OK;
@@ -484,6 +856,7 @@ sdx_db_open(const char *path, sdx_db_t **out, char **errmsg)
         db->db = Xapian::Database(path);
         for (const char *word : STOP_WORDS)
             db->stopper.add(word);
+        load_synonyms(db);
         *out = db;
         return SDX_OK;
     } catch (...) {
@@ -577,6 +950,7 @@ sdx_db_search(sdx_db_t *db, const sdx_search_spec_t *spec,
                 if (attempt > 0)
                     throw;
                 db->db.reopen(); /* then the whole search once more */
+                load_synonyms(db);
             }
         }
         *out = r;
@@ -588,10 +962,40 @@ sdx_db_search(sdx_db_t *db, const sdx_search_spec_t *spec,
 }
 
 extern "C" sdx_status_t
+sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec, char **out)
+{
+    *out = nullptr;
+    try {
+        std::string c;
+        for (int attempt = 0;; attempt++) {
+            try {
+                c = correction(db, spec);
+                break;
+            } catch (const Xapian::DatabaseModifiedError &) {
+                if (attempt > 0)
+                    throw;
+                db->db.reopen();
+                load_synonyms(db);
+            }
+        }
+        if (c.empty())
+            return SDX_OK;
+        char *copy = strdup(c.c_str());
+        if (!copy)
+            throw std::bad_alloc();
+        *out = copy;
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
+extern "C" sdx_status_t
 sdx_db_reopen(sdx_db_t *db)
 {
     try {
         db->db.reopen();
+        load_synonyms(db);
         return SDX_OK;
     } catch (...) {
         return classify(&db->errmsg);
@@ -639,6 +1043,43 @@ sdx_results_hit(const sdx_results_t *r, size_t i, sdx_hit_t *out)
     out->score = h.score;
     out->percent = h.percent;
     out->snippet = h.snippet.c_str();
+    out->key = h.key.c_str();
+    out->key_len = h.key.size();
+    out->collapsed = h.collapsed;
+}
+
+extern "C" bool
+sdx_results_partial(const sdx_results_t *r)
+{
+    return r && r->partial;
+}
+
+extern "C" const char *
+sdx_results_corrected(const sdx_results_t *r)
+{
+    return r ? r->corrected.c_str() : "";
+}
+
+extern "C" bool
+sdx_results_facets_exact(const sdx_results_t *r)
+{
+    return r && r->facets_exact;
+}
+
+extern "C" size_t
+sdx_results_facet_size(const sdx_results_t *r, size_t i)
+{
+    return r && i < r->facets.size() ? r->facets[i].size() : 0;
+}
+
+extern "C" void
+sdx_results_facet(const sdx_results_t *r, size_t i, size_t j,
+                  const char **value, size_t *len, uint64_t *count)
+{
+    const std::pair<std::string, uint64_t> &v = r->facets[i][j];
+    *value = v.first.data();
+    *len = v.first.size();
+    *count = v.second;
 }
 
 extern "C" void

@@ -87,8 +87,13 @@ sdx_status_t sdx_writer_set_metadata(sdx_writer_t *w, const char *key,
                                      const char *value);
 
 /*
- * Add a synonym: query term TERM also matches SYNONYM.  TERM is as the
- * query parser sees it (lower case, "Z"-prefixed when stemmed).
+ * Add a synonym: the query word or word sequence TERM also matches the
+ * phrase SYNONYM.  TERM is written as the query matcher looks it up
+ * (sdx_search_spec_t.synonyms): words separated by single spaces, in
+ * lower case to match a query word in any case, or in capitals to match
+ * only a word typed exactly so ("IT" but not "it").  SYNONYM is one or
+ * more words (no '"').  Returns SDX_BAD_INPUT for an empty TERM or
+ * SYNONYM or one holding '"'; else as other writer calls.
  */
 sdx_status_t sdx_writer_add_synonym(sdx_writer_t *w, const char *term,
                                     const char *synonym);
@@ -143,12 +148,24 @@ sdx_status_t sdx_db_get_metadata(sdx_db_t *db, const char *key,
 sdx_status_t sdx_db_get_data_by_term(sdx_db_t *db, const char *term,
                                      void **data, size_t *len);
 
+/*
+ * Rewrite a boolean field's value as typed (IN, UTF-8) into the term
+ * value (OUT, OUT_SIZE bytes, NUL-terminated): e.g. "Key Resp 06" ->
+ * "key-resp-06".  Returns the length written, or a value <= 0 when IN
+ * has no usable value (the query is then SDX_BAD_QUERY) or does not fit.
+ * sdx_slug() has this shape.
+ */
+typedef int (*sdx_normalise_fn)(const char *in, char *out, size_t out_size);
+
 /* A query-language field: `level:3` becomes the term PREFIX + "3". */
 typedef struct sdx_field {
     const char *name;    /* field name in queries, e.g. "level" */
     const char *prefix;  /* term prefix, e.g. "XL" */
     bool boolean;        /* true: a filter (add_boolean_prefix);
                             false: free text (add_prefix) */
+    sdx_normalise_fn normalise; /* boolean fields: applied to the value
+                                   (quoted or not) before PREFIX is put
+                                   in front; NULL: the value as typed */
 } sdx_field_t;
 
 /* A filter: a document matches when it has ANY of TERMS. */
@@ -176,16 +193,47 @@ typedef struct sdx_search_spec {
     const char *hl_open;        /* marker before a match; NULL/"": <b> */
     const char *hl_close;       /* marker after a match; NULL/"": </b> */
     unsigned snippet_chars;     /* snippet length in bytes; 0: 200 */
+    unsigned max_terms;         /* terms in the parsed query, synonyms
+                                   included; more is SDX_BAD_QUERY;
+                                   0: 100 */
+    bool synonyms;              /* expand query words found in the
+                                   synonym table (see sdx_db_search) */
+    bool correct;               /* when nothing matches, put a spelling
+                                   correction in sdx_results_corrected */
+    bool keys;                  /* return each hit's KEY_SLOT value */
+    unsigned key_slot;          /* value slot of sdx_hit_t.key (read
+                                   only when KEYS or COLLAPSE) */
+    bool collapse;              /* at most one hit per distinct value in
+                                   KEY_SLOT (the best; Xapian's collapse
+                                   key); implies KEYS */
+    const unsigned *facet_slots; /* value slots to count over the matches
+                                   (ValueCountMatchSpy) */
+    size_t nfacets;             /* number of FACET_SLOTS */
 } sdx_search_spec_t;
 
 /*
  * Run a search.  The query is parsed with English stemming (STEM_SOME),
- * default operator OR, flags for boolean operators (in any case: "and"
- * is AND), phrases, NEAR, trailing wildcards (each expanded to its
- * MAX_EXPANSION most frequent terms), love/hate and pure NOT; a small
- * English stop list ("the", "of", ...) drops those words outside
- * phrases.  A NULL or blank query matches all documents.  Filters
- * restrict without changing scores.
+ * default operator OR, flags for boolean operators (AND OR NOT XOR NEAR
+ * ADJ in capitals only: a lower-case "and" is a word, so a question in
+ * plain English parses), phrases, trailing wildcards (each expanded to
+ * its MAX_EXPANSION most frequent terms), love/hate and pure NOT; a
+ * small English stop list ("the", "of", "and", ...) drops those words
+ * outside phrases.  A NULL or blank query matches all documents.
+ * Filters restrict without changing scores.  Hits of equal score come in
+ * ascending document order, so pages are stable.
+ * With SYNONYMS, a query word or run of words (outside quotes, not a
+ * field value, wildcard, +/- term or NEAR/ADJ operand) that is a key of
+ * the synonym table becomes a group: `rca` -> `(rca OR "root cause
+ * analysis")`, `root cause analysis` -> `(root cause analysis OR rca)`;
+ * a synonym of several words is a phrase (Xapian's own expansion would
+ * look a multi-word synonym up as one term and match nothing), a single
+ * word stays bare (stemmed) unless it is a stop word ("IT").  The longest
+ * key wins; a key in capitals matches only as typed, others in any case.
+ * Cost bounds: MAX_TERMS, MAX_EXPANSION, CHECK_AT_LEAST and the time
+ * limit; when the time limit was reached sdx_results_partial is true.
+ * Facets count the values of FACET_SLOTS over the documents the match
+ * looked at; they are exact (sdx_results_facets_exact) only when it
+ * looked at every match, so ask with CHECK_AT_LEAST >= the collection.
  * Snippets are cut by Xapian from the value in SNIPPET_SLOT, with the
  * same stemmer, HTML-escaped, matches between HL_OPEN and HL_CLOSE, and
  * an ellipsis (U+2026) where text was left out.
@@ -193,11 +241,23 @@ typedef struct sdx_search_spec {
  * the whole search once more.
  * On success *out holds the page (caller owns; sdx_results_destroy).
  * Returns SDX_OK, SDX_BAD_QUERY (message in sdx_db_errmsg: Xapian's
- * parser text, never the query), SDX_MODIFIED (still changing after the
- * retry), SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ * parser text or "too many terms", never the query), SDX_MODIFIED
+ * (still changing after the retry), SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
  */
 sdx_status_t sdx_db_search(sdx_db_t *db, const sdx_search_spec_t *spec,
                            sdx_results_t **out);
+
+/*
+ * Spelling correction of SPEC->query from the database's spelling table:
+ * each word the index does not hold (field names and values, wildcards,
+ * operators, numbers, stop words and synonym keys left alone) replaced
+ * by the most frequent indexed word within two edits, everything else
+ * kept as typed.  *out is the corrected query (malloc'd, caller frees),
+ * or NULL when there is no correction (every word known, or none close
+ * enough).  Returns as sdx_db_search.
+ */
+sdx_status_t sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec,
+                            char **out);
 
 /*
  * Reopen DB at the latest revision of the same path.  (A swapped stub or
@@ -227,6 +287,10 @@ typedef struct sdx_hit {
     double score;         /* BM25 weight */
     int percent;          /* Xapian's percentage, 0..100 */
     const char *snippet;  /* HTML-escaped snippet, "" when not asked */
+    const char *key;      /* value in KEY_SLOT; "" when not asked */
+    size_t key_len;       /* bytes of KEY */
+    uint64_t collapsed;   /* with COLLAPSE: other matches with this KEY
+                             that were left out (a lower bound) */
 } sdx_hit_t;
 
 /*
@@ -234,6 +298,31 @@ typedef struct sdx_hit {
  * valid until sdx_results_destroy(R).
  */
 void sdx_results_hit(const sdx_results_t *r, size_t i, sdx_hit_t *hit);
+
+/*
+ * True when the time limit cut the match short: the estimate, the
+ * facets and the hits beyond the first may be incomplete.
+ */
+bool sdx_results_partial(const sdx_results_t *r);
+
+/*
+ * With SPEC.correct and no match: the spelling-corrected query, else "".
+ * Owned by R.
+ */
+const char *sdx_results_corrected(const sdx_results_t *r);
+
+/* True when the facet counts cover every match (see sdx_db_search). */
+bool sdx_results_facets_exact(const sdx_results_t *r);
+
+/* Distinct values counted for facet I (index into SPEC.facet_slots). */
+size_t sdx_results_facet_size(const sdx_results_t *r, size_t i);
+
+/*
+ * Value J (0-based, ascending byte order) of facet I and the number of
+ * documents holding it.  *value (LEN bytes, not NUL-safe) is owned by R.
+ */
+void sdx_results_facet(const sdx_results_t *r, size_t i, size_t j,
+                       const char **value, size_t *len, uint64_t *count);
 
 /* Free R.  NULL-safe; sets *r_p to NULL. */
 void sdx_results_destroy(sdx_results_t **r_p);

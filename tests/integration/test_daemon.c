@@ -706,11 +706,11 @@ test_bad_frames(void **state)
     s_req(&r, "{v:1, op:'frobnicate'}");
     s_assert_error(&r, "unknown_op");
     s_reply_free(&r);
-    s_req(&r, "{v:1, op:'ladder', q:'root cause'}");
-    s_assert_error(&r, "unknown_op");
-    s_assert_message(&r, "ladder: not implemented in this version");
+    s_req(&r, "{v:1, op:'ladder', q:'root cause', offset:1}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "key \"offset\" is not accepted by op \"ladder\"");
     s_reply_free(&r);
-    s_req(&r, "{v:1, op:'search', q:'x', facets:true}");
+    s_req(&r, "{v:1, op:'search', q:'x', facets:'yes'}");
     s_assert_error(&r, "bad_request");
     s_reply_free(&r);
     s_assert_alive();

@@ -43,8 +43,8 @@ static const struct {
 #define NDOCS (sizeof docs / sizeof docs[0])
 
 static const sdx_field_t fields[] = {
-    { "level", "XL", true },
-    { "section", "XS", true },
+    { "level", "XL", true, NULL },
+    { "section", "XS", true, NULL },
 };
 
 /* The fixture: a temporary directory holding database "db". */

@@ -1,0 +1,410 @@
+/*
+ * op_ladder: the operations that read a job standard across its levels:
+ * `ladder` (for one query, the best clause at each level 1..5, and the
+ * row of the overall best hit at every level) and `row` (one row at
+ * every level).  This is how staff see one duty change from level 1 to
+ * level 5.
+ *
+ * A ladder is one search collapsed on the level slot (Xapian keeps the
+ * best hit per level, so five answers cost one match), then two small
+ * boolean searches: the row's cells (series and row terms) and one
+ * clause per level of the series, for the titles and job codes of the
+ * levels where the row has no cell.
+ */
+#include "ops_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdx_log.h"
+
+#define LADDER_LEVELS 5            /* the ladder's levels, 1..5 */
+#define LADDER_MIN_SHARE 0.25      /* a level's best hit is shown when
+                                      its score is at least this share of
+                                      the overall best; else nil */
+#define ROW_MAX_CLAUSES 1000       /* clauses one row search reads */
+#define ROW_MAX_SERIES 20          /* series one `row` reply covers */
+#define SLUG_MAX 200               /* bytes of a slug */
+
+/* A series' level: what an empty cell at that level still shows. */
+typedef struct level_info {
+    int level;                 /* 1..9 */
+    char *title;               /* that level's title, owned */
+    char *job_code;            /* that level's job code, owned */
+} level_info_t;
+
+/* Clauses found for a row, owned. */
+typedef struct clauses {
+    sdx_clause_t **v;          /* the clauses */
+    size_t n;                  /* how many */
+} clauses_t;
+
+static void
+s_clauses_free(clauses_t *cs)
+{
+    for (size_t i = 0; i < cs->n; i++)
+        sdx_clause_destroy(&cs->v[i]);
+    free(cs->v);
+    cs->v = NULL;
+    cs->n = 0;
+}
+
+static void
+s_levels_free(level_info_t *lv, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(lv[i].title);
+        free(lv[i].job_code);
+    }
+}
+
+/*
+ * Search Q (NULL: every document) with the filters FS, at most LIMIT
+ * hits, collapsed on COLLAPSE_SLOT unless it is -1; every hit as a
+ * clause into *OUT.
+ */
+static sdx_errcode_t
+s_fetch(sdx_ops_ctx_t *ctx, const sdx_ops_filters_t *fs, unsigned limit,
+        int collapse_slot, const char *what, clauses_t *out,
+        sdx_proto_error_t *err)
+{
+    sdx_search_spec_t spec;
+    sdx_results_t *r = NULL;
+    sdx_errcode_t code = SDX_E_NONE;
+    sdx_ops_spec_init(&spec, NULL, fs);
+    spec.limit = limit;
+    spec.check_at_least = 0;
+    if (collapse_slot >= 0) {
+        spec.collapse = true;
+        spec.key_slot = (unsigned)collapse_slot;
+    }
+    sdx_status_t st = sdx_db_search(ctx->db, &spec, &r);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, what, err);
+    size_t n = sdx_results_count(r);
+    out->n = 0;
+    out->v = n ? calloc(n, sizeof *out->v) : NULL;
+    if (n && !out->v) {
+        code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < n; i++) {
+        sdx_hit_t hit;
+        sdx_results_hit(r, i, &hit);
+        if ((code = sdx_ops_hit_clause(&hit, what, &out->v[i], err)))
+            goto cleanup;
+        out->n++;
+    }
+cleanup:
+    sdx_results_destroy(&r);
+    return code;
+}
+
+/*
+ * The levels (1..9) of the series with slug SERIES, ascending, with
+ * each level's title and job code: at most 9 into LV, *NLV of them.
+ */
+static sdx_errcode_t
+s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
+                size_t *nlv, const char *what, sdx_proto_error_t *err)
+{
+    sdx_ops_filters_t fs;
+    clauses_t cs = {NULL, 0};
+    sdx_errcode_t code;
+    *nlv = 0;
+    memset(&fs, 0, sizeof fs);
+    if ((code = sdx_ops_filter_add(&fs, SDX_PREFIX_SERIES, &series, 1,
+                                   false, "series", err)) ||
+        (code = s_fetch(ctx, &fs, 10, SDX_SLOT_LEVEL, what, &cs, err)))
+        goto cleanup;
+    for (int l = 1; l <= 9; l++) {
+        for (size_t i = 0; i < cs.n; i++) {
+            if (cs.v[i]->level != l)
+                continue;
+            lv[*nlv].level = l;
+            lv[*nlv].title = strdup(cs.v[i]->title);
+            lv[*nlv].job_code = strdup(cs.v[i]->job_code);
+            (*nlv)++;
+            if (!lv[*nlv - 1].title || !lv[*nlv - 1].job_code) {
+                code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+                goto cleanup;
+            }
+            break;
+        }
+    }
+cleanup:
+    s_clauses_free(&cs);
+    sdx_ops_filters_free(&fs);
+    return code;
+}
+
+/* The clauses of the row with slug ROW (exactly), in SERIES when not
+   NULL (a series slug). */
+static sdx_errcode_t
+s_row_clauses(sdx_ops_ctx_t *ctx, const char *series, const char *row,
+              const char *what, clauses_t *out, sdx_proto_error_t *err)
+{
+    sdx_ops_filters_t fs;
+    sdx_errcode_t code;
+    memset(&fs, 0, sizeof fs);
+    if ((code = sdx_ops_filter_add(&fs, SDX_PREFIX_ROW, &row, 1, false,
+                                   "row", err)) ||
+        (series && (code = sdx_ops_filter_add(&fs, SDX_PREFIX_SERIES,
+                                              &series, 1, false, "series",
+                                              err))) ||
+        (code = s_fetch(ctx, &fs, ROW_MAX_CLAUSES, -1, what, out, err)))
+        goto cleanup;
+    /* XR also holds the un-numbered base ("key-resp"): keep the row
+       itself only */
+    size_t k = 0;
+    for (size_t i = 0; i < out->n; i++) {
+        char slug[SLUG_MAX];
+        if (sdx_slug(out->v[i]->row, slug, sizeof slug) > 0 &&
+            strcmp(slug, row) == 0)
+            out->v[k++] = out->v[i];
+        else
+            sdx_clause_destroy(&out->v[i]);
+    }
+    out->n = k;
+cleanup:
+    sdx_ops_filters_free(&fs);
+    return code;
+}
+
+/*
+ * Pack the cells of row ROW (slug) of one series at each of its levels
+ * LV: {level, id, title, text}, text nil (and id the id the cell would
+ * have) where the row has no cell.  CS holds the row's clauses of that
+ * series (others are ignored by SERIES, the series name).
+ */
+static void
+s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
+             const char *series_slug, const clauses_t *cs,
+             const level_info_t *lv, size_t nlv)
+{
+    for (size_t i = 0; i < nlv; i++) {
+        const sdx_clause_t *cell = NULL;
+        for (size_t j = 0; j < cs->n && !cell; j++)
+            if (cs->v[j]->level == lv[i].level &&
+                strcmp(cs->v[j]->series, series) == 0)
+                cell = cs->v[j];
+        msgpack_pack_map(pk, 4);
+        sdx_proto_pack_str(pk, "level");
+        msgpack_pack_int(pk, lv[i].level);
+        sdx_proto_pack_str(pk, "id");
+        if (cell) {
+            sdx_proto_pack_str(pk, cell->id);
+        } else {
+            char id[2 * SLUG_MAX + 2];
+            snprintf(id, sizeof id, "%s/%s",
+                     lv[i].job_code[0] ? lv[i].job_code : series_slug, row);
+            sdx_proto_pack_str(pk, id);
+        }
+        sdx_proto_pack_str(pk, "title");
+        sdx_proto_pack_str(pk, cell ? cell->title : lv[i].title);
+        sdx_proto_pack_str(pk, "text");
+        sdx_proto_pack_str(pk, cell ? cell->text : NULL);
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* ladder                                                           */
+/* ---------------------------------------------------------------- */
+
+sdx_errcode_t
+sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+              sdx_body_t *body, sdx_proto_error_t *err)
+{
+    static const char *const levels[LADDER_LEVELS] = {"1", "2", "3", "4",
+                                                      "5"};
+    sdx_ops_filters_t fs;
+    sdx_search_spec_t spec;
+    sdx_results_t *results = NULL;
+    sdx_clause_t *best = NULL;
+    clauses_t cells = {NULL, 0};
+    level_info_t lv[9];
+    size_t nlv = 0;
+    int at[LADDER_LEVELS]; /* hit index of each level, -1: none */
+    char row[SLUG_MAX], series[SLUG_MAX];
+    sdx_errcode_t code;
+
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    memset(&fs, 0, sizeof fs);
+    if ((code = sdx_ops_filters_build(&fs, req, err)) ||
+        (code = sdx_ops_filter_add(&fs, SDX_PREFIX_LEVEL, levels,
+                                   LADDER_LEVELS, false, "levels", err)))
+        goto cleanup;
+
+    /* One hit per level, best first (Xapian's collapse). */
+    sdx_ops_spec_init(&spec, req->q, &fs);
+    spec.limit = LADDER_LEVELS;
+    spec.collapse = true;
+    spec.key_slot = SDX_SLOT_LEVEL;
+    spec.correct = true;
+    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
+    if (st != SDX_OK) {
+        code = sdx_ops_status_error(ctx, st, "ladder", err);
+        goto cleanup;
+    }
+    size_t n = sdx_results_count(results);
+    double top = 0;
+    for (int l = 0; l < LADDER_LEVELS; l++)
+        at[l] = -1;
+    for (size_t i = 0; i < n; i++) {
+        sdx_hit_t hit;
+        sdx_results_hit(results, i, &hit);
+        int level = hit.key_len == 1 ? hit.key[0] - '0' : -1;
+        if (i == 0)
+            top = hit.score;
+        /* a level whose best hit is far below the overall best has
+           nothing relevant: nil rather than a stray word match */
+        if (level >= 1 && level <= LADDER_LEVELS &&
+            hit.score >= LADDER_MIN_SHARE * top)
+            at[level - 1] = (int)i;
+    }
+
+    if (n > 0) {
+        sdx_hit_t hit;
+        sdx_results_hit(results, 0, &hit);
+        if ((code = sdx_ops_hit_clause(&hit, "ladder", &best, err)))
+            goto cleanup;
+        if (sdx_slug(best->row, row, sizeof row) <= 0 ||
+            sdx_slug(best->series, series, sizeof series) < 0) {
+            code = sdx_ops_fail(err, SDX_E_INTERNAL,
+                                "ladder: the index holds a malformed "
+                                "record");
+            goto cleanup;
+        }
+        if ((code = s_row_clauses(ctx, series, row, "ladder", &cells,
+                                  err)) ||
+            (code = s_series_levels(ctx, series, lv, &nlv, "ladder", err)))
+            goto cleanup;
+    }
+
+    sdx_body_key(body, "ladder");
+    msgpack_pack_array(&body->pk, LADDER_LEVELS);
+    for (int l = 0; l < LADDER_LEVELS; l++) {
+        msgpack_pack_map(&body->pk, 2);
+        sdx_proto_pack_str(&body->pk, "level");
+        msgpack_pack_int(&body->pk, l + 1);
+        sdx_proto_pack_str(&body->pk, "hit");
+        if (at[l] < 0) {
+            msgpack_pack_nil(&body->pk);
+            continue;
+        }
+        sdx_hit_t hit;
+        sdx_results_hit(results, (size_t)at[l], &hit);
+        if (sdx_proto_pack_map_extend(&body->pk, hit.data, hit.data_len,
+                                      2)) {
+            code = sdx_ops_fail(err, SDX_E_INTERNAL,
+                                "ladder: the index holds a malformed "
+                                "record");
+            goto cleanup;
+        }
+        sdx_proto_pack_str(&body->pk, "score");
+        msgpack_pack_double(&body->pk, hit.score);
+        sdx_proto_pack_str(&body->pk, "percent");
+        msgpack_pack_int(&body->pk, hit.percent);
+    }
+    sdx_body_key(body, "row");
+    sdx_proto_pack_str(&body->pk, best ? best->row : NULL);
+    sdx_body_key(body, "row_cells");
+    msgpack_pack_array(&body->pk, nlv);
+    if (best)
+        s_pack_cells(&body->pk, row, best->series, series, &cells, lv, nlv);
+    sdx_body_key(body, "partial");
+    if (sdx_results_partial(results))
+        msgpack_pack_true(&body->pk);
+    else
+        msgpack_pack_false(&body->pk);
+    const char *corrected = sdx_results_corrected(results);
+    if (corrected[0]) {
+        sdx_body_key(body, "corrected");
+        sdx_proto_pack_str(&body->pk, corrected);
+    }
+    code = SDX_E_NONE;
+cleanup:
+    s_levels_free(lv, nlv);
+    s_clauses_free(&cells);
+    sdx_clause_destroy(&best);
+    sdx_results_destroy(&results);
+    sdx_ops_filters_free(&fs);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* row                                                              */
+/* ---------------------------------------------------------------- */
+
+static int
+s_cmp_clause(const void *a, const void *b)
+{
+    const sdx_clause_t *x = *(sdx_clause_t *const *)a;
+    const sdx_clause_t *y = *(sdx_clause_t *const *)b;
+    int c = strcmp(x->series, y->series);
+    return c ? c : (x->level > y->level) - (x->level < y->level);
+}
+
+sdx_errcode_t
+sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
+           sdx_proto_error_t *err)
+{
+    clauses_t cs = {NULL, 0};
+    level_info_t lv[ROW_MAX_SERIES][9];
+    size_t nlv[ROW_MAX_SERIES];
+    const sdx_clause_t *first[ROW_MAX_SERIES]; /* a clause per series */
+    char row[SLUG_MAX], series[SLUG_MAX];
+    size_t nseries = 0, ncells = 0;
+    sdx_errcode_t code;
+
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    if (sdx_slug(req->row, row, sizeof row) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "row: a row label needs a letter or digit");
+    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "series: a series needs a letter or digit");
+    if ((code = s_row_clauses(ctx, req->series ? series : NULL, row, "row",
+                              &cs, err)))
+        goto cleanup;
+    if (cs.n > 1)
+        qsort(cs.v, cs.n, sizeof *cs.v, s_cmp_clause);
+
+    /* each series once, in name order, with its levels */
+    for (size_t i = 0; i < cs.n && nseries < ROW_MAX_SERIES; i++) {
+        if (nseries > 0 &&
+            strcmp(first[nseries - 1]->series, cs.v[i]->series) == 0)
+            continue;
+        char slug[SLUG_MAX];
+        if (sdx_slug(cs.v[i]->series, slug, sizeof slug) < 0) {
+            code = sdx_ops_fail(err, SDX_E_INTERNAL,
+                                "row: the index holds a malformed record");
+            goto cleanup;
+        }
+        first[nseries] = cs.v[i];
+        nlv[nseries] = 0;
+        nseries++;
+        if ((code = s_series_levels(ctx, slug, lv[nseries - 1],
+                                    &nlv[nseries - 1], "row", err)))
+            goto cleanup;
+        ncells += nlv[nseries - 1];
+    }
+
+    sdx_body_key(body, "cells");
+    msgpack_pack_array(&body->pk, ncells);
+    for (size_t s = 0; s < nseries; s++) {
+        char slug[SLUG_MAX];
+        sdx_slug(first[s]->series, slug, sizeof slug);
+        s_pack_cells(&body->pk, row, first[s]->series, slug, &cs, lv[s],
+                     nlv[s]);
+    }
+    code = SDX_E_NONE;
+cleanup:
+    for (size_t s = 0; s < nseries; s++)
+        s_levels_free(lv[s], nlv[s]);
+    s_clauses_free(&cs);
+    return code;
+}

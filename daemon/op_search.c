@@ -1,0 +1,401 @@
+/*
+ * op_search: the operations that rank clauses for a query: `search`
+ * (with grouping, facets, spelling correction), `suggest`, and
+ * `context`, the grounded passages a chatbot quotes from.
+ *
+ * All three go through the shim's one search call with the daemon's
+ * cost bounds (ops_int.h).  Grouping and context's merged passages use
+ * Xapian's collapse on the group key the indexer stores (build.h): one
+ * hit per (series, row, text), so offset/limit pages count groups and
+ * stay stable; a second search over the page's group keys finds which
+ * levels each group covers.
+ */
+#include "ops_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sdx_log.h"
+
+#define CONTEXT_MIN_CUT 100        /* characters: a passage that does not
+                                      fit is cut to the budget when at
+                                      least this much is left, else the
+                                      list ends */
+#define ELLIPSIS "\xe2\x80\xa6"    /* U+2026, ends a cut passage */
+
+/* ---------------------------------------------------------------- */
+/* search                                                           */
+/* ---------------------------------------------------------------- */
+
+/* Facets of search: level and section, in this order. */
+static const unsigned facet_slots[] = {SDX_SLOT_LEVEL, SDX_SLOT_SECTION};
+static const char *const facet_names[] = {"level", "section"};
+
+/* Pack `facets` ({level: {"1": n}, section: {"ksa": n}}) of R. */
+static void
+s_pack_facets(sdx_body_t *body, const sdx_results_t *r)
+{
+    sdx_body_key(body, "facets");
+    msgpack_pack_map(&body->pk, 2);
+    for (size_t i = 0; i < 2; i++) {
+        size_t n = sdx_results_facet_size(r, i);
+        sdx_proto_pack_str(&body->pk, facet_names[i]);
+        msgpack_pack_map(&body->pk, n);
+        for (size_t j = 0; j < n; j++) {
+            const char *value;
+            size_t len;
+            uint64_t count;
+            sdx_results_facet(r, i, j, &value, &len, &count);
+            msgpack_pack_str(&body->pk, len);
+            msgpack_pack_str_body(&body->pk, value, len);
+            msgpack_pack_uint64(&body->pk, count);
+        }
+    }
+    sdx_body_key(body, "facets_exact");
+    if (sdx_results_facets_exact(r))
+        msgpack_pack_true(&body->pk);
+    else
+        msgpack_pack_false(&body->pk);
+}
+
+/* Pack `partial` and, when there is one, `corrected`. */
+static void
+s_pack_partial(sdx_body_t *body, bool partial, const char *corrected)
+{
+    sdx_body_key(body, "partial");
+    if (partial)
+        msgpack_pack_true(&body->pk);
+    else
+        msgpack_pack_false(&body->pk);
+    if (corrected && corrected[0]) {
+        sdx_body_key(body, "corrected");
+        sdx_proto_pack_str(&body->pk, corrected);
+    }
+}
+
+sdx_errcode_t
+sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+              sdx_body_t *body, sdx_proto_error_t *err)
+{
+    sdx_ops_filters_t fs;
+    sdx_search_spec_t spec;
+    sdx_results_t *results = NULL;
+    unsigned *masks = NULL;
+    bool partial = false;
+    sdx_errcode_t code;
+
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    memset(&fs, 0, sizeof fs);
+    if ((code = sdx_ops_filters_build(&fs, req, err)))
+        goto cleanup;
+
+    sdx_ops_spec_init(&spec, req->q, &fs);
+    spec.offset = req->offset;
+    spec.limit = req->limit;
+    spec.snippets = req->snippet;
+    spec.hl_open = req->highlight[0];
+    spec.hl_close = req->highlight[1];
+    spec.correct = true;
+    if (req->group) {
+        spec.collapse = true;
+        spec.key_slot = SDX_SLOT_GROUP;
+    }
+    if (req->facets) {
+        spec.facet_slots = facet_slots;
+        spec.nfacets = 2;
+        spec.check_at_least = FACET_CHECK_AT_LEAST;
+    }
+    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
+    if (st != SDX_OK) {
+        code = sdx_ops_status_error(ctx, st, "search", err);
+        goto cleanup;
+    }
+    partial = sdx_results_partial(results);
+
+    size_t n = sdx_results_count(results);
+    if (req->group && n > 0) {
+        if (!(masks = calloc(n, sizeof *masks))) {
+            code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+            goto cleanup;
+        }
+        if ((code = sdx_ops_group_levels(ctx, &spec, &fs, results, masks,
+                                         &partial, err)))
+            goto cleanup;
+    }
+
+    sdx_body_key(body, "total");
+    msgpack_pack_uint64(&body->pk, sdx_results_estimate(results));
+    sdx_body_key(body, "hits");
+    msgpack_pack_array(&body->pk, n);
+    for (size_t i = 0; i < n; i++) {
+        sdx_hit_t hit;
+        sdx_results_hit(results, i, &hit);
+        unsigned extra = 3 + (req->snippet ? 1 : 0) + (req->group ? 1 : 0);
+        if (sdx_proto_pack_map_extend(&body->pk, hit.data, hit.data_len,
+                                      extra)) {
+            sdx_log(SDX_LOG_ERROR, "search: hit %zu: document data is not "
+                    "a msgpack map", i);
+            code = sdx_ops_fail(err, SDX_E_INTERNAL,
+                                "search: the index holds a malformed "
+                                "record");
+            goto cleanup;
+        }
+        sdx_proto_pack_str(&body->pk, "rank");
+        msgpack_pack_uint64(&body->pk, (uint64_t)req->offset + i + 1);
+        sdx_proto_pack_str(&body->pk, "score");
+        msgpack_pack_double(&body->pk, hit.score);
+        sdx_proto_pack_str(&body->pk, "percent");
+        msgpack_pack_int(&body->pk, hit.percent);
+        if (req->snippet) {
+            sdx_proto_pack_str(&body->pk, "snippet");
+            sdx_proto_pack_str(&body->pk, hit.snippet ? hit.snippet : "");
+        }
+        if (req->group) {
+            sdx_proto_pack_str(&body->pk, "levels");
+            sdx_ops_pack_levels(&body->pk, masks[i]);
+        }
+    }
+    if (req->facets)
+        s_pack_facets(body, results);
+    s_pack_partial(body, partial, sdx_results_corrected(results));
+    code = SDX_E_NONE;
+cleanup:
+    free(masks);
+    sdx_results_destroy(&results);
+    sdx_ops_filters_free(&fs);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* suggest                                                          */
+/* ---------------------------------------------------------------- */
+
+sdx_errcode_t
+sdx_op_suggest(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+               sdx_body_t *body, sdx_proto_error_t *err)
+{
+    sdx_search_spec_t spec;
+    char *suggestion = NULL;
+    sdx_errcode_t code;
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    sdx_ops_spec_init(&spec, req->q, NULL);
+    sdx_status_t st = sdx_db_suggest(ctx->db, &spec, &suggestion);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, "suggest", err);
+    sdx_body_key(body, "suggestion");
+    sdx_proto_pack_str(&body->pk, suggestion); /* NULL packs nil */
+    free(suggestion);
+    return SDX_E_NONE;
+}
+
+/* ---------------------------------------------------------------- */
+/* context                                                          */
+/* ---------------------------------------------------------------- */
+
+/* Characters (code points) in the first LEN bytes of UTF-8 text S. */
+static size_t
+s_chars(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)s[i] & 0xc0) != 0x80;
+    return n;
+}
+
+/*
+ * Bytes of S to keep so that it plus an ellipsis is at most CHARS
+ * characters: cut at the last space that fits (at a character boundary
+ * when there is none), trailing spaces and commas dropped.
+ */
+static size_t
+s_cut(const char *s, size_t chars)
+{
+    size_t i = 0, n = 0, space = 0;
+    if (chars == 0)
+        return 0;
+    while (s[i] && n < chars - 1) {
+        if (s[i] == ' ')
+            space = i;
+        i++;
+        while (((unsigned char)s[i] & 0xc0) == 0x80)
+            i++;
+        n++;
+    }
+    size_t end = s[i] == ' ' ? i : space ? space : i;
+    while (end > 0 && (s[end - 1] == ' ' || s[end - 1] == ','))
+        end--;
+    return end;
+}
+
+/*
+ * The citation of clause C covering the levels of MASK: one level,
+ * `Title (code), Row`; several, the series with its level range
+ * replaced by them, `Series 1-5 HX, Row` (levels listed as 1, 3 when
+ * not contiguous; appended in brackets when the series has no range).
+ */
+static void
+s_cite(const sdx_clause_t *c, unsigned mask, char *out, size_t size)
+{
+    int lo = -1, hi = -1, count = 0;
+    for (int l = 0; l <= 9; l++)
+        if ((mask >> l) & 1u) {
+            if (lo < 0)
+                lo = l;
+            hi = l;
+            count++;
+        }
+    if (count <= 1) {
+        if (c->job_code[0])
+            snprintf(out, size, "%s (%s), %s", c->title, c->job_code,
+                     c->row);
+        else
+            snprintf(out, size, "%s, %s", c->title, c->row);
+        return;
+    }
+    char levels[32];
+    if (hi - lo + 1 == count) {
+        snprintf(levels, sizeof levels, "%d-%d", lo, hi);
+    } else {
+        size_t k = 0;
+        levels[0] = '\0';
+        for (int l = lo; l <= hi; l++)
+            if ((mask >> l) & 1u)
+                k += (size_t)snprintf(levels + k, sizeof levels - k, "%s%d",
+                                      k ? ", " : "", l);
+    }
+    /* the series' range: a digit, '-' or U+2013, a digit, alone */
+    const char *s = c->series, *range = NULL;
+    size_t rlen = 0;
+    for (const char *p = s; *p && !range; p++) {
+        if (*p < '0' || *p > '9' || (p > s && p[-1] != ' '))
+            continue;
+        const char *q = p + 1;
+        if (*q == '-')
+            q++;
+        else if (strncmp(q, "\xe2\x80\x93", 3) == 0)
+            q += 3;
+        else
+            continue;
+        if (*q >= '0' && *q <= '9' && (q[1] == ' ' || q[1] == '\0')) {
+            range = p;
+            rlen = (size_t)(q + 1 - p);
+        }
+    }
+    if (range)
+        snprintf(out, size, "%.*s%s%s, %s", (int)(range - s), s, levels,
+                 range + rlen, c->row);
+    else
+        snprintf(out, size, "%s (levels %s), %s", s, levels, c->row);
+}
+
+/* One passage of context, before packing. */
+typedef struct passage {
+    sdx_clause_t *clause;      /* the best clause of its group */
+    unsigned mask;             /* levels sharing its text */
+    double score;              /* the hit's weight */
+    size_t keep;               /* bytes of text kept */
+    bool cut;                  /* text cut to the budget: add "…" */
+} passage_t;
+
+sdx_errcode_t
+sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+               sdx_body_t *body, sdx_proto_error_t *err)
+{
+    sdx_ops_filters_t fs;
+    sdx_search_spec_t spec;
+    sdx_results_t *results = NULL;
+    unsigned masks[SDX_PROTO_K_MAX];
+    passage_t ps[SDX_PROTO_K_MAX];
+    size_t np = 0, used = 0;
+    bool partial = false;
+    sdx_errcode_t code;
+
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    memset(&fs, 0, sizeof fs);
+    memset(ps, 0, sizeof ps);
+    if ((code = sdx_ops_filters_build(&fs, req, err)))
+        goto cleanup;
+    sdx_ops_spec_init(&spec, req->q, &fs);
+    spec.limit = req->k;
+    spec.collapse = true;
+    spec.key_slot = SDX_SLOT_GROUP;
+    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
+    if (st != SDX_OK) {
+        code = sdx_ops_status_error(ctx, st, "context", err);
+        goto cleanup;
+    }
+    partial = sdx_results_partial(results);
+    size_t n = sdx_results_count(results);
+    if (n > SDX_PROTO_K_MAX)
+        n = SDX_PROTO_K_MAX;
+    if ((code = sdx_ops_group_levels(ctx, &spec, &fs, results, masks,
+                                     &partial, err)))
+        goto cleanup;
+
+    /* Passages in rank order while they fit the budget; one that does
+       not is cut to what is left (if that is worth it) and ends it. */
+    for (size_t i = 0; i < n; i++) {
+        sdx_hit_t hit;
+        passage_t *p = &ps[np];
+        sdx_results_hit(results, i, &hit);
+        if ((code = sdx_ops_hit_clause(&hit, "context", &p->clause, err)))
+            goto cleanup;
+        np++;
+        p->mask = masks[i] ? masks[i] : 1u << p->clause->level;
+        p->score = hit.score;
+        size_t len = strlen(p->clause->text);
+        size_t chars = s_chars(p->clause->text, len);
+        size_t left = req->max_chars - used;
+        if (chars <= left) {
+            p->keep = len;
+            used += chars;
+            continue;
+        }
+        if (left < CONTEXT_MIN_CUT) {
+            sdx_clause_destroy(&p->clause);
+            np--;
+            break;
+        }
+        p->keep = s_cut(p->clause->text, left);
+        p->cut = true;
+        used += s_chars(p->clause->text, p->keep) + 1;
+        break;
+    }
+
+    sdx_body_key(body, "passages");
+    msgpack_pack_array(&body->pk, np);
+    for (size_t i = 0; i < np; i++) {
+        const passage_t *p = &ps[i];
+        char cite[1024];
+        s_cite(p->clause, p->mask, cite, sizeof cite);
+        msgpack_pack_map(&body->pk, 5);
+        sdx_proto_pack_str(&body->pk, "id");
+        sdx_proto_pack_str(&body->pk, p->clause->id);
+        sdx_proto_pack_str(&body->pk, "cite");
+        sdx_proto_pack_str(&body->pk, cite);
+        sdx_proto_pack_str(&body->pk, "levels");
+        sdx_ops_pack_levels(&body->pk, p->mask);
+        sdx_proto_pack_str(&body->pk, "text");
+        size_t len = p->keep + (p->cut ? strlen(ELLIPSIS) : 0);
+        msgpack_pack_str(&body->pk, len);
+        msgpack_pack_str_body(&body->pk, p->clause->text, p->keep);
+        if (p->cut)
+            msgpack_pack_str_body(&body->pk, ELLIPSIS, strlen(ELLIPSIS));
+        sdx_proto_pack_str(&body->pk, "score");
+        msgpack_pack_double(&body->pk, p->score);
+    }
+    sdx_body_key(body, "chars");
+    msgpack_pack_uint64(&body->pk, used);
+    s_pack_partial(body, partial, NULL);
+    code = SDX_E_NONE;
+cleanup:
+    for (size_t i = 0; i < np; i++)
+        sdx_clause_destroy(&ps[i].clause);
+    sdx_results_destroy(&results);
+    sdx_ops_filters_free(&fs);
+    return code;
+}
