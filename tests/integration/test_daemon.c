@@ -827,6 +827,492 @@ test_bad_query(void **state)
     s_assert_alive();
 }
 
+/* ---------------------------------------------------------------- */
+/* Issue 3: ladder, row, group, facets, suggest, synonyms, context  */
+/* ---------------------------------------------------------------- */
+
+/* The array at KEY of R's reply, asserted, with at least MIN entries. */
+static const msgpack_object *
+s_array(const msgpack_object *map, const char *key, uint32_t min)
+{
+    const msgpack_object *a = s_get(map, key);
+    assert_non_null(a);
+    assert_int_equal(a->type, MSGPACK_OBJECT_ARRAY);
+    assert_true(a->via.array.size >= min);
+    return a;
+}
+
+/* The int array O equals WANT[0..n). */
+static void
+s_assert_ints(const msgpack_object *o, const int *want, size_t n)
+{
+    assert_non_null(o);
+    assert_int_equal(o->type, MSGPACK_OBJECT_ARRAY);
+    assert_int_equal(o->via.array.size, n);
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(s_uint(&o->via.array.ptr[i]), want[i]);
+}
+
+static void
+test_ladder(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {"5365", "5366", "5367", "6372",
+                                        "6373"};
+    /* the issue's acceptance: Key Resp 06 at levels 1 and 2, its row
+       across all five; and the acronym finds the same ladder */
+    static const char *const queries[] = {"root cause analysis", "RCA"};
+    for (size_t q = 0; q < 2; q++) {
+        reply_t r;
+        s_req(&r, "{v:1, op:'ladder', q:'%s'}", queries[q]);
+        s_assert_ok(&r);
+        const msgpack_object *ladder = s_array(r.root, "ladder", 5);
+        assert_int_equal(ladder->via.array.size, 5);
+        for (uint32_t l = 0; l < 5; l++) {
+            const msgpack_object *step = &ladder->via.array.ptr[l];
+            const msgpack_object *hit = s_get(step, "hit");
+            assert_int_equal(s_uint(s_get(step, "level")), l + 1);
+            assert_non_null(hit);
+            if (l < 2) {
+                char id[32];
+                snprintf(id, sizeof id, "%s/key-resp-06", codes[l]);
+                s_assert_str(s_get(hit, "id"), id);
+                assert_int_equal(s_uint(s_get(hit, "level")), l + 1);
+                assert_int_equal(s_get(hit, "score")->type,
+                                 MSGPACK_OBJECT_FLOAT64);
+            } else {
+                assert_int_equal(hit->type, MSGPACK_OBJECT_NIL);
+            }
+        }
+        s_assert_str(s_get(r.root, "row"), "Key Resp 06");
+        const msgpack_object *cells = s_array(r.root, "row_cells", 5);
+        assert_int_equal(cells->via.array.size, 5);
+        for (uint32_t l = 0; l < 5; l++) {
+            const msgpack_object *c = &cells->via.array.ptr[l];
+            char id[32];
+            snprintf(id, sizeof id, "%s/key-resp-06", codes[l]);
+            assert_int_equal(s_uint(s_get(c, "level")), l + 1);
+            s_assert_str(s_get(c, "id"), id);
+            assert_int_equal(s_get(c, "title")->type, MSGPACK_OBJECT_STR);
+            assert_int_equal(s_get(c, "text")->type, MSGPACK_OBJECT_STR);
+        }
+        assert_false(s_get(r.root, "partial")->via.boolean);
+        s_reply_free(&r);
+    }
+
+    /* a row filter, and a query with no match: all nil, no row */
+    reply_t r;
+    s_req(&r, "{v:1, op:'ladder', q:'skills', rows:['ksa 02']}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(r.root, "row"), "KSA 02");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'ladder', q:'zzzyyyxxx'}");
+    s_assert_ok(&r);
+    const msgpack_object *ladder = s_array(r.root, "ladder", 5);
+    for (uint32_t l = 0; l < 5; l++)
+        assert_int_equal(s_get(&ladder->via.array.ptr[l], "hit")->type,
+                         MSGPACK_OBJECT_NIL);
+    assert_int_equal(s_get(r.root, "row")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(s_array(r.root, "row_cells", 0)->via.array.size, 0);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'ladder', q:'x AND AND y'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'ladder'}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+}
+
+static void
+test_row(void **state)
+{
+    (void)state;
+    reply_t r;
+    /* any case and spacing; Key Resp 08 has no cell at levels 1 and 2 */
+    s_req(&r, "{v:1, op:'row', row:'KEY  resp 08'}");
+    s_assert_ok(&r);
+    const msgpack_object *cells = s_array(r.root, "cells", 5);
+    assert_int_equal(cells->via.array.size, 5);
+    const msgpack_object *c0 = &cells->via.array.ptr[0];
+    assert_int_equal(s_uint(s_get(c0, "level")), 1);
+    s_assert_str(s_get(c0, "id"), "5365/key-resp-08");
+    s_assert_str(s_get(c0, "title"), "Clinical Applications Professional 1 HX");
+    assert_int_equal(s_get(c0, "text")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(s_get(&cells->via.array.ptr[1], "text")->type,
+                     MSGPACK_OBJECT_NIL);
+    const msgpack_object *c2 = &cells->via.array.ptr[2];
+    s_assert_str(s_get(c2, "id"), "5367/key-resp-08");
+    assert_int_equal(s_get(c2, "text")->type, MSGPACK_OBJECT_STR);
+    s_reply_free(&r);
+
+    /* with the series, by name; a numbered repeated row */
+    s_req(&r, "{v:1, op:'row', row:'special condition 2', "
+              "series:'Clinical Applications Professional 1-5 HX'}");
+    s_assert_ok(&r);
+    cells = s_array(r.root, "cells", 5);
+    assert_int_equal(cells->via.array.size, 5);
+    s_assert_str(s_get(&cells->via.array.ptr[4], "id"),
+                 "6373/special-condition-2");
+    s_reply_free(&r);
+
+    /* no such row, no such series: no cells */
+    s_req(&r, "{v:1, op:'row', row:'key resp 99'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 0);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'row', row:'key resp 06', series:'nothing'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 0);
+    s_reply_free(&r);
+    /* the base of a numbered label is not a row */
+    s_req(&r, "{v:1, op:'row', row:'key resp'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 0);
+    s_reply_free(&r);
+
+    s_req(&r, "{v:1, op:'row', row:'!!'}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "row: a row label needs a letter or digit");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'row'}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_assert_alive();
+}
+
+static void
+test_group(void **state)
+{
+    (void)state;
+    static const int all[] = {1, 2, 3, 4, 5}, upper[] = {2, 3, 4, 5};
+    reply_t r;
+    s_req(&r, "{v:1, op:'search', q:'background check', group:true}");
+    s_assert_ok(&r);
+    const msgpack_object *hits = s_array(r.root, "hits", 1);
+    assert_int_equal(hits->via.array.size, 1);
+    s_assert_str(s_get(&hits->via.array.ptr[0], "id"),
+                 "5365/special-condition-2");
+    s_assert_ints(s_get(&hits->via.array.ptr[0], "levels"), all, 5);
+    s_reply_free(&r);
+
+    /* Environment differs at level 1 ("requires.)."): two groups */
+    s_req(&r, "{v:1, op:'search', q:'\"classroom setting\"', group:true, "
+              "snippet:false}");
+    s_assert_ok(&r);
+    hits = s_array(r.root, "hits", 2);
+    assert_int_equal(hits->via.array.size, 2);
+    s_assert_ints(s_get(&hits->via.array.ptr[0], "levels"), all, 1);
+    s_assert_ints(s_get(&hits->via.array.ptr[1], "levels"), upper, 4);
+    s_reply_free(&r);
+
+    /* a level filter narrows the levels of a group */
+    s_req(&r, "{v:1, op:'search', q:'background check', group:true, "
+              "levels:[2,4]}");
+    s_assert_ok(&r);
+    static const int two_four[] = {2, 4};
+    s_assert_ints(s_get(s_hit(&r, 0), "levels"), two_four, 2);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/special-condition-2");
+    s_reply_free(&r);
+
+    /* ungrouped: five hits, no levels key */
+    s_req(&r, "{v:1, op:'search', q:'background check'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "hits", 5)->via.array.size, 5);
+    assert_null(s_get(s_hit(&r, 0), "levels"));
+    s_reply_free(&r);
+}
+
+static void
+test_facets(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'search', q:'skills', facets:true, limit:1}");
+    s_assert_ok(&r);
+    uint64_t total = s_uint(s_get(r.root, "total"));
+    const msgpack_object *f = s_get(r.root, "facets");
+    assert_non_null(f);
+    const msgpack_object *level = s_get(f, "level");
+    const msgpack_object *section = s_get(f, "section");
+    assert_non_null(level);
+    assert_non_null(section);
+    uint64_t sum_l = 0, sum_s = 0;
+    for (uint32_t i = 0; i < level->via.map.size; i++)
+        sum_l += s_uint(&level->via.map.ptr[i].val);
+    for (uint32_t i = 0; i < section->via.map.size; i++)
+        sum_s += s_uint(&section->via.map.ptr[i].val);
+    assert_int_equal(sum_l, total);
+    assert_int_equal(sum_s, total);
+    assert_true(s_uint(s_get(section, "ksa")) > 0);
+    assert_true(s_uint(s_get(level, "1")) > 0);
+    assert_true(s_get(r.root, "facets_exact")->via.boolean);
+    s_reply_free(&r);
+
+    /* the counts follow the filters */
+    s_req(&r, "{v:1, op:'search', q:'level:5 skills', facets:true}");
+    s_assert_ok(&r);
+    level = s_get(s_get(r.root, "facets"), "level");
+    assert_int_equal(level->via.map.size, 1);
+    s_assert_str(&level->via.map.ptr[0].key, "5");
+    s_reply_free(&r);
+
+    /* without facets: no key */
+    s_req(&r, "{v:1, op:'search', q:'skills'}");
+    s_assert_ok(&r);
+    assert_null(s_get(r.root, "facets"));
+    s_reply_free(&r);
+}
+
+static void
+test_suggest(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'suggest', q:'troubleshootng'}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(r.root, "suggestion"), "troubleshooting");
+    s_reply_free(&r);
+    /* every word known: nil, even when a more frequent word is near */
+    s_req(&r, "{v:1, op:'suggest', q:'root cause'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_get(r.root, "suggestion")->type, MSGPACK_OBJECT_NIL);
+    s_reply_free(&r);
+    /* field values are left alone */
+    s_req(&r, "{v:1, op:'suggest', q:'level:5 vendrs'}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(r.root, "suggestion"), "level:5 vendors");
+    s_reply_free(&r);
+
+    /* search: no match -> corrected; a match -> none */
+    s_req(&r, "{v:1, op:'search', q:'troubleshootng'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
+    s_assert_str(s_get(r.root, "corrected"), "troubleshooting");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'troubleshooting'}");
+    s_assert_ok(&r);
+    assert_null(s_get(r.root, "corrected"));
+    assert_false(s_get(r.root, "partial")->via.boolean);
+    s_reply_free(&r);
+    /* no match because of a filter: nothing to correct */
+    s_req(&r, "{v:1, op:'search', q:'root cause', levels:[4]}");
+    s_assert_ok(&r);
+    assert_null(s_get(r.root, "corrected"));
+    s_reply_free(&r);
+
+    s_req(&r, "{v:1, op:'suggest', q:'x AND AND y'}");
+    s_assert_ok(&r); /* nothing is parsed: words only */
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'suggest'}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+}
+
+static void
+test_synonyms(void **state)
+{
+    (void)state;
+    /* corpus/synonyms.txt: acronym -> phrase, variant -> variant */
+    static const struct {
+        const char *q, *first;
+    } cases[] = {
+        {"RCA", "5365/key-resp-06"},
+        {"rca", "5365/key-resp-06"},
+        {"EHR", "6373/key-resp-01"},
+        {"EMR", "6373/key-resp-01"},
+        {"SOP", "6372/key-resp-07"},
+        {"SOPs", "6372/key-resp-07"},
+        {"IT tools", "5365/key-resp-05"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        reply_t r;
+        s_req(&r, "{v:1, op:'search', q:'%s', snippet:false}", cases[i].q);
+        s_assert_ok(&r);
+        s_assert_str(s_get(s_hit(&r, 0), "id"), cases[i].first);
+        s_reply_free(&r);
+    }
+    /* a quoted acronym is not expanded; an exact-case key stays a word
+       in lower case ("it" is a stop word, nothing else) */
+    reply_t r;
+    s_req(&r, "{v:1, op:'search', q:'\"rca\"'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
+    s_reply_free(&r);
+}
+
+static void
+test_context(void **state)
+{
+    (void)state;
+    reply_t r;
+    s_req(&r, "{v:1, op:'context', q:'root cause analysis'}");
+    s_assert_ok(&r);
+    const msgpack_object *ps = s_array(r.root, "passages", 2);
+    const msgpack_object *p0 = &ps->via.array.ptr[0];
+    s_assert_str(s_get(p0, "id"), "5365/key-resp-06");
+    s_assert_str(s_get(p0, "cite"),
+                 "Clinical Applications Professional 1 HX (5365), "
+                 "Key Resp 06");
+    static const int one[] = {1};
+    s_assert_ints(s_get(p0, "levels"), one, 1);
+    assert_int_equal(s_get(p0, "score")->type, MSGPACK_OBJECT_FLOAT64);
+    s_assert_str(s_get(&ps->via.array.ptr[1], "cite"),
+                 "Clinical Applications Professional 2 HX (5366), "
+                 "Key Resp 06");
+    uint64_t sum = 0;
+    for (uint32_t i = 0; i < ps->via.array.size; i++)
+        sum += s_get(&ps->via.array.ptr[i], "text")->via.str.size;
+    assert_int_equal(s_uint(s_get(r.root, "chars")), sum); /* ASCII */
+    assert_true(sum <= 4000);
+    s_reply_free(&r);
+
+    /* identical texts across levels: one passage citing the range */
+    s_req(&r, "{v:1, op:'context', q:'background check', k:1}");
+    s_assert_ok(&r);
+    ps = s_array(r.root, "passages", 1);
+    assert_int_equal(ps->via.array.size, 1);
+    s_assert_str(s_get(&ps->via.array.ptr[0], "cite"),
+                 "Clinical Applications Professional 1-5 HX, "
+                 "Special Condition 2");
+    static const int all[] = {1, 2, 3, 4, 5};
+    s_assert_ints(s_get(&ps->via.array.ptr[0], "levels"), all, 5);
+    s_assert_str(s_get(&ps->via.array.ptr[0], "text"),
+                 "Must pass a background check.");
+    s_reply_free(&r);
+
+    /* the budget: the sum of text lengths stays within max_chars */
+    s_req(&r, "{v:1, op:'context', q:'clinical systems', k:20, "
+              "max_chars:200}");
+    s_assert_ok(&r);
+    assert_true(s_uint(s_get(r.root, "chars")) <= 200);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'discretion sensitive information', "
+              "k:3, max_chars:300, levels:[3]}");
+    s_assert_ok(&r);
+    ps = s_array(r.root, "passages", 1);
+    const msgpack_object *t = s_get(&ps->via.array.ptr[0], "text");
+    /* Special Condition 1 is 1005 characters: cut, with an ellipsis */
+    assert_non_null(memmem(t->via.str.ptr, t->via.str.size,
+                           "\xe2\x80\xa6", 3));
+    assert_true(s_uint(s_get(r.root, "chars")) <= 300);
+    s_reply_free(&r);
+
+    s_req(&r, "{v:1, op:'context', q:'x', max_chars:100}");
+    s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'\"unclosed AND AND'}");
+    s_assert_ok(&r); /* Xapian parses it all the same */
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'a AND AND b'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+}
+
+static void
+test_query_language(void **state)
+{
+    (void)state;
+    reply_t r;
+    /* row: as a slug, quoted label, any case: the same five clauses */
+    static const char *const rows[] = {
+        "row:key-resp-06", "row:\"key resp 06\"", "row:\"Key Resp 06\"",
+        "row:KEY-RESP-06",
+    };
+    for (size_t i = 0; i < 4; i++) {
+        s_req(&r, "{v:1, op:'search', q:'%s', snippet:false}", rows[i]);
+        s_assert_ok(&r);
+        assert_int_equal(s_uint(s_get(r.root, "total")), 5);
+        s_assert_str(s_get(s_hit(&r, 0), "row"), "Key Resp 06");
+        s_reply_free(&r);
+    }
+    s_req(&r, "{v:1, op:'search', q:'row:\"!!\" x'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+
+    /* level: filters: only level 5 */
+    s_req(&r, "{v:1, op:'search', q:'level:5 troubleshooting', limit:50}");
+    s_assert_ok(&r);
+    const msgpack_object *hits = s_array(r.root, "hits", 1);
+    for (uint32_t i = 0; i < hits->via.array.size; i++)
+        assert_int_equal(s_uint(s_get(&hits->via.array.ptr[i], "level")), 5);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'section:KSA code:6373 problems'}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "6373/ksa-02");
+    s_reply_free(&r);
+
+    /* phrases, NEAR, NOT, wildcards */
+    s_req(&r, "{v:1, op:'search', q:'\"root cause analysis\"'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_uint(s_get(r.root, "total")), 2);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'troubleshoots NEAR issues'}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(s_hit(&r, 0), "row"), "Key Resp 06");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'troubleshooting NOT skills', "
+              "limit:50}");
+    s_assert_ok(&r);
+    hits = s_array(r.root, "hits", 3);
+    for (uint32_t i = 0; i < hits->via.array.size; i++)
+        assert_false(s_str_eq(s_get(&hits->via.array.ptr[i], "section"),
+                              "ksa"));
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'troublesh*', limit:50}");
+    s_assert_ok(&r);
+    assert_true(s_uint(s_get(r.root, "total")) >= 3);
+    s_reply_free(&r);
+
+    /* lower-case and/or/not are words: a question ending in "and" */
+    s_req(&r, "{v:1, op:'search', q:'what are the skills and'}");
+    s_assert_ok(&r);
+    assert_true(s_uint(s_get(r.root, "total")) > 0);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'skills AND'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+
+    /* bounded: too many terms */
+    char q[1100];
+    size_t k = 0;
+    for (int i = 0; i < 150 && k + 8 < sizeof q; i++)
+        k += (size_t)snprintf(q + k, sizeof q - k, "w%03d ", i);
+    s_req(&r, "{v:1, op:'search', q:'%s'}", q);
+    s_assert_error(&r, "bad_query");
+    s_assert_message(&r, "q: too many terms (at most 100, synonyms "
+                         "included)");
+    s_reply_free(&r);
+    s_assert_alive();
+}
+
+static void
+test_pagination(void **state)
+{
+    (void)state;
+    /* pages of 3 are the slices of one page of 30, ties included */
+    reply_t all, page;
+    s_req(&all, "{v:1, op:'search', q:'clinical', limit:30, "
+                "snippet:false}");
+    s_assert_ok(&all);
+    const msgpack_object *hits = s_array(all.root, "hits", 30);
+    for (unsigned off = 0; off < 30; off += 3) {
+        s_req(&page, "{v:1, op:'search', q:'clinical', offset:%u, "
+                     "limit:3, snippet:false}", off);
+        s_assert_ok(&page);
+        const msgpack_object *ph = s_array(page.root, "hits", 3);
+        for (uint32_t i = 0; i < 3; i++) {
+            const msgpack_object *id = s_get(&ph->via.array.ptr[i], "id");
+            const msgpack_object *want =
+                s_get(&hits->via.array.ptr[off + i], "id");
+            assert_int_equal(id->via.str.size, want->via.str.size);
+            assert_memory_equal(id->via.str.ptr, want->via.str.ptr,
+                                id->via.str.size);
+        }
+        s_reply_free(&page);
+    }
+    s_reply_free(&all);
+}
+
 /* Many clients at once: every one answered (ok or overloaded). */
 static void
 test_concurrent(void **state)
@@ -1011,6 +1497,15 @@ main(void)
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_odd_frames),
         cmocka_unit_test(test_bad_query),
+        cmocka_unit_test(test_ladder),
+        cmocka_unit_test(test_row),
+        cmocka_unit_test(test_group),
+        cmocka_unit_test(test_facets),
+        cmocka_unit_test(test_suggest),
+        cmocka_unit_test(test_synonyms),
+        cmocka_unit_test(test_context),
+        cmocka_unit_test(test_query_language),
+        cmocka_unit_test(test_pagination),
         cmocka_unit_test(test_concurrent),
         cmocka_unit_test(test_overloaded),
         cmocka_unit_test(test_no_index_then_built),
