@@ -297,6 +297,17 @@ is_operator(const std::string &w)
            w == "NEAR" || w == "ADJ";
 }
 
+/* TEXT lower-cased with '-' as a space: what the parser sees in it. */
+std::string
+same_words(const std::string &text)
+{
+    std::string s = lower_ascii(text);
+    for (char &c : s)
+        if (c == '-')
+            c = ' ';
+    return s;
+}
+
 /*
  * TEXT as it goes into a rewritten query: several words are a phrase
  * ("root cause analysis"); one word stays bare, so it is stemmed like
@@ -401,13 +412,25 @@ expand_synonyms(const sdx_db_t *db, const std::string &q)
         }
         size_t b = words[i].begin, e = words[i + found - 1].end;
         out.append(q, copied, b - copied);
+        const std::string typed = q.substr(b, e - b);
+        /* Several words as typed match each on their own and, as a
+         * phrase, on a par with the synonyms' phrases. */
         out += '(';
-        if (found == 1)
-            out += as_term(db, q.substr(b, e - b));
-        else /* words as typed: each still matches on its own */
-            out.append(q, b, e - b);
-        for (const std::string &syn : *syns)
+        out += found == 1 ? as_term(db, typed)
+                          : typed + " OR \"" + typed + '"';
+        /* A variant that tokenises like one already there ("end-user"
+         * beside "end user") would only count the same match twice. */
+        std::vector<std::string> seen{same_words(typed)};
+        for (const std::string &syn : *syns) {
+            std::string norm = same_words(syn);
+            bool dup = false;
+            for (const std::string &x : seen)
+                dup = dup || x == norm;
+            if (dup)
+                continue;
+            seen.push_back(norm);
             out += " OR " + as_term(db, syn);
+        }
         out += ')';
         copied = e;
         i += found;

@@ -224,7 +224,9 @@ typedef struct sdx_search_spec {
  * With SYNONYMS, a query word or run of words (outside quotes, not a
  * field value, wildcard, +/- term or NEAR/ADJ operand) that is a key of
  * the synonym table becomes a group: `rca` -> `(rca OR "root cause
- * analysis")`, `root cause analysis` -> `(root cause analysis OR rca)`;
+ * analysis")`, `root cause analysis` -> `(root cause analysis OR "root
+ * cause analysis" OR rca)` (variants that tokenise alike, "end-user"
+ * and "end user", once);
  * a synonym of several words is a phrase (Xapian's own expansion would
  * look a multi-word synonym up as one term and match nothing), a single
  * word stays bare (stemmed) unless it is a stop word ("IT").  The longest

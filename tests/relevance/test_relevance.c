@@ -1,0 +1,327 @@
+/*
+ * test_relevance: precision@1 of specdex on a table of judged queries
+ * (tests/relevance/judged.tsv), against a real index of the seed corpus.
+ *
+ * The index is built in-process into a mkdtemp directory exactly as
+ * specdex-index builds it (sdx_parse_paths, the corpus's synonyms.txt,
+ * sdx_build_index_syn); each case is then a real request, decoded by
+ * sdx_request_decode and answered by the daemon's own sdx_ops_handle on
+ * a shim handle, so the query language, synonyms, spelling correction,
+ * ladder and context are the ones specdexd serves.  A search that finds
+ * nothing but returns `corrected` is asked again with the correction,
+ * as the CLI and a chatbot do.
+ *
+ * The test prints one line per case and precision@1, and fails unless
+ * every case ranks its judged clause first (precision@1 = 1.0).
+ */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "build.h"
+#include "daemon.h"
+#include "parse.h"
+#include "sdx_proto.h"
+
+#define MAX_FIELD 512   /* bytes of one field of the table */
+
+/* One judged case. */
+typedef struct judged {
+    char op[16];             /* search, ladder, context */
+    char query[MAX_FIELD];   /* q */
+    int levels[5];           /* levels filter */
+    size_t nlevels;
+    char sections[4][32];    /* sections filter */
+    size_t nsections;
+    int step;                /* ladder: the level judged */
+    char expected[MAX_FIELD]; /* the clause id that must come first */
+    size_t line;             /* line of the table */
+} judged_t;
+
+static char tmpdir[] = "/tmp/sdx-relevance-XXXXXX";
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+    (void)sb;
+    (void)f;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* Split the options field ("levels=2|3 sections=ksa step=1") into J. */
+static void
+s_options(judged_t *j, char *opts)
+{
+    for (char *kv = strtok(opts, " "); kv; kv = strtok(NULL, " ")) {
+        char *eq = strchr(kv, '=');
+        if (strcmp(kv, "-") == 0)
+            continue;
+        assert_non_null(eq);
+        *eq = '\0';
+        char *v = eq + 1;
+        if (strcmp(kv, "step") == 0) {
+            j->step = atoi(v);
+            continue;
+        }
+        for (char *x = v; x && *x;) {
+            char *bar = strchr(x, '|');
+            if (bar)
+                *bar = '\0';
+            if (strcmp(kv, "levels") == 0) {
+                assert_true(j->nlevels < 5);
+                j->levels[j->nlevels++] = atoi(x);
+            } else {
+                assert_string_equal(kv, "sections");
+                assert_true(j->nsections < 4);
+                snprintf(j->sections[j->nsections++], 32, "%s", x);
+            }
+            x = bar ? bar + 1 : NULL;
+        }
+    }
+}
+
+/* Read the table; returns the number of cases into *OUT (malloc'd). */
+static size_t
+s_read_table(const char *path, judged_t **out)
+{
+    FILE *f = fopen(path, "r");
+    char line[4 * MAX_FIELD];
+    size_t n = 0, cap = 64, lineno = 0;
+    judged_t *v = calloc(cap, sizeof *v);
+    assert_non_null(f);
+    assert_non_null(v);
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        line[strcspn(line, "\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0')
+            continue;
+        char *field[4];
+        char *p = line;
+        for (int k = 0; k < 4; k++) {
+            field[k] = p;
+            p = strchr(p, '\t');
+            if (k < 3) {
+                if (!p)
+                    fail_msg("%s:%zu: needs 4 tab-separated fields", path,
+                             lineno);
+                *p++ = '\0';
+            }
+        }
+        if (p)
+            *p = '\0'; /* a tab before the comment */
+        char *hash = strchr(field[3], '#');
+        if (hash)
+            *hash = '\0';
+        field[3][strcspn(field[3], " \t")] = '\0';
+        if (n == cap) {
+            cap *= 2;
+            v = realloc(v, cap * sizeof *v);
+            assert_non_null(v);
+        }
+        judged_t *j = &v[n++];
+        memset(j, 0, sizeof *j);
+        j->line = lineno;
+        snprintf(j->op, sizeof j->op, "%s", field[0]);
+        snprintf(j->query, sizeof j->query, "%s", field[1]);
+        snprintf(j->expected, sizeof j->expected, "%s", field[3]);
+        s_options(j, field[2]);
+    }
+    fclose(f);
+    *out = v;
+    return n;
+}
+
+/* Pack the request of case J with query Q into SB. */
+static void
+s_pack(const judged_t *j, const char *q, msgpack_sbuffer *sb)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_init(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    bool search = strcmp(j->op, "search") == 0;
+    unsigned keys = 3 + (j->nlevels > 0) + (j->nsections > 0) + search;
+    msgpack_pack_map(&pk, keys);
+    msgpack_pack_str_with_body(&pk, "v", 1);
+    msgpack_pack_int(&pk, 1);
+    msgpack_pack_str_with_body(&pk, "op", 2);
+    msgpack_pack_str_with_body(&pk, j->op, strlen(j->op));
+    msgpack_pack_str_with_body(&pk, "q", 1);
+    msgpack_pack_str_with_body(&pk, q, strlen(q));
+    if (j->nlevels) {
+        msgpack_pack_str_with_body(&pk, "levels", 6);
+        msgpack_pack_array(&pk, j->nlevels);
+        for (size_t i = 0; i < j->nlevels; i++)
+            msgpack_pack_int(&pk, j->levels[i]);
+    }
+    if (j->nsections) {
+        msgpack_pack_str_with_body(&pk, "sections", 8);
+        msgpack_pack_array(&pk, j->nsections);
+        for (size_t i = 0; i < j->nsections; i++)
+            msgpack_pack_str_with_body(&pk, j->sections[i],
+                                       strlen(j->sections[i]));
+    }
+    if (search) {
+        msgpack_pack_str_with_body(&pk, "snippet", 7);
+        msgpack_pack_false(&pk);
+    }
+}
+
+static const msgpack_object *
+s_get(const msgpack_object *map, const char *key)
+{
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR &&
+            k->via.str.size == strlen(key) &&
+            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}
+
+/* Copy the str O into OUT ("" when O is not a str). */
+static void
+s_copy(const msgpack_object *o, char *out, size_t size)
+{
+    if (!o || o->type != MSGPACK_OBJECT_STR) {
+        out[0] = '\0';
+        return;
+    }
+    snprintf(out, size, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+}
+
+/*
+ * Ask case J with query Q through the daemon's ops; the id ranked first
+ * into GOT ("" for none) and, for a search without hits, the correction
+ * into CORRECTED.
+ */
+static void
+s_ask(sdx_ops_ctx_t *ctx, const judged_t *j, const char *q, char *got,
+      char *corrected, size_t size)
+{
+    msgpack_sbuffer sb;
+    sdx_request_t req;
+    sdx_proto_error_t err;
+    sdx_body_t body;
+    void *reply = NULL;
+    size_t reply_len = 0;
+    msgpack_unpacked u;
+
+    got[0] = corrected[0] = '\0';
+    s_pack(j, q, &sb);
+    if (sdx_request_decode(sb.data, sb.size, &req, &err) != SDX_E_NONE)
+        fail_msg("line %zu: request refused: %s", j->line, err.message);
+    sdx_body_init(&body);
+    if (sdx_ops_handle(ctx, &req, &body, &err) != SDX_E_NONE)
+        fail_msg("line %zu: %s: %s", j->line, sdx_errcode_str(err.code),
+                 err.message);
+    assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, &reply, &reply_len),
+                     SDX_OK);
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    assert_int_equal(msgpack_unpack_next(&u, reply, reply_len, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *r = &u.data, *first = NULL;
+    if (strcmp(j->op, "search") == 0) {
+        const msgpack_object *hits = s_get(r, "hits");
+        if (hits && hits->via.array.size > 0)
+            first = &hits->via.array.ptr[0];
+        s_copy(s_get(r, "corrected"), corrected, size);
+    } else if (strcmp(j->op, "ladder") == 0) {
+        const msgpack_object *ladder = s_get(r, "ladder");
+        assert_true(j->step >= 1 && j->step <= 5);
+        first = s_get(&ladder->via.array.ptr[j->step - 1], "hit");
+    } else {
+        const msgpack_object *ps = s_get(r, "passages");
+        if (ps && ps->via.array.size > 0)
+            first = &ps->via.array.ptr[0];
+    }
+    s_copy(s_get(first, "id"), got, size);
+    msgpack_unpacked_destroy(&u);
+    free(reply);
+    sdx_body_clear(&body);
+    sdx_request_clear(&req);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+test_precision_at_1(void **state)
+{
+    (void)state;
+    const char *corpus = SDX_SEED_CORPUS;
+    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
+    sdx_synonyms_t synonyms = SDX_SYNONYMS_INIT;
+    char err[1024], index[256], resolved[4096], synfile[512];
+    judged_t *cases = NULL;
+
+    assert_non_null(mkdtemp(tmpdir));
+    snprintf(index, sizeof index, "%s/index", tmpdir);
+    snprintf(synfile, sizeof synfile, "%s/%s", corpus, SDX_SYNONYMS_FILE);
+    if (sdx_parse_paths(&corpus, 1, &clauses, NULL, err, sizeof err) ||
+        sdx_parse_synonyms(synfile, &synonyms, err, sizeof err) ||
+        sdx_build_index_syn(index, &clauses, &synonyms, NULL, err,
+                            sizeof err) ||
+        sdx_index_resolve(index, resolved, sizeof resolved, err,
+                          sizeof err))
+        fail_msg("building the index: %s", err);
+
+    sdx_db_t *db = NULL;
+    char *msg = NULL;
+    if (sdx_db_open(resolved, &db, &msg) != SDX_OK)
+        fail_msg("opening the index: %s", msg ? msg : "?");
+    sdx_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sdx_stats_t *stats = sdx_stats_new(1);
+    assert_non_null(stats);
+    sdx_ops_ctx_t ctx = {.db = db, .db_path = resolved, .db_error = "",
+                         .stats = stats, .cfg = &cfg};
+
+    size_t n = s_read_table(SDX_RELEVANCE_TABLE, &cases), right = 0;
+    assert_true(n >= 25);
+    for (size_t i = 0; i < n; i++) {
+        const judged_t *j = &cases[i];
+        char got[MAX_FIELD], corrected[MAX_FIELD], unused[MAX_FIELD];
+        s_ask(&ctx, j, j->query, got, corrected, sizeof got);
+        bool followed = !got[0] && corrected[0];
+        if (followed)
+            s_ask(&ctx, j, corrected, got, unused, sizeof got);
+        bool ok = strcmp(got, j->expected) == 0;
+        right += ok;
+        printf("%s %-7s %-36s%s%s -> %s%s%s\n", ok ? "ok  " : "MISS",
+               j->op, j->query, followed ? " => " : "",
+               followed ? corrected : "", got[0] ? got : "(nothing)",
+               ok ? "" : ", judged: ", ok ? "" : j->expected);
+    }
+    printf("precision@1 = %zu/%zu = %.3f\n", right, n, (double)right / n);
+    fflush(stdout);
+
+    free(cases);
+    sdx_stats_destroy(&stats);
+    sdx_db_destroy(&db);
+    free(msg);
+    sdx_clause_list_clear(&clauses);
+    sdx_synonyms_clear(&synonyms);
+    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    assert_int_equal(right, n);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_precision_at_1),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
