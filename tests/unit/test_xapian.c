@@ -505,6 +505,255 @@ test_null_safe_destroy(void **state)
     assert_string_equal(sdx_writer_errmsg(NULL), "");
 }
 
+/* ---------------------------------------------------------------- */
+/* A second small database: synonyms, fields, collapse, facets      */
+/* ---------------------------------------------------------------- */
+
+/* Its documents: id, text, level value, row term. */
+static const struct {
+    const char *id, *text, *level, *row;
+} docs2[] = {
+    { "e1", "Performs RCA on incidents.", "1", "XRkey-resp-06" },
+    { "e2", "Leads root cause analysis of outages.", "2", "XRkey-resp-06" },
+    { "e3", "Uses IT systems daily.", "2", "XRksa-01" },
+    { "e4", "Put it into practice with care.", "3", "XRksa-01" },
+    { "e5", "Root vegetables cause no analysis.", "3", "XRksa-02" },
+};
+#define NDOCS2 (sizeof docs2 / sizeof docs2[0])
+
+/* "Key Resp 06" -> "key-resp-06": lower case, blanks to '-'. */
+static int
+test_slug(const char *in, char *out, size_t size)
+{
+    size_t k = 0;
+    for (; *in && k + 1 < size; in++) {
+        char c = *in;
+        if (c == ' ')
+            c = '-';
+        else if (c >= 'A' && c <= 'Z')
+            c = (char)(c - 'A' + 'a');
+        else if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                   c == '-'))
+            continue;
+        out[k++] = c;
+    }
+    out[k] = '\0';
+    return (int)k;
+}
+
+static const sdx_field_t fields2[] = {
+    { "row", "XR", true, test_slug },
+};
+
+/* Build the second database in F's directory and open it at *DB. */
+static void
+open_db2(fixture_t *f, sdx_db_t **db)
+{
+    static unsigned made; /* one directory per call: tests share F */
+    char path[160];
+    sdx_writer_t *w = NULL;
+    char *msg = NULL;
+    snprintf(path, sizeof path, "%s/db2-%u", f->dir, made++);
+    assert_int_equal(sdx_writer_create(path, &w, &msg), SDX_OK);
+    for (size_t i = 0; i < NDOCS2; i++) {
+        char unique[16];
+        snprintf(unique, sizeof unique, "Q%s", docs2[i].id);
+        assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+        assert_int_equal(sdx_writer_index_text(w, docs2[i].text, "", 1,
+                                               true), SDX_OK);
+        assert_int_equal(sdx_writer_add_term(w, docs2[i].row), SDX_OK);
+        assert_int_equal(sdx_writer_set_value(w, 0, docs2[i].level, 1),
+                         SDX_OK);
+        assert_int_equal(sdx_writer_set_data(w, docs2[i].id,
+                                             strlen(docs2[i].id)), SDX_OK);
+        assert_int_equal(sdx_writer_add_doc(w, unique), SDX_OK);
+    }
+    /* a group: both directions; an exact-case key */
+    assert_int_equal(sdx_writer_add_synonym(w, "rca", "root cause analysis"),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_add_synonym(w, "root cause analysis", "rca"),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_add_synonym(w, "IT",
+                                            "information technology"),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_add_synonym(w, "information technology",
+                                            "IT"), SDX_OK);
+    assert_int_equal(sdx_writer_add_synonym(w, "bad\"key", "x"),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_add_synonym(w, "", "x"), SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+    assert_int_equal(sdx_db_open(path, db, &msg), SDX_OK);
+}
+
+/* The ids of Q on DB (synonyms as SYN) in rank order, joined by ','. */
+static const char *
+ranked(sdx_db_t *db, const char *q, bool syn)
+{
+    static char out[64];
+    sdx_search_spec_t spec = { .query = q, .fields = fields2, .nfields = 1,
+                               .limit = 10, .synonyms = syn };
+    sdx_results_t *r = NULL;
+    out[0] = '\0';
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    for (size_t i = 0; i < sdx_results_count(r); i++) {
+        sdx_hit_t h;
+        sdx_results_hit(r, i, &h);
+        if (i)
+            strcat(out, ",");
+        strncat(out, h.data, h.data_len);
+    }
+    sdx_results_destroy(&r);
+    return out;
+}
+
+static void
+test_synonyms(void **state)
+{
+    fixture_t *f = *state;
+    sdx_db_t *db = NULL;
+    open_db2(f, &db);
+    /* both directions; the phrase, not its words apart (e5) */
+    assert_string_equal(ranked(db, "RCA", false), "e1");
+    /* the phrase's three words outweigh one acronym */
+    assert_string_equal(ranked(db, "RCA", true), "e2,e1");
+    assert_string_equal(ranked(db, "rca", true), "e2,e1");
+    assert_string_equal(ranked(db, "\"root cause analysis\"", true), "e2");
+    const char *both = ranked(db, "root cause analysis", true);
+    assert_non_null(strstr(both, "e1"));
+    assert_non_null(strstr(both, "e2"));
+    /* not expanded: in quotes, a +/- term, a wildcard, a field value */
+    assert_string_equal(ranked(db, "\"rca\"", true), "e1");
+    assert_string_equal(ranked(db, "incidents -rca", true), "");
+    assert_string_equal(ranked(db, "rc*", true), "e1");
+    /* in an AND it keeps its meaning */
+    assert_string_equal(ranked(db, "RCA AND outages", true), "e2");
+    /* an exact-case key: "IT" expands (and is not stopped), "it" not */
+    assert_string_equal(ranked(db, "IT", true), "e3,e4");
+    assert_string_equal(ranked(db, "information technology", true),
+                        "e3,e4");
+    assert_string_equal(ranked(db, "it", true), "e3,e4"); /* stop word
+                                                   alone: kept, no syn */
+    assert_string_equal(ranked(db, "it practice", true), "e4");
+    sdx_db_destroy(&db);
+}
+
+static void
+test_normalised_field(void **state)
+{
+    fixture_t *f = *state;
+    sdx_db_t *db = NULL;
+    open_db2(f, &db);
+    assert_string_equal(ranked(db, "row:key-resp-06", false), "e1,e2");
+    assert_string_equal(ranked(db, "row:\"Key Resp 06\"", false), "e1,e2");
+    assert_string_equal(ranked(db, "row:KEY-RESP-06 outages", false), "e2");
+    sdx_search_spec_t spec = { .query = "row:\"!!\"", .fields = fields2,
+                               .nfields = 1 };
+    sdx_results_t *r = NULL;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_BAD_QUERY);
+    assert_null(strstr(sdx_db_errmsg(db), "!!"));
+    assert_non_null(strstr(sdx_db_errmsg(db), "row"));
+    sdx_db_destroy(&db);
+}
+
+static void
+test_collapse_and_facets(void **state)
+{
+    fixture_t *f = *state;
+    sdx_db_t *db = NULL;
+    sdx_results_t *r = NULL;
+    static const unsigned slots[] = { 0 };
+    open_db2(f, &db);
+
+    /* one hit per level value, the best of each */
+    sdx_search_spec_t spec = { .query = "", .limit = 10, .collapse = true,
+                               .key_slot = 0 };
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 3);
+    sdx_hit_t h;
+    sdx_results_hit(r, 1, &h);
+    assert_int_equal(h.key_len, 1);
+    assert_memory_equal(h.key, "2", 1);
+    assert_int_equal(h.collapsed, 1); /* e3 left out */
+    sdx_results_destroy(&r);
+
+    /* facets over every match: exact when all were checked */
+    spec = (sdx_search_spec_t){ .query = "", .limit = 1,
+                                .check_at_least = 100,
+                                .facet_slots = slots, .nfacets = 1 };
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_facet_size(r, 0), 3);
+    const char *value;
+    size_t len;
+    uint64_t count;
+    sdx_results_facet(r, 0, 1, &value, &len, &count);
+    assert_memory_equal(value, "2", 1);
+    assert_int_equal(count, 2);
+    assert_true(sdx_results_facets_exact(r));
+    assert_false(sdx_results_partial(r));
+    sdx_results_destroy(&r);
+    /* the match stops early without check_at_least: not exact */
+    spec.check_at_least = 0;
+    spec.query = "root";
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_facet_size(r, 0), 2);
+    sdx_results_destroy(&r);
+    sdx_db_destroy(&db);
+}
+
+static void
+test_spelling(void **state)
+{
+    fixture_t *f = *state;
+    char *s = NULL;
+    sdx_search_spec_t spec = { .query = "troubleshots netwrk", .limit = 10 };
+    assert_int_equal(sdx_db_suggest(f->db, &spec, &s), SDX_OK);
+    assert_string_equal(s, "troubleshoots network");
+    free(s);
+    /* known words are left alone; nothing to correct is NULL */
+    spec.query = "clinical team";
+    assert_int_equal(sdx_db_suggest(f->db, &spec, &s), SDX_OK);
+    assert_null(s);
+    spec.query = "level:3 documentaton";
+    spec.fields = fields;
+    spec.nfields = 2;
+    assert_int_equal(sdx_db_suggest(f->db, &spec, &s), SDX_OK);
+    assert_string_equal(s, "level:3 documentation");
+    free(s);
+    /* a search with no match carries the correction when asked */
+    sdx_results_t *r = NULL;
+    spec.query = "documentaton";
+    spec.correct = true;
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 0);
+    assert_string_equal(sdx_results_corrected(r), "documentation");
+    sdx_results_destroy(&r);
+    spec.query = "documentation";
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    assert_string_equal(sdx_results_corrected(r), "");
+    sdx_results_destroy(&r);
+}
+
+static void
+test_operators_and_bounds(void **state)
+{
+    fixture_t *f = *state;
+    /* lower-case and/or/not are words (stopped), not operators */
+    assert_string_equal(query(f, "clinical and"), "d1,d2,d4");
+    assert_string_equal(query(f, "clinical or not"), "d1,d2,d4");
+    assert_string_equal(query(f, "clinical AND team"), "d1");
+    assert_string_equal(query(f, "clinical AND workflows"), "d2");
+    /* the term bound */
+    sdx_search_spec_t spec = { .query = "one two three", .max_terms = 2 };
+    sdx_results_t *r = NULL;
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_BAD_QUERY);
+    assert_string_equal(sdx_db_errmsg(f->db),
+                        "too many terms (at most 2, synonyms included)");
+    spec.max_terms = 3;
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    sdx_results_destroy(&r);
+}
+
 int
 main(void)
 {
@@ -523,6 +772,11 @@ main(void)
         cmocka_unit_test(test_modified_retry),
         cmocka_unit_test(test_wildcard_cap),
         cmocka_unit_test(test_null_safe_destroy),
+        cmocka_unit_test(test_synonyms),
+        cmocka_unit_test(test_normalised_field),
+        cmocka_unit_test(test_collapse_and_facets),
+        cmocka_unit_test(test_spelling),
+        cmocka_unit_test(test_operators_and_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
