@@ -484,6 +484,69 @@ test_atomicity(void **state)
     assert_true(count_entries(idx, "rev-") <= 2);
 }
 
+static void
+test_groups_and_synonyms(void **state)
+{
+    const char *dir = sub(*state, "groups");
+    char idx[512], path[4096], err[256];
+    char k0[SDX_GROUP_KEY_LEN + 1], k1[SDX_GROUP_KEY_LEN + 1],
+        k2[SDX_GROUP_KEY_LEN + 1], term[64];
+    sdx_clause_list_t list = make_list(3);
+    sdx_synonyms_t syn = SDX_SYNONYMS_INIT;
+    sdx_synonym_group_t group = { .n = 2 };
+    sdx_build_report_t report;
+    sdx_db_t *db = NULL;
+
+    /* clauses 0 and 1: one row, same text, two levels; 2: other text */
+    assert_int_equal(sdx_clause_set(&list.items[1]->row,
+                                    list.items[0]->row), SDX_OK);
+    assert_int_equal(sdx_clause_set(&list.items[1]->text,
+                                    "Performs RCA on incidents."), SDX_OK);
+    assert_int_equal(sdx_clause_set(&list.items[0]->text,
+                                    "Performs RCA on incidents."), SDX_OK);
+    sdx_build_group_key(list.items[0], k0);
+    sdx_build_group_key(list.items[1], k1);
+    sdx_build_group_key(list.items[2], k2);
+    assert_int_equal(strlen(k0), SDX_GROUP_KEY_LEN);
+    assert_string_equal(k0, k1);
+    assert_string_not_equal(k0, k2);
+
+    group.terms[0] = (sdx_synonym_t){ strdup("rca"), false };
+    group.terms[1] = (sdx_synonym_t){ strdup("root cause analysis"), false };
+    syn.groups = malloc(sizeof group);
+    assert_non_null(syn.groups);
+    syn.groups[0] = group;
+    syn.count = 1;
+
+    snprintf(idx, sizeof idx, "%s", dir);
+    assert_int_equal(sdx_build_index_syn(idx, &list, &syn, &report, err,
+                                         sizeof err), SDX_OK);
+    assert_int_equal(report.synonyms, 2); /* rca -> phrase, phrase -> rca */
+    assert_int_equal(sdx_index_resolve(idx, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_int_equal(sdx_db_open(path, &db, NULL), SDX_OK);
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_GROUP, k0);
+    assert_int_equal(hits(db, "", term), 2);
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_GROUP, k2);
+    assert_int_equal(hits(db, "", term), 1);
+
+    /* the synonym table reaches the query side */
+    sdx_search_spec_t spec = { .query = "\"root cause analysis\"",
+                               .limit = 10, .synonyms = true };
+    sdx_results_t *r = NULL;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 0); /* quoted: as typed */
+    sdx_results_destroy(&r);
+    spec.query = "root cause analysis";
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 2);
+    sdx_results_destroy(&r);
+
+    sdx_db_destroy(&db);
+    sdx_synonyms_clear(&syn);
+    free_list(&list);
+}
+
 int
 main(void)
 {
@@ -494,6 +557,8 @@ main(void)
         cmocka_unit_test_setup_teardown(test_bad_input_keeps_current, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_resolve, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_groups_and_synonyms, setup,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_leftovers_and_lock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_atomicity, setup, teardown),

@@ -856,6 +856,203 @@ test_list(void **state)
     sdx_clause_list_clear(&list);
 }
 
+/* ---- JSON Lines ------------------------------------------------------ */
+
+#define JREC(id, extra)                                                  \
+    "{\"id\": \"" id "\", \"series\": \"Records Analyst 1-2\", "        \
+    "\"level\": 1, \"row\": \"Key Resp 01\", \"section\": "             \
+    "\"responsibility\", \"text\": \"Keeps  records.\"" extra "}\n"
+
+/* Parse TEXT as JSON Lines, which must fail with a message holding
+ * WANT; nothing may be appended. */
+static void
+jsonl_bad(const char *text, const char *want)
+{
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    char err[512] = "";
+    sdx_status_t st = sdx_parse_jsonl("x.jsonl", text, strlen(text), &list,
+                                      err, sizeof err);
+    if (!strstr(err, want))
+        print_error("got \"%s\", want \"%s\"\n", err, want);
+    assert_int_equal(st, SDX_BAD_INPUT);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(list.count, 0);
+}
+
+static void
+test_jsonl(void **state)
+{
+    (void)state;
+    const char *text =
+        "\n"
+        "{\"id\": \"r-1/key-resp-01\", \"series\": \"Records Analyst 1-2\","
+        " \"level\": 2, \"job_code\": \"9001\", \"title\": \"Records "
+        "Analyst 2\", \"flsa\": \"Exempt\", \"row\": \"Key Resp 01\", "
+        "\"section\": \"responsibility\", \"item\": 1, \"text\": "
+        "\"Keeps\\trecords \\u201csafe\\u201d \\ud83d\\ude00 \\\\ / \\/.\"}"
+        "\r\n"
+        "  " JREC("r-1/summary", ", \"item\": 0");
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    char err[512] = "";
+    assert_int_equal(sdx_parse_jsonl("x.jsonl", text, strlen(text), &list,
+                                     err, sizeof err), SDX_OK);
+    assert_int_equal(list.count, 2);
+    const sdx_clause_t *c = list.items[0];
+    assert_string_equal(c->id, "r-1/key-resp-01");
+    assert_int_equal(c->level, 2);
+    assert_string_equal(c->job_code, "9001");
+    assert_string_equal(c->title, "Records Analyst 2");
+    assert_string_equal(c->flsa, "Exempt");
+    assert_int_equal(c->item, 1);
+    assert_string_equal(c->text, "Keeps records \xe2\x80\x9csafe\xe2\x80\x9d "
+                                 "\xf0\x9f\x98\x80 \\ / /.");
+    /* defaults: title is the series, whitespace squeezed */
+    c = list.items[1];
+    assert_string_equal(c->title, "Records Analyst 1-2");
+    assert_string_equal(c->job_code, "");
+    assert_string_equal(c->text, "Keeps records.");
+    sdx_clause_list_clear(&list);
+}
+
+static void
+test_jsonl_errors(void **state)
+{
+    (void)state;
+    jsonl_bad("", "x.jsonl:1: no clause records");
+    jsonl_bad("[1]\n", "x.jsonl:1: column 1: expected '{'");
+    jsonl_bad(JREC("a", "") "{}\n", "x.jsonl:2: column 2: an empty object");
+    jsonl_bad(JREC("a", ", \"colour\": \"red\""),
+              "unknown key \"colour\"");
+    jsonl_bad(JREC("a", ", \"id\": \"b\""), "key \"id\" twice");
+    jsonl_bad(JREC("a", ", \"item\": 1.5"),
+              "\"item\": expected an integer, not a fraction");
+    jsonl_bad(JREC("a", ", \"item\": \"1\""), "\"item\": expected an integer");
+    jsonl_bad("{\"id\": \"a\", \"series\": \"S\", \"level\": 10, \"row\": "
+              "\"R\", \"section\": \"ksa\", \"text\": \"t\"}",
+              "x.jsonl:1: column 37: \"level\": 10 is out of range 0..9");
+    jsonl_bad("{\"id\": \"a\", \"series\": \"S\", \"level\": 1, \"row\": "
+              "\"R\", \"section\": \"ksa\"}", "missing key \"text\"");
+    jsonl_bad(JREC("a", ", \"job_code\": 5365"),
+              "\"job_code\": expected a string");
+    jsonl_bad("{\"id\": \"a\", \"series\": \"S\", \"level\": 1, \"row\": "
+              "\"R\", \"section\": \"skills\", \"text\": \"t\"}",
+              "\"section\": \"skills\" is not a section");
+    jsonl_bad(JREC("a b", ""), "\"id\": 1 to 200 bytes without blanks");
+    jsonl_bad(JREC("a", ", \"flsa\": \"\\u0000\""), "\\u0000 (NUL)");
+    jsonl_bad(JREC("a", ", \"flsa\": \"\\ud800\""),
+              "a high surrogate without its low half");
+    jsonl_bad(JREC("a", ", \"flsa\": \"\\q\""), "unknown escape");
+    jsonl_bad(JREC("a", ", \"flsa\": \"\xff\""),
+              "invalid UTF-8 (byte 0xff)");
+    jsonl_bad(JREC("a", ", \"flsa\": \"a\tb\""), "control character 0x09");
+    jsonl_bad(JREC("a", "") "{\"id\": \"a", "x.jsonl:2: column 10: "
+              "unterminated string");
+    jsonl_bad("{\"id\": \"a\"} x", "x.jsonl:1: column 13: text after the "
+              "object");
+    jsonl_bad(JREC("a", "") "\n" JREC("b", "") JREC("a", ""),
+              "x.jsonl:4: duplicate clause id \"a\" (first at line 1)");
+}
+
+/* Write TEXT to PATH. */
+static void
+write_text(const char *path, const char *text)
+{
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    assert_int_equal(fputs(text, f) >= 0, 1);
+    assert_int_equal(fclose(f), 0);
+}
+
+static void
+test_jsonl_in_corpus_and_duplicates(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_parse_jsonl-XXXXXX", a[256], b[256], syn[256];
+    char err[512];
+    size_t nfiles = 0;
+    assert_non_null(mkdtemp(dir));
+    snprintf(a, sizeof a, "%s/a.jsonl", dir);
+    snprintf(b, sizeof b, "%s/b-seed.txt", dir);
+    snprintf(syn, sizeof syn, "%s/synonyms.txt", dir);
+    write_text(a, JREC("a/key-resp-01", ""));
+    copy_file(SEED_FILE, b);
+    write_text(syn, "rca, root cause analysis\n"); /* not a standard */
+
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    const char *paths[] = { dir };
+    assert_int_equal(sdx_parse_paths(paths, 1, &list, &nfiles, err,
+                                     sizeof err), SDX_OK);
+    assert_int_equal(nfiles, 2);
+    assert_int_equal(list.count, 1 + 105);
+    assert_string_equal(list.items[0]->id, "a/key-resp-01");
+
+    /* the same id in two files: an error naming both */
+    write_text(a, JREC("5366/key-resp-06", ""));
+    assert_int_equal(sdx_parse_paths(paths, 1, &list, &nfiles, err,
+                                     sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "duplicate clause id \"5366/key-resp-06\""));
+    assert_non_null(strstr(err, "a.jsonl"));
+    assert_non_null(strstr(err, "b-seed.txt"));
+    assert_int_equal(list.count, 1 + 105); /* unchanged */
+    /* given as files, too */
+    const char *files[] = { a, b };
+    assert_int_equal(sdx_parse_paths(files, 2, &list, &nfiles, err,
+                                     sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "in "));
+    sdx_clause_list_clear(&list);
+    unlink(a);
+    unlink(b);
+    unlink(syn);
+    rmdir(dir);
+}
+
+static void
+test_synonyms_file(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_parse_syn-XXXXXX", path[256], err[512];
+    sdx_synonyms_t syn = SDX_SYNONYMS_INIT;
+    assert_non_null(mkdtemp(dir));
+    snprintf(path, sizeof path, "%s/synonyms.txt", dir);
+    write_text(path, "# comment\n\nRCA,  Root   Cause Analysis # why\n"
+                     "=IT, information technology\n");
+    assert_int_equal(sdx_parse_synonyms(path, &syn, err, sizeof err),
+                     SDX_OK);
+    assert_int_equal(syn.count, 2);
+    assert_int_equal(syn.groups[0].n, 2);
+    assert_string_equal(syn.groups[0].terms[0].text, "rca");
+    assert_string_equal(syn.groups[0].terms[1].text, "root cause analysis");
+    assert_false(syn.groups[0].terms[0].exact);
+    assert_string_equal(syn.groups[1].terms[0].text, "IT");
+    assert_true(syn.groups[1].terms[0].exact);
+
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        { "rca\n", ":1: a group needs at least two terms" },
+        { "a, , b\n", ":1: an empty term" },
+        { "ok, fine\na, \"b\"\n", ":2: a '\"' or control character" },
+        { "a, b, a\n", ":1: the same term twice" },
+        { "a, one two three four five six seven eight nine\n",
+          "more than 8 words" },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        write_text(path, bad[i].text);
+        assert_int_equal(sdx_parse_synonyms(path, &syn, err, sizeof err),
+                         SDX_BAD_INPUT);
+        if (!strstr(err, bad[i].want))
+            print_error("got \"%s\", want \"%s\"\n", err, bad[i].want);
+        assert_non_null(strstr(err, bad[i].want));
+        assert_int_equal(syn.count, 2); /* unchanged */
+    }
+    sdx_synonyms_clear(&syn);
+    assert_int_equal(syn.count, 0);
+    unlink(path);
+    assert_int_equal(sdx_parse_synonyms(path, &syn, err, sizeof err),
+                     SDX_IO);
+    rmdir(dir);
+}
+
 int
 main(void)
 {
@@ -876,6 +1073,10 @@ main(void)
         cmocka_unit_test(test_text_even_split),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_list),
+        cmocka_unit_test(test_jsonl),
+        cmocka_unit_test(test_jsonl_errors),
+        cmocka_unit_test(test_jsonl_in_corpus_and_duplicates),
+        cmocka_unit_test(test_synonyms_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
