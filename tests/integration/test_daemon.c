@@ -936,7 +936,8 @@ test_row(void **state)
     const msgpack_object *c0 = &cells->via.array.ptr[0];
     assert_int_equal(s_uint(s_get(c0, "level")), 1);
     s_assert_str(s_get(c0, "id"), "5365/key-resp-08");
-    s_assert_str(s_get(c0, "title"), "Clinical Applications Professional 1 HX");
+    s_assert_str(s_get(c0, "title"),
+                 "Clinical Applications Professional 1 HX");
     assert_int_equal(s_get(c0, "text")->type, MSGPACK_OBJECT_NIL);
     assert_int_equal(s_get(&cells->via.array.ptr[1], "text")->type,
                      MSGPACK_OBJECT_NIL);
