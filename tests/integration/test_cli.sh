@@ -95,7 +95,7 @@ on_tty() { # on_tty COLUMNS COMMAND...: run COMMAND on a pty that wide
 }
 esc=$'\033'
 on_tty 60 "$bin/specdex -e $ep search 'root cause analysis' --limit 2" > "$tmp/tty.txt"
-check "tty: matched words in bold colour" grep -q "${esc}\[1;31mroot${esc}\[0m" "$tmp/tty.txt"
+check "tty: matched words in bold colour" grep -q "${esc}\[1;31mroot" "$tmp/tty.txt"
 check "tty: headings in bold" grep -q "${esc}\[1mKey Resp 06 · level 1" "$tmp/tty.txt"
 widest=$($py -c 'import re,sys
 print(max(len(re.sub("\x1b\\[[0-9;]*m", "", l)) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$tmp/tty.txt")
