@@ -505,8 +505,12 @@ const unsigned PARSE_FLAGS = Xapian::QueryParser::FLAG_BOOLEAN |
 Xapian::Query
 parse(sdx_db_t *db, const sdx_search_spec_t *spec)
 {
+    /* Not Query::MatchAll: that is one static object, and Xapian 1.4's
+     * reference counts are not atomic, so copying it in several worker
+     * threads at once corrupts it (a crash under concurrent ladders).
+     * The empty term is the same query, built afresh per call. */
     if (blank(spec->query))
-        return Xapian::Query::MatchAll;
+        return Xapian::Query(std::string());
     Xapian::QueryParser qp;
     setup_parser(db, spec, qp);
     std::string text = spec->query;

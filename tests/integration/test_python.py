@@ -115,6 +115,35 @@ class ClientTest(unittest.TestCase):
             t.join()
         self.assertEqual(errors, [])
 
+    def test_concurrent_ladders_and_rows(self):
+        # Ladders and rows run filter-only searches (an empty query):
+        # several workers at once once crashed the daemon through a
+        # shared Xapian::Query::MatchAll.
+        errors = []
+
+        def worker():
+            c = specdex.Client(EP, timeout=5.0)
+            try:
+                for j in range(150):
+                    try:
+                        c.ladder(["root cause analysis", "vendors"][j % 2])
+                        c.row("key resp 0%d" % (1 + j % 9))
+                    except specdex.ErrorReply as e:
+                        if e.code != "overloaded":
+                            raise
+            except Exception as e:  # report, don't hide
+                errors.append(e)
+            finally:
+                c.close()
+
+        threads = [threading.Thread(target=worker) for _ in range(16)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        self.assertEqual(errors, [])
+        self.assertIsNone(DAEMON.poll(), "the daemon died")
+
     def test_stats(self):
         s = self.c.stats()
         self.assertEqual(s["docs"], 105)
