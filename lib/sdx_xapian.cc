@@ -261,7 +261,9 @@ class normalising_field : public Xapian::FieldProcessor {
             if (error_->empty())
                 *error_ = name_ + ": the value needs a letter or digit "
                                   "(and at most 200 bytes)";
-            return Xapian::Query::MatchNothing;
+            /* Query(), not the shared static MatchNothing: its
+             * reference count is not atomic (see parse()) */
+            return Xapian::Query();
         }
         return Xapian::Query(prefix_ + std::string(buf, n));
     }
