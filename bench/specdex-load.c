@@ -232,7 +232,8 @@ s_recv(client_t *c, run_t *run, bool *ok)
             if (!*ok) {
                 if (run->errors < ERRORS_SHOWN)
                     fprintf(stderr, "specdex-load: error reply: %s\n", code);
-                snprintf(run->last_code, sizeof run->last_code, "%s", code);
+                snprintf(run->last_code, sizeof run->last_code, "%.*s",
+                         (int)sizeof run->last_code - 1, code);
             }
         }
         zmq_msg_close(&msg);
