@@ -660,11 +660,15 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         if (spec->keys || spec->collapse)
             h.key = doc.get_value(spec->key_slot);
         if (spec->snippets) {
+            /* The background model only chooses which passage of a long
+             * text to show; a clause that fits whole is shown whole, and
+             * skipping the model halves the snippet's cost. */
             std::string text = doc.get_value(spec->snippet_slot);
-            h.snippet = mset.snippet(text, chars, db->stem,
-                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                         Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                     open, close, SNIPPET_OMIT);
+            unsigned flags = Xapian::MSet::SNIPPET_EXHAUSTIVE;
+            if (text.size() > chars)
+                flags |= Xapian::MSet::SNIPPET_BACKGROUND_MODEL;
+            h.snippet = mset.snippet(text, chars, db->stem, flags, open,
+                                     close, SNIPPET_OMIT);
         }
         r->hits.push_back(std::move(h));
     }

@@ -107,8 +107,7 @@ check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
   || cat "$tmp/cc.log"
 top=$("$tmp/top" "$ep" "root cause analysis" 2>&1)
 check "it queries the installed daemon ($top)" [ "$top" = "5365/key-resp-06" ]
-man -l "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null \
-  || groff -man -Tutf8 "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null
+nroff -man "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null
 check "specdex(1) renders" grep -q "EXIT STATUS" "$tmp/man.txt"
 
 echo "$passed passed, $failed failed"
