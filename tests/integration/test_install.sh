@@ -107,7 +107,9 @@ check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
   || cat "$tmp/cc.log"
 top=$("$tmp/top" "$ep" "root cause analysis" 2>&1)
 check "it queries the installed daemon ($top)" [ "$top" = "5365/key-resp-06" ]
-nroff -man "$root/usr/share/man/man1/specdex.1" > "$tmp/man.txt" 2>/dev/null
+# Rendered as a terminal would, overstrike (bold) undone.
+nroff -man "$root/usr/share/man/man1/specdex.1" 2>/dev/null \
+  | sed "s/.\x08//g" > "$tmp/man.txt"
 check "specdex(1) renders" grep -q "EXIT STATUS" "$tmp/man.txt"
 
 echo "$passed passed, $failed failed"
