@@ -27,7 +27,8 @@
 #define ROUNDS 3000      /* searches per thread */
 #define DOCS 200         /* documents in the test database */
 
-static char dbdir[] = "/tmp/test_xapian_threads-XXXXXX";
+static char tmpdir[] = "/tmp/test_xapian_threads-XXXXXX"; /* removed after */
+static char dbdir[sizeof tmpdir + 8];                      /* TMPDIR/db */
 
 static int
 setup(void **state)
@@ -35,9 +36,9 @@ setup(void **state)
     sdx_writer_t *w = NULL;
     char text[128], term[32];
     (void)state;
-    if (!mkdtemp(dbdir))
+    if (!mkdtemp(tmpdir))
         return -1;
-    strcat(dbdir, "/db");
+    snprintf(dbdir, sizeof dbdir, "%s/db", tmpdir);
     if (sdx_writer_create(dbdir, &w, NULL) != SDX_OK)
         return -1;
     for (int i = 0; i < DOCS; i++) {
@@ -64,8 +65,7 @@ teardown(void **state)
 {
     char cmd[128];
     (void)state;
-    *strrchr(dbdir, '/') = '\0';
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dbdir);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpdir);
     return system(cmd) == 0 ? 0 : -1;
 }
 
