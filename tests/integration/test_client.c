@@ -177,6 +177,67 @@ test_stats_are_decoded(void **state)
 }
 
 static void
+test_ladder_and_row_are_decoded(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    sdx_query_t q = { .q = "root cause analysis" };
+    assert_int_equal(sdx_client_ladder(c, &q, &r), SDX_OK);
+    assert_non_null(r->ladder[1]);
+    assert_non_null(r->ladder[2]);
+    assert_string_equal(r->ladder[1]->id, "5365/key-resp-06");
+    assert_string_equal(r->ladder[2]->id, "5366/key-resp-06");
+    assert_string_equal(r->row, "Key Resp 06");
+    assert_int_equal(r->ncells, 5);
+    for (size_t i = 0; i < r->ncells; i++) {
+        assert_int_equal(r->cells[i].level, (int)i + 1);
+        assert_non_null(r->cells[i].text);
+        assert_non_null(strstr(r->cells[i].id, "/key-resp-06"));
+    }
+    sdx_result_destroy(&r);
+
+    /* Key Resp 08 has no cell at levels 1 and 2. */
+    assert_int_equal(sdx_client_row(c, "KEY RESP 08", NULL, &r), SDX_OK);
+    assert_int_equal(r->ncells, 5);
+    assert_null(r->cells[0].text);
+    assert_null(r->cells[1].text);
+    assert_non_null(strstr(r->cells[2].text, "Adjusts strategies"));
+    assert_string_equal(r->cells[2].title,
+                        "Clinical Applications Professional 3 HX");
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
+test_context_and_suggest_are_decoded(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    sdx_query_t q = { .q = "background check", .k = 3, .max_chars = 500 };
+    assert_int_equal(sdx_client_context(c, &q, &r), SDX_OK);
+    assert_true(r->npassages >= 1 && r->npassages <= 3);
+    assert_true(r->chars <= 500);
+    /* Identical at every level: one passage citing the level range. */
+    assert_string_equal(r->passages[0].text,
+                        "Must pass a background check.");
+    assert_int_equal(r->passages[0].nlevels, 5);
+    assert_non_null(strstr(r->passages[0].cite, "1-5"));
+    assert_non_null(strstr(r->passages[0].cite, "Special Condition 2"));
+    sdx_result_destroy(&r);
+
+    assert_int_equal(sdx_client_suggest(c, "troubleshootng", &r), SDX_OK);
+    assert_non_null(r->suggestion);
+    assert_string_equal(r->suggestion, "troubleshooting");
+    sdx_result_destroy(&r);
+    assert_int_equal(sdx_client_suggest(c, "troubleshooting", &r), SDX_OK);
+    assert_null(r->suggestion);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
+static void
 test_error_reply_is_remote(void **state)
 {
     (void)state;
@@ -259,6 +320,8 @@ main(void)
         cmocka_unit_test(test_search_is_decoded),
         cmocka_unit_test(test_get_keeps_order_and_unknown_ids),
         cmocka_unit_test(test_stats_are_decoded),
+        cmocka_unit_test(test_ladder_and_row_are_decoded),
+        cmocka_unit_test(test_context_and_suggest_are_decoded),
         cmocka_unit_test(test_error_reply_is_remote),
         cmocka_unit_test(test_absent_daemon_is_unavailable),
         cmocka_unit_test(test_failover_to_the_next_endpoint),

@@ -77,6 +77,48 @@ class ClientTest(unittest.TestCase):
         self.assertIsNone(got[1])
         self.assertEqual(got[2]["level"], 1)
 
+    def test_ladder(self):
+        r = self.c.ladder("root cause analysis")
+        steps = {s["level"]: s["hit"] for s in r["ladder"]}
+        self.assertEqual(sorted(steps), [1, 2, 3, 4, 5])
+        self.assertEqual(steps[1]["id"], "5365/key-resp-06")
+        self.assertEqual(steps[2]["id"], "5366/key-resp-06")
+        self.assertEqual(r["row"], "Key Resp 06")
+        self.assertEqual([c["level"] for c in r["row_cells"]], [1, 2, 3, 4, 5])
+        self.assertTrue(all(c["text"] for c in r["row_cells"]))
+
+    def test_row_shows_empty_levels(self):
+        cells = self.c.row("ksa 07")["cells"]
+        self.assertEqual([c["text"] is None for c in cells],
+                         [True, True, False, False, False])
+        self.assertTrue(cells[2]["text"].startswith("Ability to work with"))
+
+    def test_group_merges_identical_levels(self):
+        r = self.c.search("background check", group=True)
+        top = r["hits"][0]
+        self.assertEqual(top["row"], "Special Condition 2")
+        self.assertEqual(top["levels"], [1, 2, 3, 4, 5])
+
+    def test_facets(self):
+        r = self.c.search("vendors", facets=True)
+        levels = r["facets"]["level"]
+        self.assertEqual(sum(levels.values()), r["total"])
+
+    def test_synonym_and_spelling(self):
+        r = self.c.search("RCA", limit=2)
+        self.assertEqual(r["hits"][0]["id"], "5365/key-resp-06")
+        self.assertEqual(self.c.suggest("troubleshootng"), "troubleshooting")
+        r = self.c.search("troubleshootng")
+        self.assertEqual(r["hits"], [])
+        self.assertEqual(r["corrected"], "troubleshooting")
+
+    def test_context_cites_and_fits(self):
+        r = self.c.context("background check", k=3, max_chars=500)
+        self.assertLessEqual(r["chars"], 500)
+        first = r["passages"][0]
+        self.assertEqual(first["levels"], [1, 2, 3, 4, 5])
+        self.assertIn("Special Condition 2", first["cite"])
+
     def test_error_reply_is_typed(self):
         with self.assertRaises(specdex.ErrorReply) as cm:
             self.c.search("x", limit=1000)
@@ -151,7 +193,6 @@ class ClientTest(unittest.TestCase):
 
 class ChatbotTest(unittest.TestCase):
     def test_ask_returns_passages_with_citations(self):
-        port_file = os.path.join(TMP, "port")
         sys.path.insert(0, CLIENT_DIR)
         import example_chatbot
         from http.server import ThreadingHTTPServer
@@ -163,15 +204,9 @@ class ChatbotTest(unittest.TestCase):
         try:
             url = f"http://127.0.0.1:{server.server_address[1]}/ask"
             body = json.dumps({"question": "root cause analysis"}).encode()
-            try:
-                with urllib.request.urlopen(urllib.request.Request(
-                        url, data=body, method="POST")) as resp:
-                    answer = json.load(resp)
-            except urllib.error.HTTPError as e:
-                answer = json.load(e)
-                if answer.get("error") == "unknown_op":
-                    self.skipTest("daemon has no context op yet")
-                raise
+            with urllib.request.urlopen(urllib.request.Request(
+                    url, data=body, method="POST")) as resp:
+                answer = json.load(resp)
             self.assertTrue(answer["passages"])
             self.assertIn("Key Resp 06", answer["passages"][0]["cite"])
             self.assertIn("[1]", answer["prompt"])
@@ -182,7 +217,6 @@ class ChatbotTest(unittest.TestCase):
         finally:
             server.shutdown()
             client.close()
-        del port_file
 
 
 if __name__ == "__main__":
