@@ -130,5 +130,9 @@ check "unavailable daemon reported in one line" [ "$(wc -l < "$tmp/down.txt")" -
 # Two attempts of 1000 ms each; the bound only catches a hang.
 check "unavailable daemon reported without hanging ($ms ms)" [ "$ms" -lt 4000 ]
 
+# The daemon stops cleanly (under the sanitizer build: without leaks).
+kill -TERM "$daemon_pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
+check "daemon exits 0 on SIGTERM" [ "$rc" -eq 0 ]
+
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
