@@ -19,7 +19,15 @@
  * Usage: specdex-load --endpoint EP --queries FILE [--inflight K]
  *          [--duration S | --count N] [--warmup S] [--no-snippet]
  *          [--no-ladder] [--engine NAME] [--corpus LABEL]
- *          [--threads N] [--header] [--probe] [--wait S]
+ *          [--threads N] [--header] [--probe] [--wait S] [--repeat R]
+ * --repeat R (0..1) makes the stream a chatbot's, for the result cache:
+ * each search is, with probability R, a repeat of one of the last
+ * RING distinct requests (uniformly drawn), and otherwise a request
+ * never sent before (the next query of the set, made unique by its
+ * highlight marker, which changes no match and one attribute of the
+ * snippets' markup).  Ladder lines are left out.  The daemon's cache
+ * counters (`stats`) before and after the timed part are printed on
+ * stderr: "cache: hits=H misses=M entries=E bytes=B max_bytes=X".
  * --probe asks one ladder request and prints "ladder=1" or "ladder=0"
  * (the server answered unknown_op), then exits.
  */
@@ -38,6 +46,8 @@
 #define STALL_MS 10000       /* no reply at all for this long: give up */
 #define DRAIN_MS 10000       /* time to collect replies after the end */
 #define ERRORS_SHOWN 5       /* error replies printed to stderr */
+#define RING 4096            /* --repeat: distinct requests a repeat is
+                                drawn from, the most recent */
 
 /* One packed request. */
 typedef struct req {
@@ -68,6 +78,8 @@ typedef struct opts {
     bool header;             /* print the CSV header first */
     bool probe;              /* only probe for ladder support */
     double wait;             /* seconds to wait for the server's pong */
+    double repeat;           /* --repeat: share of repeated requests;
+                                < 0: round robin over the set */
 } opts_t;
 
 /* The run's counters. */
@@ -87,9 +99,11 @@ s_pack_str(msgpack_packer *pk, const char *s)
     msgpack_pack_str_body(pk, s, n);
 }
 
-/* Pack Q as a request (SNIPPETS: the search's `snippet`). */
+/* Pack Q as a request (SNIPPETS: the search's `snippet`; HL_OPEN, when
+   not NULL, its opening highlight marker). */
 static int
-s_pack_request(const bq_query_t *q, bool snippets, req_t *out)
+s_pack_request(const bq_query_t *q, bool snippets, const char *hl_open,
+               req_t *out)
 {
     msgpack_sbuffer sb;
     msgpack_packer pk;
@@ -97,7 +111,7 @@ s_pack_request(const bq_query_t *q, bool snippets, req_t *out)
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     bool ladder = q->op == BQ_LADDER;
     unsigned n = 3 + (q->nsections > 0) +
-                 (ladder ? 0 : 2u + (q->nlevels > 0));
+                 (ladder ? 0 : 2u + (q->nlevels > 0) + (hl_open != NULL));
     msgpack_pack_map(&pk, n);
     s_pack_str(&pk, "v");
     msgpack_pack_int(&pk, 1);
@@ -119,6 +133,12 @@ s_pack_request(const bq_query_t *q, bool snippets, req_t *out)
             for (size_t i = 0; i < q->nlevels; i++)
                 msgpack_pack_int(&pk, q->levels[i]);
         }
+        if (hl_open) {
+            s_pack_str(&pk, "highlight");
+            msgpack_pack_array(&pk, 2);
+            s_pack_str(&pk, hl_open);
+            s_pack_str(&pk, "</mark>");
+        }
     }
     if (q->nsections) {
         s_pack_str(&pk, "sections");
@@ -133,6 +153,64 @@ s_pack_request(const bq_query_t *q, bool snippets, req_t *out)
     out->buf = sb.data;     /* the sbuffer's memory is now ours */
     out->len = sb.size;
     return 0;
+}
+
+/*
+ * The requests to send, in order: round robin over the packed set, or
+ * (--repeat) the chatbot's stream described at the top.
+ */
+typedef struct stream {
+    const req_t *reqs;       /* the set, packed (round robin) */
+    size_t nreqs;            /* entries of REQS */
+    size_t next;             /* next entry of REQS / query of SET */
+    const bq_set_t *set;     /* --repeat: the queries */
+    bool snippets;           /* --repeat: ask for snippets */
+    double repeat;           /* share of repeats; < 0: round robin */
+    uint64_t rng;            /* xorshift64 state, fixed seed */
+    req_t ring[RING];        /* the last distinct requests, packed */
+    size_t nring;            /* entries of RING in use */
+    uint64_t fresh;          /* distinct requests made */
+} stream_t;
+
+static uint64_t
+s_rand(stream_t *st)
+{
+    st->rng ^= st->rng << 13;
+    st->rng ^= st->rng >> 7;
+    st->rng ^= st->rng << 17;
+    return st->rng;
+}
+
+/* The next request to send, valid until the next call; NULL when out
+   of memory. */
+static const req_t *
+s_next(stream_t *st)
+{
+    if (st->repeat < 0) {
+        const req_t *r = &st->reqs[st->next];
+        st->next = (st->next + 1) % st->nreqs;
+        return r;
+    }
+    double u = (double)(s_rand(st) >> 11) / 9007199254740992.0;
+    if (st->nring > 0 && u < st->repeat)
+        return &st->ring[s_rand(st) % st->nring];
+    const bq_query_t *q;
+    do {
+        q = &st->set->v[st->next];
+        st->next = (st->next + 1) % st->set->n;
+    } while (q->op == BQ_LADDER);
+    char mark[64];
+    snprintf(mark, sizeof mark, "<mark data-n=\"%llu\">",
+             (unsigned long long)st->fresh);
+    size_t slot = (size_t)(st->fresh % RING);
+    free(st->ring[slot].buf);
+    st->ring[slot].buf = NULL;
+    if (s_pack_request(q, st->snippets, mark, &st->ring[slot]))
+        return NULL;
+    st->fresh++;
+    if (st->nring < RING)
+        st->nring++;
+    return &st->ring[slot];
 }
 
 /* Send REQ on C: the empty delimiter, then the request. */
@@ -244,22 +322,21 @@ s_recv(client_t *c, run_t *run, bool *ok)
 
 /*
  * Run the clients until END_NS (or COUNT replies when COUNT > 0),
- * recording into RUN when RECORD.  *next is the next query index.
+ * recording into RUN when RECORD, sending STREAM's requests.
  * Returns 0, or -1 on a transport failure or a stall.
  */
 static int
-s_loop(client_t *cl, unsigned k, const req_t *reqs, size_t nreqs,
-       size_t *next, uint64_t end_ns, uint64_t count, bool record,
-       run_t *run)
+s_loop(client_t *cl, unsigned k, stream_t *stream, uint64_t end_ns,
+       uint64_t count, bool record, run_t *run)
 {
     zmq_pollitem_t items[K_MAX];
     uint64_t got = 0;
     for (unsigned i = 0; i < k; i++) {
         items[i] = (zmq_pollitem_t){.socket = cl[i].sock, .events = ZMQ_POLLIN};
         if (!cl[i].busy) {
-            if (s_send(&cl[i], &reqs[*next]))
+            const req_t *req = s_next(stream);
+            if (!req || s_send(&cl[i], req))
                 return -1;
-            *next = (*next + 1) % nreqs;
         }
     }
     bool stop = false;
@@ -312,9 +389,9 @@ s_loop(client_t *cl, unsigned k, const req_t *reqs, size_t nreqs,
                     stop = true;
             }
             if (!stop) {
-                if (s_send(&cl[i], &reqs[*next]))
+                const req_t *req = s_next(stream);
+                if (!req || s_send(&cl[i], req))
                     return -1;
-                *next = (*next + 1) % nreqs;
             }
         }
     }
@@ -341,6 +418,56 @@ s_wait_server(client_t *c, double seconds)
     return s_recv(c, &run, &ok) < 0 || !ok ? -1 : 0;
 }
 
+/*
+ * Ask the server's `stats` on the idle client C and print its cache
+ * counters on stderr: "cache WHEN: hits=H misses=M entries=E bytes=B
+ * max_bytes=X" (nothing when it has none).
+ */
+static void
+s_cache_stats(client_t *c, const char *when)
+{
+    static const char stats[] = "\x82\xa1v\x01\xa2op\xa5stats";
+    req_t req = {.buf = (char *)stats, .len = sizeof stats - 1};
+    zmq_pollitem_t item = {.socket = c->sock, .events = ZMQ_POLLIN};
+    if (s_send(c, &req) || zmq_poll(&item, 1, STALL_MS) <= 0)
+        return;
+    zmq_msg_t msg;
+    int more = 1;
+    while (more) {
+        if (zmq_msg_init(&msg) != 0 || zmq_msg_recv(&msg, c->sock, 0) < 0) {
+            zmq_msg_close(&msg);
+            return;
+        }
+        more = zmq_msg_more(&msg);
+        if (!more) {
+            msgpack_unpacked up;
+            msgpack_unpacked_init(&up);
+            if (msgpack_unpack_next(&up, zmq_msg_data(&msg),
+                                    zmq_msg_size(&msg), NULL) ==
+                MSGPACK_UNPACK_SUCCESS) {
+                const msgpack_object *ca = s_map_get(&up.data, "cache");
+                const char *keys[] = {"hits", "misses", "entries", "bytes",
+                                      "max_bytes"};
+                if (ca) {
+                    fprintf(stderr, "cache %s:", when);
+                    for (size_t i = 0; i < 5; i++) {
+                        const msgpack_object *v = s_map_get(ca, keys[i]);
+                        fprintf(stderr, " %s=%llu", keys[i],
+                                v && v->type ==
+                                         MSGPACK_OBJECT_POSITIVE_INTEGER
+                                    ? (unsigned long long)v->via.u64
+                                    : 0ull);
+                    }
+                    fprintf(stderr, "\n");
+                }
+            }
+            msgpack_unpacked_destroy(&up);
+        }
+        zmq_msg_close(&msg);
+    }
+    c->busy = false;
+}
+
 /* Ask one ladder request on C: 1 supported, 0 unknown_op, -1 failure. */
 static int
 s_probe_ladder(client_t *c)
@@ -349,7 +476,7 @@ s_probe_ladder(client_t *c)
     req_t req;
     run_t run;
     memset(&run, 0, sizeof run);
-    if (s_pack_request(&q, true, &req))
+    if (s_pack_request(&q, true, NULL, &req))
         return -1;
     int rc = -1;
     if (s_send(c, &req) == 0) {
@@ -371,7 +498,7 @@ s_usage(FILE *f)
             "\n         [--duration S | --count N] [--warmup S] "
             "[--no-snippet]\n         [--no-ladder] [--engine NAME] "
             "[--corpus LABEL] [--threads N]\n         [--header] [--probe] "
-            "[--wait S]\n");
+            "[--wait S] [--repeat R]\n");
 }
 
 static int
@@ -392,12 +519,13 @@ s_parse_opts(int argc, char **argv, opts_t *o)
         {"header", no_argument, NULL, 'H'},
         {"probe", no_argument, NULL, 'P'},
         {"wait", required_argument, NULL, 'W'},
+        {"repeat", required_argument, NULL, 'R'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (opts_t){.inflight = 1, .duration = 10, .warmup = 1,
                   .snippets = true, .engine = "daemon", .corpus = "-",
-                  .threads = 0, .wait = 10};
+                  .threads = 0, .wait = 10, .repeat = -1};
     int c;
     while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
@@ -415,6 +543,13 @@ s_parse_opts(int argc, char **argv, opts_t *o)
         case 'H': o->header = true; break;
         case 'P': o->probe = true; break;
         case 'W': o->wait = strtod(optarg, NULL); break;
+        case 'R':
+            o->repeat = strtod(optarg, NULL);
+            if (o->repeat < 0 || o->repeat > 1) {
+                fprintf(stderr, "specdex-load: --repeat: 0..1\n");
+                return -1;
+            }
+            break;
         case 'h': s_usage(stdout); exit(0);
         default: s_usage(stderr); return -1;
         }
@@ -438,6 +573,7 @@ main(int argc, char **argv)
     req_t *reqs = NULL;
     client_t cl[K_MAX];
     run_t run;
+    stream_t *stream = NULL;
     void *ctx = NULL;
     char err[512];
     int rc = 1;
@@ -483,21 +619,37 @@ main(int argc, char **argv)
     if (!(reqs = calloc(set->n, sizeof *reqs)))
         goto cleanup;
     for (size_t i = 0; i < set->n; i++)
-        if (s_pack_request(&set->v[i], o.snippets, &reqs[i]))
+        if (s_pack_request(&set->v[i], o.snippets, NULL, &reqs[i]))
             goto cleanup;
+    if (!(stream = calloc(1, sizeof *stream)))
+        goto cleanup;
+    *stream = (stream_t){.reqs = reqs, .nreqs = set->n, .set = set,
+                         .snippets = o.snippets, .repeat = o.repeat,
+                         .rng = 20240607};
+    if (o.repeat >= 0) {
+        bool search = false;
+        for (size_t i = 0; i < set->n; i++)
+            search = search || set->v[i].op != BQ_LADDER;
+        if (!search) {
+            fprintf(stderr, "specdex-load: --repeat: no search query\n");
+            goto cleanup;
+        }
+    }
 
-    size_t next = 0;
     uint64_t start = bq_now_ns(), end = start;
     if (o.warmup > 0 &&
-        s_loop(cl, o.inflight, reqs, set->n, &next,
-               start + (uint64_t)(o.warmup * 1e9), 0, false, &run))
+        s_loop(cl, o.inflight, stream, start + (uint64_t)(o.warmup * 1e9),
+               0, false, &run))
         goto report;
+    if (o.repeat >= 0)
+        s_cache_stats(&cl[0], "before");
     start = bq_now_ns();
     end = start + (uint64_t)(o.duration * 1e9);
-    if (s_loop(cl, o.inflight, reqs, set->n, &next, end, o.count, true,
-               &run))
+    if (s_loop(cl, o.inflight, stream, end, o.count, true, &run))
         goto report;
     rc = 0;
+    if (o.repeat >= 0)
+        s_cache_stats(&cl[0], "after");
 report:;
     uint64_t stop = bq_now_ns();
     bq_result_t r = {
@@ -526,6 +678,10 @@ cleanup:
         for (size_t i = 0; i < set->n; i++)
             free(reqs[i].buf);
     free(reqs);
+    if (stream)
+        for (size_t i = 0; i < RING; i++)
+            free(stream->ring[i].buf);
+    free(stream);
     bq_set_destroy(&set);
     bq_lat_free(&run.lat);
     return rc;

@@ -9,7 +9,8 @@
  * Each worker (worker.c) is one thread with its own REQ socket and its
  * own Xapian handle; ops.c turns one decoded request into one reply body.
  * The only state the threads share is sdx_stats_t (stats.c): counters
- * and a latency window behind one mutex.
+ * and a latency window behind one mutex; and the result cache (cache.c),
+ * behind another.
  */
 #ifndef SDX_DAEMON_H
 #define SDX_DAEMON_H
@@ -53,6 +54,7 @@ typedef struct sdx_config {
     bool curve;                /* CURVE on the frontend (--curve-secret) */
     char curve_secret[41];     /* the daemon's secret key, Z85 */
     const char *allow_keys;    /* --allow-keys DIR: admitted NAME.key */
+    size_t cache_bytes;        /* --cache-mb in bytes; 0: no cache */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */
@@ -128,6 +130,71 @@ unsigned sdx_stats_reopen_generation(sdx_stats_t *stats);
 void sdx_stats_pack_extra(sdx_stats_t *stats, sdx_body_t *body);
 
 /* ---------------------------------------------------------------- */
+/* cache.c: reply bodies every worker shares                        */
+/* ---------------------------------------------------------------- */
+
+typedef struct sdx_cache sdx_cache_t;
+
+#define SDX_DAEMON_CACHE_MB 32       /* default --cache-mb, MiB */
+#define SDX_DAEMON_CACHE_MB_MAX 65536 /* --cache-mb upper bound, MiB */
+
+/* What `stats` reports of the cache. */
+typedef struct sdx_cache_stats {
+    uint64_t hits;             /* lookups answered from the cache */
+    uint64_t misses;           /* lookups that were not */
+    uint64_t entries;          /* bodies held */
+    uint64_t bytes;            /* their size: header, key, body; bytes */
+    uint64_t max_bytes;        /* the bound, bytes; 0: cache off */
+} sdx_cache_stats_t;
+
+/*
+ * A cache of at most MAX_BYTES (0: off; every lookup misses without
+ * being counted and nothing is kept).  NULL when out of memory.
+ */
+sdx_cache_t *sdx_cache_new(size_t max_bytes);
+
+/* Free CACHE and every entry; NULL-safe, sets *cache_p to NULL. */
+void sdx_cache_destroy(sdx_cache_t **cache_p);
+
+/* True when CACHE is not NULL and keeps anything. */
+bool sdx_cache_enabled(const sdx_cache_t *cache);
+
+/* True for the ops whose ok replies may be cached (not ping, stats). */
+bool sdx_cache_op(sdx_op_t op);
+
+/*
+ * The canonical key of REQ answered by the handle on DB_PATH at Xapian
+ * revision REV: every request field but `id`, in a fixed order, as
+ * msgpack.  Malloc'd (caller frees), *len its size; NULL when out of
+ * memory.
+ */
+void *sdx_cache_key(const sdx_request_t *req, const char *db_path,
+                    uint64_t rev, size_t *len);
+
+/*
+ * Look KEY (KLEN bytes) up; on a hit append the body's pairs to BODY
+ * (which must be empty), set its key count, make the entry the most
+ * recent and return true.  Counts a hit or a miss.  Thread-safe.
+ */
+bool sdx_cache_get(sdx_cache_t *cache, const void *key, size_t klen,
+                   sdx_body_t *body);
+
+/*
+ * Keep a copy of BODY's pairs under KEY, evicting the least recently
+ * used entries to stay within the bound.  A body larger than an eighth
+ * of the bound, a failed body, or one already held is not kept; out of
+ * memory keeps nothing.  Thread-safe.
+ */
+void sdx_cache_put(sdx_cache_t *cache, const void *key, size_t klen,
+                   const sdx_body_t *body);
+
+/* Fill *out with the counters (all 0 for a NULL cache). */
+void sdx_cache_snapshot(sdx_cache_t *cache, sdx_cache_stats_t *out);
+
+/* Pack `cache: {hits, misses, entries, bytes, max_bytes}` into BODY. */
+void sdx_cache_pack(sdx_cache_t *cache, sdx_body_t *body);
+
+/* ---------------------------------------------------------------- */
 /* ops.c: one request -> one reply body                             */
 /* ---------------------------------------------------------------- */
 
@@ -159,10 +226,12 @@ typedef struct sdx_worker sdx_worker_t;
 /*
  * Start worker thread NUMBER on ZMQ context ZCTX: it opens its own
  * database handle, connects a REQ socket to SDX_DAEMON_BACKEND and sends
- * READY.  Returns NULL (logged) when the thread cannot start.
+ * READY.  CACHE (shared by every worker; NULL: none) answers repeated
+ * requests.  Returns NULL (logged) when the thread cannot start.
  */
 sdx_worker_t *sdx_worker_start(void *zctx, const sdx_config_t *cfg,
-                               sdx_stats_t *stats, unsigned number);
+                               sdx_stats_t *stats, sdx_cache_t *cache,
+                               unsigned number);
 
 /*
  * Wait for the worker to end (it ends when the context is shut down)

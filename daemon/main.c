@@ -101,6 +101,7 @@ s_usage(FILE *out)
             "                [--queue N] [--max-frame BYTES] [--max-query "
             "BYTES]\n"
             "                [--max-limit N] [--max-ids N] [--slow-ms MS]\n"
+            "                [--cache-mb N]\n"
             "                [--log-queries] [-v]\n"
             "                [--curve-secret FILE --allow-keys DIR] "
             "[--insecure-bind]\n"
@@ -123,6 +124,13 @@ s_usage(FILE *out)
             "for\n"
             "                    requests taking MS or more; 0: never\n"
             "                    (default %d)\n"
+            "  --cache-mb N      result cache shared by the workers: at "
+            "most\n"
+            "                    N MiB of replies, least recently used "
+            "out,\n"
+            "                    keyed by request and index revision; 0: "
+            "off\n"
+            "                    (default %d, at most %d)\n"
             "  --log-queries     put query text in debug and slow lines\n"
             "  --curve-secret FILE  require CURVE: this daemon's keypair\n"
             "                    (NAME.key_secret of `specdex keygen`)\n"
@@ -138,7 +146,8 @@ s_usage(FILE *out)
             ENDPOINT_ENV, DEFAULT_ENDPOINT, SDX_DAEMON_QUEUE_FACTOR,
             SDX_PROTO_MAX_FRAME, SDX_PROTO_MAX_FRAME, SDX_PROTO_Q_MAX,
             SDX_PROTO_Q_MAX, SDX_PROTO_LIMIT_MAX, SDX_PROTO_LIMIT_MAX,
-            SDX_PROTO_IDS_MAX, SDX_PROTO_IDS_MAX, SDX_DAEMON_SLOW_MS);
+            SDX_PROTO_IDS_MAX, SDX_PROTO_IDS_MAX, SDX_DAEMON_SLOW_MS,
+            SDX_DAEMON_CACHE_MB, SDX_DAEMON_CACHE_MB_MAX);
 }
 
 /* Parse a count in MIN..MAX from an option; -1 when it is not one. */
@@ -236,6 +245,7 @@ main(int argc, char **argv)
         {"max-limit", required_argument, NULL, 'l'},
         {"max-ids", required_argument, NULL, 'I'},
         {"slow-ms", required_argument, NULL, 's'},
+        {"cache-mb", required_argument, NULL, 'M'},
         {"log-queries", no_argument, NULL, 'L'},
         {"curve-secret", required_argument, NULL, 'C'},
         {"allow-keys", required_argument, NULL, 'A'},
@@ -244,13 +254,15 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sdx_config_t cfg = {.slow_ms = SDX_DAEMON_SLOW_MS};
+    sdx_config_t cfg = {.slow_ms = SDX_DAEMON_SLOW_MS,
+                        .cache_bytes = (size_t)SDX_DAEMON_CACHE_MB << 20};
     state_t state = {.cfg = &cfg};
     long queue = -1;
     bool verbose = false;
     int status = EXIT_FAILURE;
     void *zctx = NULL;
     sdx_stats_t *stats = NULL;
+    sdx_cache_t *cache = NULL;
     sdx_broker_t *broker = NULL;
     sdx_worker_t **workers = NULL;
     sdx_zap_t *zap = NULL;
@@ -286,6 +298,15 @@ main(int argc, char **argv)
                 return 2;
             }
             cfg.threads = (unsigned)v;
+            break;
+        case 'M':
+            if ((v = s_count(optarg, 0, SDX_DAEMON_CACHE_MB_MAX)) < 0) {
+                fprintf(stderr, "specdexd: --cache-mb: \"%s\" is not a "
+                        "number in 0..%d\n", optarg,
+                        SDX_DAEMON_CACHE_MB_MAX);
+                return 2;
+            }
+            cfg.cache_bytes = (size_t)v << 20;
             break;
         case 'q':
             if ((queue = s_count(optarg, 0, 1000000)) < 0) {
@@ -369,7 +390,8 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
         return EXIT_FAILURE;
     }
-    if (!(stats = sdx_stats_new(cfg.threads))) {
+    if (!(stats = sdx_stats_new(cfg.threads)) ||
+        !(cache = sdx_cache_new(cfg.cache_bytes))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
         goto cleanup;
     }
@@ -399,7 +421,7 @@ main(int argc, char **argv)
         goto cleanup;
     }
     for (unsigned i = 0; i < cfg.threads; i++) {
-        if (!(workers[i] = sdx_worker_start(zctx, &cfg, stats, i)))
+        if (!(workers[i] = sdx_worker_start(zctx, &cfg, stats, cache, i)))
             goto cleanup;
     }
     s_notify("STATUS=starting workers");
@@ -442,6 +464,7 @@ cleanup:
     if (zctx && zmq_ctx_term(zctx) != 0)
         sdx_log(SDX_LOG_WARN, "zmq_ctx_term: %s", zmq_strerror(errno));
     sdx_stats_destroy(&stats);
+    sdx_cache_destroy(&cache);
     for (int i = 0; i < 2; i++)
         if (stop_pipe[i] >= 0)
             close(stop_pipe[i]);

@@ -7,6 +7,10 @@
  * A request arrives as [envelope...][body] (the REQ socket has taken the
  * broker's delimiter off) and goes back as [envelope...][reply].
  *
+ * Between the decoded request and the op sits the result cache every
+ * worker shares (cache.c): the key names this handle's revision, so a
+ * worker never answers from a revision it does not serve.
+ *
  * The handle follows the index.  Every SDX_DAEMON_REFRESH_MS, before a
  * request or while waiting for one, the worker resolves the index
  * directory again and, when `current` now names another revision (a new
@@ -48,6 +52,7 @@ struct sdx_worker {
     void *zctx;                /* the shared ZeroMQ context */
     const sdx_config_t *cfg;   /* the daemon's configuration */
     sdx_stats_t *stats;        /* shared counters */
+    sdx_cache_t *cache;        /* shared result cache, or NULL */
     unsigned number;           /* 0-based, for log lines */
     sdx_db_t *db;              /* this thread's handle, or NULL */
     int db_lock;               /* the revision's directory, flock'd
@@ -240,7 +245,7 @@ s_close_parts(zmq_msg_t *parts, size_t n)
 /* Run the op, once more on a fresh look at the index if it changed. */
 static sdx_errcode_t
 s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
-         sdx_proto_error_t *err)
+         sdx_proto_error_t *err, bool *reopened)
 {
     sdx_errcode_t code;
     for (int attempt = 0;; attempt++) {
@@ -259,11 +264,44 @@ s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
         if (code != SDX_E_UNAVAILABLE || !w->db || attempt > 0)
             break;
         sdx_body_clear(body);
+        *reopened = true;
         if (sdx_db_reopen(w->db) != SDX_OK)
             break;
     }
-    if (code == SDX_E_NONE && req->op == SDX_OP_STATS)
+    if (code == SDX_E_NONE && req->op == SDX_OP_STATS) {
         sdx_stats_pack_extra(w->stats, body);
+        sdx_cache_pack(w->cache, body);
+    }
+    return code;
+}
+
+/*
+ * Run the op through the result cache: a repeated request on the same
+ * revision gets the body answered before; a fresh ok body is kept.  The
+ * key names this handle's database path and Xapian revision, read now
+ * (a bare database reopened in place has moved on), so a body is only
+ * ever served by a handle on the revision that made it.  Without an
+ * index (db NULL) nothing is looked up: `unavailable` is not kept.
+ */
+static sdx_errcode_t
+s_answer_cached(sdx_worker_t *w, const sdx_request_t *req,
+                sdx_body_t *body, sdx_proto_error_t *err)
+{
+    bool reopened = false;
+    void *key = NULL;
+    size_t klen = 0;
+    uint64_t rev = 0;
+    if (sdx_cache_enabled(w->cache) && sdx_cache_op(req->op) && w->db &&
+        sdx_db_revision(w->db, &rev) == SDX_OK &&
+        (key = sdx_cache_key(req, w->db_path, rev, &klen)) &&
+        sdx_cache_get(w->cache, key, klen, body)) {
+        free(key);
+        return SDX_E_NONE;
+    }
+    sdx_errcode_t code = s_handle(w, req, body, err, &reopened);
+    if (key && code == SDX_E_NONE && !body->failed && !reopened)
+        sdx_cache_put(w->cache, key, klen, body);
+    free(key);
     return code;
 }
 
@@ -289,7 +327,7 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
     if (code == SDX_E_NONE) {
         if (req.op != SDX_OP_PING)
             s_refresh_db(w, false);
-        code = s_handle(w, &req, &body, &err);
+        code = s_answer_cached(w, &req, &body, &err);
     }
     uint64_t took = sdx_now_us() - t0;
     if (code == SDX_E_NONE && !body.failed) {
@@ -468,7 +506,7 @@ cleanup:
 
 sdx_worker_t *
 sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
-                 unsigned number)
+                 sdx_cache_t *cache, unsigned number)
 {
     sdx_worker_t *w = calloc(1, sizeof *w);
     if (!w) {
@@ -478,6 +516,7 @@ sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->zctx = zctx;
     w->cfg = cfg;
     w->stats = stats;
+    w->cache = cache;
     w->number = number;
     w->db_lock = -1;
     w->reopen_gen = sdx_stats_reopen_generation(stats);

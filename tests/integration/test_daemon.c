@@ -1471,6 +1471,80 @@ test_no_index_then_built(void **state)
     s_assert_alive();
 }
 
+/*
+ * The result cache (on by default): the same search twice is one miss
+ * and one hit in `stats`, whatever the id; after a new build is swapped
+ * in, the same request answers from the new index, never the old one's
+ * cached reply.
+ */
+static void
+test_cache(void **state)
+{
+    (void)state;
+    char saved_ep[sizeof endpoint], saved_index[sizeof index_dir];
+    char indexer[512], corpus[512], ilog[300];
+    reply_t r;
+    memcpy(saved_ep, endpoint, sizeof saved_ep);
+    memcpy(saved_index, index_dir, sizeof saved_index);
+    snprintf(endpoint, sizeof endpoint, "ipc://%s/sock-cache", tmpdir);
+    snprintf(index_dir, sizeof index_dir, "%s/cache-index", tmpdir);
+    snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
+    snprintf(ilog, sizeof ilog, "%s/cache-index.log", tmpdir);
+    snprintf(corpus, sizeof corpus, "%s", SDX_SEED_CORPUS);
+    char *iargv[] = {indexer, "-o", index_dir, corpus, NULL};
+    assert_int_equal(s_run(iargv, ilog), 0);
+    pid_t pid = s_spawn("2", NULL);
+    assert_true(pid > 0);
+    assert_int_equal(s_wait_ready(&pid), 0);
+
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:1}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+    s_reply_free(&r);
+    s_req(&r, "{id:'two', q:'root cause analysis', op:'search', v:1}");
+    s_assert_ok(&r);
+    s_assert_str(s_get(r.root, "id"), "two");  /* its own id echoed */
+    s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'stats'}");
+    s_assert_ok(&r);
+    const msgpack_object *cache = s_get(r.root, "cache");
+    assert_non_null(cache);
+    assert_int_equal(s_uint(s_get(cache, "hits")), 1);
+    assert_int_equal(s_uint(s_get(cache, "misses")), 1);
+    assert_int_equal(s_uint(s_get(cache, "entries")), 1);
+    uint64_t bytes = s_uint(s_get(cache, "bytes"));
+    uint64_t max = s_uint(s_get(cache, "max_bytes"));
+    assert_true(bytes > 0 && bytes <= max);
+    s_reply_free(&r);
+
+    /* a new build with other clauses: the same request, new answers */
+    snprintf(corpus, sizeof corpus, "%s/../tests/data/good",
+             SDX_SEED_CORPUS);
+    assert_int_equal(s_run(iargv, ilog), 0);
+    bool moved = false;
+    for (int waited = 0; waited < 5000 && !moved; waited += 100) {
+        s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:3}");
+        s_assert_ok(&r);
+        const msgpack_object *hits = s_get(r.root, "hits");
+        moved = hits->via.array.size == 0;
+        s_reply_free(&r);
+        if (!moved)
+            usleep(100 * 1000);
+    }
+    assert_true(moved);
+    s_req(&r, "{v:1, op:'search', q:'filing rules'}");
+    s_assert_ok(&r);
+    assert_true(s_get(r.root, "hits")->via.array.size > 0);
+    s_reply_free(&r);
+
+    long ms;
+    assert_int_equal(s_stop(&pid, &ms), 0);
+    memcpy(endpoint, saved_ep, sizeof saved_ep);
+    memcpy(index_dir, saved_index, sizeof saved_index);
+    s_assert_alive();
+}
+
 static void
 test_sigterm(void **state)
 {
@@ -1494,6 +1568,7 @@ main(void)
         cmocka_unit_test(test_search_filters),
         cmocka_unit_test(test_get),
         cmocka_unit_test(test_stats),
+        cmocka_unit_test(test_cache),
         cmocka_unit_test(test_bad_frames),
         cmocka_unit_test(test_too_large),
         cmocka_unit_test(test_odd_frames),
