@@ -564,6 +564,34 @@ one_operand(const command_t *cmd, int first, int argc, char **argv,
  * whether the result holds anything (exit 0) or not (exit 1).
  */
 
+/* --facets: "Matches by level: 1: 3  2: 4 ..." and by section. */
+static void
+print_facets(const cli_t *cli, const sdx_result_t *r)
+{
+    const msgpack_object *facets = sdx_msgpack_get(sdx_reply_root(r->reply),
+                                                   "facets");
+    static const char *const kinds[] = { "level", "section" };
+    if (!facets)
+        return;
+    for (size_t k = 0; k < 2; k++) {
+        const msgpack_object *m = sdx_msgpack_get(facets, kinds[k]);
+        if (!m || m->type != MSGPACK_OBJECT_MAP)
+            continue;
+        style(cli, SGR_BOLD);
+        printf("Matches by %s:", kinds[k]);
+        style(cli, SGR_RESET);
+        for (uint32_t i = 0; i < m->via.map.size; i++) {
+            const msgpack_object *key = &m->via.map.ptr[i].key;
+            const msgpack_object *val = &m->via.map.ptr[i].val;
+            if (key->type == MSGPACK_OBJECT_STR &&
+                val->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                printf("  %.*s: %llu", (int)key->via.str.size,
+                       key->via.str.ptr, (unsigned long long)val->via.u64);
+        }
+        putchar('\n');
+    }
+}
+
 static sdx_status_t
 call_search(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 {
@@ -600,6 +628,7 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
     if (r->partial)
         printf("(The search was cut short by its time or cost limit; "
                "results may be incomplete.)\n");
+    print_facets(cli, r);
     return r->nhits > 0;
 }
 
@@ -915,8 +944,7 @@ static const command_t commands[] = {
 "  -o, --offset N     skip the first N hits (the next page)\n"
 "  -g, --group        one hit for a row whose text is the same at\n"
 "                     several levels\n"
-"  -f, --facets       ask for match counts per level and section\n"
-"                     (shown with --json)\n"
+"  -f, --facets       also count the matches per level and section\n"
 OUTPUT_OPTS
 "\n"
 "Examples:\n"

@@ -64,6 +64,11 @@ check "--section and --level range combine" $py -c 'import json,sys
 r = json.load(open(sys.argv[1])); assert r["hits"]
 assert all(h["level"] in (2, 3) and h["section"] in ("ksa", "responsibility") for h in r["hits"])' "$tmp/f.json"
 
+cli search vendors --facets > "$tmp/facets.txt"
+check "--facets: counts by level and section" bash -c "grep -q '^Matches by level:' '$tmp/facets.txt' && grep -q '^Matches by section:  responsibility: ' '$tmp/facets.txt'"
+cli search "background check" --group > "$tmp/group.txt"
+check "--group: one hit for a row identical at every level" grep -q "^ 1\. Special Condition 2 · levels 1,2,3,4,5" "$tmp/group.txt"
+
 # get, stats, ping.
 cli get 5366/key-resp-06 > "$tmp/get.txt"; rc=$?
 check "get prints the clause" bash -c "[ $rc -eq 0 ] && tr -s '\\n ' '  ' < '$tmp/get.txt' | grep -q 'Performs root cause analysis, informs management'"
