@@ -26,6 +26,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdx_utf8.h"
+
 #define ID_MAX 200       /* bytes of a clause id */
 #define LEVEL_MAX 9      /* highest level */
 #define ITEM_MAX 999     /* highest item number */
@@ -86,39 +88,6 @@ skip_ws(jp_t *j)
 {
     while (j->i < j->n && strchr(" \t\r", j->p[j->i]) && j->p[j->i])
         j->i++;
-}
-
-/* Length of the UTF-8 sequence at P (N bytes left), 0 when invalid. */
-static size_t
-utf8_seq(const unsigned char *p, size_t n)
-{
-    uint32_t cp;
-    size_t len;
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        cp = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        cp = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t k = 1; k < len; k++) {
-        if ((p[k] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[k] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-        return 0;
-    return len;
 }
 
 /* Append code point CP to OUT (at *K) as UTF-8. */
@@ -193,7 +162,7 @@ read_string(jp_t *j, char **out)
                         "(escape it)", c);
         }
         if (c != '\\') {
-            size_t len = utf8_seq((const unsigned char *)j->p + j->i,
+            size_t len = sdx_utf8_seq_len((const unsigned char *)j->p + j->i,
                                   j->n - j->i);
             if (len == 0) {
                 free(s);

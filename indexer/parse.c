@@ -54,6 +54,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sdx_utf8.h"
+
 #define MAX_LEVELS 9         /* levels in a series: a range within 1..9 */
 #define MIN_CODE 4           /* digits in one job code, at least */
 #define MAX_CODE 8           /* digits in one job code, at most */
@@ -290,42 +292,6 @@ is_opener(const char *p, size_t n)
                      starts(p, n, LSQUO) || starts(p, n, LDQUO));
 }
 
-/*
- * Length of the valid UTF-8 sequence at P, or 0 (overlong forms,
- * surrogates and values past U+10FFFF are invalid).
- */
-static size_t
-utf8_len(const unsigned char *p, size_t n)
-{
-    size_t len;
-    uint32_t cp;
-    if (p[0] < 0x80)
-        return 1;
-    if (p[0] >= 0xc2 && p[0] <= 0xdf) {
-        len = 2;
-        cp = p[0] & 0x1f;
-    } else if (p[0] >= 0xe0 && p[0] <= 0xef) {
-        len = 3;
-        cp = p[0] & 0x0f;
-    } else if (p[0] >= 0xf0 && p[0] <= 0xf4) {
-        len = 4;
-        cp = p[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((p[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (p[i] & 0x3f);
-    }
-    if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-        cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
 /* Refuse what is not UTF-8 text: NUL, control bytes, bad sequences. */
 static sdx_status_t
 check_text(parser_t *ps, const char *text, size_t len)
@@ -349,7 +315,7 @@ check_text(parser_t *ps, const char *text, size_t len)
             return fail(ps, line, NULL,
                         "control character 0x%02x at column %zu", p[i],
                         col);
-        size_t n = utf8_len(p + i, len - i);
+        size_t n = sdx_utf8_seq_len(p + i, len - i);
         if (n == 0)
             return fail(ps, line, NULL,
                         "invalid UTF-8 (byte 0x%02x) at column %zu", p[i],

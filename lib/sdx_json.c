@@ -4,39 +4,13 @@
  * printer over msgpack_object is all that is needed.
  */
 #include "sdx_json.h"
+#include "sdx_utf8.h"
 
 #include <inttypes.h>
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
-
-/* Length of the valid UTF-8 sequence at S (at most LEFT bytes), or 0. */
-static size_t
-utf8_seq_len(const unsigned char *s, size_t left)
-{
-    size_t n;
-    uint32_t cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xe0) == 0xc0) { n = 2; cp = s[0] & 0x1f; }
-    else if ((s[0] & 0xf0) == 0xe0) { n = 3; cp = s[0] & 0x0f; }
-    else if ((s[0] & 0xf8) == 0xf0) { n = 4; cp = s[0] & 0x07; }
-    else return 0;
-    if (n > left)
-        return 0;
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3f);
-    }
-    /* Reject overlong forms, surrogates and values past U+10FFFF. */
-    if ((n == 2 && cp < 0x80) || (n == 3 && cp < 0x800) ||
-        (n == 4 && cp < 0x10000) || cp > 0x10ffff ||
-        (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return n;
-}
 
 void
 sdx_json_print_str(FILE *out, const char *str, size_t len)
@@ -62,7 +36,7 @@ sdx_json_print_str(FILE *out, const char *str, size_t len)
             fprintf(out, "\\u%04x", ch);
             i++;
         } else {
-            size_t n = utf8_seq_len(s + i, len - i);
+            size_t n = sdx_utf8_seq_len(s + i, len - i);
             if (n == 0) {
                 fputs("\\ufffd", out);
                 i++;

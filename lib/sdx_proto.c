@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "sdx_clause.h"
+#include "sdx_utf8.h"
 
 /* ---------------------------------------------------------------- */
 /* Names                                                            */
@@ -133,49 +134,6 @@ s_type_name(const msgpack_object *o)
 /* ---------------------------------------------------------------- */
 /* UTF-8                                                            */
 /* ---------------------------------------------------------------- */
-
-bool
-sdx_utf8_valid(const char *buf, size_t len, size_t *bad)
-{
-    const unsigned char *s = (const unsigned char *)buf;
-    size_t i = 0;
-    while (i < len) {
-        unsigned char c = s[i];
-        size_t n;
-        uint32_t cp;
-        if (c < 0x80) {
-            i++;
-            continue;
-        } else if (c >= 0xc2 && c <= 0xdf) {
-            n = 1;
-            cp = c & 0x1f;
-        } else if (c >= 0xe0 && c <= 0xef) {
-            n = 2;
-            cp = c & 0x0f;
-        } else if (c >= 0xf0 && c <= 0xf4) {
-            n = 3;
-            cp = c & 0x07;
-        } else {
-            goto invalid;
-        }
-        if (len - i <= n)
-            goto invalid;
-        for (size_t j = 1; j <= n; j++) {
-            if ((s[i + j] & 0xc0) != 0x80)
-                goto invalid;
-            cp = (cp << 6) | (s[i + j] & 0x3f);
-        }
-        if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            goto invalid;
-        i += n + 1;
-    }
-    return true;
-invalid:
-    if (bad)
-        *bad = i;
-    return false;
-}
 
 /* ---------------------------------------------------------------- */
 /* The bounded scan                                                 */

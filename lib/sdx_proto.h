@@ -268,11 +268,5 @@ void sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out);
  */
 bool sdx_proto_endpoint_is_local(const char *ep);
 
-/*
- * True when BUF (LEN bytes) is valid UTF-8 (no overlong forms, no
- * surrogates, nothing above U+10FFFF).  On false, *bad (when not NULL)
- * is the offset of the first bad byte.
- */
-bool sdx_utf8_valid(const char *buf, size_t len, size_t *bad);
 
 #endif /* SDX_PROTO_H */

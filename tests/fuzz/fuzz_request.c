@@ -30,6 +30,7 @@
 #include <msgpack.h>
 
 #include "sdx_proto.h"
+#include "sdx_utf8.h"
 
 #define TOOK_US 1234 /* a fixed took_us for replies, microseconds */
 

@@ -19,6 +19,7 @@
 
 #include "sdx_clause.h"
 #include "sdx_proto.h"
+#include "sdx_utf8.h"
 
 /* The notation is shared with the daemon's integration test. */
 #include "../integration/mp_notation.h"
