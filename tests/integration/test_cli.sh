@@ -10,20 +10,7 @@ bin=${1:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
 corpus=${2:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
 py=/usr/bin/python3
 
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0 failed=0
-check() { # check NAME CONDITION-COMMAND...
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 ep="ipc://$tmp/specdex.sock"
 "$bin/specdex-index" -o "$tmp/index" "$corpus" > "$tmp/index.log" 2>&1 \
@@ -139,5 +126,4 @@ check "unavailable daemon reported without hanging ($ms ms)" [ "$ms" -lt 4000 ]
 kill -TERM "$daemon_pid"; wait "$daemon_pid"; rc=$?; daemon_pid=
 check "daemon exits 0 on SIGTERM" [ "$rc" -eq 0 ]
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -12,19 +12,7 @@ bin=${1:?usage: test_curve.sh BIN_DIR CORPUS_DIR CLIENT_PY_DIR}
 corpus=${2:?}
 pydir=${3:?}
 py=/usr/bin/python3
-tmp=$(mktemp -d)
-daemon_pid=
-cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-passed=0 failed=0
-check() {
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
+. "$(dirname "$0")/lib.sh"
 
 mkdir "$tmp/allow" "$tmp/keys"
 for k in server alice mallory other-server; do
@@ -97,5 +85,4 @@ if kill -0 $bind_pid 2>/dev/null; then kill $bind_pid; wait $bind_pid; rc=0
 else wait $bind_pid; rc=$?; fi
 check "non-loopback bind without CURVE refused" bash -c "[ $rc -ne 0 ] && grep -qi 'curve\|insecure' '$tmp/bind.log'"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -9,21 +9,8 @@
 # installed library through its pkg-config file.
 set -u
 build=${1:?usage: test_install.sh BUILD_DIR}
-tmp=$(mktemp -d)
+. "$(dirname "$0")/lib.sh"
 root=$tmp/root
-daemon_pid=
-cleanup() {
-  [ -n "$daemon_pid" ] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-
-passed=0 failed=0
-check() {
-  local name=$1; shift
-  if "$@"; then passed=$((passed + 1)); echo "ok - $name"
-  else failed=$((failed + 1)); echo "not ok - $name"; fi
-}
 
 DESTDIR=$root cmake --install "$build" --prefix /usr > "$tmp/install.log" 2>&1 \
   || { cat "$tmp/install.log"; echo "0 passed, 1 failed"; exit 1; }
@@ -112,5 +99,4 @@ nroff -man "$root/usr/share/man/man1/specdex.1" 2>/dev/null \
   | sed "s/.\x08//g" > "$tmp/man.txt"
 check "specdex(1) renders" grep -q "EXIT STATUS" "$tmp/man.txt"
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish
