@@ -264,7 +264,7 @@ void sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out);
 /*
  * True when ZeroMQ endpoint EP stays on this machine: ipc://, inproc://,
  * or tcp:// on 127.0.0.0/8, [::1] / ::1 or localhost.  specdexd refuses
- * anything else while CURVE is not implemented.
+ * anything else unless CURVE is on or --insecure-bind is given.
  */
 bool sdx_proto_endpoint_is_local(const char *ep);
 
