@@ -19,6 +19,12 @@
  *
  * Usage: specdex-inproc --index DIR --queries FILE [--threads N]
  *          [--duration S] [--warmup S] [--no-snippet] [--no-ladder]
+ *          [--xapian-snippets]
+ * --xapian-snippets makes the snippets with Xapian's MSet::snippet and
+ * its default flags (background model, exhaustive): the naive figure
+ * issue 7's daemon target is set against (engine inproc-xapian).  By
+ * default the snippets are the daemon's (the shim's highlighter, the
+ * text found in the clause record).
  *          [--matches] [--corpus LABEL] [--header]
  */
 #include <errno.h>
@@ -62,6 +68,7 @@ typedef struct shared {
     qterms_t *terms;           /* per query */
     char *ladder_terms[5];     /* "XL1".."XL5" */
     bool snippets;             /* ask for snippets */
+    bool xapian_snippets;      /* MSet::snippet, default flags */
     double warmup;             /* seconds */
     double duration;           /* seconds */
     unsigned nthreads;         /* threads */
@@ -82,7 +89,8 @@ typedef struct worker {
 /* Run one search; read every hit.  Returns the estimate or -1. */
 static int64_t
 s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
-         unsigned limit, unsigned check_at_least, bool snippets)
+         unsigned limit, unsigned check_at_least, bool snippets,
+         bool xapian_snippets)
 {
     sdx_search_spec_t spec = {
         .query = q,
@@ -96,6 +104,8 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
         .time_limit_s = check_at_least > CHECK_AT_LEAST ? 0 : TIME_LIMIT_S,
         .snippets = snippets,
         .snippet_slot = SDX_SLOT_TEXT,
+        .snippet_text = sdx_clause_text,
+        .xapian_snippets = xapian_snippets,
         .hl_open = "<mark>",
         .hl_close = "</mark>",
         .snippet_chars = SNIPPET_CHARS,
@@ -127,7 +137,7 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
     const qterms_t *t = &sh->terms[qi];
     if (q->op == BQ_SEARCH)
         return s_search(db, q->q, t->f, t->nf, 10, CHECK_AT_LEAST,
-                        sh->snippets) < 0 ? -1 : 0;
+                        sh->snippets, sh->xapian_snippets) < 0 ? -1 : 0;
     for (int level = 1; level <= 5; level++) {
         sdx_filter_t f[2];
         size_t nf = 0;
@@ -136,7 +146,8 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
             .nterms = 1};
         if (q->nsections)
             f[nf++] = t->f[t->nf - 1];
-        if (s_search(db, q->q, f, nf, 1, CHECK_AT_LEAST, true) < 0)
+        if (s_search(db, q->q, f, nf, 1, CHECK_AT_LEAST, true,
+                     sh->xapian_snippets) < 0)
             return -1;
     }
     return 0;
@@ -263,7 +274,8 @@ s_mean_matches(const shared_t *sh)
         if (q->op != BQ_SEARCH)
             continue;
         const qterms_t *t = &sh->terms[i];
-        int64_t est = s_search(db, q->q, t->f, t->nf, 1, all, false);
+        int64_t est = s_search(db, q->q, t->f, t->nf, 1, all, false,
+                               false);
         if (est < 0) {
             sdx_db_destroy(&db);
             return -1;
@@ -285,6 +297,7 @@ main(int argc, char **argv)
         {"duration", required_argument, NULL, 'd'},
         {"warmup", required_argument, NULL, 'w'},
         {"no-snippet", no_argument, NULL, 'S'},
+        {"xapian-snippets", no_argument, NULL, 'X'},
         {"no-ladder", no_argument, NULL, 'L'},
         {"matches", no_argument, NULL, 'm'},
         {"corpus", required_argument, NULL, 'C'},
@@ -308,6 +321,7 @@ main(int argc, char **argv)
         case 'd': sh.duration = strtod(optarg, NULL); break;
         case 'w': sh.warmup = strtod(optarg, NULL); break;
         case 'S': sh.snippets = false; break;
+        case 'X': sh.xapian_snippets = true; break;
         case 'L': no_ladder = true; break;
         case 'm': matches = true; break;
         case 'C': corpus = optarg; break;
@@ -319,7 +333,8 @@ main(int argc, char **argv)
         sh.nthreads > THREADS_MAX || sh.duration <= 0 || sh.warmup < 0) {
         fprintf(stderr, "usage: specdex-inproc --index DIR --queries FILE "
                 "[--threads N]\n         [--duration S] [--warmup S] "
-                "[--no-snippet] [--no-ladder]\n         [--matches] "
+                "[--no-snippet] [--no-ladder]\n         [--xapian-snippets] "
+                "[--matches] "
                 "[--corpus LABEL] [--header]\n");
         return 2;
     }
@@ -354,7 +369,9 @@ main(int argc, char **argv)
         }
     }
     bq_lat_t all = {0};
-    bq_result_t r = {.engine = sh.snippets ? "inproc" : "inproc-nosnip",
+    bq_result_t r = {.engine = !sh.snippets ? "inproc-nosnip"
+                             : sh.xapian_snippets ? "inproc-xapian"
+                                                  : "inproc",
                      .corpus = corpus, .inflight = sh.nthreads,
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = mean};

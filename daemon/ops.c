@@ -236,6 +236,7 @@ sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
     spec->max_expansion = SEARCH_MAX_EXPANSION;
     spec->time_limit_s = SEARCH_TIME_LIMIT_S;
     spec->snippet_slot = SDX_SLOT_TEXT;
+    spec->snippet_text = sdx_clause_text;  /* the record has the text */
     spec->snippet_chars = SEARCH_SNIPPET_CHARS;
     spec->max_terms = SEARCH_MAX_TERMS;
     spec->synonyms = true;

@@ -129,6 +129,85 @@ sdx_clause_pack(const sdx_clause_t *c, msgpack_packer *pk, unsigned extra)
     pack_key(pk, "text");     pack_str(pk, c->text);
 }
 
+/*
+ * Read the msgpack str or scalar at P[*i], bounded by LEN: for a str,
+ * *s and *n are its bytes.  Returns false on anything else (arrays, maps,
+ * floats, bin: a clause record has none) or when it runs past LEN.
+ */
+static bool
+s_scalar(const unsigned char *p, size_t len, size_t *i, const char **s,
+         size_t *n)
+{
+    if (*i >= len)
+        return false;
+    unsigned char c = p[(*i)++];
+    size_t body = 0, hdr = 0;
+    *s = NULL;
+    if (c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3)
+        return true;                       /* fixint, nil, bool */
+    if (c >= 0xcc && c <= 0xd3) {          /* (u)int 8..64 */
+        size_t w = (size_t)1 << ((c - 0xcc) & 3);
+        if (len - *i < w)
+            return false;
+        *i += w;
+        return true;
+    }
+    if (c >= 0xa0 && c <= 0xbf)
+        body = c & 0x1f;
+    else if (c == 0xd9)
+        hdr = 1;
+    else if (c == 0xda)
+        hdr = 2;
+    else if (c == 0xdb)
+        hdr = 4;
+    else
+        return false;
+    if (len - *i < hdr)
+        return false;
+    for (size_t k = 0; k < hdr; k++)
+        body = body << 8 | p[(*i)++];
+    if (len - *i < body)
+        return false;
+    *s = (const char *)p + *i;
+    *n = body;
+    *i += body;
+    return true;
+}
+
+bool
+sdx_clause_text(const void *buf, size_t len, const char **text,
+                size_t *text_len)
+{
+    const unsigned char *p = buf;
+    size_t i = 0, n = 0;
+    if (len < 1)
+        return false;
+    if (p[0] >= 0x80 && p[0] <= 0x8f) {
+        n = p[0] & 0x0f;
+        i = 1;
+    } else if (p[0] == 0xde && len >= 3) {
+        n = (size_t)p[1] << 8 | p[2];
+        i = 3;
+    } else {
+        return false;
+    }
+    for (size_t k = 0; k < n; k++) {
+        const char *key, *val;
+        size_t klen = 0, vlen = 0;
+        if (!s_scalar(p, len, &i, &key, &klen) || !key ||
+            !s_scalar(p, len, &i, &val, &vlen))
+            return false;
+        if (klen == 4 && memcmp(key, "text", 4) == 0) {
+            if (!val)
+                return false;
+            *text = val;
+            *text_len = vlen;
+            return true;
+        }
+    }
+    return false;
+}
+
 static bool
 key_is(const msgpack_object *key, const char *name)
 {

@@ -102,6 +102,16 @@ void sdx_clause_pack(const sdx_clause_t *clause, msgpack_packer *pk,
 sdx_status_t sdx_clause_unpack(const msgpack_object *obj,
                                sdx_clause_t **out);
 
+/*
+ * Find the `text` of the packed clause record BUF (LEN bytes) without
+ * unpacking it: *text points into BUF (not NUL-terminated), *text_len
+ * its bytes.  Returns false when BUF is not a map of str keys with str,
+ * int, bool or nil values holding a str `text` (nothing is allocated).
+ * The shim's snippet_text callback (sdx_search_spec_t).
+ */
+bool sdx_clause_text(const void *buf, size_t len, const char **text,
+                     size_t *text_len);
+
 /* The same from a buffer holding exactly one msgpack object. */
 sdx_status_t sdx_clause_from_msgpack(const void *buf, size_t len,
                                      sdx_clause_t **out);

@@ -38,6 +38,7 @@
 #include <memory>
 #include <new>
 #include <string>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -607,11 +608,346 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
     return out;
 }
 
+/*
+ * Snippets, made here rather than by MSet::snippet().  Xapian's snippet
+ * tokenises and stems every word of the text and, with the background
+ * model, looks up term statistics for each; on short clauses that cost
+ * five times the search itself (docs/BENCH.md).  A clause is short and
+ * our question is simpler: which words of this text did the query ask
+ * for?  So a highlighter is built once per search from the parsed
+ * query's terms (unstemmed ones as they are, "Z" stems without the Z)
+ * and the wildcard patterns of the query text; each hit's text is
+ * scanned once, and a word is stemmed only when its first byte and
+ * prefix make a stem match possible (a per-search memo keeps the
+ * answer).  Runs of matched words separated by blanks are marked as one
+ * (a phrase is highlighted whole).  A text longer than the snippet
+ * length is cut at word boundaries around the window holding most
+ * matches, with an ellipsis where cut.  The output is HTML-escaped (&,
+ * <, >) as MSet::snippet's is.
+ */
+class highlighter {
+  public:
+    highlighter(const Xapian::Stem &stem, const Xapian::Query &query,
+                const char *text)
+        : stem_(stem)
+    {
+        for (Xapian::TermIterator t = query.get_unique_terms_begin();
+             t != query.get_unique_terms_end(); ++t) {
+            const std::string &term = *t;
+            if (term.empty())
+                continue;
+            unsigned char c0 = static_cast<unsigned char>(term[0]);
+            if (c0 == 'Z' && term.size() > 1) {
+                add_first(term[1]);
+                stems_.push_back(term.substr(1));
+            } else if (!(c0 >= 'A' && c0 <= 'Z')) {
+                /* capitals start a prefixed (filter) term */
+                add_first(term[0]);
+                words_.push_back(term);
+            }
+        }
+        find_wildcards(text ? text : "");
+    }
+
+    /* TEXT with the matched words marked, cut to about CHARS bytes. */
+    std::string run(const std::string &text, size_t chars, const char *open,
+                    const char *close)
+    {
+        tokens_.clear();
+        tokenise(text);
+        size_t ws = 0, we = text.size();
+        if (text.size() > chars)
+            choose_window(text, chars, &ws, &we);
+        std::string out;
+        out.reserve(we - ws + 64);
+        if (ws > 0)
+            out += SNIPPET_OMIT;
+        size_t pos = ws;
+        bool marked = false;
+        for (const token &t : tokens_) {
+            if (t.b < ws)
+                continue;
+            if (t.e > we)
+                break;
+            if (t.match) {
+                if (!(marked && blank_only(text, pos, t.b))) {
+                    if (marked)
+                        out += close;
+                    escape(text, pos, t.b, &out);
+                    out += open;
+                }
+                else
+                    out.append(text, pos, t.b - pos);
+                marked = true;
+            } else {
+                if (marked)
+                    out += close;
+                marked = false;
+                escape(text, pos, t.b, &out);
+            }
+            escape(text, t.b, t.e, &out);
+            pos = t.e;
+        }
+        if (marked)
+            out += close;
+        escape(text, pos, we, &out);
+        if (we < text.size())
+            out += SNIPPET_OMIT;
+        return out;
+    }
+
+  private:
+    struct token {
+        size_t b, e;   /* the word's bytes in the text */
+        bool match;    /* one the query asked for */
+    };
+
+    const Xapian::Stem &stem_;        /* the index's stemmer */
+    std::vector<std::string> words_;  /* unstemmed terms, lower case */
+    std::vector<std::string> stems_;  /* stems of the "Z" terms */
+    std::vector<std::string> wild_;   /* wildcard prefixes, lower case */
+    bool first_[256] = {};            /* bytes a matching word starts
+                                         with */
+    std::unordered_map<std::string, bool> memo_; /* word -> matched,
+                                                    this search */
+    std::vector<token> tokens_;        /* words of the text being cut */
+
+    void add_first(char c)
+    {
+        unsigned char u = static_cast<unsigned char>(c);
+        first_[u] = true;
+        if (u >= 0x80) /* any non-ASCII word is a candidate */
+            for (int i = 0x80; i < 256; i++)
+                first_[i] = true;
+    }
+
+    /* The `word*` patterns of the query text (not field values). */
+    void find_wildcards(const std::string &q)
+    {
+        for (size_t i = 0; i < q.size(); i++) {
+            if (q[i] != '*' || i == 0)
+                continue;
+            size_t b = i;
+            while (b > 0 && word_start(static_cast<unsigned char>(q[b - 1])))
+                b--;
+            if (b == i || (b > 0 && q[b - 1] == ':'))
+                continue;
+            std::string p = lower(q.substr(b, i - b));
+            add_first(p[0]);
+            wild_.push_back(p);
+        }
+    }
+
+    static std::string lower(const std::string &s)
+    {
+        for (unsigned char c : s)
+            if (c >= 0x80)
+                return Xapian::Unicode::tolower(s);
+        return lower_ascii(s);
+    }
+
+    /* Is the word TEXT[B..E) one the query asked for? */
+    bool matches(const std::string &text, size_t b, size_t e)
+    {
+        if (!first_[static_cast<unsigned char>(lower_byte(text[b]))])
+            return false;
+        std::string w = lower(text.substr(b, e - b));
+        auto m = memo_.find(w);
+        if (m != memo_.end())
+            return m->second;
+        bool hit = false;
+        for (const std::string &t : words_)
+            if (t == w) {
+                hit = true;
+                break;
+            }
+        for (size_t i = 0; !hit && i < wild_.size(); i++)
+            hit = w.compare(0, wild_[i].size(), wild_[i]) == 0;
+        if (!hit) {
+            /* English stems keep all but the word's last letters; a
+             * word not sharing a stem's first letters cannot stem to
+             * it, and most words are not stemmed at all. */
+            bool maybe = false;
+            for (const std::string &s : stems_) {
+                size_t k = s.size() > 3 ? s.size() - 2 : 1;
+                if (w.compare(0, k, s, 0, k) == 0) {
+                    maybe = true;
+                    break;
+                }
+            }
+            if (maybe) {
+                std::string st = stem_(w);
+                for (const std::string &s : stems_)
+                    if (s == st) {
+                        hit = true;
+                        break;
+                    }
+            }
+        }
+        memo_.emplace(std::move(w), hit);
+        return hit;
+    }
+
+    static char lower_byte(char c)
+    {
+        return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+
+    /* Bytes of the code point at TEXT[I] (1 for ASCII or a bad byte),
+     * and whether it is a word character as Xapian's tokeniser sees
+     * it. */
+    static size_t char_at(const std::string &text, size_t i, bool *word)
+    {
+        unsigned char c = static_cast<unsigned char>(text[i]);
+        if (c < 0x80) {
+            *word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                    (c >= '0' && c <= '9');
+            return 1;
+        }
+        /* UTF-8 decoded here (the text is valid UTF-8: the indexer
+         * checked it); a bad sequence is one non-word byte */
+        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        unsigned ch = n == 4 ? c & 0x07u : n == 3 ? c & 0x0fu : c & 0x1fu;
+        if (n == 1 || n > text.size() - i) {
+            *word = false;
+            return 1;
+        }
+        for (size_t k = 1; k < n; k++) {
+            unsigned char cc = static_cast<unsigned char>(text[i + k]);
+            if ((cc & 0xc0) != 0x80) {
+                *word = false;
+                return 1;
+            }
+            ch = (ch << 6) | (cc & 0x3fu);
+        }
+        *word = Xapian::Unicode::is_wordchar(ch);
+        return n;
+    }
+
+    /* Split TEXT into words (a letter run, with an apostrophe between
+     * letters kept, as in "manager's"). */
+    void tokenise(const std::string &text)
+    {
+        size_t i = 0, n = text.size();
+        while (i < n) {
+            bool word;
+            size_t len = char_at(text, i, &word);
+            if (!word) {
+                i += len;
+                continue;
+            }
+            size_t b = i;
+            i += len;
+            while (i < n) {
+                len = char_at(text, i, &word);
+                if (word) {
+                    i += len;
+                    continue;
+                }
+                /* ' or U+2019 between two word characters */
+                size_t ap = text[i] == '\'' ? 1
+                          : text.compare(i, 3, "\xe2\x80\x99") == 0 ? 3 : 0;
+                bool next = false;
+                if (ap && i + ap < n)
+                    char_at(text, i + ap, &next);
+                if (!next)
+                    break;
+                i += ap;
+            }
+            tokens_.push_back({b, i, matches(text, b, i)});
+        }
+    }
+
+    static bool blank_only(const std::string &text, size_t b, size_t e)
+    {
+        for (size_t i = b; i < e; i++)
+            if (text[i] != ' ')
+                return false;
+        return true;
+    }
+
+    static void escape(const std::string &text, size_t b, size_t e,
+                       std::string *out)
+    {
+        size_t run = b;
+        for (size_t i = b; i < e; i++) {
+            const char *rep = text[i] == '&' ? "&amp;"
+                            : text[i] == '<' ? "&lt;"
+                            : text[i] == '>' ? "&gt;" : nullptr;
+            if (!rep)
+                continue;
+            out->append(text, run, i - run);
+            *out += rep;
+            run = i + 1;
+        }
+        out->append(text, run, e - run);
+    }
+
+    /* The window of at most CHARS bytes holding the most matched words
+     * (the earliest such), with some text before the first of them,
+     * cut at word boundaries. */
+    void choose_window(const std::string &text, size_t chars, size_t *ws,
+                       size_t *we)
+    {
+        std::vector<size_t> m; /* indexes of matched tokens */
+        for (size_t i = 0; i < tokens_.size(); i++)
+            if (tokens_[i].match)
+                m.push_back(i);
+        size_t start = 0, span = 0;
+        if (!m.empty()) {
+            size_t best = 0, best_n = 0, j = 0;
+            for (size_t i = 0; i < m.size(); i++) {
+                if (j < i)
+                    j = i;
+                while (j + 1 < m.size() &&
+                       tokens_[m[j + 1]].e - tokens_[m[i]].b <= chars)
+                    j++;
+                if (j - i + 1 > best_n) {
+                    best_n = j - i + 1;
+                    best = i;
+                }
+            }
+            const token &first = tokens_[m[best]];
+            const token &last = tokens_[m[best + best_n - 1]];
+            start = first.b;
+            span = last.e - first.b;
+            /* context before the matches: up to half of what is left */
+            size_t lead = span < chars ? (chars - span) / 2 : 0;
+            if (lead > start)
+                lead = start;
+            size_t s = start - lead;
+            /* begin at a word: the first one starting at or after S */
+            for (const token &t : tokens_)
+                if (t.b >= s) {
+                    s = t.b;
+                    break;
+                }
+            start = s < start ? s : start;
+        }
+        size_t end = start + chars;
+        if (end >= text.size()) {
+            end = text.size();
+        } else {
+            /* end after the last word that fits whole */
+            size_t fit = start;
+            for (const token &t : tokens_)
+                if (t.b >= start && t.e <= end)
+                    fit = t.e;
+            end = fit > start ? fit : end;
+        }
+        *ws = start;
+        *we = end;
+    }
+};
+
 /* One search attempt; throws what Xapian throws. */
 void
 run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 {
     Xapian::Query query = parse(db, spec);
+    std::unique_ptr<highlighter> hl;
+    if (spec->snippets && !spec->xapian_snippets)
+        hl.reset(new highlighter(db->stem, query, spec->query));
     Xapian::Query filter = filter_query(spec);
     if (!filter.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
@@ -659,16 +995,21 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         h.collapsed = spec->collapse ? it.get_collapse_count() : 0;
         if (spec->keys || spec->collapse)
             h.key = doc.get_value(spec->key_slot);
-        if (spec->snippets) {
-            /* The background model only chooses which passage of a long
-             * text to show; a clause that fits whole is shown whole, and
-             * skipping the model halves the snippet's cost. */
-            std::string text = doc.get_value(spec->snippet_slot);
-            unsigned flags = Xapian::MSet::SNIPPET_EXHAUSTIVE;
-            if (text.size() > chars)
-                flags |= Xapian::MSet::SNIPPET_BACKGROUND_MODEL;
-            h.snippet = mset.snippet(text, chars, db->stem, flags, open,
-                                     close, SNIPPET_OMIT);
+        if (spec->snippets && spec->xapian_snippets) {
+            h.snippet = mset.snippet(doc.get_value(spec->snippet_slot),
+                                     chars, db->stem,
+                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                                         Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                                     open, close, SNIPPET_OMIT);
+        } else if (hl) {
+            const char *p = nullptr;
+            size_t n = 0;
+            if (spec->snippet_text &&
+                spec->snippet_text(h.data.data(), h.data.size(), &p, &n))
+                h.snippet = hl->run(std::string(p, n), chars, open, close);
+            else
+                h.snippet = hl->run(doc.get_value(spec->snippet_slot),
+                                    chars, open, close);
         }
         r->hits.push_back(std::move(h));
     }

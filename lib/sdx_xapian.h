@@ -174,6 +174,14 @@ typedef struct sdx_filter {
     size_t nterms;            /* number of TERMS; 0 means no filter */
 } sdx_filter_t;
 
+/*
+ * Find the plain text of a document inside its data DATA (LEN bytes):
+ * *text points into DATA, *text_len its bytes; false when it is not
+ * there.  sdx_clause_text has this shape.
+ */
+typedef bool (*sdx_text_fn)(const void *data, size_t len, const char **text,
+                            size_t *text_len);
+
 /* Everything one search needs.  Zero values mean "the default". */
 typedef struct sdx_search_spec {
     const char *query;          /* query string, Xapian syntax, UTF-8 */
@@ -190,6 +198,14 @@ typedef struct sdx_search_spec {
     unsigned snippet_slot;      /* value slot holding the plain text to
                                    cut snippets from (read only when
                                    SNIPPETS; 0 is a slot, no default) */
+    sdx_text_fn snippet_text;   /* when not NULL, the text is found in
+                                   the document data instead (already
+                                   read for the hit: no value lookup);
+                                   the slot is read when it fails */
+    bool xapian_snippets;       /* Xapian's MSet::snippet with its
+                                   default flags instead of the shim's
+                                   highlighter: the naive baseline
+                                   `make bench` measures against */
     const char *hl_open;        /* marker before a match; NULL/"": <b> */
     const char *hl_close;       /* marker after a match; NULL/"": </b> */
     unsigned snippet_chars;     /* snippet length in bytes; 0: 200 */

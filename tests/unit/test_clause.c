@@ -80,6 +80,30 @@ test_msgpack_round_trip(void **state)
     sdx_clause_destroy(&back);
 }
 
+/* The text found in place, without unpacking; every cut short fails. */
+static void
+test_text_in_place(void **state)
+{
+    (void)state;
+    sdx_clause_t *c = sample_clause();
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    const char *text = NULL;
+    size_t len = 0;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    sdx_clause_pack(c, &pk, 0);
+    assert_true(sdx_clause_text(buf.data, buf.size, &text, &len));
+    assert_int_equal(len, strlen(c->text));
+    assert_memory_equal(text, c->text, len);
+    for (size_t cut = 0; cut < buf.size; cut++)
+        assert_false(sdx_clause_text(buf.data, cut, &text, &len));
+    assert_false(sdx_clause_text("\x91\xa4text", 6, &text, &len));
+    assert_false(sdx_clause_text("\x81\xa4text\x05", 7, &text, &len));
+    msgpack_sbuffer_destroy(&buf);
+    sdx_clause_destroy(&c);
+}
+
 static void
 test_unpack_rejects_bad_input(void **state)
 {
@@ -173,6 +197,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_new_is_empty_and_destroy_is_idempotent),
         cmocka_unit_test(test_msgpack_round_trip),
+        cmocka_unit_test(test_text_in_place),
         cmocka_unit_test(test_unpack_rejects_bad_input),
         cmocka_unit_test(test_slug),
         cmocka_unit_test(test_sections),
