@@ -711,6 +711,7 @@ class highlighter {
     std::unordered_map<std::string, bool> memo_; /* word -> matched,
                                                     this search */
     std::vector<token> tokens_;        /* words of the text being cut */
+    std::string word_;                 /* the word being looked up */
 
     void add_first(char c)
     {
@@ -751,7 +752,17 @@ class highlighter {
     {
         if (!first_[static_cast<unsigned char>(lower_byte(text[b]))])
             return false;
-        std::string w = lower(text.substr(b, e - b));
+        /* the word in lower case, in a buffer kept across words */
+        std::string &w = word_;
+        w.assign(text, b, e - b);
+        bool ascii = true;
+        for (char &c : w) {
+            if (static_cast<unsigned char>(c) >= 0x80)
+                ascii = false;
+            c = lower_byte(c);
+        }
+        if (!ascii)
+            w = Xapian::Unicode::tolower(w);
         auto m = memo_.find(w);
         if (m != memo_.end())
             return m->second;
@@ -784,7 +795,7 @@ class highlighter {
                     }
             }
         }
-        memo_.emplace(std::move(w), hit);
+        memo_.emplace(w, hit);
         return hit;
     }
 
@@ -846,7 +857,9 @@ class highlighter {
                 }
                 /* ' or U+2019 between two word characters */
                 size_t ap = text[i] == '\'' ? 1
-                          : text.compare(i, 3, "\xe2\x80\x99") == 0 ? 3 : 0;
+                          : text[i] == '\xe2' &&
+                                    text.compare(i, 3, "\xe2\x80\x99") == 0
+                              ? 3 : 0;
                 bool next = false;
                 if (ap && i + ap < n)
                     char_at(text, i + ap, &next);
