@@ -237,6 +237,8 @@ sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
     spec->time_limit_s = SEARCH_TIME_LIMIT_S;
     spec->snippet_slot = SDX_SLOT_TEXT;
     spec->snippet_text = sdx_clause_text;  /* the record has the text */
+    spec->data_in_slot = true;             /* not inflated per hit */
+    spec->data_slot = SDX_SLOT_RECORD;
     spec->snippet_chars = SEARCH_SNIPPET_CHARS;
     spec->max_terms = SEARCH_MAX_TERMS;
     spec->synonyms = true;

@@ -191,7 +191,9 @@ sdx_build_add_clause(struct sdx_writer *w, const sdx_clause_t *c)
         st = SDX_NOMEM;
         goto cleanup;
     }
-    if ((st = sdx_writer_set_data(w, buf.data, buf.size)) != SDX_OK)
+    if ((st = sdx_writer_set_data(w, buf.data, buf.size)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_RECORD, buf.data,
+                                   buf.size)) != SDX_OK)
         goto cleanup;
 
     size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;

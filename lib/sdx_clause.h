@@ -60,6 +60,16 @@ bool sdx_section_valid(const char *name);
 #define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
 #define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
 #define SDX_SLOT_TEXT    3 /* the clause text, for snippets */
+/* (slot 4, the group key, is indexer/build.h's SDX_SLOT_GROUP) */
+
+/*
+ * The clause record (the document data) again, as a value: glass
+ * zlib-compresses document data, and inflating it was a third of the
+ * daemon's instructions per search (callgrind, bundled corpus); values
+ * are stored as they are.  Searches read a hit's record from here
+ * (sdx_search_spec_t.data_in_slot), falling back to the data.
+ */
+#define SDX_SLOT_RECORD  5 /* the packed clause record */
 
 /*
  * A new clause with every string set to "" and numbers to 0.  Returns

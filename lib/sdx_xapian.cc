@@ -1002,7 +1002,10 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
         Xapian::Document doc = it.get_document();
         hit h;
-        h.data = doc.get_data();
+        if (spec->data_in_slot)
+            h.data = doc.get_value(spec->data_slot);
+        if (h.data.empty())
+            h.data = doc.get_data();
         h.score = it.get_weight();
         h.percent = it.get_percent();
         h.collapsed = spec->collapse ? it.get_collapse_count() : 0;

@@ -202,6 +202,11 @@ typedef struct sdx_search_spec {
                                    the document data instead (already
                                    read for the hit: no value lookup);
                                    the slot is read when it fails */
+    bool data_in_slot;          /* read each hit's data from the value
+                                   slot DATA_SLOT (stored uncompressed)
+                                   rather than the document data; the
+                                   data when the slot is empty */
+    unsigned data_slot;         /* that slot, when DATA_IN_SLOT */
     bool xapian_snippets;       /* Xapian's MSet::snippet with its
                                    default flags instead of the shim's
                                    highlighter: the naive baseline
