@@ -305,6 +305,7 @@ main(int argc, char **argv)
         {"matches", no_argument, NULL, 'm'},
         {"corpus", required_argument, NULL, 'C'},
         {"header", no_argument, NULL, 'H'},
+        {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *index = NULL, *queries = NULL, *corpus = "-";
@@ -315,8 +316,11 @@ main(int argc, char **argv)
     worker_t *w = NULL;
     char err[512], path[4096];
     int c, rc = 1;
+    bool usage = false;
 
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    /* An unknown option ends the loop: setting optind past argc instead
+       made glibc's getopt read beyond argv and spin for ever. */
+    while (!usage && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'i': index = optarg; break;
         case 'q': queries = optarg; break;
@@ -329,10 +333,10 @@ main(int argc, char **argv)
         case 'm': matches = true; break;
         case 'C': corpus = optarg; break;
         case 'H': header = true; break;
-        default: index = NULL; optind = argc + 1; break;
+        default: usage = true; break;  /* 'h' and unknown options */
         }
     }
-    if (!index || !queries || optind > argc || sh.nthreads < 1 ||
+    if (usage || !index || !queries || optind != argc || sh.nthreads < 1 ||
         sh.nthreads > THREADS_MAX || sh.duration <= 0 || sh.warmup < 0) {
         fprintf(stderr, "usage: specdex-inproc --index DIR --queries FILE "
                 "[--threads N]\n         [--duration S] [--warmup S] "
