@@ -86,13 +86,6 @@ bool sdx_reply_ok(const sdx_reply_t *reply);
 void sdx_reply_error(const sdx_reply_t *reply, char *code, size_t code_size,
                      char *message, size_t message_size);
 
-/*
- * The value of KEY in MAP (a msgpack map), or NULL when MAP is not a map
- * or has no such key.
- */
-const msgpack_object *sdx_msgpack_get(const msgpack_object *map,
-                                      const char *key);
-
 /* Free REPLY.  NULL-safe; sets *reply_p to NULL. */
 void sdx_reply_destroy(sdx_reply_t **reply_p);
 

@@ -284,3 +284,18 @@ sdx_clause_from_msgpack(const void *buf, size_t len, sdx_clause_t **out)
     msgpack_unpacked_destroy(&msg);
     return st;
 }
+
+const msgpack_object *
+sdx_msgpack_get(const msgpack_object *map, const char *key)
+{
+    size_t klen = strlen(key);
+    if (!map || map->type != MSGPACK_OBJECT_MAP)
+        return NULL;
+    for (uint32_t i = 0; i < map->via.map.size; i++) {
+        const msgpack_object *k = &map->via.map.ptr[i].key;
+        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
+            memcmp(k->via.str.ptr, key, klen) == 0)
+            return &map->via.map.ptr[i].val;
+    }
+    return NULL;
+}

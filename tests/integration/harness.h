@@ -27,6 +27,8 @@
 #include <unistd.h>
 
 #include <msgpack.h>
+
+#include "sdx_clause.h" /* sdx_msgpack_get */
 #include <zmq.h>
 
 #define H_START_TIMEOUT_MS 15000 /* daemon start-up, milliseconds */
@@ -241,22 +243,6 @@ h_call(void *sock, const void *req, size_t len, msgpack_unpacked *out)
     return off == size && out->data.type == MSGPACK_OBJECT_MAP ? 0 : -1;
 }
 
-/* The value under KEY in the map MAP, or NULL. */
-static inline const msgpack_object *
-h_get(const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR &&
-            k->via.str.size == strlen(key) &&
-            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 static inline bool
 h_str_eq(const msgpack_object *o, const char *want)
 {
@@ -277,7 +263,7 @@ h_uint(const msgpack_object *o)
 static inline bool
 h_ok(const msgpack_object *reply)
 {
-    const msgpack_object *ok = h_get(reply, "ok");
+    const msgpack_object *ok = sdx_msgpack_get(reply, "ok");
     return ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
 }
 
@@ -285,8 +271,8 @@ h_ok(const msgpack_object *reply)
 static inline void
 h_print_error(const char *what, const msgpack_object *reply)
 {
-    const msgpack_object *e = h_get(reply, "error");
-    const msgpack_object *c = h_get(e, "code"), *m = h_get(e, "message");
+    const msgpack_object *e = sdx_msgpack_get(reply, "error");
+    const msgpack_object *c = sdx_msgpack_get(e, "code"), *m = sdx_msgpack_get(e, "message");
     fprintf(stderr, "%s: %.*s: %.*s\n", what,
             c && c->type == MSGPACK_OBJECT_STR ? (int)c->via.str.size : 0,
             c && c->type == MSGPACK_OBJECT_STR ? c->via.str.ptr : "",
@@ -446,7 +432,7 @@ h_wait_revision(harness_t *h, uint64_t rev, unsigned timeout_ms)
     while (took < 0 && h_now_ms() - t0 < timeout_ms) {
         msgpack_unpacked u;
         if (h_once(h, sb.data, sb.size, &u, 2000) == 0 && h_ok(&u.data)) {
-            const msgpack_object *revs = h_get(&u.data, "revisions");
+            const msgpack_object *revs = sdx_msgpack_get(&u.data, "revisions");
             bool all = revs && revs->type == MSGPACK_OBJECT_ARRAY &&
                        revs->via.array.size > 0;
             for (uint32_t i = 0; all && i < revs->via.array.size; i++)

@@ -31,6 +31,7 @@
 #include <zmq.h>
 
 #include "mp_notation.h"
+#include "sdx_clause.h"
 #include "sdx_proto.h"
 
 #define REPLY_TIMEOUT_MS 3000  /* one reply, milliseconds */
@@ -161,21 +162,6 @@ s_req(reply_t *r, const char *fmt, ...)
     msgpack_sbuffer_destroy(&sb);
 }
 
-static const msgpack_object *
-s_get(const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR &&
-            k->via.str.size == strlen(key) &&
-            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 static bool
 s_str_eq(const msgpack_object *o, const char *want)
 {
@@ -208,21 +194,21 @@ s_uint(const msgpack_object *o)
 static void
 s_assert_envelope(const reply_t *r)
 {
-    assert_int_equal(s_uint(s_get(r->root, "v")), 1);
-    assert_non_null(s_get(r->root, "ok"));
-    assert_int_equal(s_get(r->root, "ok")->type, MSGPACK_OBJECT_BOOLEAN);
-    s_uint(s_get(r->root, "took_us"));
+    assert_int_equal(s_uint(sdx_msgpack_get(r->root, "v")), 1);
+    assert_non_null(sdx_msgpack_get(r->root, "ok"));
+    assert_int_equal(sdx_msgpack_get(r->root, "ok")->type, MSGPACK_OBJECT_BOOLEAN);
+    s_uint(sdx_msgpack_get(r->root, "took_us"));
 }
 
 static void
 s_assert_ok(const reply_t *r)
 {
     s_assert_envelope(r);
-    const msgpack_object *e = s_get(s_get(r->root, "error"), "message");
-    if (!s_get(r->root, "ok")->via.boolean && e)
+    const msgpack_object *e = sdx_msgpack_get(sdx_msgpack_get(r->root, "error"), "message");
+    if (!sdx_msgpack_get(r->root, "ok")->via.boolean && e)
         print_error("error reply: %.*s\n", (int)e->via.str.size,
                     e->via.str.ptr);
-    assert_true(s_get(r->root, "ok")->via.boolean);
+    assert_true(sdx_msgpack_get(r->root, "ok")->via.boolean);
 }
 
 /* An error reply with CODE; its message must be non-empty. */
@@ -230,11 +216,11 @@ static void
 s_assert_error(const reply_t *r, const char *code)
 {
     s_assert_envelope(r);
-    assert_false(s_get(r->root, "ok")->via.boolean);
-    const msgpack_object *e = s_get(r->root, "error");
+    assert_false(sdx_msgpack_get(r->root, "ok")->via.boolean);
+    const msgpack_object *e = sdx_msgpack_get(r->root, "error");
     assert_non_null(e);
-    s_assert_str(s_get(e, "code"), code);
-    const msgpack_object *m = s_get(e, "message");
+    s_assert_str(sdx_msgpack_get(e, "code"), code);
+    const msgpack_object *m = sdx_msgpack_get(e, "message");
     assert_non_null(m);
     assert_int_equal(m->type, MSGPACK_OBJECT_STR);
     assert_true(m->via.str.size > 0);
@@ -244,7 +230,7 @@ s_assert_error(const reply_t *r, const char *code)
 static void
 s_assert_message(const reply_t *r, const char *message)
 {
-    s_assert_str(s_get(s_get(r->root, "error"), "message"), message);
+    s_assert_str(sdx_msgpack_get(sdx_msgpack_get(r->root, "error"), "message"), message);
 }
 
 /* The daemon still answers. */
@@ -254,7 +240,7 @@ s_assert_alive(void)
     reply_t r;
     s_req(&r, "{v:1, op:'ping'}");
     s_assert_ok(&r);
-    assert_true(s_get(r.root, "pong")->via.boolean);
+    assert_true(sdx_msgpack_get(r.root, "pong")->via.boolean);
     s_reply_free(&r);
 }
 
@@ -440,16 +426,16 @@ test_ping(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'ping', id:'req-1'}");
     s_assert_ok(&r);
-    assert_true(s_get(r.root, "pong")->via.boolean);
-    s_assert_str(s_get(r.root, "id"), "req-1");
+    assert_true(sdx_msgpack_get(r.root, "pong")->via.boolean);
+    s_assert_str(sdx_msgpack_get(r.root, "id"), "req-1");
     s_reply_free(&r);
 
     /* any id comes back as it went */
     s_req(&r, "{id:{a:[1,-2,'x',nil,true]}, v:1, op:'ping'}");
     s_assert_ok(&r);
-    const msgpack_object *id = s_get(r.root, "id");
-    assert_int_equal(s_get(id, "a")->via.array.size, 5);
-    assert_int_equal(s_get(id, "a")->via.array.ptr[1].via.i64, -2);
+    const msgpack_object *id = sdx_msgpack_get(r.root, "id");
+    assert_int_equal(sdx_msgpack_get(id, "a")->via.array.size, 5);
+    assert_int_equal(sdx_msgpack_get(id, "a")->via.array.ptr[1].via.i64, -2);
     s_reply_free(&r);
 }
 
@@ -467,7 +453,7 @@ test_dealer(void **state)
     assert_int_equal(r.nframes, 2);
     assert_int_equal(r.sizes[0], 0);
     s_assert_ok(&r);
-    assert_int_equal(s_uint(s_get(r.root, "id")), 7);
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "id")), 7);
     s_reply_free(&r);
 
     /* without it: the reply has no delimiter either */
@@ -491,7 +477,7 @@ test_dealer(void **state)
 static const msgpack_object *
 s_hit(const reply_t *r, size_t index)
 {
-    const msgpack_object *hits = s_get(r->root, "hits");
+    const msgpack_object *hits = sdx_msgpack_get(r->root, "hits");
     assert_non_null(hits);
     assert_int_equal(hits->type, MSGPACK_OBJECT_ARRAY);
     assert_true(hits->via.array.size > index);
@@ -505,22 +491,22 @@ test_search(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:1}");
     s_assert_ok(&r);
-    assert_true(s_uint(s_get(r.root, "total")) >= 2);
+    assert_true(s_uint(sdx_msgpack_get(r.root, "total")) >= 2);
     const msgpack_object *h0 = s_hit(&r, 0), *h1 = s_hit(&r, 1);
-    s_assert_str(s_get(h0, "id"), "5365/key-resp-06");
-    s_assert_str(s_get(h1, "id"), "5366/key-resp-06");
-    assert_int_equal(s_uint(s_get(h0, "level")), 1);
-    assert_int_equal(s_uint(s_get(h1, "level")), 2);
-    assert_int_equal(s_uint(s_get(h0, "rank")), 1);
-    assert_int_equal(s_uint(s_get(h1, "rank")), 2);
-    s_assert_str(s_get(h0, "row"), "Key Resp 06");
-    s_assert_str(s_get(h0, "section"), "responsibility");
-    assert_int_equal(s_uint(s_get(h0, "item")), 6);
-    s_assert_str(s_get(h0, "job_code"), "5365");
-    assert_int_equal(s_get(h0, "score")->type, MSGPACK_OBJECT_FLOAT64);
-    assert_true(s_get(h0, "score")->via.f64 > 0);
-    assert_true(s_uint(s_get(h0, "percent")) <= 100);
-    const msgpack_object *snip = s_get(h0, "snippet");
+    s_assert_str(sdx_msgpack_get(h0, "id"), "5365/key-resp-06");
+    s_assert_str(sdx_msgpack_get(h1, "id"), "5366/key-resp-06");
+    assert_int_equal(s_uint(sdx_msgpack_get(h0, "level")), 1);
+    assert_int_equal(s_uint(sdx_msgpack_get(h1, "level")), 2);
+    assert_int_equal(s_uint(sdx_msgpack_get(h0, "rank")), 1);
+    assert_int_equal(s_uint(sdx_msgpack_get(h1, "rank")), 2);
+    s_assert_str(sdx_msgpack_get(h0, "row"), "Key Resp 06");
+    s_assert_str(sdx_msgpack_get(h0, "section"), "responsibility");
+    assert_int_equal(s_uint(sdx_msgpack_get(h0, "item")), 6);
+    s_assert_str(sdx_msgpack_get(h0, "job_code"), "5365");
+    assert_int_equal(sdx_msgpack_get(h0, "score")->type, MSGPACK_OBJECT_FLOAT64);
+    assert_true(sdx_msgpack_get(h0, "score")->via.f64 > 0);
+    assert_true(s_uint(sdx_msgpack_get(h0, "percent")) <= 100);
+    const msgpack_object *snip = sdx_msgpack_get(h0, "snippet");
     assert_non_null(snip);
     assert_int_equal(snip->type, MSGPACK_OBJECT_STR);
     assert_non_null(memmem(snip->via.str.ptr, snip->via.str.size,
@@ -531,17 +517,17 @@ test_search(void **state)
     s_req(&r, "{v:1, op:'search', q:'root cause analysis', offset:1, "
               "limit:1, snippet:false, highlight:['[',']']}");
     s_assert_ok(&r);
-    assert_int_equal(s_get(r.root, "hits")->via.array.size, 1);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
-    assert_int_equal(s_uint(s_get(s_hit(&r, 0), "rank")), 2);
-    assert_null(s_get(s_hit(&r, 0), "snippet"));
+    assert_int_equal(sdx_msgpack_get(r.root, "hits")->via.array.size, 1);
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    assert_int_equal(s_uint(sdx_msgpack_get(s_hit(&r, 0), "rank")), 2);
+    assert_null(sdx_msgpack_get(s_hit(&r, 0), "snippet"));
     s_reply_free(&r);
 
     /* custom markers */
     s_req(&r, "{v:1, op:'search', q:'root cause analysis', limit:1, "
               "highlight:['[[',']]']}");
     s_assert_ok(&r);
-    snip = s_get(s_hit(&r, 0), "snippet");
+    snip = sdx_msgpack_get(s_hit(&r, 0), "snippet");
     assert_non_null(memmem(snip->via.str.ptr, snip->via.str.size, "[[", 2));
     s_reply_free(&r);
 }
@@ -553,43 +539,43 @@ test_search_filters(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'search', q:'root cause analysis', levels:[2]}");
     s_assert_ok(&r);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
-    const msgpack_object *hits = s_get(r.root, "hits");
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    const msgpack_object *hits = sdx_msgpack_get(r.root, "hits");
     for (uint32_t i = 0; i < hits->via.array.size; i++)
-        assert_int_equal(s_uint(s_get(&hits->via.array.ptr[i], "level")), 2);
+        assert_int_equal(s_uint(sdx_msgpack_get(&hits->via.array.ptr[i], "level")), 2);
     s_reply_free(&r);
 
     s_req(&r, "{v:1, op:'search', q:'skills', sections:['ksa'], "
               "levels:[4,5], limit:50}");
     s_assert_ok(&r);
-    hits = s_get(r.root, "hits");
+    hits = sdx_msgpack_get(r.root, "hits");
     assert_true(hits->via.array.size > 0);
     for (uint32_t i = 0; i < hits->via.array.size; i++) {
         const msgpack_object *h = &hits->via.array.ptr[i];
-        s_assert_str(s_get(h, "section"), "ksa");
-        assert_true(s_uint(s_get(h, "level")) >= 4);
+        s_assert_str(sdx_msgpack_get(h, "section"), "ksa");
+        assert_true(s_uint(sdx_msgpack_get(h, "level")) >= 4);
     }
     s_reply_free(&r);
 
     s_req(&r, "{v:1, op:'search', q:'analysis', rows:['key resp 06'], "
               "codes:['5366'], limit:50}");
     s_assert_ok(&r);
-    hits = s_get(r.root, "hits");
+    hits = sdx_msgpack_get(r.root, "hits");
     assert_int_equal(hits->via.array.size, 1);
-    s_assert_str(s_get(&hits->via.array.ptr[0], "id"), "5366/key-resp-06");
+    s_assert_str(sdx_msgpack_get(&hits->via.array.ptr[0], "id"), "5366/key-resp-06");
     s_reply_free(&r);
 
     /* the query language's fields */
     s_req(&r, "{v:1, op:'search', q:'root cause analysis level:2'}");
     s_assert_ok(&r);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5366/key-resp-06");
     s_reply_free(&r);
 
     /* a filter that matches nothing */
     s_req(&r, "{v:1, op:'search', q:'root cause', codes:['0000']}");
     s_assert_ok(&r);
-    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
-    assert_int_equal(s_get(r.root, "hits")->via.array.size, 0);
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "total")), 0);
+    assert_int_equal(sdx_msgpack_get(r.root, "hits")->via.array.size, 0);
     s_reply_free(&r);
 }
 
@@ -601,15 +587,15 @@ test_get(void **state)
     s_req(&r, "{v:1, op:'get', ids:['5365/key-resp-06', 'no/such', "
               "'5366/key-resp-06']}");
     s_assert_ok(&r);
-    const msgpack_object *c = s_get(r.root, "clauses");
+    const msgpack_object *c = sdx_msgpack_get(r.root, "clauses");
     assert_non_null(c);
     assert_int_equal(c->via.array.size, 3);
-    s_assert_str(s_get(&c->via.array.ptr[0], "id"), "5365/key-resp-06");
-    s_assert_str(s_get(&c->via.array.ptr[0], "title"),
+    s_assert_str(sdx_msgpack_get(&c->via.array.ptr[0], "id"), "5365/key-resp-06");
+    s_assert_str(sdx_msgpack_get(&c->via.array.ptr[0], "title"),
                  "Clinical Applications Professional 1 HX");
     assert_int_equal(c->via.array.ptr[1].type, MSGPACK_OBJECT_NIL);
-    assert_int_equal(s_uint(s_get(&c->via.array.ptr[2], "level")), 2);
-    const msgpack_object *text = s_get(&c->via.array.ptr[0], "text");
+    assert_int_equal(s_uint(sdx_msgpack_get(&c->via.array.ptr[2], "level")), 2);
+    const msgpack_object *text = sdx_msgpack_get(&c->via.array.ptr[0], "text");
     assert_non_null(memmem(text->via.str.ptr, text->via.str.size,
                            "root cause analysis", 19));
     s_reply_free(&r);
@@ -622,24 +608,24 @@ test_stats(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'stats'}");
     s_assert_ok(&r);
-    assert_true(s_uint(s_get(r.root, "docs")) > 50);
-    const msgpack_object *idx = s_get(r.root, "index");
+    assert_true(s_uint(sdx_msgpack_get(r.root, "docs")) > 50);
+    const msgpack_object *idx = sdx_msgpack_get(r.root, "index");
     assert_non_null(idx);
-    const msgpack_object *path = s_get(idx, "path");
+    const msgpack_object *path = sdx_msgpack_get(idx, "path");
     assert_non_null(path);
     assert_non_null(memmem(path->via.str.ptr, path->via.str.size,
                            "rev-000001", 10));
-    assert_int_equal(s_uint(s_get(idx, "revision")), 1);
-    assert_int_equal(s_get(idx, "built_at")->type, MSGPACK_OBJECT_STR);
-    s_uint(s_get(r.root, "uptime_s"));
-    assert_true(s_uint(s_get(r.root, "requests")) >= 5);
-    s_uint(s_get(r.root, "errors"));
-    assert_int_equal(s_uint(s_get(r.root, "workers")), 2);
-    const msgpack_object *lat = s_get(r.root, "latency_us");
-    uint64_t p50 = s_uint(s_get(lat, "p50"));
-    uint64_t p99 = s_uint(s_get(lat, "p99"));
-    uint64_t max = s_uint(s_get(lat, "max"));
-    s_uint(s_get(lat, "p90"));
+    assert_int_equal(s_uint(sdx_msgpack_get(idx, "revision")), 1);
+    assert_int_equal(sdx_msgpack_get(idx, "built_at")->type, MSGPACK_OBJECT_STR);
+    s_uint(sdx_msgpack_get(r.root, "uptime_s"));
+    assert_true(s_uint(sdx_msgpack_get(r.root, "requests")) >= 5);
+    s_uint(sdx_msgpack_get(r.root, "errors"));
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "workers")), 2);
+    const msgpack_object *lat = sdx_msgpack_get(r.root, "latency_us");
+    uint64_t p50 = s_uint(sdx_msgpack_get(lat, "p50"));
+    uint64_t p99 = s_uint(sdx_msgpack_get(lat, "p99"));
+    uint64_t max = s_uint(sdx_msgpack_get(lat, "max"));
+    s_uint(sdx_msgpack_get(lat, "p90"));
     assert_true(p50 <= p99 && p99 <= max && max > 0);
     s_reply_free(&r);
 }
@@ -678,7 +664,7 @@ test_bad_frames(void **state)
     s_req(&r, "{v:1, op:'search', q:'x', limit:'ten', id:5}");
     s_assert_error(&r, "bad_request");
     s_assert_message(&r, "limit: expected int, got str");
-    assert_int_equal(s_uint(s_get(r.root, "id")), 5);
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "id")), 5);
     s_reply_free(&r);
     s_assert_alive();
 
@@ -835,7 +821,7 @@ test_bad_query(void **state)
 static const msgpack_object *
 s_array(const msgpack_object *map, const char *key, uint32_t min)
 {
-    const msgpack_object *a = s_get(map, key);
+    const msgpack_object *a = sdx_msgpack_get(map, key);
     assert_non_null(a);
     assert_int_equal(a->type, MSGPACK_OBJECT_ARRAY);
     assert_true(a->via.array.size >= min);
@@ -870,33 +856,33 @@ test_ladder(void **state)
         assert_int_equal(ladder->via.array.size, 5);
         for (uint32_t l = 0; l < 5; l++) {
             const msgpack_object *step = &ladder->via.array.ptr[l];
-            const msgpack_object *hit = s_get(step, "hit");
-            assert_int_equal(s_uint(s_get(step, "level")), l + 1);
+            const msgpack_object *hit = sdx_msgpack_get(step, "hit");
+            assert_int_equal(s_uint(sdx_msgpack_get(step, "level")), l + 1);
             assert_non_null(hit);
             if (l < 2) {
                 char id[32];
                 snprintf(id, sizeof id, "%s/key-resp-06", codes[l]);
-                s_assert_str(s_get(hit, "id"), id);
-                assert_int_equal(s_uint(s_get(hit, "level")), l + 1);
-                assert_int_equal(s_get(hit, "score")->type,
+                s_assert_str(sdx_msgpack_get(hit, "id"), id);
+                assert_int_equal(s_uint(sdx_msgpack_get(hit, "level")), l + 1);
+                assert_int_equal(sdx_msgpack_get(hit, "score")->type,
                                  MSGPACK_OBJECT_FLOAT64);
             } else {
                 assert_int_equal(hit->type, MSGPACK_OBJECT_NIL);
             }
         }
-        s_assert_str(s_get(r.root, "row"), "Key Resp 06");
+        s_assert_str(sdx_msgpack_get(r.root, "row"), "Key Resp 06");
         const msgpack_object *cells = s_array(r.root, "row_cells", 5);
         assert_int_equal(cells->via.array.size, 5);
         for (uint32_t l = 0; l < 5; l++) {
             const msgpack_object *c = &cells->via.array.ptr[l];
             char id[32];
             snprintf(id, sizeof id, "%s/key-resp-06", codes[l]);
-            assert_int_equal(s_uint(s_get(c, "level")), l + 1);
-            s_assert_str(s_get(c, "id"), id);
-            assert_int_equal(s_get(c, "title")->type, MSGPACK_OBJECT_STR);
-            assert_int_equal(s_get(c, "text")->type, MSGPACK_OBJECT_STR);
+            assert_int_equal(s_uint(sdx_msgpack_get(c, "level")), l + 1);
+            s_assert_str(sdx_msgpack_get(c, "id"), id);
+            assert_int_equal(sdx_msgpack_get(c, "title")->type, MSGPACK_OBJECT_STR);
+            assert_int_equal(sdx_msgpack_get(c, "text")->type, MSGPACK_OBJECT_STR);
         }
-        assert_false(s_get(r.root, "partial")->via.boolean);
+        assert_false(sdx_msgpack_get(r.root, "partial")->via.boolean);
         s_reply_free(&r);
     }
 
@@ -904,15 +890,15 @@ test_ladder(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'ladder', q:'skills', rows:['ksa 02']}");
     s_assert_ok(&r);
-    s_assert_str(s_get(r.root, "row"), "KSA 02");
+    s_assert_str(sdx_msgpack_get(r.root, "row"), "KSA 02");
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'ladder', q:'zzzyyyxxx'}");
     s_assert_ok(&r);
     const msgpack_object *ladder = s_array(r.root, "ladder", 5);
     for (uint32_t l = 0; l < 5; l++)
-        assert_int_equal(s_get(&ladder->via.array.ptr[l], "hit")->type,
+        assert_int_equal(sdx_msgpack_get(&ladder->via.array.ptr[l], "hit")->type,
                          MSGPACK_OBJECT_NIL);
-    assert_int_equal(s_get(r.root, "row")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(sdx_msgpack_get(r.root, "row")->type, MSGPACK_OBJECT_NIL);
     assert_int_equal(s_array(r.root, "row_cells", 0)->via.array.size, 0);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'ladder', q:'x AND AND y'}");
@@ -934,16 +920,16 @@ test_row(void **state)
     const msgpack_object *cells = s_array(r.root, "cells", 5);
     assert_int_equal(cells->via.array.size, 5);
     const msgpack_object *c0 = &cells->via.array.ptr[0];
-    assert_int_equal(s_uint(s_get(c0, "level")), 1);
-    s_assert_str(s_get(c0, "id"), "5365/key-resp-08");
-    s_assert_str(s_get(c0, "title"),
+    assert_int_equal(s_uint(sdx_msgpack_get(c0, "level")), 1);
+    s_assert_str(sdx_msgpack_get(c0, "id"), "5365/key-resp-08");
+    s_assert_str(sdx_msgpack_get(c0, "title"),
                  "Clinical Applications Professional 1 HX");
-    assert_int_equal(s_get(c0, "text")->type, MSGPACK_OBJECT_NIL);
-    assert_int_equal(s_get(&cells->via.array.ptr[1], "text")->type,
+    assert_int_equal(sdx_msgpack_get(c0, "text")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(sdx_msgpack_get(&cells->via.array.ptr[1], "text")->type,
                      MSGPACK_OBJECT_NIL);
     const msgpack_object *c2 = &cells->via.array.ptr[2];
-    s_assert_str(s_get(c2, "id"), "5367/key-resp-08");
-    assert_int_equal(s_get(c2, "text")->type, MSGPACK_OBJECT_STR);
+    s_assert_str(sdx_msgpack_get(c2, "id"), "5367/key-resp-08");
+    assert_int_equal(sdx_msgpack_get(c2, "text")->type, MSGPACK_OBJECT_STR);
     s_reply_free(&r);
 
     /* with the series, by name; a numbered repeated row */
@@ -952,7 +938,7 @@ test_row(void **state)
     s_assert_ok(&r);
     cells = s_array(r.root, "cells", 5);
     assert_int_equal(cells->via.array.size, 5);
-    s_assert_str(s_get(&cells->via.array.ptr[4], "id"),
+    s_assert_str(sdx_msgpack_get(&cells->via.array.ptr[4], "id"),
                  "6373/special-condition-2");
     s_reply_free(&r);
 
@@ -991,9 +977,9 @@ test_group(void **state)
     s_assert_ok(&r);
     const msgpack_object *hits = s_array(r.root, "hits", 1);
     assert_int_equal(hits->via.array.size, 1);
-    s_assert_str(s_get(&hits->via.array.ptr[0], "id"),
+    s_assert_str(sdx_msgpack_get(&hits->via.array.ptr[0], "id"),
                  "5365/special-condition-2");
-    s_assert_ints(s_get(&hits->via.array.ptr[0], "levels"), all, 5);
+    s_assert_ints(sdx_msgpack_get(&hits->via.array.ptr[0], "levels"), all, 5);
     s_reply_free(&r);
 
     /* Environment differs at level 1 ("requires.)."): two groups */
@@ -1002,8 +988,8 @@ test_group(void **state)
     s_assert_ok(&r);
     hits = s_array(r.root, "hits", 2);
     assert_int_equal(hits->via.array.size, 2);
-    s_assert_ints(s_get(&hits->via.array.ptr[0], "levels"), all, 1);
-    s_assert_ints(s_get(&hits->via.array.ptr[1], "levels"), upper, 4);
+    s_assert_ints(sdx_msgpack_get(&hits->via.array.ptr[0], "levels"), all, 1);
+    s_assert_ints(sdx_msgpack_get(&hits->via.array.ptr[1], "levels"), upper, 4);
     s_reply_free(&r);
 
     /* a level filter narrows the levels of a group */
@@ -1011,15 +997,15 @@ test_group(void **state)
               "levels:[2,4]}");
     s_assert_ok(&r);
     static const int two_four[] = {2, 4};
-    s_assert_ints(s_get(s_hit(&r, 0), "levels"), two_four, 2);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5366/special-condition-2");
+    s_assert_ints(sdx_msgpack_get(s_hit(&r, 0), "levels"), two_four, 2);
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5366/special-condition-2");
     s_reply_free(&r);
 
     /* ungrouped: five hits, no levels key */
     s_req(&r, "{v:1, op:'search', q:'background check'}");
     s_assert_ok(&r);
     assert_int_equal(s_array(r.root, "hits", 5)->via.array.size, 5);
-    assert_null(s_get(s_hit(&r, 0), "levels"));
+    assert_null(sdx_msgpack_get(s_hit(&r, 0), "levels"));
     s_reply_free(&r);
 }
 
@@ -1030,11 +1016,11 @@ test_facets(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'search', q:'skills', facets:true, limit:1}");
     s_assert_ok(&r);
-    uint64_t total = s_uint(s_get(r.root, "total"));
-    const msgpack_object *f = s_get(r.root, "facets");
+    uint64_t total = s_uint(sdx_msgpack_get(r.root, "total"));
+    const msgpack_object *f = sdx_msgpack_get(r.root, "facets");
     assert_non_null(f);
-    const msgpack_object *level = s_get(f, "level");
-    const msgpack_object *section = s_get(f, "section");
+    const msgpack_object *level = sdx_msgpack_get(f, "level");
+    const msgpack_object *section = sdx_msgpack_get(f, "section");
     assert_non_null(level);
     assert_non_null(section);
     uint64_t sum_l = 0, sum_s = 0;
@@ -1044,15 +1030,15 @@ test_facets(void **state)
         sum_s += s_uint(&section->via.map.ptr[i].val);
     assert_int_equal(sum_l, total);
     assert_int_equal(sum_s, total);
-    assert_true(s_uint(s_get(section, "ksa")) > 0);
-    assert_true(s_uint(s_get(level, "1")) > 0);
-    assert_true(s_get(r.root, "facets_exact")->via.boolean);
+    assert_true(s_uint(sdx_msgpack_get(section, "ksa")) > 0);
+    assert_true(s_uint(sdx_msgpack_get(level, "1")) > 0);
+    assert_true(sdx_msgpack_get(r.root, "facets_exact")->via.boolean);
     s_reply_free(&r);
 
     /* the counts follow the filters */
     s_req(&r, "{v:1, op:'search', q:'level:5 skills', facets:true}");
     s_assert_ok(&r);
-    level = s_get(s_get(r.root, "facets"), "level");
+    level = sdx_msgpack_get(sdx_msgpack_get(r.root, "facets"), "level");
     assert_int_equal(level->via.map.size, 1);
     s_assert_str(&level->via.map.ptr[0].key, "5");
     s_reply_free(&r);
@@ -1060,7 +1046,7 @@ test_facets(void **state)
     /* without facets: no key */
     s_req(&r, "{v:1, op:'search', q:'skills'}");
     s_assert_ok(&r);
-    assert_null(s_get(r.root, "facets"));
+    assert_null(sdx_msgpack_get(r.root, "facets"));
     s_reply_free(&r);
 }
 
@@ -1071,34 +1057,34 @@ test_suggest(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'suggest', q:'troubleshootng'}");
     s_assert_ok(&r);
-    s_assert_str(s_get(r.root, "suggestion"), "troubleshooting");
+    s_assert_str(sdx_msgpack_get(r.root, "suggestion"), "troubleshooting");
     s_reply_free(&r);
     /* every word known: nil, even when a more frequent word is near */
     s_req(&r, "{v:1, op:'suggest', q:'root cause'}");
     s_assert_ok(&r);
-    assert_int_equal(s_get(r.root, "suggestion")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(sdx_msgpack_get(r.root, "suggestion")->type, MSGPACK_OBJECT_NIL);
     s_reply_free(&r);
     /* field values are left alone */
     s_req(&r, "{v:1, op:'suggest', q:'level:5 vendrs'}");
     s_assert_ok(&r);
-    s_assert_str(s_get(r.root, "suggestion"), "level:5 vendors");
+    s_assert_str(sdx_msgpack_get(r.root, "suggestion"), "level:5 vendors");
     s_reply_free(&r);
 
     /* search: no match -> corrected; a match -> none */
     s_req(&r, "{v:1, op:'search', q:'troubleshootng'}");
     s_assert_ok(&r);
-    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
-    s_assert_str(s_get(r.root, "corrected"), "troubleshooting");
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "total")), 0);
+    s_assert_str(sdx_msgpack_get(r.root, "corrected"), "troubleshooting");
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'troubleshooting'}");
     s_assert_ok(&r);
-    assert_null(s_get(r.root, "corrected"));
-    assert_false(s_get(r.root, "partial")->via.boolean);
+    assert_null(sdx_msgpack_get(r.root, "corrected"));
+    assert_false(sdx_msgpack_get(r.root, "partial")->via.boolean);
     s_reply_free(&r);
     /* no match because of a filter: nothing to correct */
     s_req(&r, "{v:1, op:'search', q:'root cause', levels:[4]}");
     s_assert_ok(&r);
-    assert_null(s_get(r.root, "corrected"));
+    assert_null(sdx_msgpack_get(r.root, "corrected"));
     s_reply_free(&r);
 
     s_req(&r, "{v:1, op:'suggest', q:'x AND AND y'}");
@@ -1129,7 +1115,7 @@ test_synonyms(void **state)
         reply_t r;
         s_req(&r, "{v:1, op:'search', q:'%s', snippet:false}", cases[i].q);
         s_assert_ok(&r);
-        s_assert_str(s_get(s_hit(&r, 0), "id"), cases[i].first);
+        s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), cases[i].first);
         s_reply_free(&r);
     }
     /* a quoted acronym is not expanded; an exact-case key stays a word
@@ -1137,7 +1123,7 @@ test_synonyms(void **state)
     reply_t r;
     s_req(&r, "{v:1, op:'search', q:'\"rca\"'}");
     s_assert_ok(&r);
-    assert_int_equal(s_uint(s_get(r.root, "total")), 0);
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "total")), 0);
     s_reply_free(&r);
 }
 
@@ -1150,20 +1136,20 @@ test_context(void **state)
     s_assert_ok(&r);
     const msgpack_object *ps = s_array(r.root, "passages", 2);
     const msgpack_object *p0 = &ps->via.array.ptr[0];
-    s_assert_str(s_get(p0, "id"), "5365/key-resp-06");
-    s_assert_str(s_get(p0, "cite"),
+    s_assert_str(sdx_msgpack_get(p0, "id"), "5365/key-resp-06");
+    s_assert_str(sdx_msgpack_get(p0, "cite"),
                  "Clinical Applications Professional 1 HX (5365), "
                  "Key Resp 06");
     static const int one[] = {1};
-    s_assert_ints(s_get(p0, "levels"), one, 1);
-    assert_int_equal(s_get(p0, "score")->type, MSGPACK_OBJECT_FLOAT64);
-    s_assert_str(s_get(&ps->via.array.ptr[1], "cite"),
+    s_assert_ints(sdx_msgpack_get(p0, "levels"), one, 1);
+    assert_int_equal(sdx_msgpack_get(p0, "score")->type, MSGPACK_OBJECT_FLOAT64);
+    s_assert_str(sdx_msgpack_get(&ps->via.array.ptr[1], "cite"),
                  "Clinical Applications Professional 2 HX (5366), "
                  "Key Resp 06");
     uint64_t sum = 0;
     for (uint32_t i = 0; i < ps->via.array.size; i++)
-        sum += s_get(&ps->via.array.ptr[i], "text")->via.str.size;
-    assert_int_equal(s_uint(s_get(r.root, "chars")), sum); /* ASCII */
+        sum += sdx_msgpack_get(&ps->via.array.ptr[i], "text")->via.str.size;
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "chars")), sum); /* ASCII */
     assert_true(sum <= 4000);
     s_reply_free(&r);
 
@@ -1172,12 +1158,12 @@ test_context(void **state)
     s_assert_ok(&r);
     ps = s_array(r.root, "passages", 1);
     assert_int_equal(ps->via.array.size, 1);
-    s_assert_str(s_get(&ps->via.array.ptr[0], "cite"),
+    s_assert_str(sdx_msgpack_get(&ps->via.array.ptr[0], "cite"),
                  "Clinical Applications Professional 1-5 HX, "
                  "Special Condition 2");
     static const int all[] = {1, 2, 3, 4, 5};
-    s_assert_ints(s_get(&ps->via.array.ptr[0], "levels"), all, 5);
-    s_assert_str(s_get(&ps->via.array.ptr[0], "text"),
+    s_assert_ints(sdx_msgpack_get(&ps->via.array.ptr[0], "levels"), all, 5);
+    s_assert_str(sdx_msgpack_get(&ps->via.array.ptr[0], "text"),
                  "Must pass a background check.");
     s_reply_free(&r);
 
@@ -1185,17 +1171,17 @@ test_context(void **state)
     s_req(&r, "{v:1, op:'context', q:'clinical systems', k:20, "
               "max_chars:200}");
     s_assert_ok(&r);
-    assert_true(s_uint(s_get(r.root, "chars")) <= 200);
+    assert_true(s_uint(sdx_msgpack_get(r.root, "chars")) <= 200);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'context', q:'discretion sensitive information', "
               "k:3, max_chars:300, levels:[3]}");
     s_assert_ok(&r);
     ps = s_array(r.root, "passages", 1);
-    const msgpack_object *t = s_get(&ps->via.array.ptr[0], "text");
+    const msgpack_object *t = sdx_msgpack_get(&ps->via.array.ptr[0], "text");
     /* Special Condition 1 is 1005 characters: cut, with an ellipsis */
     assert_non_null(memmem(t->via.str.ptr, t->via.str.size,
                            "\xe2\x80\xa6", 3));
-    assert_true(s_uint(s_get(r.root, "chars")) <= 300);
+    assert_true(s_uint(sdx_msgpack_get(r.root, "chars")) <= 300);
     s_reply_free(&r);
 
     s_req(&r, "{v:1, op:'context', q:'x', max_chars:100}");
@@ -1222,8 +1208,8 @@ test_query_language(void **state)
     for (size_t i = 0; i < 4; i++) {
         s_req(&r, "{v:1, op:'search', q:'%s', snippet:false}", rows[i]);
         s_assert_ok(&r);
-        assert_int_equal(s_uint(s_get(r.root, "total")), 5);
-        s_assert_str(s_get(s_hit(&r, 0), "row"), "Key Resp 06");
+        assert_int_equal(s_uint(sdx_msgpack_get(r.root, "total")), 5);
+        s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "row"), "Key Resp 06");
         s_reply_free(&r);
     }
     s_req(&r, "{v:1, op:'search', q:'row:\"!!\" x'}");
@@ -1235,39 +1221,39 @@ test_query_language(void **state)
     s_assert_ok(&r);
     const msgpack_object *hits = s_array(r.root, "hits", 1);
     for (uint32_t i = 0; i < hits->via.array.size; i++)
-        assert_int_equal(s_uint(s_get(&hits->via.array.ptr[i], "level")), 5);
+        assert_int_equal(s_uint(sdx_msgpack_get(&hits->via.array.ptr[i], "level")), 5);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'section:KSA code:6373 problems'}");
     s_assert_ok(&r);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "6373/ksa-02");
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "6373/ksa-02");
     s_reply_free(&r);
 
     /* phrases, NEAR, NOT, wildcards */
     s_req(&r, "{v:1, op:'search', q:'\"root cause analysis\"'}");
     s_assert_ok(&r);
-    assert_int_equal(s_uint(s_get(r.root, "total")), 2);
+    assert_int_equal(s_uint(sdx_msgpack_get(r.root, "total")), 2);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'troubleshoots NEAR issues'}");
     s_assert_ok(&r);
-    s_assert_str(s_get(s_hit(&r, 0), "row"), "Key Resp 06");
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "row"), "Key Resp 06");
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'troubleshooting NOT skills', "
               "limit:50}");
     s_assert_ok(&r);
     hits = s_array(r.root, "hits", 3);
     for (uint32_t i = 0; i < hits->via.array.size; i++)
-        assert_false(s_str_eq(s_get(&hits->via.array.ptr[i], "section"),
+        assert_false(s_str_eq(sdx_msgpack_get(&hits->via.array.ptr[i], "section"),
                               "ksa"));
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'troublesh*', limit:50}");
     s_assert_ok(&r);
-    assert_true(s_uint(s_get(r.root, "total")) >= 3);
+    assert_true(s_uint(sdx_msgpack_get(r.root, "total")) >= 3);
     s_reply_free(&r);
 
     /* lower-case and/or/not are words: a question ending in "and" */
     s_req(&r, "{v:1, op:'search', q:'what are the skills and'}");
     s_assert_ok(&r);
-    assert_true(s_uint(s_get(r.root, "total")) > 0);
+    assert_true(s_uint(sdx_msgpack_get(r.root, "total")) > 0);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'skills AND'}");
     s_assert_error(&r, "bad_query");
@@ -1302,9 +1288,9 @@ test_pagination(void **state)
         s_assert_ok(&page);
         const msgpack_object *ph = s_array(page.root, "hits", 3);
         for (uint32_t i = 0; i < 3; i++) {
-            const msgpack_object *id = s_get(&ph->via.array.ptr[i], "id");
+            const msgpack_object *id = sdx_msgpack_get(&ph->via.array.ptr[i], "id");
             const msgpack_object *want =
-                s_get(&hits->via.array.ptr[off + i], "id");
+                sdx_msgpack_get(&hits->via.array.ptr[off + i], "id");
             assert_int_equal(id->via.str.size, want->via.str.size);
             assert_memory_equal(id->via.str.ptr, want->via.str.ptr,
                                 id->via.str.size);
@@ -1339,10 +1325,10 @@ test_concurrent(void **state)
         assert_int_equal(msgpack_unpack_next(&u, zmq_msg_data(&m),
                                              zmq_msg_size(&m), &off),
                          MSGPACK_UNPACK_SUCCESS);
-        const msgpack_object *okv = s_get(&u.data, "ok");
+        const msgpack_object *okv = sdx_msgpack_get(&u.data, "ok");
         if (okv->via.boolean)
             ok++;
-        else if (s_str_eq(s_get(s_get(&u.data, "error"), "code"),
+        else if (s_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
                           "overloaded"))
             overloaded++;
         msgpack_unpacked_destroy(&u);
@@ -1392,10 +1378,10 @@ test_overloaded(void **state)
             assert_int_equal(msgpack_unpack_next(&u, zmq_msg_data(&m),
                                                  zmq_msg_size(&m), &off),
                              MSGPACK_UNPACK_SUCCESS);
-            assert_true(s_str_eq(s_get(&u.data, "id"), "load"));
-            if (s_get(&u.data, "ok")->via.boolean)
+            assert_true(s_str_eq(sdx_msgpack_get(&u.data, "id"), "load"));
+            if (sdx_msgpack_get(&u.data, "ok")->via.boolean)
                 ok++;
-            else if (s_str_eq(s_get(s_get(&u.data, "error"), "code"),
+            else if (s_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
                               "overloaded"))
                 overloaded++;
             else
@@ -1443,7 +1429,7 @@ test_no_index_then_built(void **state)
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'stats'}");
     s_assert_ok(&r);
-    assert_int_equal(s_get(r.root, "index")->type, MSGPACK_OBJECT_NIL);
+    assert_int_equal(sdx_msgpack_get(r.root, "index")->type, MSGPACK_OBJECT_NIL);
     s_reply_free(&r);
 
     snprintf(indexer, sizeof indexer, "%s/specdex-index", SDX_BIN_DIR);
@@ -1455,9 +1441,9 @@ test_no_index_then_built(void **state)
     bool found = false;
     for (int waited = 0; waited < 5000 && !found; waited += 100) {
         s_req(&r, "{v:1, op:'search', q:'root cause analysis'}");
-        found = s_get(r.root, "ok")->via.boolean;
+        found = sdx_msgpack_get(r.root, "ok")->via.boolean;
         if (found)
-            s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+            s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
         s_reply_free(&r);
         if (!found)
             usleep(100 * 1000);
@@ -1499,22 +1485,22 @@ test_cache(void **state)
 
     s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:1}");
     s_assert_ok(&r);
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
     s_reply_free(&r);
     s_req(&r, "{id:'two', q:'root cause analysis', op:'search', v:1}");
     s_assert_ok(&r);
-    s_assert_str(s_get(r.root, "id"), "two");  /* its own id echoed */
-    s_assert_str(s_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
+    s_assert_str(sdx_msgpack_get(r.root, "id"), "two");  /* its own id echoed */
+    s_assert_str(sdx_msgpack_get(s_hit(&r, 0), "id"), "5365/key-resp-06");
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'stats'}");
     s_assert_ok(&r);
-    const msgpack_object *cache = s_get(r.root, "cache");
+    const msgpack_object *cache = sdx_msgpack_get(r.root, "cache");
     assert_non_null(cache);
-    assert_int_equal(s_uint(s_get(cache, "hits")), 1);
-    assert_int_equal(s_uint(s_get(cache, "misses")), 1);
-    assert_int_equal(s_uint(s_get(cache, "entries")), 1);
-    uint64_t bytes = s_uint(s_get(cache, "bytes"));
-    uint64_t max = s_uint(s_get(cache, "max_bytes"));
+    assert_int_equal(s_uint(sdx_msgpack_get(cache, "hits")), 1);
+    assert_int_equal(s_uint(sdx_msgpack_get(cache, "misses")), 1);
+    assert_int_equal(s_uint(sdx_msgpack_get(cache, "entries")), 1);
+    uint64_t bytes = s_uint(sdx_msgpack_get(cache, "bytes"));
+    uint64_t max = s_uint(sdx_msgpack_get(cache, "max_bytes"));
     assert_true(bytes > 0 && bytes <= max);
     s_reply_free(&r);
 
@@ -1526,7 +1512,7 @@ test_cache(void **state)
     for (int waited = 0; waited < 5000 && !moved; waited += 100) {
         s_req(&r, "{v:1, op:'search', q:'root cause analysis', id:3}");
         s_assert_ok(&r);
-        const msgpack_object *hits = s_get(r.root, "hits");
+        const msgpack_object *hits = sdx_msgpack_get(r.root, "hits");
         moved = hits->via.array.size == 0;
         s_reply_free(&r);
         if (!moved)
@@ -1535,7 +1521,7 @@ test_cache(void **state)
     assert_true(moved);
     s_req(&r, "{v:1, op:'search', q:'filing rules'}");
     s_assert_ok(&r);
-    assert_true(s_get(r.root, "hits")->via.array.size > 0);
+    assert_true(sdx_msgpack_get(r.root, "hits")->via.array.size > 0);
     s_reply_free(&r);
 
     long ms;

@@ -105,15 +105,15 @@ static void
 s_expect_error(msgpack_sbuffer *sb, const char *code, const char *message)
 {
     msgpack_unpacked u = s_call(sb);
-    const msgpack_object *e = h_get(&u.data, "error");
-    if (!h_str_eq(h_get(e, "code"), code) ||
-        !h_str_eq(h_get(e, "message"), message)) {
+    const msgpack_object *e = sdx_msgpack_get(&u.data, "error");
+    if (!h_str_eq(sdx_msgpack_get(e, "code"), code) ||
+        !h_str_eq(sdx_msgpack_get(e, "message"), message)) {
         h_print_error("got", &u.data);
         fprintf(stderr, "want: %s: %s\n", code, message);
     }
     assert_false(h_ok(&u.data));
-    assert_true(h_str_eq(h_get(e, "code"), code));
-    assert_true(h_str_eq(h_get(e, "message"), message));
+    assert_true(h_str_eq(sdx_msgpack_get(e, "code"), code));
+    assert_true(h_str_eq(sdx_msgpack_get(e, "message"), message));
     msgpack_unpacked_destroy(&u);
 }
 
@@ -249,29 +249,29 @@ test_limits_and_stats(void **state)
     h_pack_op(&sb, "stats", NULL);
     msgpack_unpacked u = s_call(&sb);
     assert_true(h_ok(&u.data));
-    const msgpack_object *by_op = h_get(&u.data, "by_op");
-    const msgpack_object *by_code = h_get(&u.data, "by_code");
-    const msgpack_object *search = h_get(by_op, "search");
-    assert_int_equal(h_uint(h_get(search, "requests")), 5);
-    assert_int_equal(h_uint(h_get(search, "errors")), 2);
-    assert_int_equal(h_uint(h_get(h_get(by_op, "get"), "requests")), 2);
-    assert_int_equal(h_uint(h_get(h_get(by_op, "get"), "errors")), 1);
+    const msgpack_object *by_op = sdx_msgpack_get(&u.data, "by_op");
+    const msgpack_object *by_code = sdx_msgpack_get(&u.data, "by_code");
+    const msgpack_object *search = sdx_msgpack_get(by_op, "search");
+    assert_int_equal(h_uint(sdx_msgpack_get(search, "requests")), 5);
+    assert_int_equal(h_uint(sdx_msgpack_get(search, "errors")), 2);
+    assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(by_op, "get"), "requests")), 2);
+    assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(by_op, "get"), "errors")), 1);
     /* the broker's too_large never had its op read */
-    assert_int_equal(h_uint(h_get(h_get(by_op, "none"), "errors")), 1);
-    assert_int_equal(h_uint(h_get(by_code, "too_large")), 1);
-    assert_int_equal(h_uint(h_get(by_code, "bad_request")), 3);
-    assert_int_equal(h_uint(h_get(by_code, "overloaded")), 0);
-    assert_true(h_uint(h_get(by_code, "ok")) >= 5);
-    const msgpack_object *revs = h_get(&u.data, "revisions");
+    assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(by_op, "none"), "errors")), 1);
+    assert_int_equal(h_uint(sdx_msgpack_get(by_code, "too_large")), 1);
+    assert_int_equal(h_uint(sdx_msgpack_get(by_code, "bad_request")), 3);
+    assert_int_equal(h_uint(sdx_msgpack_get(by_code, "overloaded")), 0);
+    assert_true(h_uint(sdx_msgpack_get(by_code, "ok")) >= 5);
+    const msgpack_object *revs = sdx_msgpack_get(&u.data, "revisions");
     assert_non_null(revs);
     assert_int_equal(revs->type, MSGPACK_OBJECT_ARRAY);
     assert_int_equal(revs->via.array.size, 1);
     assert_int_equal(h_uint(&revs->via.array.ptr[0]), 1);
-    assert_int_equal(h_uint(h_get(h_get(&u.data, "index"), "revision")),
+    assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(&u.data, "index"), "revision")),
                      1);
-    const msgpack_object *lat = h_get(&u.data, "latency_us");
-    assert_true(h_uint(h_get(lat, "p50")) <= h_uint(h_get(lat, "p99")));
-    assert_true(h_uint(h_get(lat, "p99")) <= h_uint(h_get(lat, "max")));
+    const msgpack_object *lat = sdx_msgpack_get(&u.data, "latency_us");
+    assert_true(h_uint(sdx_msgpack_get(lat, "p50")) <= h_uint(sdx_msgpack_get(lat, "p99")));
+    assert_true(h_uint(sdx_msgpack_get(lat, "p99")) <= h_uint(sdx_msgpack_get(lat, "max")));
     msgpack_unpacked_destroy(&u);
     s_stop_clean();
 }
@@ -318,19 +318,19 @@ test_overloaded_at_once(void **state)
                                                  zmq_msg_size(&m), &off),
                              MSGPACK_UNPACK_SUCCESS);
             /* strings point into M: it stays open until U goes */
-            assert_true(h_str_eq(h_get(&u.data, "id"), "xxxxxxxx"));
+            assert_true(h_str_eq(sdx_msgpack_get(&u.data, "id"), "xxxxxxxx"));
             if (h_ok(&u.data)) {
-                uint64_t took = h_uint(h_get(&u.data, "took_us"));
+                uint64_t took = h_uint(sdx_msgpack_get(&u.data, "took_us"));
                 if (took > slowest_us)
                     slowest_us = took;
                 round_ok++;
             } else {
-                if (!h_str_eq(h_get(h_get(&u.data, "error"), "code"),
+                if (!h_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
                               "overloaded"))
                     h_print_error("want ok or overloaded", &u.data);
-                assert_true(h_str_eq(h_get(h_get(&u.data, "error"),
+                assert_true(h_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"),
                                            "code"), "overloaded"));
-                assert_int_equal(h_uint(h_get(&u.data, "took_us")), 0);
+                assert_int_equal(h_uint(sdx_msgpack_get(&u.data, "took_us")), 0);
                 overloaded++;
             }
             msgpack_unpacked_destroy(&u);
@@ -348,10 +348,10 @@ test_overloaded_at_once(void **state)
 
     h_pack_op(&sb, "stats", NULL);
     msgpack_unpacked u = s_call(&sb);
-    assert_int_equal(h_uint(h_get(h_get(&u.data, "by_code"), "overloaded")),
+    assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(&u.data, "by_code"), "overloaded")),
                      overloaded);
     if (slowest_us >= 1000)
-        assert_true(h_uint(h_get(&u.data, "slow")) >= 1);
+        assert_true(h_uint(sdx_msgpack_get(&u.data, "slow")) >= 1);
     msgpack_unpacked_destroy(&u);
     s_stop_clean();
 }

@@ -93,12 +93,12 @@ s_expected(int kind, const msgpack_object *reply)
     switch (kind) {
     case R_SEARCH:
     case R_SEARCH_FILTERED: {
-        const msgpack_object *hits = h_get(reply, "hits");
+        const msgpack_object *hits = sdx_msgpack_get(reply, "hits");
         return hits && hits->type == MSGPACK_OBJECT_ARRAY &&
                hits->via.array.size > 0;
     }
     case R_GET: {
-        const msgpack_object *c = h_get(reply, "clauses");
+        const msgpack_object *c = sdx_msgpack_get(reply, "clauses");
         if (!c || c->type != MSGPACK_OBJECT_ARRAY ||
             c->via.array.size != nids)
             return false;
@@ -108,9 +108,9 @@ s_expected(int kind, const msgpack_object *reply)
         return true;
     }
     case R_STATS:
-        return h_uint(h_get(h_get(reply, "index"), "revision")) > 0;
+        return h_uint(sdx_msgpack_get(sdx_msgpack_get(reply, "index"), "revision")) > 0;
     default:
-        return h_get(reply, "pong") != NULL;
+        return sdx_msgpack_get(reply, "pong") != NULL;
     }
 }
 
@@ -225,11 +225,11 @@ s_find_ids(void)
     h_pack_op(&sb, "search", "clinical");
     int rc = h_once(&h, sb.data, sb.size, &u, REPLY_TIMEOUT_MS);
     msgpack_sbuffer_destroy(&sb);
-    const msgpack_object *hits = rc == 0 ? h_get(&u.data, "hits") : NULL;
+    const msgpack_object *hits = rc == 0 ? sdx_msgpack_get(&u.data, "hits") : NULL;
     for (uint32_t i = 0; hits && hits->type == MSGPACK_OBJECT_ARRAY &&
                          i < hits->via.array.size && nids < MAX_IDS;
          i++) {
-        const msgpack_object *id = h_get(&hits->via.array.ptr[i], "id");
+        const msgpack_object *id = sdx_msgpack_get(&hits->via.array.ptr[i], "id");
         if (id && id->type == MSGPACK_OBJECT_STR &&
             id->via.str.size < sizeof ids[0]) {
             memcpy(ids[nids], id->via.str.ptr, id->via.str.size);

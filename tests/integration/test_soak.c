@@ -120,7 +120,7 @@ s_expected(const char *what, const msgpack_object *reply)
 {
     if (strcmp(what, "AND OR") == 0)
         return !h_ok(reply) &&
-               h_str_eq(h_get(h_get(reply, "error"), "code"), "bad_query");
+               h_str_eq(sdx_msgpack_get(sdx_msgpack_get(reply, "error"), "code"), "bad_query");
     return h_ok(reply);
 }
 
@@ -201,18 +201,18 @@ s_check_stats(unsigned long bad_queries)
     assert_int_equal(h_once(&h, sb.data, sb.size, &u, REPLY_TIMEOUT_MS), 0);
     msgpack_sbuffer_destroy(&sb);
     assert_true(h_ok(&u.data));
-    uint64_t requests = h_uint(h_get(&u.data, "requests"));
-    uint64_t errors = h_uint(h_get(&u.data, "errors"));
-    const msgpack_object *by_code = h_get(&u.data, "by_code");
+    uint64_t requests = h_uint(sdx_msgpack_get(&u.data, "requests"));
+    uint64_t errors = h_uint(sdx_msgpack_get(&u.data, "errors"));
+    const msgpack_object *by_code = sdx_msgpack_get(&u.data, "by_code");
     fprintf(stderr, "soak: daemon counted %llu requests, %llu errors "
             "(bad_query %llu, overloaded %llu)\n",
             (unsigned long long)requests, (unsigned long long)errors,
-            (unsigned long long)h_uint(h_get(by_code, "bad_query")),
-            (unsigned long long)h_uint(h_get(by_code, "overloaded")));
+            (unsigned long long)h_uint(sdx_msgpack_get(by_code, "bad_query")),
+            (unsigned long long)h_uint(sdx_msgpack_get(by_code, "overloaded")));
     assert_true(requests >= total);
     assert_int_equal(errors, bad_queries);
-    assert_int_equal(h_uint(h_get(by_code, "bad_query")), bad_queries);
-    assert_int_equal(h_uint(h_get(by_code, "ok")), requests - errors);
+    assert_int_equal(h_uint(sdx_msgpack_get(by_code, "bad_query")), bad_queries);
+    assert_int_equal(h_uint(sdx_msgpack_get(by_code, "ok")), requests - errors);
     msgpack_unpacked_destroy(&u);
 }
 

@@ -31,6 +31,7 @@
 #include "build.h"
 #include "daemon.h"
 #include "parse.h"
+#include "sdx_clause.h"
 #include "sdx_proto.h"
 
 #define MAX_FIELD 512   /* bytes of one field of the table */
@@ -176,21 +177,6 @@ s_pack(const judged_t *j, const char *q, msgpack_sbuffer *sb)
     }
 }
 
-static const msgpack_object *
-s_get(const msgpack_object *map, const char *key)
-{
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR &&
-            k->via.str.size == strlen(key) &&
-            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 /* Copy the str O into OUT ("" when O is not a str). */
 static void
 s_copy(const msgpack_object *o, char *out, size_t size)
@@ -235,20 +221,20 @@ s_ask(sdx_ops_ctx_t *ctx, const judged_t *j, const char *q, char *got,
                      MSGPACK_UNPACK_SUCCESS);
     const msgpack_object *r = &u.data, *first = NULL;
     if (strcmp(j->op, "search") == 0) {
-        const msgpack_object *hits = s_get(r, "hits");
+        const msgpack_object *hits = sdx_msgpack_get(r, "hits");
         if (hits && hits->via.array.size > 0)
             first = &hits->via.array.ptr[0];
-        s_copy(s_get(r, "corrected"), corrected, size);
+        s_copy(sdx_msgpack_get(r, "corrected"), corrected, size);
     } else if (strcmp(j->op, "ladder") == 0) {
-        const msgpack_object *ladder = s_get(r, "ladder");
+        const msgpack_object *ladder = sdx_msgpack_get(r, "ladder");
         assert_true(j->step >= 1 && j->step <= 5);
-        first = s_get(&ladder->via.array.ptr[j->step - 1], "hit");
+        first = sdx_msgpack_get(&ladder->via.array.ptr[j->step - 1], "hit");
     } else {
-        const msgpack_object *ps = s_get(r, "passages");
+        const msgpack_object *ps = sdx_msgpack_get(r, "passages");
         if (ps && ps->via.array.size > 0)
             first = &ps->via.array.ptr[0];
     }
-    s_copy(s_get(first, "id"), got, size);
+    s_copy(sdx_msgpack_get(first, "id"), got, size);
     msgpack_unpacked_destroy(&u);
     free(reply);
     sdx_body_clear(&body);

@@ -560,19 +560,6 @@ s_unpack(msgpack_unpacked *msg, const void *reply, size_t len)
     return &msg->data;
 }
 
-static const msgpack_object *
-s_get(const msgpack_object *map, const char *key)
-{
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR &&
-            k->via.str.size == strlen(key) &&
-            memcmp(k->via.str.ptr, key, k->via.str.size) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}
-
 static void
 s_assert_str(const msgpack_object *o, const char *want)
 {
@@ -604,16 +591,16 @@ test_reply_ok(void **state)
 
     const msgpack_object *root = s_unpack(&msg, reply, len);
     assert_int_equal(root->via.map.size, 6);
-    assert_int_equal(s_get(root, "v")->via.u64, 1);
-    assert_true(s_get(root, "ok")->via.boolean);
-    assert_int_equal(s_get(root, "took_us")->via.u64, 1234);
-    assert_true(s_get(root, "pong")->via.boolean);
-    s_assert_str(s_get(root, "name"), "specdex");
-    const msgpack_object *echo = s_get(root, "id");
+    assert_int_equal(sdx_msgpack_get(root, "v")->via.u64, 1);
+    assert_true(sdx_msgpack_get(root, "ok")->via.boolean);
+    assert_int_equal(sdx_msgpack_get(root, "took_us")->via.u64, 1234);
+    assert_true(sdx_msgpack_get(root, "pong")->via.boolean);
+    s_assert_str(sdx_msgpack_get(root, "name"), "specdex");
+    const msgpack_object *echo = sdx_msgpack_get(root, "id");
     assert_non_null(echo);
-    s_assert_str(s_get(echo, "req"), "abc");
-    assert_int_equal(s_get(echo, "n")->via.array.size, 2);
-    assert_null(s_get(root, "error"));
+    s_assert_str(sdx_msgpack_get(echo, "req"), "abc");
+    assert_int_equal(sdx_msgpack_get(echo, "n")->via.array.size, 2);
+    assert_null(sdx_msgpack_get(root, "error"));
     msgpack_unpacked_destroy(&msg);
     free(reply);
     msgpack_sbuffer_destroy(&id);
@@ -623,7 +610,7 @@ test_reply_ok(void **state)
     assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, &reply, &len), SDX_OK);
     root = s_unpack(&msg, reply, len);
     assert_int_equal(root->via.map.size, 3);
-    assert_null(s_get(root, "id"));
+    assert_null(sdx_msgpack_get(root, "id"));
     msgpack_unpacked_destroy(&msg);
     free(reply);
     sdx_body_clear(&body);
@@ -640,12 +627,12 @@ test_reply_error(void **state)
                                      "busy", &reply, &len), SDX_OK);
     const msgpack_object *root = s_unpack(&msg, reply, len);
     assert_int_equal(root->via.map.size, 5);
-    assert_int_equal(s_get(root, "id")->via.u64, 7);
-    assert_false(s_get(root, "ok")->via.boolean);
-    const msgpack_object *e = s_get(root, "error");
+    assert_int_equal(sdx_msgpack_get(root, "id")->via.u64, 7);
+    assert_false(sdx_msgpack_get(root, "ok")->via.boolean);
+    const msgpack_object *e = sdx_msgpack_get(root, "error");
     assert_non_null(e);
-    s_assert_str(s_get(e, "code"), "overloaded");
-    s_assert_str(s_get(e, "message"), "busy");
+    s_assert_str(sdx_msgpack_get(e, "code"), "overloaded");
+    s_assert_str(sdx_msgpack_get(e, "message"), "busy");
     msgpack_unpacked_destroy(&msg);
     free(reply);
 
@@ -698,14 +685,14 @@ test_map_extend(void **state)
     msgpack_unpacked msg;
     assert_int_equal(sdx_reply_ok(NULL, 0, 5, &body, &reply, &len), SDX_OK);
     const msgpack_object *root = s_unpack(&msg, reply, len);
-    const msgpack_object *hits = s_get(root, "hits");
+    const msgpack_object *hits = sdx_msgpack_get(root, "hits");
     assert_int_equal(hits->via.array.size, 1);
     const msgpack_object *hit = &hits->via.array.ptr[0];
     assert_int_equal(hit->via.map.size, SDX_CLAUSE_FIELDS + 2);
-    s_assert_str(s_get(hit, "id"), "5366/key-resp-06");
-    assert_int_equal(s_get(hit, "level")->via.u64, 2);
-    assert_int_equal(s_get(hit, "rank")->via.u64, 1);
-    assert_true(s_get(hit, "score")->via.f64 == 2.5);
+    s_assert_str(sdx_msgpack_get(hit, "id"), "5366/key-resp-06");
+    assert_int_equal(sdx_msgpack_get(hit, "level")->via.u64, 2);
+    assert_int_equal(sdx_msgpack_get(hit, "rank")->via.u64, 1);
+    assert_true(sdx_msgpack_get(hit, "score")->via.f64 == 2.5);
     msgpack_unpacked_destroy(&msg);
     free(reply);
     sdx_body_clear(&body);
