@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <zmq.h>
 
@@ -39,13 +40,26 @@
                     ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |               \
                     ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 #define ZAP_MAX_FRAMES 8     /* frames of a request we read at most */
+#define ZAP_LOG_BURST 10     /* refusal lines of one kind per window */
+#define ZAP_LOG_WINDOW_S 10  /* the window, seconds: a refused client
+                                reconnects every ~100 ms, and each try
+                                must not become a log line */
 #define ZAP_FRAME_MAX 256    /* bytes kept of each frame */
+
+/* Rate limit of one kind of refusal line (used by the ZAP thread only). */
+typedef struct zap_log_limit {
+    time_t window_start;        /* start of the current window */
+    unsigned logged;            /* lines logged in it */
+    unsigned long suppressed;   /* refusals not logged in it */
+} zap_log_limit_t;
 
 struct sdx_zap {
     void *ctx;                  /* the daemon's context (not owned) */
     void *stop;                 /* PAIR: main's end of the stop signal */
     pthread_t thread;           /* the handler */
     atomic_ulong failed;        /* handshakes failed before ZAP */
+    zap_log_limit_t unknown_log; /* "refused unknown client" lines */
+    zap_log_limit_t failed_log; /* "handshake failed" lines */
     char *allow_dir;            /* directory of admitted NAME.key files */
     atomic_ulong admitted;      /* handshakes admitted */
     atomic_ulong refused;       /* handshakes refused */
@@ -81,6 +95,31 @@ key_allowed(const char *dir, const char *key_z85)
     }
     closedir(d);
     return found;
+}
+
+/*
+ * True when one more refusal line of this kind may be logged now.  At a
+ * window's end the count of lines held back is logged once.
+ */
+static bool
+log_allowed(zap_log_limit_t *lim, const char *kind)
+{
+    time_t now = time(NULL);
+    if (now - lim->window_start >= ZAP_LOG_WINDOW_S) {
+        if (lim->suppressed)
+            sdx_log(SDX_LOG_WARN, "CURVE: %lu more %s refusals in the "
+                    "last %d s not logged", lim->suppressed, kind,
+                    ZAP_LOG_WINDOW_S);
+        lim->window_start = now;
+        lim->logged = 0;
+        lim->suppressed = 0;
+    }
+    if (lim->logged < ZAP_LOG_BURST) {
+        lim->logged++;
+        return true;
+    }
+    lim->suppressed++;
+    return false;
 }
 
 /* Send the six-frame reply. */
@@ -146,10 +185,11 @@ handle_request(sdx_zap_t *zap, void *sock)
         send_reply(sock, &frames[1], "200", "OK", key_z85);
     } else {
         atomic_fetch_add(&zap->refused, 1);
-        sdx_log(SDX_LOG_WARN, "CURVE: refused %s client %.8s%s from %s",
-                curve ? "unknown" : "non-CURVE",
-                key_z85[0] ? key_z85 : "(no key)", key_z85[0] ? "..." : "",
-                address[0] ? address : "?");
+        if (log_allowed(&zap->unknown_log, "unknown-key"))
+            sdx_log(SDX_LOG_WARN, "CURVE: refused %s client %.8s%s from %s",
+                    curve ? "unknown" : "non-CURVE",
+                    key_z85[0] ? key_z85 : "(no key)",
+                    key_z85[0] ? "..." : "", address[0] ? address : "?");
         send_reply(sock, &frames[1], "400", "key not allowed", "");
     }
 done:
@@ -179,11 +219,12 @@ handle_event(sdx_zap_t *zap, void *mon)
     if (!(event & ZAP_EVENTS))
         return;
     atomic_fetch_add(&zap->failed, 1);
-    sdx_log(SDX_LOG_WARN, "CURVE: refused a client on %s: %s", address,
-            event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
-                ? "authentication failed"
-                : "handshake failed (plaintext client, or one that "
-                  "trusts another server key)");
+    if (log_allowed(&zap->failed_log, "handshake"))
+        sdx_log(SDX_LOG_WARN, "CURVE: refused a client on %s: %s", address,
+                event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
+                    ? "authentication failed"
+                    : "handshake failed (plaintext client, or one that "
+                      "trusts another server key)");
 }
 
 static void *
