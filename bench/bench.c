@@ -261,3 +261,19 @@ bq_result_print(FILE *f, bool header, const bq_result_t *r, bq_lat_t *lat)
             r->matches);
     fflush(f);
 }
+
+int
+bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all)
+{
+    int failed;
+    pthread_join(t->tid, NULL);
+    failed = t->failed;
+    r->requests += t->requests;
+    r->errors += t->errors;
+    if (t->seconds > r->seconds)
+        r->seconds = t->seconds;
+    if (bq_lat_merge(all, &t->lat))
+        failed = 1;
+    bq_lat_free(&t->lat);
+    return failed;
+}

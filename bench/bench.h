@@ -17,6 +17,7 @@
 #ifndef SDX_BENCH_H
 #define SDX_BENCH_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -100,5 +101,22 @@ typedef struct bq_result {
  */
 void bq_result_print(FILE *f, bool header, const bq_result_t *r,
                      bq_lat_t *lat);
+
+/* What every in-process benchmark thread measures (in its worker). */
+typedef struct bq_thread {
+    pthread_t tid;             /* the thread */
+    bq_lat_t lat;              /* its latency samples */
+    uint64_t requests;         /* queries answered in the timed part */
+    uint64_t errors;           /* failed queries */
+    double seconds;            /* its timed part */
+    int failed;                /* setup failed, or a sample was lost */
+} bq_thread_t;
+
+/*
+ * Join T, add its counts to R (the longest timed part wins) and its
+ * samples to ALL, then free them.  Returns nonzero when T failed or its
+ * samples could not be merged.
+ */
+int bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all);
 
 #endif /* SDX_BENCH_H */

@@ -410,11 +410,7 @@ typedef struct shared {
 typedef struct worker {
     const shared_t *sh;      /* shared state */
     unsigned index;          /* thread number */
-    pthread_t tid;           /* the thread */
-    bq_lat_t lat;            /* samples */
-    uint64_t requests, errors; /* counts of the timed part */
-    double seconds;          /* its timed part */
-    int failed;              /* setup failed */
+    bq_thread_t t;             /* what it measured */
 } worker_t;
 
 /* The SELECT for query Q (LEVEL > 0: a ladder step) into SQL. */
@@ -479,7 +475,7 @@ s_worker(void *arg)
         !(qs = calloc(n, sizeof *qs))) {
         fprintf(stderr, "fts5-bench: %s: %s\n", sh->dbfile,
                 db ? sqlite3_errmsg(db) : "out of memory");
-        w->failed = 1;
+        w->t.failed = 1;
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -492,7 +488,7 @@ s_worker(void *arg)
                 SQLITE_OK) {
                 fprintf(stderr, "fts5-bench: %s: %s\n", sql,
                         sqlite3_errmsg(db));
-                w->failed = 1;
+                w->t.failed = 1;
                 goto cleanup;
             }
         }
@@ -510,22 +506,22 @@ s_worker(void *arg)
                     rc = -1;
             uint64_t t = bq_now_ns();
             if (rc) {
-                if (w->errors++ < 3)
+                if (w->t.errors++ < 3)
                     fprintf(stderr, "fts5-bench: %s: %s\n", sh->match[qi],
                             sqlite3_errmsg(db));
             }
             if (timed) {
-                if (bq_lat_add(&w->lat, t - now)) {
-                    w->failed = 1;
+                if (bq_lat_add(&w->t.lat, t - now)) {
+                    w->t.failed = 1;
                     break;
                 }
-                w->requests++;
+                w->t.requests++;
             }
             now = t;
             qi = (qi + 1) % n;
         }
         if (timed)
-            w->seconds = (double)(now - start) / 1e9;
+            w->t.seconds = (double)(now - start) / 1e9;
     }
 cleanup:
     if (qs)
@@ -604,7 +600,7 @@ s_search(int argc, char **argv)
     for (; started < sh.nthreads; started++) {
         w[started].sh = &sh;
         w[started].index = started;
-        int e = pthread_create(&w[started].tid, NULL, s_worker,
+        int e = pthread_create(&w[started].t.tid, NULL, s_worker,
                                &w[started]);
         if (e) {
             fprintf(stderr, "fts5-bench: pthread_create: %s\n", strerror(e));
@@ -617,17 +613,8 @@ s_search(int argc, char **argv)
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = -1};
     int failed = started < sh.nthreads;
-    for (unsigned i = 0; i < started; i++) {
-        pthread_join(w[i].tid, NULL);
-        failed |= w[i].failed;
-        r.requests += w[i].requests;
-        r.errors += w[i].errors;
-        if (w[i].seconds > r.seconds)
-            r.seconds = w[i].seconds;
-        if (bq_lat_merge(&all, &w[i].lat))
-            failed = 1;
-        bq_lat_free(&w[i].lat);
-    }
+    for (unsigned i = 0; i < started; i++)
+        failed |= bq_thread_collect(&w[i].t, &r, &all);
     if (!failed) {
         bq_result_print(stdout, header, &r, &all);
         rc = r.errors ? 1 : 0;

@@ -78,12 +78,7 @@ typedef struct shared {
 typedef struct worker {
     const shared_t *sh;        /* shared state */
     unsigned index;            /* 0-based thread number */
-    pthread_t tid;             /* the thread */
-    bq_lat_t lat;              /* its samples */
-    uint64_t requests;         /* queries answered in the timed part */
-    uint64_t errors;           /* failed searches */
-    double seconds;            /* its timed part */
-    int failed;                /* could not open the database */
+    bq_thread_t t;             /* what it measured */
 } worker_t;
 
 /* Run one search; read every hit.  Returns the estimate or -1. */
@@ -167,7 +162,7 @@ s_worker(void *arg)
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         free(errmsg);
-        w->failed = 1;
+        w->t.failed = 1;
         return NULL;
     }
     size_t n = sh->set->n;
@@ -175,7 +170,7 @@ s_worker(void *arg)
     uint64_t end = bq_now_ns() + (uint64_t)(sh->warmup * 1e9);
     while (bq_now_ns() < end) {
         if (s_query(db, sh, qi))
-            w->errors++;
+            w->t.errors++;
         qi = (qi + 1) % n;
     }
     uint64_t start = bq_now_ns(), now = start;
@@ -184,16 +179,16 @@ s_worker(void *arg)
         int rc = s_query(db, sh, qi);
         uint64_t t = bq_now_ns();
         if (rc)
-            w->errors++;
-        if (bq_lat_add(&w->lat, t - now)) {
-            w->errors++;
+            w->t.errors++;
+        if (bq_lat_add(&w->t.lat, t - now)) {
+            w->t.errors++;
             break;
         }
-        w->requests++;
+        w->t.requests++;
         now = t;
         qi = (qi + 1) % n;
     }
-    w->seconds = (double)(now - start) / 1e9;
+    w->t.seconds = (double)(now - start) / 1e9;
     sdx_db_destroy(&db);
     return NULL;
 }
@@ -367,7 +362,7 @@ main(int argc, char **argv)
     for (; started < sh.nthreads; started++) {
         w[started].sh = &sh;
         w[started].index = started;
-        int e = pthread_create(&w[started].tid, NULL, s_worker,
+        int e = pthread_create(&w[started].t.tid, NULL, s_worker,
                                &w[started]);
         if (e) {
             fprintf(stderr, "specdex-inproc: pthread_create: %s\n",
@@ -383,17 +378,8 @@ main(int argc, char **argv)
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = mean};
     int failed = started < sh.nthreads;
-    for (unsigned i = 0; i < started; i++) {
-        pthread_join(w[i].tid, NULL);
-        failed |= w[i].failed;
-        r.requests += w[i].requests;
-        r.errors += w[i].errors;
-        if (w[i].seconds > r.seconds)
-            r.seconds = w[i].seconds;
-        if (bq_lat_merge(&all, &w[i].lat))
-            failed = 1;
-        bq_lat_free(&w[i].lat);
-    }
+    for (unsigned i = 0; i < started; i++)
+        failed |= bq_thread_collect(&w[i].t, &r, &all);
     if (!failed) {
         bq_result_print(stdout, header, &r, &all);
         rc = r.errors ? 1 : 0;
