@@ -18,27 +18,19 @@
 /* ---------------------------------------------------------------- */
 
 static void
-pack_cstr(msgpack_packer *pk, const char *s)
-{
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
-}
-
-static void
 pack_strs(msgpack_packer *pk, const char *key, const char *const *v,
           size_t n)
 {
-    pack_cstr(pk, key);
+    sdx_pack_str(pk, key);
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
-        pack_cstr(pk, v[i]);
+        sdx_pack_str(pk, v[i]);
 }
 
 static void
 pack_ints(msgpack_packer *pk, const char *key, const int *v, size_t n)
 {
-    pack_cstr(pk, key);
+    sdx_pack_str(pk, key);
     msgpack_pack_array(pk, n);
     for (size_t i = 0; i < n; i++)
         msgpack_pack_int(pk, v[i]);
@@ -47,14 +39,14 @@ pack_ints(msgpack_packer *pk, const char *key, const int *v, size_t n)
 static void
 pack_uint(msgpack_packer *pk, const char *key, unsigned v)
 {
-    pack_cstr(pk, key);
+    sdx_pack_str(pk, key);
     msgpack_pack_unsigned_int(pk, v);
 }
 
 static void
 pack_bool(msgpack_packer *pk, const char *key, bool v)
 {
-    pack_cstr(pk, key);
+    sdx_pack_str(pk, key);
     if (v)
         msgpack_pack_true(pk);
     else
@@ -96,11 +88,11 @@ pack_query(msgpack_packer *pk, const char *op, const sdx_query_t *q,
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
         n += want[i];
     msgpack_pack_map(pk, n);
-    pack_cstr(pk, "v");
+    sdx_pack_str(pk, "v");
     msgpack_pack_int(pk, 1);
-    pack_cstr(pk, "op");
-    pack_cstr(pk, op);
-    if (want[0]) { pack_cstr(pk, "q"); pack_cstr(pk, q->q); }
+    sdx_pack_str(pk, "op");
+    sdx_pack_str(pk, op);
+    if (want[0]) { sdx_pack_str(pk, "q"); sdx_pack_str(pk, q->q); }
     if (want[1]) pack_uint(pk, "offset", q->offset);
     if (want[2]) pack_uint(pk, "limit", q->limit);
     if (want[3]) pack_ints(pk, "levels", q->levels, q->nlevels);
@@ -108,10 +100,10 @@ pack_query(msgpack_packer *pk, const char *op, const sdx_query_t *q,
     if (want[5]) pack_strs(pk, "rows", q->rows, q->nrows);
     if (want[6]) pack_strs(pk, "codes", q->codes, q->ncodes);
     if (want[7]) {
-        pack_cstr(pk, "highlight");
+        sdx_pack_str(pk, "highlight");
         msgpack_pack_array(pk, 2);
-        pack_cstr(pk, q->hl_open);
-        pack_cstr(pk, q->hl_close);
+        sdx_pack_str(pk, q->hl_open);
+        sdx_pack_str(pk, q->hl_close);
     }
     if (want[8]) pack_bool(pk, "snippet", false);
     if (want[9]) pack_bool(pk, "group", true);
@@ -482,15 +474,15 @@ sdx_client_row(sdx_client_t *c, const char *row, const char *series,
         return SDX_BAD_INPUT;
     START_REQUEST(buf, pk);
     msgpack_pack_map(&pk, series ? 4 : 3);
-    pack_cstr(&pk, "v");
+    sdx_pack_str(&pk, "v");
     msgpack_pack_int(&pk, 1);
-    pack_cstr(&pk, "op");
-    pack_cstr(&pk, "row");
-    pack_cstr(&pk, "row");
-    pack_cstr(&pk, row);
+    sdx_pack_str(&pk, "op");
+    sdx_pack_str(&pk, "row");
+    sdx_pack_str(&pk, "row");
+    sdx_pack_str(&pk, row);
     if (series) {
-        pack_cstr(&pk, "series");
-        pack_cstr(&pk, series);
+        sdx_pack_str(&pk, "series");
+        sdx_pack_str(&pk, series);
     }
     return exchange(c, &buf, decode_row, out);
 }
@@ -504,10 +496,10 @@ sdx_client_get(sdx_client_t *c, const char *const *ids, size_t nids,
         return SDX_BAD_INPUT;
     START_REQUEST(buf, pk);
     msgpack_pack_map(&pk, 3);
-    pack_cstr(&pk, "v");
+    sdx_pack_str(&pk, "v");
     msgpack_pack_int(&pk, 1);
-    pack_cstr(&pk, "op");
-    pack_cstr(&pk, "get");
+    sdx_pack_str(&pk, "op");
+    sdx_pack_str(&pk, "get");
     pack_strs(&pk, "ids", ids, nids);
     return exchange(c, &buf, decode_clauses, out);
 }

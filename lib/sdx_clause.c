@@ -99,34 +99,28 @@ full:
     return -1;
 }
 
-static void
-pack_str(msgpack_packer *pk, const char *s)
+void
+sdx_pack_str(msgpack_packer *pk, const char *s)
 {
     size_t len = strlen(s);
     msgpack_pack_str(pk, len);
     msgpack_pack_str_body(pk, s, len);
 }
 
-static void
-pack_key(msgpack_packer *pk, const char *key)
-{
-    pack_str(pk, key);
-}
-
 void
 sdx_clause_pack(const sdx_clause_t *c, msgpack_packer *pk, unsigned extra)
 {
     msgpack_pack_map(pk, SDX_CLAUSE_FIELDS + extra);
-    pack_key(pk, "id");       pack_str(pk, c->id);
-    pack_key(pk, "series");   pack_str(pk, c->series);
-    pack_key(pk, "level");    msgpack_pack_int(pk, c->level);
-    pack_key(pk, "job_code"); pack_str(pk, c->job_code);
-    pack_key(pk, "title");    pack_str(pk, c->title);
-    pack_key(pk, "flsa");     pack_str(pk, c->flsa);
-    pack_key(pk, "row");      pack_str(pk, c->row);
-    pack_key(pk, "section");  pack_str(pk, c->section);
-    pack_key(pk, "item");     msgpack_pack_int(pk, c->item);
-    pack_key(pk, "text");     pack_str(pk, c->text);
+    sdx_pack_str(pk, "id");       sdx_pack_str(pk, c->id);
+    sdx_pack_str(pk, "series");   sdx_pack_str(pk, c->series);
+    sdx_pack_str(pk, "level");    msgpack_pack_int(pk, c->level);
+    sdx_pack_str(pk, "job_code"); sdx_pack_str(pk, c->job_code);
+    sdx_pack_str(pk, "title");    sdx_pack_str(pk, c->title);
+    sdx_pack_str(pk, "flsa");     sdx_pack_str(pk, c->flsa);
+    sdx_pack_str(pk, "row");      sdx_pack_str(pk, c->row);
+    sdx_pack_str(pk, "section");  sdx_pack_str(pk, c->section);
+    sdx_pack_str(pk, "item");     msgpack_pack_int(pk, c->item);
+    sdx_pack_str(pk, "text");     sdx_pack_str(pk, c->text);
 }
 
 /*

@@ -133,4 +133,7 @@ sdx_status_t sdx_clause_from_msgpack(const void *buf, size_t len,
 const msgpack_object *sdx_msgpack_get(const msgpack_object *map,
                                       const char *key);
 
+/* Pack the NUL-terminated string S as a msgpack str. */
+void sdx_pack_str(msgpack_packer *pk, const char *s);
+
 #endif /* SDX_CLAUSE_H */

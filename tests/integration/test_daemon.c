@@ -30,6 +30,7 @@
 #include <cmocka.h>
 #include <zmq.h>
 
+#include "harness.h"
 #include "mp_notation.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
@@ -162,24 +163,16 @@ s_req(reply_t *r, const char *fmt, ...)
     msgpack_sbuffer_destroy(&sb);
 }
 
-static bool
-s_str_eq(const msgpack_object *o, const char *want)
-{
-    return o && o->type == MSGPACK_OBJECT_STR &&
-           o->via.str.size == strlen(want) &&
-           memcmp(o->via.str.ptr, want, o->via.str.size) == 0;
-}
-
 static void
 s_assert_str(const msgpack_object *o, const char *want)
 {
-    if (!s_str_eq(o, want))
+    if (!h_str_eq(o, want))
         print_error("want \"%s\", got %.*s\n", want,
                     o && o->type == MSGPACK_OBJECT_STR
                         ? (int)o->via.str.size : 6,
                     o && o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr
                                                        : "(none)");
-    assert_true(s_str_eq(o, want));
+    assert_true(h_str_eq(o, want));
 }
 
 static uint64_t
@@ -269,18 +262,6 @@ s_run(char *const argv[], const char *log)
         if (errno != EINTR)
             return -1;
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-}
-
-static void
-s_cat(const char *path)
-{
-    char line[512];
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return;
-    while (fgets(line, sizeof line, f))
-        fprintf(stderr, "  | %s", line);
-    fclose(f);
 }
 
 /*
@@ -378,7 +359,7 @@ s_setup(void **state)
     char *iargv[] = {indexer, "-o", index_dir, corpus, NULL};
     if (s_run(iargv, ilog) != 0) {
         fprintf(stderr, "specdex-index failed:\n");
-        s_cat(ilog);
+        h_cat(ilog);
         return -1;
     }
 
@@ -391,7 +372,7 @@ s_setup(void **state)
     if (s_wait_ready(&daemon_pid) == 0)
         return 0;
     fprintf(stderr, "specdexd did not answer ping:\n");
-    s_cat(log_path);
+    h_cat(log_path);
     return -1;
 }
 
@@ -1242,7 +1223,7 @@ test_query_language(void **state)
     s_assert_ok(&r);
     hits = s_array(r.root, "hits", 3);
     for (uint32_t i = 0; i < hits->via.array.size; i++)
-        assert_false(s_str_eq(sdx_msgpack_get(&hits->via.array.ptr[i], "section"),
+        assert_false(h_str_eq(sdx_msgpack_get(&hits->via.array.ptr[i], "section"),
                               "ksa"));
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'troublesh*', limit:50}");
@@ -1328,7 +1309,7 @@ test_concurrent(void **state)
         const msgpack_object *okv = sdx_msgpack_get(&u.data, "ok");
         if (okv->via.boolean)
             ok++;
-        else if (s_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
+        else if (h_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
                           "overloaded"))
             overloaded++;
         msgpack_unpacked_destroy(&u);
@@ -1378,10 +1359,10 @@ test_overloaded(void **state)
             assert_int_equal(msgpack_unpack_next(&u, zmq_msg_data(&m),
                                                  zmq_msg_size(&m), &off),
                              MSGPACK_UNPACK_SUCCESS);
-            assert_true(s_str_eq(sdx_msgpack_get(&u.data, "id"), "load"));
+            assert_true(h_str_eq(sdx_msgpack_get(&u.data, "id"), "load"));
             if (sdx_msgpack_get(&u.data, "ok")->via.boolean)
                 ok++;
-            else if (s_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
+            else if (h_str_eq(sdx_msgpack_get(sdx_msgpack_get(&u.data, "error"), "code"),
                               "overloaded"))
                 overloaded++;
             else
@@ -1539,7 +1520,7 @@ test_sigterm(void **state)
     assert_true(daemon_pid > 0);
     int status = s_stop(&daemon_pid, &ms);
     if (status != 0)
-        s_cat(log_path);
+        h_cat(log_path);
     assert_int_equal(status, 0);
     assert_true(ms < STOP_TIMEOUT_MS);
 }
