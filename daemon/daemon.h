@@ -27,6 +27,8 @@
 #define SDX_DAEMON_MAX_THREADS 256   /* --threads upper bound, threads */
 #define SDX_DAEMON_QUEUE_FACTOR 4    /* default queue: workers x this */
 #define SDX_DAEMON_SLOW_MS 500       /* default --slow-ms, milliseconds */
+#define SDX_DAEMON_INLINE_US 200     /* default --inline-us, microseconds */
+#define SDX_DAEMON_INLINE_US_MAX 100000 /* --inline-us upper bound, us */
 #define SDX_DAEMON_REFRESH_MS 250    /* index re-resolve period, ms: a
                                         swapped-in build is served within
                                         this plus one open */
@@ -55,6 +57,9 @@ typedef struct sdx_config {
     char curve_secret[41];     /* the daemon's secret key, Z85 */
     const char *allow_keys;    /* --allow-keys DIR: admitted NAME.key */
     size_t cache_bytes;        /* --cache-mb in bytes; 0: no cache */
+    unsigned inline_us;        /* --inline-us: the broker answers
+                                  requests itself while they cost less
+                                  than this, us (broker.c); 0: never */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */
@@ -74,8 +79,12 @@ typedef struct sdx_stats_snapshot {
     uint64_t p50_us, p90_us, p99_us, max_us; /* over the window, us */
 } sdx_stats_snapshot_t;
 
-/* New counters for WORKERS workers; NULL when out of memory. */
-sdx_stats_t *sdx_stats_new(unsigned workers);
+/*
+ * New counters for WORKERS workers and HANDLES database handles (the
+ * workers' and, when it answers requests too, the broker's: number
+ * WORKERS); NULL when out of memory.
+ */
+sdx_stats_t *sdx_stats_new(unsigned workers, unsigned handles);
 
 /* Free STATS; NULL-safe, sets *stats_p to NULL. */
 void sdx_stats_destroy(sdx_stats_t **stats_p);
@@ -101,6 +110,19 @@ uint64_t sdx_now_us(void);
 void sdx_stats_record_op(sdx_stats_t *stats, sdx_op_t op,
                          sdx_errcode_t code, uint64_t took_us);
 
+/*
+ * Fold the time one request took to answer (decode to reply, on any
+ * thread) into a running mean the broker reads (sdx_stats_cost_us) to
+ * decide whether requests are cheap enough to answer itself.
+ */
+void sdx_stats_note_cost(sdx_stats_t *stats, uint64_t took_us);
+
+/* That running mean, microseconds (0 before any request). */
+uint64_t sdx_stats_cost_us(sdx_stats_t *stats);
+
+/* Count one request the broker answered itself (--inline-us). */
+void sdx_stats_record_inline(sdx_stats_t *stats);
+
 /* Count one request that took longer than --slow-ms. */
 void sdx_stats_record_slow(sdx_stats_t *stats);
 
@@ -124,8 +146,9 @@ unsigned sdx_stats_reopen_generation(sdx_stats_t *stats);
 /*
  * Pack the keys `stats` adds to the contract's into BODY: by_op
  * ({op: {requests, errors}}, "none" for requests whose op was never
- * read), by_code ({"ok" or code: count}), slow (count), revisions
- * (the revision each worker serves, by worker number).
+ * read), by_code ({"ok" or code: count}), slow (count), inline (count
+ * the broker answered itself), revisions (the revision each handle
+ * serves: the workers' by number, then the broker's).
  */
 void sdx_stats_pack_extra(sdx_stats_t *stats, sdx_body_t *body);
 
@@ -239,6 +262,30 @@ sdx_worker_t *sdx_worker_start(void *zctx, const sdx_config_t *cfg,
  */
 void sdx_worker_join(sdx_worker_t **worker_p);
 
+/*
+ * A worker with no thread and no socket, for the broker to answer cheap
+ * requests on its own thread (broker.c): handle NUMBER, opened now.
+ * NULL (logged) when out of memory; a missing index is not an error
+ * (requests get `unavailable`, as from any worker).
+ */
+sdx_worker_t *sdx_worker_new_inline(const sdx_config_t *cfg,
+                                    sdx_stats_t *stats, sdx_cache_t *cache,
+                                    unsigned number);
+
+/*
+ * Answer the request FRAME (LEN bytes) as a worker thread does: *reply
+ * (malloc'd, the caller's) is the reply, an `internal` error when memory
+ * ran out, or NULL when not even that could be made.
+ */
+void sdx_worker_answer(sdx_worker_t *w, const void *frame, size_t len,
+                       void **reply, size_t *reply_len);
+
+/* Look at the index again when SDX_DAEMON_REFRESH_MS have passed. */
+void sdx_worker_refresh(sdx_worker_t *w);
+
+/* Free a worker made by sdx_worker_new_inline; NULL-safe. */
+void sdx_worker_free(sdx_worker_t **worker_p);
+
 /* ---------------------------------------------------------------- */
 /* broker.c                                                         */
 /* ---------------------------------------------------------------- */
@@ -247,12 +294,14 @@ typedef struct sdx_broker sdx_broker_t;
 
 /*
  * Create the broker's sockets on ZCTX and bind them: the frontend to
- * CFG->endpoint, the backend to SDX_DAEMON_BACKEND.  Returns NULL with a
- * message in ERR when a bind fails (address in use, bad endpoint).
+ * CFG->endpoint, the backend to SDX_DAEMON_BACKEND; with CFG->inline_us,
+ * open the broker's own database handle (number CFG->threads) that
+ * answers cheap requests with CACHE.  Returns NULL with a message in
+ * ERR when a bind fails (address in use, bad endpoint).
  */
 sdx_broker_t *sdx_broker_new(void *zctx, const sdx_config_t *cfg,
-                             sdx_stats_t *stats, char *err,
-                             size_t err_size);
+                             sdx_stats_t *stats, sdx_cache_t *cache,
+                             char *err, size_t err_size);
 
 /*
  * Serve until a signal other than SIGHUP is read from STOP_FD (the

@@ -101,7 +101,7 @@ s_usage(FILE *out)
             "                [--queue N] [--max-frame BYTES] [--max-query "
             "BYTES]\n"
             "                [--max-limit N] [--max-ids N] [--slow-ms MS]\n"
-            "                [--cache-mb N]\n"
+            "                [--cache-mb N] [--inline-us US]\n"
             "                [--log-queries] [-v]\n"
             "                [--curve-secret FILE --allow-keys DIR] "
             "[--insecure-bind]\n"
@@ -131,6 +131,15 @@ s_usage(FILE *out)
             "                    keyed by request and index revision; 0: "
             "off\n"
             "                    (default %d, at most %d)\n"
+            "  --inline-us US    the broker answers a request itself, "
+            "without\n"
+            "                    a hand-off to a worker, while requests "
+            "cost\n"
+            "                    under US microseconds on average and "
+            "every\n"
+            "                    worker is busy, or all are idle; 0: "
+            "never\n"
+            "                    (default %d, at most %d)\n"
             "  --log-queries     put query text in debug and slow lines\n"
             "  --curve-secret FILE  require CURVE: this daemon's keypair\n"
             "                    (NAME.key_secret of `specdex keygen`)\n"
@@ -147,7 +156,8 @@ s_usage(FILE *out)
             SDX_PROTO_MAX_FRAME, SDX_PROTO_MAX_FRAME, SDX_PROTO_Q_MAX,
             SDX_PROTO_Q_MAX, SDX_PROTO_LIMIT_MAX, SDX_PROTO_LIMIT_MAX,
             SDX_PROTO_IDS_MAX, SDX_PROTO_IDS_MAX, SDX_DAEMON_SLOW_MS,
-            SDX_DAEMON_CACHE_MB, SDX_DAEMON_CACHE_MB_MAX);
+            SDX_DAEMON_CACHE_MB, SDX_DAEMON_CACHE_MB_MAX,
+            SDX_DAEMON_INLINE_US, SDX_DAEMON_INLINE_US_MAX);
 }
 
 /* Parse a count in MIN..MAX from an option; -1 when it is not one. */
@@ -245,6 +255,7 @@ main(int argc, char **argv)
         {"max-limit", required_argument, NULL, 'l'},
         {"max-ids", required_argument, NULL, 'I'},
         {"slow-ms", required_argument, NULL, 's'},
+        {"inline-us", required_argument, NULL, 'N'},
         {"cache-mb", required_argument, NULL, 'M'},
         {"log-queries", no_argument, NULL, 'L'},
         {"curve-secret", required_argument, NULL, 'C'},
@@ -255,6 +266,7 @@ main(int argc, char **argv)
         {NULL, 0, NULL, 0},
     };
     sdx_config_t cfg = {.slow_ms = SDX_DAEMON_SLOW_MS,
+                        .inline_us = SDX_DAEMON_INLINE_US,
                         .cache_bytes = (size_t)SDX_DAEMON_CACHE_MB << 20};
     state_t state = {.cfg = &cfg};
     long queue = -1;
@@ -315,17 +327,19 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
-        case 'F': case 'Q': case 'l': case 'I': case 's': {
+        case 'F': case 'Q': case 'l': case 'I': case 's': case 'N': {
             /* one table row per limit: its name, bounds and field */
             const char *name = c == 'F' ? "--max-frame"
                              : c == 'Q' ? "--max-query"
                              : c == 'l' ? "--max-limit"
-                             : c == 'I' ? "--max-ids" : "--slow-ms";
-            long lo = c == 's' ? 0 : 1;
+                             : c == 'I' ? "--max-ids"
+                             : c == 's' ? "--slow-ms" : "--inline-us";
+            long lo = c == 's' || c == 'N' ? 0 : 1;
             long hi = c == 'F' ? SDX_PROTO_MAX_FRAME
                     : c == 'Q' ? SDX_PROTO_Q_MAX
                     : c == 'l' ? SDX_PROTO_LIMIT_MAX
-                    : c == 'I' ? SDX_PROTO_IDS_MAX : SLOW_MS_MAX;
+                    : c == 'I' ? SDX_PROTO_IDS_MAX
+                    : c == 's' ? SLOW_MS_MAX : SDX_DAEMON_INLINE_US_MAX;
             if ((v = s_count(optarg, lo, hi)) < 0) {
                 fprintf(stderr, "specdexd: %s: \"%s\" is not a number in "
                         "%ld..%ld\n", name, optarg, lo, hi);
@@ -339,8 +353,10 @@ main(int argc, char **argv)
                 cfg.max_limit = (unsigned)v;
             else if (c == 'I')
                 cfg.max_ids = (unsigned)v;
-            else
+            else if (c == 's')
                 cfg.slow_ms = (unsigned)v;
+            else
+                cfg.inline_us = (unsigned)v;
             break;
         }
         default:
@@ -390,7 +406,8 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
         return EXIT_FAILURE;
     }
-    if (!(stats = sdx_stats_new(cfg.threads)) ||
+    if (!(stats = sdx_stats_new(cfg.threads,
+                                cfg.threads + (cfg.inline_us > 0))) ||
         !(cache = sdx_cache_new(cfg.cache_bytes))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
         goto cleanup;
@@ -406,7 +423,8 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "%s", err);
         goto cleanup;
     }
-    if (!(broker = sdx_broker_new(zctx, &cfg, stats, err, sizeof err))) {
+    if (!(broker = sdx_broker_new(zctx, &cfg, stats, cache, err,
+                                  sizeof err))) {
         sdx_log(SDX_LOG_ERROR, "%s", err);
         goto cleanup;
     }

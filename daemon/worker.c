@@ -330,6 +330,7 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         code = s_answer_cached(w, &req, &body, &err);
     }
     uint64_t took = sdx_now_us() - t0;
+    sdx_stats_note_cost(w->stats, took);
     if (code == SDX_E_NONE && !body.failed) {
         sdx_reply_ok(req.id, req.id_len, took, &body, reply, reply_len);
     } else {
@@ -364,6 +365,33 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
     sdx_body_clear(&body);
     sdx_request_clear(&req);
     return code;
+}
+
+void
+sdx_worker_answer(sdx_worker_t *w, const void *frame, size_t len,
+                  void **reply, size_t *reply_len)
+{
+    *reply = NULL;
+    *reply_len = 0;
+    s_answer(w, frame, len, reply, reply_len);
+    if (*reply)
+        return;
+    sdx_log(SDX_LOG_ERROR, "worker %u: out of memory for a reply",
+            w->number);
+    /* a reply made of constants: the client hears why, not a timeout */
+    static const char fallback[] = "\x83\xa1v\x01\xa2ok\xc2\xa5"
+                                   "error\x82\xa4" "code\xa8internal"
+                                   "\xa7message\xadout of memory";
+    if ((*reply = malloc(sizeof fallback - 1))) {
+        memcpy(*reply, fallback, sizeof fallback - 1);
+        *reply_len = sizeof fallback - 1;
+    }
+}
+
+void
+sdx_worker_refresh(sdx_worker_t *w)
+{
+    s_refresh_db(w, false);
 }
 
 /*
@@ -409,21 +437,11 @@ s_serve_one(sdx_worker_t *w, void *sock)
                         "message has too many frames", &reply, &reply_len);
         nenv = 1;
     } else {
-        s_answer(w, zmq_msg_data(&parts[n - 1]), sizes[n - 1], &reply,
-                 &reply_len);
+        sdx_worker_answer(w, zmq_msg_data(&parts[n - 1]), sizes[n - 1],
+                          &reply, &reply_len);
     }
-    if (!reply) {
-        sdx_log(SDX_LOG_ERROR, "worker %u: out of memory for a reply",
-                w->number);
-        static const char fallback[] = "\x83\xa1v\x01\xa2ok\xc2\xa5"
-                                       "error\x82\xa4" "code\xa8internal"
-                                       "\xa7message\xadout of memory";
-        reply_len = sizeof fallback - 1;
-        reply = malloc(reply_len);
-        if (!reply)
-            goto cleanup;
-        memcpy(reply, fallback, reply_len);
-    }
+    if (!reply)
+        goto cleanup;
 
     for (size_t i = 0; i < nenv; i++) {
         if (zmq_msg_send(&parts[i], sock, ZMQ_SNDMORE) < 0)
@@ -504,9 +522,10 @@ cleanup:
     return NULL;
 }
 
-sdx_worker_t *
-sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
-                 sdx_cache_t *cache, unsigned number)
+/* A worker's state, no thread yet; NULL (logged) when out of memory. */
+static sdx_worker_t *
+s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
+             sdx_cache_t *cache, unsigned number)
 {
     sdx_worker_t *w = calloc(1, sizeof *w);
     if (!w) {
@@ -520,6 +539,36 @@ sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->number = number;
     w->db_lock = -1;
     w->reopen_gen = sdx_stats_reopen_generation(stats);
+    return w;
+}
+
+sdx_worker_t *
+sdx_worker_new_inline(const sdx_config_t *cfg, sdx_stats_t *stats,
+                      sdx_cache_t *cache, unsigned number)
+{
+    sdx_worker_t *w = s_worker_new(NULL, cfg, stats, cache, number);
+    if (w)
+        s_refresh_db(w, true);
+    return w;
+}
+
+void
+sdx_worker_free(sdx_worker_t **worker_p)
+{
+    if (!worker_p || !*worker_p)
+        return;
+    s_close_db(*worker_p);
+    free(*worker_p);
+    *worker_p = NULL;
+}
+
+sdx_worker_t *
+sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
+                 sdx_cache_t *cache, unsigned number)
+{
+    sdx_worker_t *w = s_worker_new(zctx, cfg, stats, cache, number);
+    if (!w)
+        return NULL;
     int rc = pthread_create(&w->thread, NULL, s_worker_main, w);
     if (rc != 0) {
         sdx_log(SDX_LOG_ERROR, "worker %u: pthread_create: %s", number,

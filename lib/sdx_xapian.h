@@ -193,7 +193,9 @@ typedef struct sdx_search_spec {
     unsigned limit;             /* hits to return at most; 0: 10 */
     unsigned check_at_least;    /* Enquire check_at_least; 0: limit only */
     unsigned max_expansion;     /* wildcard expansion cap (terms); 0: 100 */
-    double time_limit_s;        /* Enquire time limit in s; 0: none */
+    double time_limit_s;        /* Enquire time limit in s; 0: none (nor
+                                   on a database of under 10,000
+                                   documents, matched in far less) */
     bool snippets;              /* build a snippet for each hit */
     unsigned snippet_slot;      /* value slot holding the plain text to
                                    cut snippets from (read only when

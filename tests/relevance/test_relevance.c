@@ -269,7 +269,7 @@ test_precision_at_1(void **state)
         fail_msg("opening the index: %s", msg ? msg : "?");
     sdx_config_t cfg;
     memset(&cfg, 0, sizeof cfg);
-    sdx_stats_t *stats = sdx_stats_new(1);
+    sdx_stats_t *stats = sdx_stats_new(1, 1);
     assert_non_null(stats);
     sdx_ops_ctx_t ctx = {.db = db, .db_path = resolved, .db_error = "",
                          .stats = stats, .cfg = &cfg};
