@@ -17,9 +17,15 @@
  * documents, so Xapian counts every match exactly, and reports the mean
  * matches per search query (the corpus generator's selectivity).
  *
+ * --per-query R finds the tail: one handle, one pass over the set to
+ * warm the caches, then each query R times in a row; one line per query,
+ * `median_us<TAB>max_us<TAB>op<TAB>q<TAB>levels<TAB>sections`, in file
+ * order (sort -n to see the slowest).  No thread contends, so the time
+ * is the query's own cost, not the queue it waited in.
+ *
  * Usage: specdex-inproc --index DIR --queries FILE [--threads N]
  *          [--duration S] [--warmup S] [--no-snippet] [--no-ladder]
- *          [--xapian-snippets]
+ *          [--xapian-snippets] [--per-query R]
  * --xapian-snippets makes the snippets with Xapian's MSet::snippet and
  * its default flags (background model, exhaustive): the naive figure
  * issue 7's daemon target is set against (engine inproc-xapian).  By
@@ -44,6 +50,7 @@
 #define MAX_EXPANSION 200       /* as daemon/ops.c */
 #define TIME_LIMIT_S 0.5        /* as daemon/ops.c */
 #define SNIPPET_CHARS 240       /* as daemon/ops.c */
+#define PER_QUERY_MAX 1000      /* --per-query repeats, at most */
 
 /* The query language's fields, as daemon/ops.c has them. */
 static const sdx_field_t fields[] = {
@@ -249,6 +256,46 @@ s_free_terms(shared_t *sh)
 }
 
 /*
+ * --per-query: each query REPEAT times on one handle after a warm-up
+ * pass; its median and largest time printed.  0, or -1 on failure.
+ */
+static int
+s_per_query(const shared_t *sh, unsigned repeat)
+{
+    sdx_db_t *db = NULL;
+    char *errmsg = NULL;
+    uint64_t *us = calloc(repeat, sizeof *us);
+    int rc = -1;
+    if (!us) {
+        fprintf(stderr, "specdex-inproc: out of memory\n");
+        return -1;
+    }
+    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+        fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
+                errmsg ? errmsg : "cannot open");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < sh->set->n; i++)
+        if (s_query(db, sh, i))
+            goto cleanup;
+    for (size_t i = 0; i < sh->set->n; i++) {
+        for (unsigned k = 0; k < repeat; k++) {
+            uint64_t t0 = bq_now_ns();
+            if (s_query(db, sh, i))
+                goto cleanup;
+            us[k] = (bq_now_ns() - t0) / 1000;
+        }
+        bq_per_query_print(stdout, &sh->set->v[i], us, repeat);
+    }
+    rc = 0;
+cleanup:
+    free(errmsg);
+    sdx_db_destroy(&db);
+    free(us);
+    return rc;
+}
+
+/*
  * Mean exact matches per search query (ladders left out), on one
  * handle; -1 on failure.
  */
@@ -298,6 +345,7 @@ main(int argc, char **argv)
         {"xapian-snippets", no_argument, NULL, 'X'},
         {"no-ladder", no_argument, NULL, 'L'},
         {"matches", no_argument, NULL, 'm'},
+        {"per-query", required_argument, NULL, 'P'},
         {"corpus", required_argument, NULL, 'C'},
         {"header", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
@@ -305,6 +353,7 @@ main(int argc, char **argv)
     };
     const char *index = NULL, *queries = NULL, *corpus = "-";
     bool no_ladder = false, matches = false, header = false;
+    long per_query = 0;
     shared_t sh = {.snippets = true, .warmup = 1, .duration = 10,
                    .nthreads = 2};
     bq_set_t *set = NULL;
@@ -326,6 +375,9 @@ main(int argc, char **argv)
         case 'X': sh.xapian_snippets = true; break;
         case 'L': no_ladder = true; break;
         case 'm': matches = true; break;
+        case 'P': per_query = strtol(optarg, NULL, 10);
+                  usage = per_query < 1 || per_query > PER_QUERY_MAX;
+                  break;
         case 'C': corpus = optarg; break;
         case 'H': header = true; break;
         default: usage = true; break;  /* 'h' and unknown options */
@@ -337,7 +389,7 @@ main(int argc, char **argv)
                 "[--threads N]\n         [--duration S] [--warmup S] "
                 "[--no-snippet] [--no-ladder]\n         [--xapian-snippets] "
                 "[--matches] "
-                "[--corpus LABEL] [--header]\n");
+                "[--corpus LABEL] [--header]\n         [--per-query R]\n");
         return 2;
     }
     /* an index directory of specdex-index: open what "current" names */
@@ -353,6 +405,10 @@ main(int argc, char **argv)
     if (s_make_terms(&sh) ||
         !(w = calloc(sh.nthreads, sizeof *w))) {
         fprintf(stderr, "specdex-inproc: out of memory\n");
+        goto cleanup;
+    }
+    if (per_query) {
+        rc = s_per_query(&sh, (unsigned)per_query) ? 1 : 0;
         goto cleanup;
     }
     double mean = -1;
