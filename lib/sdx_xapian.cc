@@ -32,6 +32,7 @@
 #include <xapian.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -112,6 +113,8 @@ struct sdx_results {
     std::vector<hit> hits;     /* the page, in rank order */
     uint64_t estimate = 0;     /* get_matches_estimated() */
     bool partial = false;      /* the time limit was reached */
+    bool scan_cut = false;     /* sdx_results_scan_cut */
+    double scan_floor = 0;     /* its *floor: a weight */
     std::string corrected;     /* spelling correction, "" when none */
     std::vector<facet> facets; /* one per spec facet slot */
     bool facets_exact = false; /* the spies saw every match */
@@ -217,21 +220,27 @@ blank(const char *s)
     return true;
 }
 
-/* The filters of SPEC as one query: AND of groups, OR within a group. */
+/*
+ * The filters of SPEC with EXCLUDE equal to EXCLUDE as one query: AND of
+ * groups, OR within a group (the caller ANDs or AND_NOTs it).
+ */
 Xapian::Query
-filter_query(const sdx_search_spec_t *spec)
+filter_query(const sdx_search_spec_t *spec, bool exclude)
 {
     Xapian::Query all;
     for (size_t i = 0; i < spec->nfilters; i++) {
         const sdx_filter_t *f = &spec->filters[i];
-        if (f->nterms == 0)
+        if (f->nterms == 0 || f->exclude != exclude)
             continue;
         std::vector<Xapian::Query> any;
         for (size_t j = 0; j < f->nterms; j++)
             any.emplace_back(f->terms[j]);
         Xapian::Query group(Xapian::Query::OP_OR, any.begin(), any.end());
+        /* excluded: a document with any term of any group goes */
         all = all.empty() ? group
-                          : Xapian::Query(Xapian::Query::OP_AND, all, group);
+                          : Xapian::Query(exclude ? Xapian::Query::OP_OR
+                                                  : Xapian::Query::OP_AND,
+                                          all, group);
     }
     return all;
 }
@@ -961,9 +970,12 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     std::unique_ptr<highlighter> hl;
     if (spec->snippets && !spec->xapian_snippets)
         hl.reset(new highlighter(db->stem, query, spec->query));
-    Xapian::Query filter = filter_query(spec);
+    Xapian::Query filter = filter_query(spec, false);
     if (!filter.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+    Xapian::Query unwanted = filter_query(spec, true);
+    if (!unwanted.empty())
+        query = Xapian::Query(Xapian::Query::OP_AND_NOT, query, unwanted);
 
     Xapian::Enquire enquire(db->db);
     enquire.set_query(query);
@@ -973,7 +985,13 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     enquire.set_docid_order(Xapian::Enquire::ASCENDING);
     if (spec->time_limit_s > 0)
         enquire.set_time_limit(spec->time_limit_s);
-    if (spec->collapse)
+    /* Xapian's collapse never raises its weight floor once every key
+     * has a hit (a better hit for a key replaces one in place, and the
+     * floor moves only when the full page takes a new entry), so with
+     * a few keys it weighs and collapses every match; the scan reads
+     * COLLAPSE_SCAN matches with the usual pruning instead. */
+    bool scan = spec->collapse && spec->collapse_scan > 0;
+    if (spec->collapse && !scan)
         enquire.set_collapse_key(spec->key_slot);
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
     for (size_t i = 0; i < spec->nfacets; i++) {
@@ -983,8 +1001,10 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     }
     unsigned limit = spec->limit ? spec->limit : DEFAULT_LIMIT;
     auto start = std::chrono::steady_clock::now();
-    Xapian::MSet mset = enquire.get_mset(spec->offset, limit,
-                                         spec->check_at_least);
+    Xapian::MSet mset = scan ? enquire.get_mset(0, spec->collapse_scan,
+                                                spec->check_at_least)
+                             : enquire.get_mset(spec->offset, limit,
+                                                spec->check_at_least);
     std::chrono::duration<double> took =
         std::chrono::steady_clock::now() - start;
     /* Xapian does not say whether its time limit fired; having spent
@@ -997,10 +1017,10 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
                                                           : DEFAULT_HL_CLOSE;
     size_t chars = spec->snippet_chars ? spec->snippet_chars
                                        : DEFAULT_SNIPPET_CHARS;
-    r->hits.clear();
-    r->hits.reserve(mset.size());
-    for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
-        Xapian::Document doc = it.get_document();
+    /* One hit of the page from the match at IT (its key already read
+     * into KEY when the caller needed it). */
+    auto make_hit = [&](const Xapian::MSetIterator &it,
+                        const Xapian::Document &doc, std::string key) {
         hit h;
         if (spec->data_in_slot)
             h.data = doc.get_value(spec->data_slot);
@@ -1008,9 +1028,8 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
             h.data = doc.get_data();
         h.score = it.get_weight();
         h.percent = it.get_percent();
-        h.collapsed = spec->collapse ? it.get_collapse_count() : 0;
-        if (spec->keys || spec->collapse)
-            h.key = doc.get_value(spec->key_slot);
+        h.collapsed = spec->collapse && !scan ? it.get_collapse_count() : 0;
+        h.key = std::move(key);
         if (spec->snippets && spec->xapian_snippets) {
             h.snippet = mset.snippet(doc.get_value(spec->snippet_slot),
                                      chars, db->stem,
@@ -1027,7 +1046,50 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
                 h.snippet = hl->run(doc.get_value(spec->snippet_slot),
                                     chars, open, close);
         }
-        r->hits.push_back(std::move(h));
+        return h;
+    };
+    r->hits.clear();
+    r->scan_cut = false;
+    r->scan_floor = 0;
+    if (scan) {
+        /* each key's first match, in rank order: the key's best */
+        std::unordered_map<std::string, size_t> seen; /* key -> index
+                                                         in hits, or
+                                                         SIZE_MAX when
+                                                         before OFFSET */
+        size_t keys_met = 0;
+        for (Xapian::MSetIterator it = mset.begin();
+             it != mset.end() && r->hits.size() < limit; ++it) {
+            Xapian::Document doc = it.get_document();
+            std::string key = doc.get_value(spec->key_slot);
+            auto k = seen.find(key);
+            if (k != seen.end()) {
+                if (k->second != SIZE_MAX)
+                    r->hits[k->second].collapsed++;
+                continue;
+            }
+            if (keys_met++ < spec->offset) {
+                seen.emplace(std::move(key), SIZE_MAX);
+                continue;
+            }
+            seen.emplace(key, r->hits.size());
+            r->hits.push_back(make_hit(it, doc, std::move(key)));
+        }
+        if (r->hits.size() < limit && mset.size() >= spec->collapse_scan &&
+            mset.get_matches_upper_bound() > mset.size()) {
+            r->scan_cut = true;
+            r->scan_floor = mset[mset.size() - 1].get_weight();
+        }
+    } else {
+        r->hits.reserve(mset.size());
+        for (Xapian::MSetIterator it = mset.begin(); it != mset.end();
+             ++it) {
+            Xapian::Document doc = it.get_document();
+            std::string key;
+            if (spec->keys || spec->collapse)
+                key = doc.get_value(spec->key_slot);
+            r->hits.push_back(make_hit(it, doc, std::move(key)));
+        }
     }
     r->estimate = mset.get_matches_estimated();
 
@@ -1452,6 +1514,13 @@ extern "C" bool
 sdx_results_partial(const sdx_results_t *r)
 {
     return r && r->partial;
+}
+
+extern "C" bool
+sdx_results_scan_cut(const sdx_results_t *r, double *floor)
+{
+    *floor = r && r->scan_cut ? r->scan_floor : 0;
+    return r && r->scan_cut;
 }
 
 extern "C" const char *
