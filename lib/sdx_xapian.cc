@@ -520,9 +520,14 @@ const unsigned PARSE_FLAGS = Xapian::QueryParser::FLAG_BOOLEAN |
                              Xapian::QueryParser::FLAG_WILDCARD |
                              Xapian::QueryParser::FLAG_PURE_NOT;
 
-/* Parse SPEC's query with DB's settings; "" or blank matches all. */
+/*
+ * Parse SPEC's query with DB's settings; "" or blank matches all.  When
+ * TERMS is not NULL it gets the query's terms (the bound's count walks
+ * them anyway; the highlighter needs them).
+ */
 Xapian::Query
-parse(sdx_db_t *db, const sdx_search_spec_t *spec)
+parse(sdx_db_t *db, const sdx_search_spec_t *spec,
+      std::vector<std::string> *terms)
 {
     /* Not Query::MatchAll: that is one static object, and Xapian 1.4's
      * reference counts are not atomic, so copying it in several worker
@@ -543,11 +548,14 @@ parse(sdx_db_t *db, const sdx_search_spec_t *spec)
                                          : DEFAULT_MAX_TERMS;
     size_t nterms = 0;
     for (Xapian::TermIterator t = q.get_terms_begin();
-         t != q.get_terms_end(); ++t)
+         t != q.get_terms_end(); ++t) {
         if (++nterms > max_terms)
             throw Xapian::QueryParserError(
                 "too many terms (at most " + std::to_string(max_terms) +
                 ", synonyms included)");
+        if (terms)
+            terms->push_back(*t);
+    }
     return q;
 }
 
@@ -617,6 +625,30 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
     return out;
 }
 
+/* Byte classes for the highlighter, one table lookup a byte (most of
+ * the work of a snippet is walking its text). */
+enum : unsigned char {
+    ASCII_WORD = 1,  /* an ASCII letter or digit */
+    ESCAPED = 2,     /* & < >: HTML-escaped */
+    HIGH = 4,        /* a byte of a non-ASCII character */
+};
+struct byte_classes {
+    unsigned char c[256]; /* ASCII_WORD, ESCAPED, HIGH or 0, by byte */
+};
+constexpr byte_classes
+make_byte_classes()
+{
+    byte_classes t{};
+    for (int i = 0; i < 256; i++)
+        t.c[i] = static_cast<unsigned char>(
+            ((i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') ||
+             (i >= '0' && i <= '9')) ? ASCII_WORD
+            : (i == '&' || i == '<' || i == '>') ? ESCAPED
+            : i >= 0x80 ? HIGH : 0);
+    return t;
+}
+constexpr byte_classes BYTE_CLASSES = make_byte_classes();
+
 /*
  * Snippets, made here rather than by MSet::snippet().  Xapian's snippet
  * tokenises and stems every word of the text and, with the background
@@ -636,13 +668,13 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
  */
 class highlighter {
   public:
-    highlighter(const Xapian::Stem &stem, const Xapian::Query &query,
-                const char *text)
+    /* TERMS: the parsed query's terms (as parse() collects them,
+     * duplicates allowed); TEXT: the query as typed, for wildcards. */
+    highlighter(const Xapian::Stem &stem,
+                const std::vector<std::string> &terms, const char *text)
         : stem_(stem)
     {
-        for (Xapian::TermIterator t = query.get_unique_terms_begin();
-             t != query.get_unique_terms_end(); ++t) {
-            const std::string &term = *t;
+        for (const std::string &term : terms) {
             if (term.empty())
                 continue;
             unsigned char c0 = static_cast<unsigned char>(term[0]);
@@ -656,21 +688,27 @@ class highlighter {
             }
         }
         find_wildcards(text ? text : "");
+        tokens_.reserve(TOKENS_RESERVED);
+        matched_.reserve(TOKENS_RESERVED);
     }
 
-    /* TEXT with the matched words marked, cut to about CHARS bytes. */
-    std::string run(const std::string &text, size_t chars, const char *open,
-                    const char *close)
+    /* TEXT (N bytes) with the matched words marked, cut to about CHARS
+     * bytes. */
+    std::string run(const char *text, size_t n, size_t chars,
+                    const char *open, const char *close)
     {
         tokens_.clear();
-        tokenise(text);
-        size_t ws = 0, we = text.size();
-        if (text.size() > chars)
-            choose_window(text, chars, &ws, &we);
+        escaped_ = false;
+        tokenise(text, n);
+        size_t ws = 0, we = n;
+        if (n > chars)
+            choose_window(n, chars, &ws, &we);
         std::string out;
         out.reserve(we - ws + 64);
         if (ws > 0)
             out += SNIPPET_OMIT;
+        /* Text is copied a run at a time: only where a mark opens or
+         * closes (a word holds nothing to escape). */
         size_t pos = ws;
         bool marked = false;
         for (const token &t : tokens_) {
@@ -678,29 +716,28 @@ class highlighter {
                 continue;
             if (t.e > we)
                 break;
-            if (t.match) {
-                if (!(marked && blank_only(text, pos, t.b))) {
-                    if (marked)
-                        out += close;
-                    escape(text, pos, t.b, &out);
-                    out += open;
-                }
-                else
-                    out.append(text, pos, t.b - pos);
-                marked = true;
-            } else {
+            if (!t.match) {
                 if (marked)
                     out += close;
                 marked = false;
-                escape(text, pos, t.b, &out);
+                continue;
             }
-            escape(text, t.b, t.e, &out);
+            if (!(marked && blank_only(text, pos, t.b))) {
+                if (marked)
+                    out += close;
+                escape(text, pos, t.b, &out);
+                out += open;
+            } else {
+                out.append(text + pos, t.b - pos);
+            }
+            marked = true;
+            out.append(text + t.b, t.e - t.b);
             pos = t.e;
         }
         if (marked)
             out += close;
         escape(text, pos, we, &out);
-        if (we < text.size())
+        if (we < n)
             out += SNIPPET_OMIT;
         return out;
     }
@@ -711,16 +748,23 @@ class highlighter {
         bool match;    /* one the query asked for */
     };
 
+    static const size_t TOKENS_RESERVED = 128; /* words of a text held
+                                                  without a regrowth */
     const Xapian::Stem &stem_;        /* the index's stemmer */
     std::vector<std::string> words_;  /* unstemmed terms, lower case */
     std::vector<std::string> stems_;  /* stems of the "Z" terms */
     std::vector<std::string> wild_;   /* wildcard prefixes, lower case */
     bool first_[256] = {};            /* bytes a matching word starts
                                          with */
-    std::unordered_map<std::string, bool> memo_; /* word -> matched,
-                                                    this search */
+    std::unordered_map<std::string, bool> memo_; /* word -> stems to a
+                                                    query stem, this
+                                                    search */
     std::vector<token> tokens_;        /* words of the text being cut */
+    std::vector<size_t> matched_;      /* choose_window's: indexes of
+                                          matched tokens */
     std::string word_;                 /* the word being looked up */
+    bool escaped_ = false;             /* the text holds & < or >
+                                          (words never do) */
 
     void add_first(char c)
     {
@@ -756,14 +800,18 @@ class highlighter {
         return lower_ascii(s);
     }
 
-    /* Is the word TEXT[B..E) one the query asked for? */
-    bool matches(const std::string &text, size_t b, size_t e)
+    /* Is the word TEXT[B..E) one the query asked for?  Exact words and
+     * wildcards are a few compares; only a word that may stem to a
+     * query stem is stemmed, once per search (the memo). */
+    bool matches(const char *text, size_t b, size_t e)
     {
         if (!first_[static_cast<unsigned char>(lower_byte(text[b]))])
             return false;
+        if (plain_miss(text + b, e - b))
+            return false;
         /* the word in lower case, in a buffer kept across words */
         std::string &w = word_;
-        w.assign(text, b, e - b);
+        w.assign(text + b, e - b);
         bool ascii = true;
         for (char &c : w) {
             if (static_cast<unsigned char>(c) >= 0x80)
@@ -772,40 +820,66 @@ class highlighter {
         }
         if (!ascii)
             w = Xapian::Unicode::tolower(w);
+        for (const std::string &t : words_)
+            if (t == w)
+                return true;
+        for (const std::string &p : wild_)
+            if (w.compare(0, p.size(), p) == 0)
+                return true;
+        /* English stems keep all but the word's last letters; a word
+         * not sharing a stem's first letters cannot stem to it, and
+         * most words are not stemmed at all. */
+        bool maybe = false;
+        for (const std::string &s : stems_) {
+            size_t k = s.size() > 3 ? s.size() - 2 : 1;
+            if (w.compare(0, k, s, 0, k) == 0) {
+                maybe = true;
+                break;
+            }
+        }
+        if (!maybe)
+            return false;
         auto m = memo_.find(w);
         if (m != memo_.end())
             return m->second;
+        std::string st = stem_(w);
         bool hit = false;
-        for (const std::string &t : words_)
-            if (t == w) {
-                hit = true;
-                break;
-            }
-        for (size_t i = 0; !hit && i < wild_.size(); i++)
-            hit = w.compare(0, wild_[i].size(), wild_[i]) == 0;
-        if (!hit) {
-            /* English stems keep all but the word's last letters; a
-             * word not sharing a stem's first letters cannot stem to
-             * it, and most words are not stemmed at all. */
-            bool maybe = false;
-            for (const std::string &s : stems_) {
-                size_t k = s.size() > 3 ? s.size() - 2 : 1;
-                if (w.compare(0, k, s, 0, k) == 0) {
-                    maybe = true;
-                    break;
-                }
-            }
-            if (maybe) {
-                std::string st = stem_(w);
-                for (const std::string &s : stems_)
-                    if (s == st) {
-                        hit = true;
-                        break;
-                    }
-            }
-        }
+        for (const std::string &s : stems_)
+            hit = hit || s == st;
         memo_.emplace(w, hit);
         return hit;
+    }
+
+    /* True when the word W (LEN bytes) is ASCII and certainly no
+     * match: no query word or wildcard, and too different from every
+     * stem to stem to it.  Decided in place, without copying the word
+     * (most candidates only share a first letter with a query term). */
+    bool plain_miss(const char *w, size_t len) const
+    {
+        for (size_t i = 0; i < len; i++)
+            if (static_cast<unsigned char>(w[i]) >= 0x80)
+                return false;
+        for (const std::string &t : words_)
+            if (t.size() == len && same_lower(w, t.data(), len))
+                return false;
+        for (const std::string &p : wild_)
+            if (p.size() <= len && same_lower(w, p.data(), p.size()))
+                return false;
+        for (const std::string &st : stems_) {
+            size_t k = st.size() > 3 ? st.size() - 2 : 1;
+            if (k <= len && same_lower(w, st.data(), k))
+                return false;
+        }
+        return true;
+    }
+
+    /* W's first N bytes, lower-cased, equal LOWER's. */
+    static bool same_lower(const char *w, const char *lower, size_t n)
+    {
+        for (size_t i = 0; i < n; i++)
+            if (lower_byte(w[i]) != lower[i])
+                return false;
+        return true;
     }
 
     static char lower_byte(char c)
@@ -813,26 +887,30 @@ class highlighter {
         return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
 
-    /* Bytes of the code point at TEXT[I] (1 for ASCII or a bad byte),
-     * and whether it is a word character as Xapian's tokeniser sees
-     * it. */
-    static size_t char_at(const std::string &text, size_t i, bool *word)
+    static bool ascii_word(unsigned char c)
+    {
+        return BYTE_CLASSES.c[c] & ASCII_WORD;
+    }
+
+    /* Bytes of the code point at TEXT[I] (N bytes in all; 1 for ASCII
+     * or a bad byte), and whether it is a word character as Xapian's
+     * tokeniser sees it. */
+    static size_t char_at(const char *text, size_t n, size_t i, bool *word)
     {
         unsigned char c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
-            *word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9');
+            *word = ascii_word(c);
             return 1;
         }
         /* UTF-8 decoded here (the text is valid UTF-8: the indexer
          * checked it); a bad sequence is one non-word byte */
-        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        unsigned ch = n == 4 ? c & 0x07u : n == 3 ? c & 0x0fu : c & 0x1fu;
-        if (n == 1 || n > text.size() - i) {
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        unsigned ch = len == 4 ? c & 0x07u : len == 3 ? c & 0x0fu : c & 0x1fu;
+        if (len == 1 || len > n - i) {
             *word = false;
             return 1;
         }
-        for (size_t k = 1; k < n; k++) {
+        for (size_t k = 1; k < len; k++) {
             unsigned char cc = static_cast<unsigned char>(text[i + k]);
             if ((cc & 0xc0) != 0x80) {
                 *word = false;
@@ -841,37 +919,51 @@ class highlighter {
             ch = (ch << 6) | (cc & 0x3fu);
         }
         *word = Xapian::Unicode::is_wordchar(ch);
-        return n;
+        return len;
     }
 
-    /* Split TEXT into words (a letter run, with an apostrophe between
-     * letters kept, as in "manager's"). */
-    void tokenise(const std::string &text)
+    /* Split TEXT (N bytes) into words (a letter run, with an apostrophe
+     * between letters kept, as in "manager's").  ASCII letters and
+     * digits, nearly all of a clause, are taken a run at a time. */
+    void tokenise(const char *text, size_t n)
     {
-        size_t i = 0, n = text.size();
+        const unsigned char *cls = BYTE_CLASSES.c;
+        size_t i = 0;
         while (i < n) {
+            /* blanks and punctuation, a run at a time */
+            while (i < n && !cls[static_cast<unsigned char>(text[i])])
+                i++;
+            if (i == n)
+                break;
             bool word;
-            size_t len = char_at(text, i, &word);
+            size_t len = char_at(text, n, i, &word);
             if (!word) {
+                escaped_ = escaped_ ||
+                           BYTE_CLASSES.c[static_cast<unsigned char>(
+                               text[i])] & ESCAPED;
                 i += len;
                 continue;
             }
             size_t b = i;
             i += len;
             while (i < n) {
-                len = char_at(text, i, &word);
+                while (i < n && ascii_word(static_cast<unsigned char>(text[i])))
+                    i++;
+                if (i == n)
+                    break;
+                len = char_at(text, n, i, &word);
                 if (word) {
                     i += len;
                     continue;
                 }
                 /* ' or U+2019 between two word characters */
                 size_t ap = text[i] == '\'' ? 1
-                          : text[i] == '\xe2' &&
-                                    text.compare(i, 3, "\xe2\x80\x99") == 0
+                          : text[i] == '\xe2' && n - i >= 3 &&
+                                    memcmp(text + i, "\xe2\x80\x99", 3) == 0
                               ? 3 : 0;
                 bool next = false;
                 if (ap && i + ap < n)
-                    char_at(text, i + ap, &next);
+                    char_at(text, n, i + ap, &next);
                 if (!next)
                     break;
                 i += ap;
@@ -880,7 +972,7 @@ class highlighter {
         }
     }
 
-    static bool blank_only(const std::string &text, size_t b, size_t e)
+    static bool blank_only(const char *text, size_t b, size_t e)
     {
         for (size_t i = b; i < e; i++)
             if (text[i] != ' ')
@@ -888,30 +980,33 @@ class highlighter {
         return true;
     }
 
-    static void escape(const std::string &text, size_t b, size_t e,
-                       std::string *out)
+    void escape(const char *text, size_t b, size_t e,
+                std::string *out) const
     {
+        if (!escaped_) {
+            out->append(text + b, e - b);
+            return;
+        }
+        const unsigned char *cls = BYTE_CLASSES.c;
         size_t run = b;
         for (size_t i = b; i < e; i++) {
-            const char *rep = text[i] == '&' ? "&amp;"
-                            : text[i] == '<' ? "&lt;"
-                            : text[i] == '>' ? "&gt;" : nullptr;
-            if (!rep)
+            char c = text[i];
+            if (!(cls[static_cast<unsigned char>(c)] & ESCAPED))
                 continue;
-            out->append(text, run, i - run);
-            *out += rep;
+            out->append(text + run, i - run);
+            *out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : "&gt;";
             run = i + 1;
         }
-        out->append(text, run, e - run);
+        out->append(text + run, e - run);
     }
 
-    /* The window of at most CHARS bytes holding the most matched words
-     * (the earliest such), with some text before the first of them,
-     * cut at word boundaries. */
-    void choose_window(const std::string &text, size_t chars, size_t *ws,
-                       size_t *we)
+    /* The window of at most CHARS bytes of the text (N bytes) holding
+     * the most matched words (the earliest such), with some text before
+     * the first of them, cut at word boundaries. */
+    void choose_window(size_t n, size_t chars, size_t *ws, size_t *we)
     {
-        std::vector<size_t> m; /* indexes of matched tokens */
+        std::vector<size_t> &m = matched_;
+        m.clear();
         for (size_t i = 0; i < tokens_.size(); i++)
             if (tokens_[i].match)
                 m.push_back(i);
@@ -947,8 +1042,8 @@ class highlighter {
             start = s < start ? s : start;
         }
         size_t end = start + chars;
-        if (end >= text.size()) {
-            end = text.size();
+        if (end >= n) {
+            end = n;
         } else {
             /* end after the last word that fits whole */
             size_t fit = start;
@@ -966,10 +1061,12 @@ class highlighter {
 void
 run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 {
-    Xapian::Query query = parse(db, spec);
+    bool own_snippets = spec->snippets && !spec->xapian_snippets;
+    std::vector<std::string> terms;
+    Xapian::Query query = parse(db, spec, own_snippets ? &terms : nullptr);
     std::unique_ptr<highlighter> hl;
-    if (spec->snippets && !spec->xapian_snippets)
-        hl.reset(new highlighter(db->stem, query, spec->query));
+    if (own_snippets)
+        hl.reset(new highlighter(db->stem, terms, spec->query));
     Xapian::Query filter = filter_query(spec, false);
     if (!filter.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
@@ -1040,11 +1137,12 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
             const char *p = nullptr;
             size_t n = 0;
             if (spec->snippet_text &&
-                spec->snippet_text(h.data.data(), h.data.size(), &p, &n))
-                h.snippet = hl->run(std::string(p, n), chars, open, close);
-            else
-                h.snippet = hl->run(doc.get_value(spec->snippet_slot),
-                                    chars, open, close);
+                spec->snippet_text(h.data.data(), h.data.size(), &p, &n)) {
+                h.snippet = hl->run(p, n, chars, open, close);
+            } else {
+                const std::string t = doc.get_value(spec->snippet_slot);
+                h.snippet = hl->run(t.data(), t.size(), chars, open, close);
+            }
         }
         return h;
     };
