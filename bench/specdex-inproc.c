@@ -9,9 +9,12 @@
  * daemon's search as daemon/ops.c makes it: the same query fields, cost
  * bounds (check_at_least 200, wildcard expansion 200, time limit 0.5 s),
  * top 10 and, unless --no-snippet, 240-byte snippets with <mark>
- * markers; every hit's data and snippet are read.  A ladder is five
- * searches, one per level, top 1.  Nothing else of the daemon (request
- * decoding, reply packing, the broker) is here.
+ * markers; every hit's data and snippet are read.  A ladder is the
+ * daemon's main ladder search: levels 1..5 (as the exclusion of 0 and
+ * 6..9), the best hit per level from the first 40 matches, no snippets
+ * (the rare search of a level beyond them, and the row's cells, are
+ * left out).  Nothing else of the daemon (request decoding, reply
+ * packing, the broker) is here.
  *
  * --matches runs the set once more with check_at_least = the number of
  * documents, so Xapian counts every match exactly, and reports the mean
@@ -50,6 +53,7 @@
 #define MAX_EXPANSION 200       /* as daemon/ops.c */
 #define TIME_LIMIT_S 0.5        /* as daemon/ops.c */
 #define SNIPPET_CHARS 240       /* as daemon/ops.c */
+#define LADDER_SCAN 40          /* as daemon/op_ladder.c */
 #define PER_QUERY_MAX 1000      /* --per-query repeats, at most */
 
 /* The query language's fields, as daemon/ops.c has them. */
@@ -73,7 +77,7 @@ typedef struct shared {
     const char *db_path;       /* the database to open */
     const bq_set_t *set;       /* the queries */
     qterms_t *terms;           /* per query */
-    char *ladder_terms[5];     /* "XL1".."XL5" */
+    char *ladder_terms[5];     /* "XL0", "XL6".."XL9": not a ladder's */
     bool snippets;             /* ask for snippets */
     bool xapian_snippets;      /* MSet::snippet, default flags */
     double warmup;             /* seconds */
@@ -92,7 +96,7 @@ typedef struct worker {
 static int64_t
 s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
          unsigned limit, unsigned check_at_least, bool snippets,
-         bool xapian_snippets)
+         bool xapian_snippets, bool ladder)
 {
     sdx_search_spec_t spec = {
         .query = q,
@@ -114,6 +118,9 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
         .hl_open = "<mark>",
         .hl_close = "</mark>",
         .snippet_chars = SNIPPET_CHARS,
+        .collapse = ladder,
+        .collapse_scan = ladder ? LADDER_SCAN : 0,
+        .key_slot = SDX_SLOT_LEVEL,
     };
     sdx_results_t *r = NULL;
     sdx_status_t st = sdx_db_search(db, &spec, &r);
@@ -142,20 +149,17 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
     const qterms_t *t = &sh->terms[qi];
     if (q->op == BQ_SEARCH)
         return s_search(db, q->q, t->f, t->nf, 10, CHECK_AT_LEAST,
-                        sh->snippets, sh->xapian_snippets) < 0 ? -1 : 0;
-    for (int level = 1; level <= 5; level++) {
-        sdx_filter_t f[2];
-        size_t nf = 0;
-        f[nf++] = (sdx_filter_t){
-            .terms = (const char *const *)&sh->ladder_terms[level - 1],
-            .nterms = 1};
-        if (q->nsections)
-            f[nf++] = t->f[t->nf - 1];
-        if (s_search(db, q->q, f, nf, 1, CHECK_AT_LEAST, true,
-                     sh->xapian_snippets) < 0)
-            return -1;
-    }
-    return 0;
+                        sh->snippets, sh->xapian_snippets, false) < 0
+                   ? -1 : 0;
+    sdx_filter_t f[2];
+    size_t nf = 0;
+    f[nf++] = (sdx_filter_t){
+        .terms = (const char *const *)sh->ladder_terms, .nterms = 5,
+        .exclude = true};
+    if (q->nsections)
+        f[nf++] = t->f[t->nf - 1];
+    return s_search(db, q->q, f, nf, 5, 0, false, sh->xapian_snippets,
+                    true) < 0 ? -1 : 0;
 }
 
 static void *
@@ -230,10 +234,11 @@ s_make_terms(shared_t *sh)
                 .terms = (const char *const *)t->sec,
                 .nterms = q->nsections};
     }
-    for (int l = 1; l <= 5; l++) {
+    static const int others[5] = {0, 6, 7, 8, 9};
+    for (int l = 0; l < 5; l++) {
         char buf[16];
-        snprintf(buf, sizeof buf, "%s%d", SDX_PREFIX_LEVEL, l);
-        if (!(sh->ladder_terms[l - 1] = strdup(buf)))
+        snprintf(buf, sizeof buf, "%s%d", SDX_PREFIX_LEVEL, others[l]);
+        if (!(sh->ladder_terms[l] = strdup(buf)))
             return -1;
     }
     return 0;
@@ -320,7 +325,7 @@ s_mean_matches(const shared_t *sh)
             continue;
         const qterms_t *t = &sh->terms[i];
         int64_t est = s_search(db, q->q, t->f, t->nf, 1, all, false,
-                               false);
+                               false, false);
         if (est < 0) {
             sdx_db_destroy(&db);
             return -1;
