@@ -27,7 +27,7 @@
                                       its score is at least this share of
                                       the overall best; else nil */
 #define LADDER_SCAN 40             /* matches read for the levels' best
-                                      hits; on 300k clauses of the bench corpus every
+                                      hits; on 300k bench clauses every
                                       level had its best within 22 */
 #define ROW_MAX_CLAUSES 1000       /* clauses one row search reads */
 #define ROW_MAX_SERIES 20          /* series one `row` reply covers */
