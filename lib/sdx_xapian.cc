@@ -52,6 +52,8 @@ const unsigned DEFAULT_SNIPPET_CHARS = 200; /* bytes of text aimed at */
 const unsigned DEFAULT_MAX_TERMS = 100;     /* terms in a parsed query */
 const size_t SYNONYM_KEYS_MAX = 100000;     /* synonym keys read, at most */
 const size_t SYNONYM_WORDS_MAX = 8;         /* words in one synonym key */
+const size_t STEM_CACHE_MAX = 20000;        /* words in sdx_db.stems (a
+                                               few MB at most) */
 const char DEFAULT_HL_OPEN[] = "<b>";       /* used when no marker given */
 const char DEFAULT_HL_CLOSE[] = "</b>";
 const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
@@ -85,6 +87,13 @@ struct sdx_writer {
 struct sdx_db {
     Xapian::Database db;           /* the open database */
     Xapian::Stem stem{"english"};  /* for queries and snippets */
+    std::unordered_map<std::string, std::string> stems;
+                                   /* word -> its stem, for the
+                                      highlighter: stemming costs some
+                                      3,000 instructions a word, and
+                                      the same words come back search
+                                      after search; at most
+                                      STEM_CACHE_MAX, emptied when full */
     Xapian::SimpleStopper stopper; /* STOP_WORDS */
     std::map<std::string, std::vector<std::string>> synonyms;
                                    /* key -> its synonyms, read at open */
@@ -659,8 +668,8 @@ constexpr byte_classes BYTE_CLASSES = make_byte_classes();
  * query's terms (unstemmed ones as they are, "Z" stems without the Z)
  * and the wildcard patterns of the query text; each hit's text is
  * scanned once, and a word is stemmed only when its first byte and
- * prefix make a stem match possible (a per-search memo keeps the
- * answer).  Runs of matched words separated by blanks are marked as one
+ * prefix make a stem match possible (the handle keeps the stems it
+ * made, sdx_db.stems).  Runs of matched words separated by blanks are marked as one
  * (a phrase is highlighted whole).  A text longer than the snippet
  * length is cut at word boundaries around the window holding most
  * matches, with an ellipsis where cut.  The output is HTML-escaped (&,
@@ -670,9 +679,9 @@ class highlighter {
   public:
     /* TERMS: the parsed query's terms (as parse() collects them,
      * duplicates allowed); TEXT: the query as typed, for wildcards. */
-    highlighter(const Xapian::Stem &stem,
-                const std::vector<std::string> &terms, const char *text)
-        : stem_(stem)
+    highlighter(sdx_db_t *db, const std::vector<std::string> &terms,
+                const char *text)
+        : db_(db)
     {
         for (const std::string &term : terms) {
             if (term.empty())
@@ -750,15 +759,12 @@ class highlighter {
 
     static const size_t TOKENS_RESERVED = 128; /* words of a text held
                                                   without a regrowth */
-    const Xapian::Stem &stem_;        /* the index's stemmer */
+    sdx_db_t *db_;                    /* its stemmer and stem cache */
     std::vector<std::string> words_;  /* unstemmed terms, lower case */
     std::vector<std::string> stems_;  /* stems of the "Z" terms */
     std::vector<std::string> wild_;   /* wildcard prefixes, lower case */
     bool first_[256] = {};            /* bytes a matching word starts
                                          with */
-    std::unordered_map<std::string, bool> memo_; /* word -> stems to a
-                                                    query stem, this
-                                                    search */
     std::vector<token> tokens_;        /* words of the text being cut */
     std::vector<size_t> matched_;      /* choose_window's: indexes of
                                           matched tokens */
@@ -802,7 +808,7 @@ class highlighter {
 
     /* Is the word TEXT[B..E) one the query asked for?  Exact words and
      * wildcards are a few compares; only a word that may stem to a
-     * query stem is stemmed, once per search (the memo). */
+     * query stem is stemmed, once per handle (sdx_db.stems). */
     bool matches(const char *text, size_t b, size_t e)
     {
         if (!first_[static_cast<unsigned char>(lower_byte(text[b]))])
@@ -839,15 +845,22 @@ class highlighter {
         }
         if (!maybe)
             return false;
-        auto m = memo_.find(w);
-        if (m != memo_.end())
-            return m->second;
-        std::string st = stem_(w);
-        bool hit = false;
+        const std::string &st = stem_of(w);
         for (const std::string &s : stems_)
-            hit = hit || s == st;
-        memo_.emplace(w, hit);
-        return hit;
+            if (s == st)
+                return true;
+        return false;
+    }
+
+    /* W's English stem, from the handle's cache when it is there. */
+    const std::string &stem_of(const std::string &w)
+    {
+        auto c = db_->stems.find(w);
+        if (c != db_->stems.end())
+            return c->second;
+        if (db_->stems.size() >= STEM_CACHE_MAX)
+            db_->stems.clear();
+        return db_->stems.emplace(w, db_->stem(w)).first->second;
     }
 
     /* True when the word W (LEN bytes) is ASCII and certainly no
@@ -1066,7 +1079,7 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     Xapian::Query query = parse(db, spec, own_snippets ? &terms : nullptr);
     std::unique_ptr<highlighter> hl;
     if (own_snippets)
-        hl.reset(new highlighter(db->stem, terms, spec->query));
+        hl.reset(new highlighter(db, terms, spec->query));
     Xapian::Query filter = filter_query(spec, false);
     if (!filter.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
