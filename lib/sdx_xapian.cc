@@ -959,10 +959,15 @@ class highlighter {
             }
             size_t b = i;
             i += len;
+            const unsigned char *u =
+                reinterpret_cast<const unsigned char *>(text);
             while (i < n) {
-                while (i < n && ascii_word(static_cast<unsigned char>(text[i])))
+                while (i < n && ascii_word(u[i]))
                     i++;
                 if (i == n)
+                    break;
+                /* an ASCII blank or mark other than ' ends the word */
+                if (u[i] < 0x80 && u[i] != '\'')
                     break;
                 len = char_at(text, n, i, &word);
                 if (word) {
