@@ -277,3 +277,29 @@ bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all)
     bq_lat_free(&t->lat);
     return failed;
 }
+
+/* ---------------------------------------------------------------- */
+/* Per-query times                                                  */
+/* ---------------------------------------------------------------- */
+
+static int
+s_cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+void
+bq_per_query_print(FILE *f, const bq_query_t *q, uint64_t *us, size_t n)
+{
+    qsort(us, n, sizeof *us, s_cmp_u64);
+    fprintf(f, "%llu\t%llu\t%s\t%s\t", (unsigned long long)us[n / 2],
+            (unsigned long long)us[n - 1],
+            q->op == BQ_SEARCH ? "search" : "ladder", q->q);
+    for (size_t j = 0; j < q->nlevels; j++)
+        fprintf(f, "%s%d", j ? "," : "", q->levels[j]);
+    fputc('\t', f);
+    for (size_t j = 0; j < q->nsections; j++)
+        fprintf(f, "%s%s", j ? "," : "", q->sections[j]);
+    fputc('\n', f);
+}

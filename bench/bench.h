@@ -102,6 +102,15 @@ typedef struct bq_result {
 void bq_result_print(FILE *f, bool header, const bq_result_t *r,
                      bq_lat_t *lat);
 
+/*
+ * --per-query output: sort the N (> 0) times US (microseconds, sorted
+ * in place) of query Q and print one line to F,
+ * `median_us<TAB>max_us<TAB>op<TAB>q<TAB>levels<TAB>sections`,
+ * the last three as the query file has them.
+ */
+void bq_per_query_print(FILE *f, const bq_query_t *q, uint64_t *us,
+                        size_t n);
+
 /* What every in-process benchmark thread measures (in its worker). */
 typedef struct bq_thread {
     pthread_t tid;             /* the thread */

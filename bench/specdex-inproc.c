@@ -9,17 +9,26 @@
  * daemon's search as daemon/ops.c makes it: the same query fields, cost
  * bounds (check_at_least 200, wildcard expansion 200, time limit 0.5 s),
  * top 10 and, unless --no-snippet, 240-byte snippets with <mark>
- * markers; every hit's data and snippet are read.  A ladder is five
- * searches, one per level, top 1.  Nothing else of the daemon (request
- * decoding, reply packing, the broker) is here.
+ * markers; every hit's data and snippet are read.  A ladder is the
+ * daemon's main ladder search: levels 1..5 (as the exclusion of 0 and
+ * 6..9), the best hit per level from the first 40 matches, no snippets
+ * (the rare search of a level beyond them, and the row's cells, are
+ * left out).  Nothing else of the daemon (request decoding, reply
+ * packing, the broker) is here.
  *
  * --matches runs the set once more with check_at_least = the number of
  * documents, so Xapian counts every match exactly, and reports the mean
  * matches per search query (the corpus generator's selectivity).
  *
+ * --per-query R finds the tail: one handle, one pass over the set to
+ * warm the caches, then each query R times in a row; one line per query,
+ * `median_us<TAB>max_us<TAB>op<TAB>q<TAB>levels<TAB>sections`, in file
+ * order (sort -n to see the slowest).  No thread contends, so the time
+ * is the query's own cost, not the queue it waited in.
+ *
  * Usage: specdex-inproc --index DIR --queries FILE [--threads N]
  *          [--duration S] [--warmup S] [--no-snippet] [--no-ladder]
- *          [--xapian-snippets]
+ *          [--xapian-snippets] [--per-query R]
  * --xapian-snippets makes the snippets with Xapian's MSet::snippet and
  * its default flags (background model, exhaustive): the naive figure
  * issue 7's daemon target is set against (engine inproc-xapian).  By
@@ -44,6 +53,8 @@
 #define MAX_EXPANSION 200       /* as daemon/ops.c */
 #define TIME_LIMIT_S 0.5        /* as daemon/ops.c */
 #define SNIPPET_CHARS 240       /* as daemon/ops.c */
+#define LADDER_SCAN 40          /* as daemon/op_ladder.c */
+#define PER_QUERY_MAX 1000      /* --per-query repeats, at most */
 
 /* The query language's fields, as daemon/ops.c has them. */
 static const sdx_field_t fields[] = {
@@ -66,7 +77,7 @@ typedef struct shared {
     const char *db_path;       /* the database to open */
     const bq_set_t *set;       /* the queries */
     qterms_t *terms;           /* per query */
-    char *ladder_terms[5];     /* "XL1".."XL5" */
+    char *ladder_terms[5];     /* "XL0", "XL6".."XL9": not a ladder's */
     bool snippets;             /* ask for snippets */
     bool xapian_snippets;      /* MSet::snippet, default flags */
     double warmup;             /* seconds */
@@ -85,7 +96,7 @@ typedef struct worker {
 static int64_t
 s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
          unsigned limit, unsigned check_at_least, bool snippets,
-         bool xapian_snippets)
+         bool xapian_snippets, bool ladder)
 {
     sdx_search_spec_t spec = {
         .query = q,
@@ -107,6 +118,9 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
         .hl_open = "<mark>",
         .hl_close = "</mark>",
         .snippet_chars = SNIPPET_CHARS,
+        .collapse = ladder,
+        .collapse_scan = ladder ? LADDER_SCAN : 0,
+        .key_slot = SDX_SLOT_LEVEL,
     };
     sdx_results_t *r = NULL;
     sdx_status_t st = sdx_db_search(db, &spec, &r);
@@ -135,20 +149,17 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
     const qterms_t *t = &sh->terms[qi];
     if (q->op == BQ_SEARCH)
         return s_search(db, q->q, t->f, t->nf, 10, CHECK_AT_LEAST,
-                        sh->snippets, sh->xapian_snippets) < 0 ? -1 : 0;
-    for (int level = 1; level <= 5; level++) {
-        sdx_filter_t f[2];
-        size_t nf = 0;
-        f[nf++] = (sdx_filter_t){
-            .terms = (const char *const *)&sh->ladder_terms[level - 1],
-            .nterms = 1};
-        if (q->nsections)
-            f[nf++] = t->f[t->nf - 1];
-        if (s_search(db, q->q, f, nf, 1, CHECK_AT_LEAST, true,
-                     sh->xapian_snippets) < 0)
-            return -1;
-    }
-    return 0;
+                        sh->snippets, sh->xapian_snippets, false) < 0
+                   ? -1 : 0;
+    sdx_filter_t f[2];
+    size_t nf = 0;
+    f[nf++] = (sdx_filter_t){
+        .terms = (const char *const *)sh->ladder_terms, .nterms = 5,
+        .exclude = true};
+    if (q->nsections)
+        f[nf++] = t->f[t->nf - 1];
+    return s_search(db, q->q, f, nf, 5, 0, false, sh->xapian_snippets,
+                    true) < 0 ? -1 : 0;
 }
 
 static void *
@@ -223,10 +234,11 @@ s_make_terms(shared_t *sh)
                 .terms = (const char *const *)t->sec,
                 .nterms = q->nsections};
     }
-    for (int l = 1; l <= 5; l++) {
+    static const int others[5] = {0, 6, 7, 8, 9};
+    for (int l = 0; l < 5; l++) {
         char buf[16];
-        snprintf(buf, sizeof buf, "%s%d", SDX_PREFIX_LEVEL, l);
-        if (!(sh->ladder_terms[l - 1] = strdup(buf)))
+        snprintf(buf, sizeof buf, "%s%d", SDX_PREFIX_LEVEL, others[l]);
+        if (!(sh->ladder_terms[l] = strdup(buf)))
             return -1;
     }
     return 0;
@@ -246,6 +258,46 @@ s_free_terms(shared_t *sh)
     sh->terms = NULL;
     for (int l = 0; l < 5; l++)
         free(sh->ladder_terms[l]);
+}
+
+/*
+ * --per-query: each query REPEAT times on one handle after a warm-up
+ * pass; its median and largest time printed.  0, or -1 on failure.
+ */
+static int
+s_per_query(const shared_t *sh, unsigned repeat)
+{
+    sdx_db_t *db = NULL;
+    char *errmsg = NULL;
+    uint64_t *us = calloc(repeat, sizeof *us);
+    int rc = -1;
+    if (!us) {
+        fprintf(stderr, "specdex-inproc: out of memory\n");
+        return -1;
+    }
+    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+        fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
+                errmsg ? errmsg : "cannot open");
+        goto cleanup;
+    }
+    for (size_t i = 0; i < sh->set->n; i++)
+        if (s_query(db, sh, i))
+            goto cleanup;
+    for (size_t i = 0; i < sh->set->n; i++) {
+        for (unsigned k = 0; k < repeat; k++) {
+            uint64_t t0 = bq_now_ns();
+            if (s_query(db, sh, i))
+                goto cleanup;
+            us[k] = (bq_now_ns() - t0) / 1000;
+        }
+        bq_per_query_print(stdout, &sh->set->v[i], us, repeat);
+    }
+    rc = 0;
+cleanup:
+    free(errmsg);
+    sdx_db_destroy(&db);
+    free(us);
+    return rc;
 }
 
 /*
@@ -273,7 +325,7 @@ s_mean_matches(const shared_t *sh)
             continue;
         const qterms_t *t = &sh->terms[i];
         int64_t est = s_search(db, q->q, t->f, t->nf, 1, all, false,
-                               false);
+                               false, false);
         if (est < 0) {
             sdx_db_destroy(&db);
             return -1;
@@ -298,6 +350,7 @@ main(int argc, char **argv)
         {"xapian-snippets", no_argument, NULL, 'X'},
         {"no-ladder", no_argument, NULL, 'L'},
         {"matches", no_argument, NULL, 'm'},
+        {"per-query", required_argument, NULL, 'P'},
         {"corpus", required_argument, NULL, 'C'},
         {"header", no_argument, NULL, 'H'},
         {"help", no_argument, NULL, 'h'},
@@ -305,6 +358,7 @@ main(int argc, char **argv)
     };
     const char *index = NULL, *queries = NULL, *corpus = "-";
     bool no_ladder = false, matches = false, header = false;
+    long per_query = 0;
     shared_t sh = {.snippets = true, .warmup = 1, .duration = 10,
                    .nthreads = 2};
     bq_set_t *set = NULL;
@@ -326,6 +380,9 @@ main(int argc, char **argv)
         case 'X': sh.xapian_snippets = true; break;
         case 'L': no_ladder = true; break;
         case 'm': matches = true; break;
+        case 'P': per_query = strtol(optarg, NULL, 10);
+                  usage = per_query < 1 || per_query > PER_QUERY_MAX;
+                  break;
         case 'C': corpus = optarg; break;
         case 'H': header = true; break;
         default: usage = true; break;  /* 'h' and unknown options */
@@ -337,7 +394,7 @@ main(int argc, char **argv)
                 "[--threads N]\n         [--duration S] [--warmup S] "
                 "[--no-snippet] [--no-ladder]\n         [--xapian-snippets] "
                 "[--matches] "
-                "[--corpus LABEL] [--header]\n");
+                "[--corpus LABEL] [--header]\n         [--per-query R]\n");
         return 2;
     }
     /* an index directory of specdex-index: open what "current" names */
@@ -353,6 +410,10 @@ main(int argc, char **argv)
     if (s_make_terms(&sh) ||
         !(w = calloc(sh.nthreads, sizeof *w))) {
         fprintf(stderr, "specdex-inproc: out of memory\n");
+        goto cleanup;
+    }
+    if (per_query) {
+        rc = s_per_query(&sh, (unsigned)per_query) ? 1 : 0;
         goto cleanup;
     }
     double mean = -1;

@@ -30,6 +30,10 @@
  * stderr: "cache: hits=H misses=M entries=E bytes=B max_bytes=X".
  * --probe asks one ladder request and prints "ladder=1" or "ladder=0"
  * (the server answered unknown_op), then exits.
+ * --per-query R finds the tail through the daemon: one socket, one pass
+ * over the set to warm the server, then each query R times in a row,
+ * one line per query as specdex-inproc --per-query prints it (client
+ * time, send to reply; nothing else in flight, so no queueing).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -46,6 +50,7 @@
 #define STALL_MS 10000       /* no reply at all for this long: give up */
 #define DRAIN_MS 10000       /* time to collect replies after the end */
 #define ERRORS_SHOWN 5       /* error replies printed to stderr */
+#define PER_QUERY_MAX 1000   /* --per-query repeats, at most */
 #define RING 4096            /* --repeat: distinct requests a repeat is
                                 drawn from, the most recent */
 
@@ -80,6 +85,7 @@ typedef struct opts {
     double wait;             /* seconds to wait for the server's pong */
     double repeat;           /* --repeat: share of repeated requests;
                                 < 0: round robin over the set */
+    unsigned per_query;      /* --per-query: repeats; 0: off */
 } opts_t;
 
 /* The run's counters. */
@@ -490,6 +496,49 @@ s_probe_ladder(client_t *c)
     return rc;
 }
 
+/* Send REQ on C and wait for its reply; 0 when it came and was ok. */
+static int
+s_roundtrip(client_t *c, const req_t *req, run_t *run)
+{
+    zmq_pollitem_t item = {.socket = c->sock, .events = ZMQ_POLLIN};
+    bool ok = false;
+    if (s_send(c, req))
+        return -1;
+    if (zmq_poll(&item, 1, STALL_MS) <= 0) {
+        fprintf(stderr, "specdex-load: no reply in %d ms\n", STALL_MS);
+        return -1;
+    }
+    return s_recv(c, run, &ok) < 0 || !ok ? -1 : 0;
+}
+
+/* --per-query: each of the N requests REQS (queries of SET) REPEAT
+   times on C after a warm-up pass.  0, or -1 on a failure. */
+static int
+s_per_query(client_t *c, const bq_set_t *set, const req_t *reqs,
+            unsigned repeat, run_t *run)
+{
+    uint64_t *us = calloc(repeat, sizeof *us);
+    int rc = -1;
+    if (!us)
+        return -1;
+    for (size_t i = 0; i < set->n; i++)
+        if (s_roundtrip(c, &reqs[i], run))
+            goto cleanup;
+    for (size_t i = 0; i < set->n; i++) {
+        for (unsigned k = 0; k < repeat; k++) {
+            uint64_t t0 = bq_now_ns();
+            if (s_roundtrip(c, &reqs[i], run))
+                goto cleanup;
+            us[k] = (bq_now_ns() - t0) / 1000;
+        }
+        bq_per_query_print(stdout, &set->v[i], us, repeat);
+    }
+    rc = 0;
+cleanup:
+    free(us);
+    return rc;
+}
+
 static void
 s_usage(FILE *f)
 {
@@ -498,7 +547,7 @@ s_usage(FILE *f)
             "\n         [--duration S | --count N] [--warmup S] "
             "[--no-snippet]\n         [--no-ladder] [--engine NAME] "
             "[--corpus LABEL] [--threads N]\n         [--header] [--probe] "
-            "[--wait S] [--repeat R]\n");
+            "[--wait S] [--repeat R]\n         [--per-query R]\n");
 }
 
 static int
@@ -520,6 +569,7 @@ s_parse_opts(int argc, char **argv, opts_t *o)
         {"probe", no_argument, NULL, 'P'},
         {"wait", required_argument, NULL, 'W'},
         {"repeat", required_argument, NULL, 'R'},
+        {"per-query", required_argument, NULL, 'Q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -550,6 +600,16 @@ s_parse_opts(int argc, char **argv, opts_t *o)
                 return -1;
             }
             break;
+        case 'Q': {
+            long r = strtol(optarg, NULL, 10);
+            if (r < 1 || r > PER_QUERY_MAX) {
+                fprintf(stderr, "specdex-load: --per-query: 1..%d\n",
+                        PER_QUERY_MAX);
+                return -1;
+            }
+            o->per_query = (unsigned)r;
+            break;
+        }
         case 'h': s_usage(stdout); exit(0);
         default: s_usage(stderr); return -1;
         }
@@ -621,6 +681,10 @@ main(int argc, char **argv)
     for (size_t i = 0; i < set->n; i++)
         if (s_pack_request(&set->v[i], o.snippets, NULL, &reqs[i]))
             goto cleanup;
+    if (o.per_query) {
+        rc = s_per_query(&cl[0], set, reqs, o.per_query, &run) ? 1 : 0;
+        goto cleanup;
+    }
     if (!(stream = calloc(1, sizeof *stream)))
         goto cleanup;
     *stream = (stream_t){.reqs = reqs, .nreqs = set->n, .set = set,

@@ -5,11 +5,14 @@
  * every level).  This is how staff see one duty change from level 1 to
  * level 5.
  *
- * A ladder is one search collapsed on the level slot (Xapian keeps the
- * best hit per level, so five answers cost one match), then two small
- * boolean searches: the row's cells (series and row terms) and one
- * clause per level of the series, for the titles and job codes of the
- * levels where the row has no cell.
+ * A ladder is one search whose first LADDER_SCAN matches give the best
+ * hit of each level (the shim's collapse_scan: Xapian's own collapse
+ * weighs every match once all five levels have a hit, three times the
+ * cost on a large index), a search per level only for a level missing
+ * there that could still be shown, then two small boolean searches: the
+ * row's cells (series and row terms) and one clause per level of the
+ * series, for the titles and job codes of the levels where the row has
+ * no cell.
  */
 #include "ops_int.h"
 
@@ -23,6 +26,9 @@
 #define LADDER_MIN_SHARE 0.25      /* a level's best hit is shown when
                                       its score is at least this share of
                                       the overall best; else nil */
+#define LADDER_SCAN 40             /* matches read for the levels' best
+                                      hits; on 300k bench clauses every
+                                      level had its best within 22 */
 #define ROW_MAX_CLAUSES 1000       /* clauses one row search reads */
 #define ROW_MAX_SERIES 20          /* series one `row` reply covers */
 #define SLUG_MAX 200               /* bytes of a slug */
@@ -212,35 +218,100 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
 /* ladder                                                           */
 /* ---------------------------------------------------------------- */
 
+/*
+ * Levels 1..5 as a filter: every clause has one level term, 0..9, so
+ * excluding 0 and 6..9 keeps exactly 1..5, and their posting lists are
+ * short (one series-wide clause per series; levels past 5 are rare)
+ * where those of 1..5 together hold almost every clause.
+ */
+static sdx_errcode_t
+s_ladder_levels(sdx_ops_filters_t *fs, sdx_proto_error_t *err)
+{
+    static const char *const others[] = {"0", "6", "7", "8", "9"};
+    sdx_errcode_t code = sdx_ops_filter_add(
+        fs, SDX_PREFIX_LEVEL, others, sizeof others / sizeof others[0],
+        false, "levels", err);
+    if (!code)
+        fs->f[fs->n - 1].exclude = true;
+    return code;
+}
+
+/*
+ * The best hit at LEVEL for SPEC's query and filters FS (the ladder's,
+ * levels included), searched on its own: a level not among the first
+ * LADDER_SCAN matches.  The clause TOP_ID (the ladder's best hit) is
+ * let through as well: Xapian's percent is relative to the best match,
+ * so with it in the match the level's percent is the one the ladder's
+ * own search gives.  *OUT holds the match, *AT the index of the level's
+ * hit in it or -1.
+ */
+static sdx_errcode_t
+s_level_best(sdx_ops_ctx_t *ctx, const sdx_search_spec_t *spec,
+             sdx_ops_filters_t *fs, int level, const char *top_id,
+             sdx_results_t **out, int *at, sdx_proto_error_t *err)
+{
+    char level_term[8], id_term[TERM_MAX];
+    const char *terms[2] = {level_term, id_term};
+    sdx_errcode_t code;
+    *at = -1;
+    snprintf(level_term, sizeof level_term, "%s%d", SDX_PREFIX_LEVEL,
+             level);
+    snprintf(id_term, sizeof id_term, "%s%s", SDX_PREFIX_ID, top_id);
+    if ((code = sdx_ops_filter_add(fs, "", terms, 2, false, "levels", err)))
+        return code;
+    sdx_search_spec_t s = *spec;
+    s.filters = fs->f;
+    s.nfilters = fs->n;
+    s.limit = 2;
+    s.collapse = false;
+    s.collapse_scan = 0;
+    s.keys = true;
+    s.correct = false;
+    sdx_status_t st = sdx_db_search(ctx->db, &s, out);
+    sdx_ops_filter_pop(fs);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, "ladder", err);
+    for (size_t i = 0; i < sdx_results_count(*out) && *at < 0; i++) {
+        sdx_hit_t hit;
+        sdx_results_hit(*out, i, &hit);
+        if (hit.key_len == 1 && hit.key[0] - '0' == level)
+            *at = (int)i;
+    }
+    return SDX_E_NONE;
+}
+
 sdx_errcode_t
 sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
               sdx_body_t *body, sdx_proto_error_t *err)
 {
-    static const char *const levels[LADDER_LEVELS] = {"1", "2", "3", "4",
-                                                      "5"};
     sdx_ops_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
+    sdx_results_t *alone[LADDER_LEVELS] = {NULL}; /* a level searched on
+                                                     its own */
     sdx_clause_t *best = NULL;
     clauses_t cells = {NULL, 0};
     level_info_t lv[9];
     size_t nlv = 0;
     int at[LADDER_LEVELS]; /* hit index of each level, -1: none */
     char row[SLUG_MAX], series[SLUG_MAX];
+    bool partial;
+    double floor;
     sdx_errcode_t code;
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
     if ((code = sdx_ops_filters_build(&fs, req, err)) ||
-        (code = sdx_ops_filter_add(&fs, SDX_PREFIX_LEVEL, levels,
-                                   LADDER_LEVELS, false, "levels", err)))
+        (code = s_ladder_levels(&fs, err)))
         goto cleanup;
 
-    /* One hit per level, best first (Xapian's collapse). */
+    /* The best hit of each level, best first. */
     sdx_ops_spec_init(&spec, req->q, &fs);
     spec.limit = LADDER_LEVELS;
+    spec.check_at_least = 0;   /* the reply has no total */
     spec.collapse = true;
+    spec.collapse_scan = LADDER_SCAN;
     spec.key_slot = SDX_SLOT_LEVEL;
     spec.correct = true;
     sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
@@ -248,6 +319,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         code = sdx_ops_status_error(ctx, st, "ladder", err);
         goto cleanup;
     }
+    partial = sdx_results_partial(results);
     size_t n = sdx_results_count(results);
     double top = 0;
     for (int l = 0; l < LADDER_LEVELS; l++)
@@ -264,12 +336,40 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
             hit.score >= LADDER_MIN_SHARE * top)
             at[level - 1] = (int)i;
     }
-
     if (n > 0) {
         sdx_hit_t hit;
         sdx_results_hit(results, 0, &hit);
         if ((code = sdx_ops_hit_clause(&hit, "ladder", &best, err)))
             goto cleanup;
+    }
+    /* A level the scan did not reach weighs at most FLOOR: searched
+       only when that could still be shown. */
+    if (best && sdx_results_scan_cut(results, &floor) &&
+        floor >= LADDER_MIN_SHARE * top) {
+        for (int l = 0; l < LADDER_LEVELS; l++) {
+            bool met = false;
+            for (size_t i = 0; i < n && !met; i++) {
+                sdx_hit_t hit;
+                sdx_results_hit(results, i, &hit);
+                met = hit.key_len == 1 && hit.key[0] - '0' == l + 1;
+            }
+            if (met)
+                continue;
+            int i;
+            if ((code = s_level_best(ctx, &spec, &fs, l + 1, best->id,
+                                     &alone[l], &i, err)))
+                goto cleanup;
+            partial = partial || sdx_results_partial(alone[l]);
+            if (i < 0)
+                continue;
+            sdx_hit_t hit;
+            sdx_results_hit(alone[l], (size_t)i, &hit);
+            if (hit.score >= LADDER_MIN_SHARE * top)
+                at[l] = i;
+        }
+    }
+
+    if (best) {
         if (sdx_slug(best->row, row, sizeof row) <= 0 ||
             sdx_slug(best->series, series, sizeof series) < 0) {
             code = sdx_ops_fail(err, SDX_E_INTERNAL,
@@ -295,7 +395,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
             continue;
         }
         sdx_hit_t hit;
-        sdx_results_hit(results, (size_t)at[l], &hit);
+        sdx_results_hit(alone[l] ? alone[l] : results, (size_t)at[l], &hit);
         if (sdx_proto_pack_map_extend(&body->pk, hit.data, hit.data_len,
                                       2)) {
             code = sdx_ops_fail(err, SDX_E_INTERNAL,
@@ -315,7 +415,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if (best)
         s_pack_cells(&body->pk, row, best->series, series, &cells, lv, nlv);
     sdx_body_key(body, "partial");
-    if (sdx_results_partial(results))
+    if (partial)
         msgpack_pack_true(&body->pk);
     else
         msgpack_pack_false(&body->pk);
@@ -330,6 +430,8 @@ cleanup:
     s_clauses_free(&cells);
     sdx_clause_destroy(&best);
     sdx_results_destroy(&results);
+    for (int l = 0; l < LADDER_LEVELS; l++)
+        sdx_results_destroy(&alone[l]);
     sdx_ops_filters_free(&fs);
     return code;
 }

@@ -32,6 +32,7 @@
 #include <xapian.h>
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -52,6 +53,8 @@ const unsigned DEFAULT_MAX_TERMS = 100;     /* terms in a parsed query */
 const size_t SYNONYM_KEYS_MAX = 100000;     /* synonym keys read, at most */
 const size_t SYNONYM_WORDS_MAX = 8;         /* words in one synonym key */
 const Xapian::doccount TIME_LIMIT_MIN_DOCS = 10000; /* smaller: no time limit */
+const size_t STEM_CACHE_MAX = 20000;        /* words in sdx_db.stems (a
+                                               few MB at most) */
 const char DEFAULT_HL_OPEN[] = "<b>";       /* used when no marker given */
 const char DEFAULT_HL_CLOSE[] = "</b>";
 const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
@@ -85,6 +88,13 @@ struct sdx_writer {
 struct sdx_db {
     Xapian::Database db;           /* the open database */
     Xapian::Stem stem{"english"};  /* for queries and snippets */
+    std::unordered_map<std::string, std::string> stems;
+                                   /* word -> its stem, for the
+                                      highlighter: stemming costs some
+                                      3,000 instructions a word, and
+                                      the same words come back search
+                                      after search; at most
+                                      STEM_CACHE_MAX, emptied when full */
     Xapian::SimpleStopper stopper; /* STOP_WORDS */
     std::map<std::string, std::vector<std::string>> synonyms;
                                    /* key -> its synonyms, read at open */
@@ -113,6 +123,8 @@ struct sdx_results {
     std::vector<hit> hits;     /* the page, in rank order */
     uint64_t estimate = 0;     /* get_matches_estimated() */
     bool partial = false;      /* the time limit was reached */
+    bool scan_cut = false;     /* sdx_results_scan_cut */
+    double scan_floor = 0;     /* its *floor: a weight */
     std::string corrected;     /* spelling correction, "" when none */
     std::vector<facet> facets; /* one per spec facet slot */
     bool facets_exact = false; /* the spies saw every match */
@@ -218,21 +230,27 @@ blank(const char *s)
     return true;
 }
 
-/* The filters of SPEC as one query: AND of groups, OR within a group. */
+/*
+ * The filters of SPEC with EXCLUDE equal to EXCLUDE as one query: AND of
+ * groups, OR within a group (the caller ANDs or AND_NOTs it).
+ */
 Xapian::Query
-filter_query(const sdx_search_spec_t *spec)
+filter_query(const sdx_search_spec_t *spec, bool exclude)
 {
     Xapian::Query all;
     for (size_t i = 0; i < spec->nfilters; i++) {
         const sdx_filter_t *f = &spec->filters[i];
-        if (f->nterms == 0)
+        if (f->nterms == 0 || f->exclude != exclude)
             continue;
         std::vector<Xapian::Query> any;
         for (size_t j = 0; j < f->nterms; j++)
             any.emplace_back(f->terms[j]);
         Xapian::Query group(Xapian::Query::OP_OR, any.begin(), any.end());
+        /* excluded: a document with any term of any group goes */
         all = all.empty() ? group
-                          : Xapian::Query(Xapian::Query::OP_AND, all, group);
+                          : Xapian::Query(exclude ? Xapian::Query::OP_OR
+                                                  : Xapian::Query::OP_AND,
+                                          all, group);
     }
     return all;
 }
@@ -512,9 +530,14 @@ const unsigned PARSE_FLAGS = Xapian::QueryParser::FLAG_BOOLEAN |
                              Xapian::QueryParser::FLAG_WILDCARD |
                              Xapian::QueryParser::FLAG_PURE_NOT;
 
-/* Parse SPEC's query with DB's settings; "" or blank matches all. */
+/*
+ * Parse SPEC's query with DB's settings; "" or blank matches all.  When
+ * TERMS is not NULL it gets the query's terms (the bound's count walks
+ * them anyway; the highlighter needs them).
+ */
 Xapian::Query
-parse(sdx_db_t *db, const sdx_search_spec_t *spec)
+parse(sdx_db_t *db, const sdx_search_spec_t *spec,
+      std::vector<std::string> *terms)
 {
     /* Not Query::MatchAll: that is one static object, and Xapian 1.4's
      * reference counts are not atomic, so copying it in several worker
@@ -535,11 +558,14 @@ parse(sdx_db_t *db, const sdx_search_spec_t *spec)
                                          : DEFAULT_MAX_TERMS;
     size_t nterms = 0;
     for (Xapian::TermIterator t = q.get_terms_begin();
-         t != q.get_terms_end(); ++t)
+         t != q.get_terms_end(); ++t) {
         if (++nterms > max_terms)
             throw Xapian::QueryParserError(
                 "too many terms (at most " + std::to_string(max_terms) +
                 ", synonyms included)");
+        if (terms)
+            terms->push_back(*t);
+    }
     return q;
 }
 
@@ -609,6 +635,30 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
     return out;
 }
 
+/* Byte classes for the highlighter, one table lookup a byte (most of
+ * the work of a snippet is walking its text). */
+enum : unsigned char {
+    ASCII_WORD = 1,  /* an ASCII letter or digit */
+    ESCAPED = 2,     /* & < >: HTML-escaped */
+    HIGH = 4,        /* a byte of a non-ASCII character */
+};
+struct byte_classes {
+    unsigned char c[256]; /* ASCII_WORD, ESCAPED, HIGH or 0, by byte */
+};
+constexpr byte_classes
+make_byte_classes()
+{
+    byte_classes t{};
+    for (int i = 0; i < 256; i++)
+        t.c[i] = static_cast<unsigned char>(
+            ((i >= 'a' && i <= 'z') || (i >= 'A' && i <= 'Z') ||
+             (i >= '0' && i <= '9')) ? ASCII_WORD
+            : (i == '&' || i == '<' || i == '>') ? ESCAPED
+            : i >= 0x80 ? HIGH : 0);
+    return t;
+}
+constexpr byte_classes BYTE_CLASSES = make_byte_classes();
+
 /*
  * Snippets, made here rather than by MSet::snippet().  Xapian's snippet
  * tokenises and stems every word of the text and, with the background
@@ -619,8 +669,8 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
  * query's terms (unstemmed ones as they are, "Z" stems without the Z)
  * and the wildcard patterns of the query text; each hit's text is
  * scanned once, and a word is stemmed only when its first byte and
- * prefix make a stem match possible (a per-search memo keeps the
- * answer).  Runs of matched words separated by blanks are marked as one
+ * prefix make a stem match possible (the handle keeps the stems it
+ * made, sdx_db.stems).  Runs of matched words separated by blanks are marked as one
  * (a phrase is highlighted whole).  A text longer than the snippet
  * length is cut at word boundaries around the window holding most
  * matches, with an ellipsis where cut.  The output is HTML-escaped (&,
@@ -628,13 +678,13 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
  */
 class highlighter {
   public:
-    highlighter(const Xapian::Stem &stem, const Xapian::Query &query,
+    /* TERMS: the parsed query's terms (as parse() collects them,
+     * duplicates allowed); TEXT: the query as typed, for wildcards. */
+    highlighter(sdx_db_t *db, const std::vector<std::string> &terms,
                 const char *text)
-        : stem_(stem)
+        : db_(db)
     {
-        for (Xapian::TermIterator t = query.get_unique_terms_begin();
-             t != query.get_unique_terms_end(); ++t) {
-            const std::string &term = *t;
+        for (const std::string &term : terms) {
             if (term.empty())
                 continue;
             unsigned char c0 = static_cast<unsigned char>(term[0]);
@@ -648,21 +698,27 @@ class highlighter {
             }
         }
         find_wildcards(text ? text : "");
+        tokens_.reserve(TOKENS_RESERVED);
+        matched_.reserve(TOKENS_RESERVED);
     }
 
-    /* TEXT with the matched words marked, cut to about CHARS bytes. */
-    std::string run(const std::string &text, size_t chars, const char *open,
-                    const char *close)
+    /* TEXT (N bytes) with the matched words marked, cut to about CHARS
+     * bytes. */
+    std::string run(const char *text, size_t n, size_t chars,
+                    const char *open, const char *close)
     {
         tokens_.clear();
-        tokenise(text);
-        size_t ws = 0, we = text.size();
-        if (text.size() > chars)
-            choose_window(text, chars, &ws, &we);
+        escaped_ = false;
+        tokenise(text, n);
+        size_t ws = 0, we = n;
+        if (n > chars)
+            choose_window(n, chars, &ws, &we);
         std::string out;
         out.reserve(we - ws + 64);
         if (ws > 0)
             out += SNIPPET_OMIT;
+        /* Text is copied a run at a time: only where a mark opens or
+         * closes (a word holds nothing to escape). */
         size_t pos = ws;
         bool marked = false;
         for (const token &t : tokens_) {
@@ -670,29 +726,28 @@ class highlighter {
                 continue;
             if (t.e > we)
                 break;
-            if (t.match) {
-                if (!(marked && blank_only(text, pos, t.b))) {
-                    if (marked)
-                        out += close;
-                    escape(text, pos, t.b, &out);
-                    out += open;
-                }
-                else
-                    out.append(text, pos, t.b - pos);
-                marked = true;
-            } else {
+            if (!t.match) {
                 if (marked)
                     out += close;
                 marked = false;
-                escape(text, pos, t.b, &out);
+                continue;
             }
-            escape(text, t.b, t.e, &out);
+            if (!(marked && blank_only(text, pos, t.b))) {
+                if (marked)
+                    out += close;
+                escape(text, pos, t.b, &out);
+                out += open;
+            } else {
+                out.append(text + pos, t.b - pos);
+            }
+            marked = true;
+            out.append(text + t.b, t.e - t.b);
             pos = t.e;
         }
         if (marked)
             out += close;
         escape(text, pos, we, &out);
-        if (we < text.size())
+        if (we < n)
             out += SNIPPET_OMIT;
         return out;
     }
@@ -703,16 +758,20 @@ class highlighter {
         bool match;    /* one the query asked for */
     };
 
-    const Xapian::Stem &stem_;        /* the index's stemmer */
+    static const size_t TOKENS_RESERVED = 128; /* words of a text held
+                                                  without a regrowth */
+    sdx_db_t *db_;                    /* its stemmer and stem cache */
     std::vector<std::string> words_;  /* unstemmed terms, lower case */
     std::vector<std::string> stems_;  /* stems of the "Z" terms */
     std::vector<std::string> wild_;   /* wildcard prefixes, lower case */
     bool first_[256] = {};            /* bytes a matching word starts
                                          with */
-    std::unordered_map<std::string, bool> memo_; /* word -> matched,
-                                                    this search */
     std::vector<token> tokens_;        /* words of the text being cut */
+    std::vector<size_t> matched_;      /* choose_window's: indexes of
+                                          matched tokens */
     std::string word_;                 /* the word being looked up */
+    bool escaped_ = false;             /* the text holds & < or >
+                                          (words never do) */
 
     void add_first(char c)
     {
@@ -748,14 +807,18 @@ class highlighter {
         return lower_ascii(s);
     }
 
-    /* Is the word TEXT[B..E) one the query asked for? */
-    bool matches(const std::string &text, size_t b, size_t e)
+    /* Is the word TEXT[B..E) one the query asked for?  Exact words and
+     * wildcards are a few compares; only a word that may stem to a
+     * query stem is stemmed, once per handle (sdx_db.stems). */
+    bool matches(const char *text, size_t b, size_t e)
     {
         if (!first_[static_cast<unsigned char>(lower_byte(text[b]))])
             return false;
+        if (plain_miss(text + b, e - b))
+            return false;
         /* the word in lower case, in a buffer kept across words */
         std::string &w = word_;
-        w.assign(text, b, e - b);
+        w.assign(text + b, e - b);
         bool ascii = true;
         for (char &c : w) {
             if (static_cast<unsigned char>(c) >= 0x80)
@@ -764,40 +827,73 @@ class highlighter {
         }
         if (!ascii)
             w = Xapian::Unicode::tolower(w);
-        auto m = memo_.find(w);
-        if (m != memo_.end())
-            return m->second;
-        bool hit = false;
         for (const std::string &t : words_)
-            if (t == w) {
-                hit = true;
+            if (t == w)
+                return true;
+        for (const std::string &p : wild_)
+            if (w.compare(0, p.size(), p) == 0)
+                return true;
+        /* English stems keep all but the word's last letters; a word
+         * not sharing a stem's first letters cannot stem to it, and
+         * most words are not stemmed at all. */
+        bool maybe = false;
+        for (const std::string &s : stems_) {
+            size_t k = s.size() > 3 ? s.size() - 2 : 1;
+            if (w.compare(0, k, s, 0, k) == 0) {
+                maybe = true;
                 break;
             }
-        for (size_t i = 0; !hit && i < wild_.size(); i++)
-            hit = w.compare(0, wild_[i].size(), wild_[i]) == 0;
-        if (!hit) {
-            /* English stems keep all but the word's last letters; a
-             * word not sharing a stem's first letters cannot stem to
-             * it, and most words are not stemmed at all. */
-            bool maybe = false;
-            for (const std::string &s : stems_) {
-                size_t k = s.size() > 3 ? s.size() - 2 : 1;
-                if (w.compare(0, k, s, 0, k) == 0) {
-                    maybe = true;
-                    break;
-                }
-            }
-            if (maybe) {
-                std::string st = stem_(w);
-                for (const std::string &s : stems_)
-                    if (s == st) {
-                        hit = true;
-                        break;
-                    }
-            }
         }
-        memo_.emplace(w, hit);
-        return hit;
+        if (!maybe)
+            return false;
+        const std::string &st = stem_of(w);
+        for (const std::string &s : stems_)
+            if (s == st)
+                return true;
+        return false;
+    }
+
+    /* W's English stem, from the handle's cache when it is there. */
+    const std::string &stem_of(const std::string &w)
+    {
+        auto c = db_->stems.find(w);
+        if (c != db_->stems.end())
+            return c->second;
+        if (db_->stems.size() >= STEM_CACHE_MAX)
+            db_->stems.clear();
+        return db_->stems.emplace(w, db_->stem(w)).first->second;
+    }
+
+    /* True when the word W (LEN bytes) is ASCII and certainly no
+     * match: no query word or wildcard, and too different from every
+     * stem to stem to it.  Decided in place, without copying the word
+     * (most candidates only share a first letter with a query term). */
+    bool plain_miss(const char *w, size_t len) const
+    {
+        for (size_t i = 0; i < len; i++)
+            if (static_cast<unsigned char>(w[i]) >= 0x80)
+                return false;
+        for (const std::string &t : words_)
+            if (t.size() == len && same_lower(w, t.data(), len))
+                return false;
+        for (const std::string &p : wild_)
+            if (p.size() <= len && same_lower(w, p.data(), p.size()))
+                return false;
+        for (const std::string &st : stems_) {
+            size_t k = st.size() > 3 ? st.size() - 2 : 1;
+            if (k <= len && same_lower(w, st.data(), k))
+                return false;
+        }
+        return true;
+    }
+
+    /* W's first N bytes, lower-cased, equal LOWER's. */
+    static bool same_lower(const char *w, const char *lower, size_t n)
+    {
+        for (size_t i = 0; i < n; i++)
+            if (lower_byte(w[i]) != lower[i])
+                return false;
+        return true;
     }
 
     static char lower_byte(char c)
@@ -805,26 +901,30 @@ class highlighter {
         return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
     }
 
-    /* Bytes of the code point at TEXT[I] (1 for ASCII or a bad byte),
-     * and whether it is a word character as Xapian's tokeniser sees
-     * it. */
-    static size_t char_at(const std::string &text, size_t i, bool *word)
+    static bool ascii_word(unsigned char c)
+    {
+        return BYTE_CLASSES.c[c] & ASCII_WORD;
+    }
+
+    /* Bytes of the code point at TEXT[I] (N bytes in all; 1 for ASCII
+     * or a bad byte), and whether it is a word character as Xapian's
+     * tokeniser sees it. */
+    static size_t char_at(const char *text, size_t n, size_t i, bool *word)
     {
         unsigned char c = static_cast<unsigned char>(text[i]);
         if (c < 0x80) {
-            *word = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                    (c >= '0' && c <= '9');
+            *word = ascii_word(c);
             return 1;
         }
         /* UTF-8 decoded here (the text is valid UTF-8: the indexer
          * checked it); a bad sequence is one non-word byte */
-        size_t n = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        unsigned ch = n == 4 ? c & 0x07u : n == 3 ? c & 0x0fu : c & 0x1fu;
-        if (n == 1 || n > text.size() - i) {
+        size_t len = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        unsigned ch = len == 4 ? c & 0x07u : len == 3 ? c & 0x0fu : c & 0x1fu;
+        if (len == 1 || len > n - i) {
             *word = false;
             return 1;
         }
-        for (size_t k = 1; k < n; k++) {
+        for (size_t k = 1; k < len; k++) {
             unsigned char cc = static_cast<unsigned char>(text[i + k]);
             if ((cc & 0xc0) != 0x80) {
                 *word = false;
@@ -833,37 +933,56 @@ class highlighter {
             ch = (ch << 6) | (cc & 0x3fu);
         }
         *word = Xapian::Unicode::is_wordchar(ch);
-        return n;
+        return len;
     }
 
-    /* Split TEXT into words (a letter run, with an apostrophe between
-     * letters kept, as in "manager's"). */
-    void tokenise(const std::string &text)
+    /* Split TEXT (N bytes) into words (a letter run, with an apostrophe
+     * between letters kept, as in "manager's").  ASCII letters and
+     * digits, nearly all of a clause, are taken a run at a time. */
+    void tokenise(const char *text, size_t n)
     {
-        size_t i = 0, n = text.size();
+        const unsigned char *cls = BYTE_CLASSES.c;
+        size_t i = 0;
         while (i < n) {
+            /* blanks and punctuation, a run at a time */
+            while (i < n && !cls[static_cast<unsigned char>(text[i])])
+                i++;
+            if (i == n)
+                break;
             bool word;
-            size_t len = char_at(text, i, &word);
+            size_t len = char_at(text, n, i, &word);
             if (!word) {
+                escaped_ = escaped_ ||
+                           BYTE_CLASSES.c[static_cast<unsigned char>(
+                               text[i])] & ESCAPED;
                 i += len;
                 continue;
             }
             size_t b = i;
             i += len;
+            const unsigned char *u =
+                reinterpret_cast<const unsigned char *>(text);
             while (i < n) {
-                len = char_at(text, i, &word);
+                while (i < n && ascii_word(u[i]))
+                    i++;
+                if (i == n)
+                    break;
+                /* an ASCII blank or mark other than ' ends the word */
+                if (u[i] < 0x80 && u[i] != '\'')
+                    break;
+                len = char_at(text, n, i, &word);
                 if (word) {
                     i += len;
                     continue;
                 }
                 /* ' or U+2019 between two word characters */
                 size_t ap = text[i] == '\'' ? 1
-                          : text[i] == '\xe2' &&
-                                    text.compare(i, 3, "\xe2\x80\x99") == 0
+                          : text[i] == '\xe2' && n - i >= 3 &&
+                                    memcmp(text + i, "\xe2\x80\x99", 3) == 0
                               ? 3 : 0;
                 bool next = false;
                 if (ap && i + ap < n)
-                    char_at(text, i + ap, &next);
+                    char_at(text, n, i + ap, &next);
                 if (!next)
                     break;
                 i += ap;
@@ -872,7 +991,7 @@ class highlighter {
         }
     }
 
-    static bool blank_only(const std::string &text, size_t b, size_t e)
+    static bool blank_only(const char *text, size_t b, size_t e)
     {
         for (size_t i = b; i < e; i++)
             if (text[i] != ' ')
@@ -880,30 +999,33 @@ class highlighter {
         return true;
     }
 
-    static void escape(const std::string &text, size_t b, size_t e,
-                       std::string *out)
+    void escape(const char *text, size_t b, size_t e,
+                std::string *out) const
     {
+        if (!escaped_) {
+            out->append(text + b, e - b);
+            return;
+        }
+        const unsigned char *cls = BYTE_CLASSES.c;
         size_t run = b;
         for (size_t i = b; i < e; i++) {
-            const char *rep = text[i] == '&' ? "&amp;"
-                            : text[i] == '<' ? "&lt;"
-                            : text[i] == '>' ? "&gt;" : nullptr;
-            if (!rep)
+            char c = text[i];
+            if (!(cls[static_cast<unsigned char>(c)] & ESCAPED))
                 continue;
-            out->append(text, run, i - run);
-            *out += rep;
+            out->append(text + run, i - run);
+            *out += c == '&' ? "&amp;" : c == '<' ? "&lt;" : "&gt;";
             run = i + 1;
         }
-        out->append(text, run, e - run);
+        out->append(text + run, e - run);
     }
 
-    /* The window of at most CHARS bytes holding the most matched words
-     * (the earliest such), with some text before the first of them,
-     * cut at word boundaries. */
-    void choose_window(const std::string &text, size_t chars, size_t *ws,
-                       size_t *we)
+    /* The window of at most CHARS bytes of the text (N bytes) holding
+     * the most matched words (the earliest such), with some text before
+     * the first of them, cut at word boundaries. */
+    void choose_window(size_t n, size_t chars, size_t *ws, size_t *we)
     {
-        std::vector<size_t> m; /* indexes of matched tokens */
+        std::vector<size_t> &m = matched_;
+        m.clear();
         for (size_t i = 0; i < tokens_.size(); i++)
             if (tokens_[i].match)
                 m.push_back(i);
@@ -939,8 +1061,8 @@ class highlighter {
             start = s < start ? s : start;
         }
         size_t end = start + chars;
-        if (end >= text.size()) {
-            end = text.size();
+        if (end >= n) {
+            end = n;
         } else {
             /* end after the last word that fits whole */
             size_t fit = start;
@@ -958,13 +1080,18 @@ class highlighter {
 void
 run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 {
-    Xapian::Query query = parse(db, spec);
+    bool own_snippets = spec->snippets && !spec->xapian_snippets;
+    std::vector<std::string> terms;
+    Xapian::Query query = parse(db, spec, own_snippets ? &terms : nullptr);
     std::unique_ptr<highlighter> hl;
-    if (spec->snippets && !spec->xapian_snippets)
-        hl.reset(new highlighter(db->stem, query, spec->query));
-    Xapian::Query filter = filter_query(spec);
+    if (own_snippets)
+        hl.reset(new highlighter(db, terms, spec->query));
+    Xapian::Query filter = filter_query(spec, false);
     if (!filter.empty())
         query = Xapian::Query(Xapian::Query::OP_FILTER, query, filter);
+    Xapian::Query unwanted = filter_query(spec, true);
+    if (!unwanted.empty())
+        query = Xapian::Query(Xapian::Query::OP_AND_NOT, query, unwanted);
 
     Xapian::Enquire enquire(db->db);
     enquire.set_query(query);
@@ -979,7 +1106,13 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
                         db->db.get_doccount() > TIME_LIMIT_MIN_DOCS;
     if (time_limited)
         enquire.set_time_limit(spec->time_limit_s);
-    if (spec->collapse)
+    /* Xapian's collapse never raises its weight floor once every key
+     * has a hit (a better hit for a key replaces one in place, and the
+     * floor moves only when the full page takes a new entry), so with
+     * a few keys it weighs and collapses every match; the scan reads
+     * COLLAPSE_SCAN matches with the usual pruning instead. */
+    bool scan = spec->collapse && spec->collapse_scan > 0;
+    if (spec->collapse && !scan)
         enquire.set_collapse_key(spec->key_slot);
     std::vector<std::unique_ptr<Xapian::ValueCountMatchSpy>> spies;
     for (size_t i = 0; i < spec->nfacets; i++) {
@@ -989,8 +1122,10 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     }
     unsigned limit = spec->limit ? spec->limit : DEFAULT_LIMIT;
     auto start = std::chrono::steady_clock::now();
-    Xapian::MSet mset = enquire.get_mset(spec->offset, limit,
-                                         spec->check_at_least);
+    Xapian::MSet mset = scan ? enquire.get_mset(0, spec->collapse_scan,
+                                                spec->check_at_least)
+                             : enquire.get_mset(spec->offset, limit,
+                                                spec->check_at_least);
     std::chrono::duration<double> took =
         std::chrono::steady_clock::now() - start;
     /* Xapian does not say whether its time limit fired; having spent
@@ -1003,10 +1138,10 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
                                                           : DEFAULT_HL_CLOSE;
     size_t chars = spec->snippet_chars ? spec->snippet_chars
                                        : DEFAULT_SNIPPET_CHARS;
-    r->hits.clear();
-    r->hits.reserve(mset.size());
-    for (Xapian::MSetIterator it = mset.begin(); it != mset.end(); ++it) {
-        Xapian::Document doc = it.get_document();
+    /* One hit of the page from the match at IT (its key already read
+     * into KEY when the caller needed it). */
+    auto make_hit = [&](const Xapian::MSetIterator &it,
+                        const Xapian::Document &doc, std::string key) {
         hit h;
         if (spec->data_in_slot)
             h.data = doc.get_value(spec->data_slot);
@@ -1014,9 +1149,8 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
             h.data = doc.get_data();
         h.score = it.get_weight();
         h.percent = it.get_percent();
-        h.collapsed = spec->collapse ? it.get_collapse_count() : 0;
-        if (spec->keys || spec->collapse)
-            h.key = doc.get_value(spec->key_slot);
+        h.collapsed = spec->collapse && !scan ? it.get_collapse_count() : 0;
+        h.key = std::move(key);
         if (spec->snippets && spec->xapian_snippets) {
             h.snippet = mset.snippet(doc.get_value(spec->snippet_slot),
                                      chars, db->stem,
@@ -1027,13 +1161,57 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
             const char *p = nullptr;
             size_t n = 0;
             if (spec->snippet_text &&
-                spec->snippet_text(h.data.data(), h.data.size(), &p, &n))
-                h.snippet = hl->run(std::string(p, n), chars, open, close);
-            else
-                h.snippet = hl->run(doc.get_value(spec->snippet_slot),
-                                    chars, open, close);
+                spec->snippet_text(h.data.data(), h.data.size(), &p, &n)) {
+                h.snippet = hl->run(p, n, chars, open, close);
+            } else {
+                const std::string t = doc.get_value(spec->snippet_slot);
+                h.snippet = hl->run(t.data(), t.size(), chars, open, close);
+            }
         }
-        r->hits.push_back(std::move(h));
+        return h;
+    };
+    r->hits.clear();
+    r->scan_cut = false;
+    r->scan_floor = 0;
+    if (scan) {
+        /* each key's first match, in rank order: the key's best */
+        std::unordered_map<std::string, size_t> seen; /* key -> index
+                                                         in hits, or
+                                                         SIZE_MAX when
+                                                         before OFFSET */
+        size_t keys_met = 0;
+        for (Xapian::MSetIterator it = mset.begin();
+             it != mset.end() && r->hits.size() < limit; ++it) {
+            Xapian::Document doc = it.get_document();
+            std::string key = doc.get_value(spec->key_slot);
+            auto k = seen.find(key);
+            if (k != seen.end()) {
+                if (k->second != SIZE_MAX)
+                    r->hits[k->second].collapsed++;
+                continue;
+            }
+            if (keys_met++ < spec->offset) {
+                seen.emplace(std::move(key), SIZE_MAX);
+                continue;
+            }
+            seen.emplace(key, r->hits.size());
+            r->hits.push_back(make_hit(it, doc, std::move(key)));
+        }
+        if (r->hits.size() < limit && mset.size() >= spec->collapse_scan &&
+            mset.get_matches_upper_bound() > mset.size()) {
+            r->scan_cut = true;
+            r->scan_floor = mset[mset.size() - 1].get_weight();
+        }
+    } else {
+        r->hits.reserve(mset.size());
+        for (Xapian::MSetIterator it = mset.begin(); it != mset.end();
+             ++it) {
+            Xapian::Document doc = it.get_document();
+            std::string key;
+            if (spec->keys || spec->collapse)
+                key = doc.get_value(spec->key_slot);
+            r->hits.push_back(make_hit(it, doc, std::move(key)));
+        }
     }
     r->estimate = mset.get_matches_estimated();
 
@@ -1458,6 +1636,13 @@ extern "C" bool
 sdx_results_partial(const sdx_results_t *r)
 {
     return r && r->partial;
+}
+
+extern "C" bool
+sdx_results_scan_cut(const sdx_results_t *r, double *floor)
+{
+    *floor = r && r->scan_cut ? r->scan_floor : 0;
+    return r && r->scan_cut;
 }
 
 extern "C" const char *

@@ -168,10 +168,18 @@ typedef struct sdx_field {
                                    in front; NULL: the value as typed */
 } sdx_field_t;
 
-/* A filter: a document matches when it has ANY of TERMS. */
+/*
+ * A filter: a document matches when it has ANY of TERMS, or with
+ * EXCLUDE when it has NONE of them.  Excluding the few values of a
+ * field a caller does not want (levels 0 and 6..9) is the same filter
+ * as including the many it does (levels 1..5) when every document has
+ * one value, and far cheaper: the matcher merges the short posting
+ * lists of the excluded terms instead of the long ones of the others.
+ */
 typedef struct sdx_filter {
     const char *const *terms; /* full terms, prefix included */
     size_t nterms;            /* number of TERMS; 0 means no filter */
+    bool exclude;             /* match documents with none of TERMS */
 } sdx_filter_t;
 
 /*
@@ -229,6 +237,11 @@ typedef struct sdx_search_spec {
     bool collapse;              /* at most one hit per distinct value in
                                    KEY_SLOT (the best; Xapian's collapse
                                    key); implies KEYS */
+    unsigned collapse_scan;     /* with COLLAPSE, 0: Xapian's collapse;
+                                   N > 0: the first N matches in rank
+                                   order, uncollapsed, each key's first
+                                   kept (the same hits for the keys met
+                                   there); see sdx_results_scan_cut */
     const unsigned *facet_slots; /* value slots to count over the matches
                                    (ValueCountMatchSpy) */
     size_t nfacets;             /* number of FACET_SLOTS */
@@ -302,7 +315,8 @@ void sdx_db_destroy(sdx_db_t **db_p);
 /* Number of hits in this page (0..limit). */
 size_t sdx_results_count(const sdx_results_t *r);
 
-/* Xapian's estimate of all matches (get_matches_estimated). */
+/* Xapian's estimate of all matches (get_matches_estimated); with
+   COLLAPSE_SCAN, of all matches before collapsing. */
 uint64_t sdx_results_estimate(const sdx_results_t *r);
 
 /* One hit of a page; every pointer is owned by the results object. */
@@ -329,6 +343,15 @@ void sdx_results_hit(const sdx_results_t *r, size_t i, sdx_hit_t *hit);
  * facets and the hits beyond the first may be incomplete.
  */
 bool sdx_results_partial(const sdx_results_t *r);
+
+/*
+ * With SPEC.collapse_scan: true when fewer than SPEC.limit hits were
+ * kept and the scan stopped at COLLAPSE_SCAN matches with more left, so
+ * a key without a hit may still have matches; none weighs more than
+ * *floor, the weight of the last match scanned.  False otherwise (the
+ * hits are Xapian's collapse's), *floor 0.
+ */
+bool sdx_results_scan_cut(const sdx_results_t *r, double *floor);
 
 /*
  * With SPEC.correct and no match: the spelling-corrected query, else "".

@@ -191,7 +191,7 @@ static size_t
 hits(sdx_db_t *db, const char *query, const char *filter_term)
 {
     const char *terms[] = { filter_term };
-    sdx_filter_t filter = { terms, 1 };
+    sdx_filter_t filter = { terms, 1, false };
     sdx_search_spec_t spec = { .query = query, .limit = 10000,
                                .filters = &filter,
                                .nfilters = filter_term ? 1 : 0 };

@@ -232,7 +232,7 @@ test_fields_and_filters(void **state)
     fixture_t *f = *state;
     const char *levels[] = { "XL2", "XL3" };
     const char *ksa[] = { "XSksa" };
-    sdx_filter_t filters[] = { { levels, 2 }, { ksa, 1 } };
+    sdx_filter_t filters[] = { { levels, 2, false }, { ksa, 1, false } };
     sdx_search_spec_t spec = { .query = "", .filters = filters,
                                .nfilters = 1, .limit = 10 };
     char out[64];
@@ -252,6 +252,53 @@ test_fields_and_filters(void **state)
     filters[1].nterms = 0;                       /* an empty group */
     assert_int_equal(ids(f, &spec, out, sizeof out), SDX_OK);
     assert_string_equal(out, "d1,d2");
+}
+
+static void
+test_exclude_filters(void **state)
+{
+    fixture_t *f = *state;
+    const char *l3[] = { "XL3" };
+    const char *l1[] = { "XL1" };
+    const char *ksa[] = { "XSksa" };
+    sdx_filter_t filters[] = { { l3, 1, true }, { ksa, 1, false },
+                               { l1, 1, true } };
+    sdx_search_spec_t spec = { .query = "", .filters = filters,
+                               .nfilters = 1, .limit = 10 };
+    char out[64];
+
+    assert_int_equal(ids(f, &spec, out, sizeof out), SDX_OK);
+    assert_string_equal(out, "d2,d4,d5");        /* none of XL3 */
+    spec.nfilters = 2;                           /* and ksa */
+    assert_int_equal(ids(f, &spec, out, sizeof out), SDX_OK);
+    assert_string_equal(out, "d2");
+    /* two exclusions: neither XL1 nor ksa */
+    filters[0] = (sdx_filter_t){ ksa, 1, true };
+    filters[1] = (sdx_filter_t){ l1, 1, true };
+    assert_int_equal(ids(f, &spec, out, sizeof out), SDX_OK);
+    assert_string_equal(out, "d1,d5");
+    /* with a query: the exclusion does not change the scores */
+    spec.query = "clinical";
+    spec.nfilters = 3;
+    filters[0].exclude = false;                  /* ksa, not XL3, XL1 */
+    filters[1] = (sdx_filter_t){ l3, 1, true };
+    assert_int_equal(ids(f, &spec, out, sizeof out), SDX_OK);
+    assert_string_equal(out, "d2");
+    sdx_results_t *r = NULL;
+    spec.nfilters = 0;
+    spec.query = "clinical workflows";
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    sdx_hit_t h;
+    sdx_results_hit(r, 0, &h);
+    double plain = h.score;
+    sdx_results_destroy(&r);
+    spec.nfilters = 1;
+    filters[0] = (sdx_filter_t){ l1, 1, true };
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    sdx_results_hit(r, 0, &h);
+    assert_memory_equal(h.data, "d2", 2);
+    assert_true(h.score == plain);
+    sdx_results_destroy(&r);
 }
 
 static void
@@ -586,25 +633,39 @@ open_db2(fixture_t *f, sdx_db_t **db)
     assert_int_equal(sdx_db_open(path, db, &msg), SDX_OK);
 }
 
-/* The ids of Q on DB (synonyms as SYN) in rank order, joined by ','. */
+/*
+ * The data of every hit of SPEC on DB in rank order, each followed by
+ * "/" and its key when KEYS, joined by ',': "e2,e1" or "e2/2,e4/3".
+ */
 static const char *
-ranked(sdx_db_t *db, const char *q, bool syn)
+joined(sdx_db_t *db, const sdx_search_spec_t *spec, bool keys)
 {
     static char out[64];
-    sdx_search_spec_t spec = { .query = q, .fields = fields2, .nfields = 1,
-                               .limit = 10, .synonyms = syn };
     sdx_results_t *r = NULL;
     out[0] = '\0';
-    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_db_search(db, spec, &r), SDX_OK);
     for (size_t i = 0; i < sdx_results_count(r); i++) {
         sdx_hit_t h;
         sdx_results_hit(r, i, &h);
         if (i)
             strcat(out, ",");
         strncat(out, h.data, h.data_len);
+        if (keys) {
+            strcat(out, "/");
+            strncat(out, h.key, h.key_len);
+        }
     }
     sdx_results_destroy(&r);
     return out;
+}
+
+/* The ids of Q on DB (synonyms as SYN) in rank order, joined by ','. */
+static const char *
+ranked(sdx_db_t *db, const char *q, bool syn)
+{
+    sdx_search_spec_t spec = { .query = q, .fields = fields2, .nfields = 1,
+                               .limit = 10, .synonyms = syn };
+    return joined(db, &spec, false);
 }
 
 static void
@@ -702,6 +763,67 @@ test_collapse_and_facets(void **state)
 }
 
 static void
+test_collapse_scan(void **state)
+{
+    fixture_t *f = *state;
+    sdx_db_t *db = NULL;
+    sdx_results_t *r = NULL;
+    char xapian[64];
+    double floor = -1;
+    open_db2(f, &db);
+
+    /* the same hits as Xapian's collapse when the scan sees them all */
+    sdx_search_spec_t spec = { .query = "root cause analysis incidents "
+                                        "daily practice",
+                               .limit = 10, .collapse = true,
+                               .key_slot = 0 };
+    snprintf(xapian, sizeof xapian, "%s", joined(db, &spec, true));
+    assert_int_equal(strlen(xapian) > 0, 1);
+    spec.collapse_scan = 100;
+    assert_string_equal(joined(db, &spec, true), xapian);
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_false(sdx_results_scan_cut(r, &floor));
+    assert_true(floor == 0);
+    sdx_results_destroy(&r);
+
+    /* the other matches of a kept key are counted */
+    spec = (sdx_search_spec_t){ .query = "", .limit = 10, .collapse = true,
+                                .key_slot = 0, .collapse_scan = 10 };
+    assert_string_equal(joined(db, &spec, true), "e1/1,e2/2,e4/3");
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    sdx_hit_t h;
+    sdx_results_hit(r, 1, &h);
+    assert_int_equal(h.collapsed, 1); /* e3 */
+    sdx_results_destroy(&r);
+    /* OFFSET counts keys; the limit stops the page */
+    spec.offset = 1;
+    assert_string_equal(joined(db, &spec, true), "e2/2,e4/3");
+    spec.offset = 0;
+    spec.limit = 2;
+    assert_string_equal(joined(db, &spec, true), "e1/1,e2/2");
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_false(sdx_results_scan_cut(r, &floor)); /* the page is full */
+    sdx_results_destroy(&r);
+
+    /* cut short: keys beyond weigh at most the floor */
+    spec = (sdx_search_spec_t){ .query = "root cause analysis incidents "
+                                         "daily practice",
+                                .limit = 10, .collapse = true,
+                                .key_slot = 0, .collapse_scan = 1 };
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 1);
+    assert_true(sdx_results_scan_cut(r, &floor));
+    sdx_results_hit(r, 0, &h);
+    assert_true(floor == h.score);
+    assert_true(floor > 0);
+    sdx_results_destroy(&r);
+    /* a NULL results object is no cut */
+    assert_false(sdx_results_scan_cut(NULL, &floor));
+    assert_true(floor == 0);
+    sdx_db_destroy(&db);
+}
+
+static void
 test_spelling(void **state)
 {
     fixture_t *f = *state;
@@ -763,6 +885,7 @@ main(void)
         cmocka_unit_test(test_stemming_phrase_wildcard),
         cmocka_unit_test(test_stop_words),
         cmocka_unit_test(test_fields_and_filters),
+        cmocka_unit_test(test_exclude_filters),
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_ranking),
         cmocka_unit_test(test_snippets),
@@ -775,6 +898,7 @@ main(void)
         cmocka_unit_test(test_synonyms),
         cmocka_unit_test(test_normalised_field),
         cmocka_unit_test(test_collapse_and_facets),
+        cmocka_unit_test(test_collapse_scan),
         cmocka_unit_test(test_spelling),
         cmocka_unit_test(test_operators_and_bounds),
     };

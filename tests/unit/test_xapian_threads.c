@@ -78,7 +78,7 @@ reader(void *arg)
         "NOT xyzzy",
     };
     static const char *const level3[] = { "XL3" };
-    const sdx_filter_t filter = { level3, 1 };
+    const sdx_filter_t filter = { level3, 1, false };
     sdx_db_t *db = NULL;
     uintptr_t failures = 0;
     (void)arg;

@@ -1,0 +1,191 @@
+/*
+ * test_ladder: the ladder's collapse by scan (daemon/op_ladder.c) when a
+ * level's best clause lies beyond the scanned matches.
+ *
+ * The bundled corpus is too small for that (every level's best is among
+ * a query's first 40 matches), so this test writes its own: 48 clauses
+ * at levels 1..4 that repeat the query word, each outranking the one
+ * level 5 clause, which uses it once in a longer text.  The ladder must
+ * then search level 5 on its own and answer exactly what collapsing
+ * every match on the level (Xapian's collapse) answers: the same clause,
+ * score and percent.  The index is built in-process as specdex-index
+ * builds it, and the request answered by the daemon's own
+ * sdx_ops_handle on a shim handle.
+ */
+#define _GNU_SOURCE /* mkdtemp, nftw */
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "../integration/harness.h" /* h_pack_op */
+#include "build.h"
+#include "daemon.h"
+#include "parse.h"
+#include "sdx_clause.h"
+#include "sdx_proto.h"
+
+#define PER_LEVEL 12     /* clauses at each of levels 1..4: 48 in all,
+                            more than the ladder's scan of 40 */
+#define LEVEL5_ID "105/ksa-01" /* the one level 5 clause */
+
+static char tmpdir[] = "/tmp/sdx-test-ladder-XXXXXX";
+
+static int
+rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
+{
+    (void)sb;
+    (void)f;
+    return type == FTW_DP ? rmdir(path) : unlink(path);
+}
+
+/* One clause of the test series as a JSON line. */
+static void
+s_clause(FILE *f, int level, int item, const char *text)
+{
+    fprintf(f, "{\"id\": \"10%d/ksa-%02d\", \"series\": \"Ladder Test 1-5 "
+            "LT\", \"level\": %d, \"job_code\": \"10%d\", \"title\": "
+            "\"Ladder Test %d LT\", \"flsa\": \"Exempt\", \"row\": \"KSA "
+            "%02d\", \"section\": \"ksa\", \"item\": %d, \"text\": \"%s\"}\n",
+            level, item, level, level, level, item, item, text);
+}
+
+/* Build the test index into DIR/index; its resolved path into OUT. */
+static void
+s_build(char *out, size_t size)
+{
+    char path[256], index[256], err[1024];
+    const char *paths[1] = {path};
+    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
+    snprintf(path, sizeof path, "%s/ladder.jsonl", tmpdir);
+    snprintf(index, sizeof index, "%s/index", tmpdir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    for (int level = 1; level <= 4; level++)
+        for (int i = 1; i <= PER_LEVEL; i++)
+            s_clause(f, level, i, "Zephyr zephyr zephyr checks.");
+    s_clause(f, 5, 1, "Plans the yearly budget and, where a zephyr is "
+             "involved, reviews the outcome with the team.");
+    assert_int_equal(fclose(f), 0);
+    if (sdx_parse_paths(paths, 1, &clauses, NULL, err, sizeof err) ||
+        sdx_build_index_syn(index, &clauses, NULL, NULL, err, sizeof err) ||
+        sdx_index_resolve(index, out, size, err, sizeof err))
+        fail_msg("building the index: %s", err);
+    sdx_clause_list_clear(&clauses);
+}
+
+/* The ladder of Q through the daemon's ops: level 5's hit into *ID,
+   *SCORE and *PERCENT (ID "" when nil). */
+static void
+s_ladder5(sdx_ops_ctx_t *ctx, const char *q, char *id, size_t size,
+          double *score, int64_t *percent)
+{
+    msgpack_sbuffer sb;
+    sdx_request_t req;
+    sdx_proto_error_t err;
+    sdx_body_t body;
+    void *reply = NULL;
+    size_t reply_len = 0, off = 0;
+    msgpack_unpacked u;
+
+    h_pack_op(&sb, "ladder", q);
+    assert_int_equal(sdx_request_decode(sb.data, sb.size, &req, &err),
+                     SDX_E_NONE);
+    sdx_body_init(&body);
+    assert_int_equal(sdx_ops_handle(ctx, &req, &body, &err), SDX_E_NONE);
+    assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, &reply, &reply_len),
+                     SDX_OK);
+    msgpack_unpacked_init(&u);
+    assert_int_equal(msgpack_unpack_next(&u, reply, reply_len, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *ladder = sdx_msgpack_get(&u.data, "ladder");
+    assert_non_null(ladder);
+    assert_int_equal(ladder->via.array.size, 5);
+    const msgpack_object *hit = sdx_msgpack_get(&ladder->via.array.ptr[4],
+                                                "hit");
+    id[0] = '\0';
+    if (hit && hit->type == MSGPACK_OBJECT_MAP) {
+        const msgpack_object *o = sdx_msgpack_get(hit, "id");
+        snprintf(id, size, "%.*s", (int)o->via.str.size, o->via.str.ptr);
+        *score = sdx_msgpack_get(hit, "score")->via.f64;
+        *percent = sdx_msgpack_get(hit, "percent")->via.i64;
+    }
+    msgpack_unpacked_destroy(&u);
+    free(reply);
+    sdx_body_clear(&body);
+    sdx_request_clear(&req);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+test_level_beyond_the_scan(void **state)
+{
+    (void)state;
+    char resolved[4096], *msg = NULL;
+    sdx_db_t *db = NULL;
+    assert_non_null(mkdtemp(tmpdir));
+    s_build(resolved, sizeof resolved);
+    assert_int_equal(sdx_db_open(resolved, &db, &msg), SDX_OK);
+    sdx_config_t cfg;
+    memset(&cfg, 0, sizeof cfg);
+    sdx_stats_t *stats = sdx_stats_new(1, 1);
+    assert_non_null(stats);
+    sdx_ops_ctx_t ctx = {.db = db, .db_path = resolved, .db_error = "",
+                         .stats = stats, .cfg = &cfg};
+
+    /* What collapsing every match on the level answers. */
+    static const char *const levels[] = {"XL1", "XL2", "XL3", "XL4", "XL5"};
+    sdx_filter_t filter = {levels, 5, false};
+    sdx_search_spec_t spec = {.query = "zephyr", .filters = &filter,
+                              .nfilters = 1, .limit = 5, .collapse = true,
+                              .key_slot = SDX_SLOT_LEVEL,
+                              .data_in_slot = true,
+                              .data_slot = SDX_SLOT_RECORD};
+    sdx_results_t *r = NULL;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 5);
+    sdx_hit_t want;
+    sdx_results_hit(r, 4, &want);
+    assert_int_equal(want.key_len, 1);
+    assert_int_equal(want.key[0], '5');
+    /* and the scan alone does not reach level 5 */
+    sdx_results_t *scanned = NULL;
+    double floor;
+    spec.collapse_scan = 40;
+    assert_int_equal(sdx_db_search(db, &spec, &scanned), SDX_OK);
+    assert_int_equal(sdx_results_count(scanned), 4);
+    assert_true(sdx_results_scan_cut(scanned, &floor));
+    sdx_results_destroy(&scanned);
+
+    char id[64];
+    double score = 0;
+    int64_t percent = -1;
+    s_ladder5(&ctx, "zephyr", id, sizeof id, &score, &percent);
+    assert_string_equal(id, LEVEL5_ID);
+    assert_true(score == want.score);
+    assert_int_equal(percent, want.percent);
+    assert_true(percent < 100); /* relative to the best, not to itself */
+
+    sdx_results_destroy(&r);
+    sdx_stats_destroy(&stats);
+    sdx_db_destroy(&db);
+    free(msg);
+    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_level_beyond_the_scan),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
