@@ -78,6 +78,7 @@ struct sdx_writer {
     Xapian::Document doc;          /* the document being described */
     bool in_doc = false;           /* begin_doc called, add_doc not yet */
     bool first_text = true;        /* no index_text in DOC yet */
+    bool bulk = false;             /* SDX_WRITER_BULK: append, no lookup */
     std::string errmsg;            /* last error, "" when none */
 };
 
@@ -196,6 +197,19 @@ give_errmsg(const std::string &msg, char **errmsg) noexcept
 {
     if (errmsg)
         *errmsg = strdup(msg.c_str()); /* NULL if out of memory */
+}
+
+/*
+ * classify() for a call that has no handle to keep the message in: it
+ * goes to *ERRMSG, malloc'd, when the caller asked for one.
+ */
+sdx_status_t
+classify_to(char **errmsg) noexcept
+{
+    std::string msg;
+    sdx_status_t st = classify(&msg);
+    give_errmsg(msg, errmsg);
+    return st;
 }
 
 /* Fail a writer call made outside begin_doc .. add_doc (a bug). */
@@ -1011,21 +1025,23 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         h.collapsed = spec->collapse ? it.get_collapse_count() : 0;
         if (spec->keys || spec->collapse)
             h.key = doc.get_value(spec->key_slot);
-        if (spec->snippets && spec->xapian_snippets) {
-            h.snippet = mset.snippet(doc.get_value(spec->snippet_slot),
-                                     chars, db->stem,
-                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                         Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                     open, close, SNIPPET_OMIT);
-        } else if (hl) {
+        if (spec->snippets) {
             const char *p = nullptr;
             size_t n = 0;
+            std::string text;
             if (spec->snippet_text &&
                 spec->snippet_text(h.data.data(), h.data.size(), &p, &n))
-                h.snippet = hl->run(std::string(p, n), chars, open, close);
+                text.assign(p, n);
             else
-                h.snippet = hl->run(doc.get_value(spec->snippet_slot),
-                                    chars, open, close);
+                text = doc.get_value(spec->snippet_slot);
+            if (spec->xapian_snippets)
+                h.snippet = mset.snippet(
+                    text, chars, db->stem,
+                    Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                        Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                    open, close, SNIPPET_OMIT);
+            else if (hl)
+                h.snippet = hl->run(text, chars, open, close);
         }
         r->hits.push_back(std::move(h));
     }
@@ -1059,14 +1075,26 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 extern "C" sdx_status_t
 sdx_writer_create(const char *path, sdx_writer_t **out, char **errmsg)
 {
+    return sdx_writer_create_flags(path, 0, out, errmsg);
+}
+
+extern "C" sdx_status_t
+sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
+                        char **errmsg)
+{
     sdx_writer_t *w = nullptr;
     *out = nullptr;
     if (errmsg)
         *errmsg = nullptr;
     try {
+        int db_flags = Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS;
+        if (flags & SDX_WRITER_BULK)
+            db_flags |= Xapian::DB_NO_TERMLIST;
+        if (flags & SDX_WRITER_NO_SYNC)
+            db_flags |= Xapian::DB_NO_SYNC;
         w = new sdx_writer_t;
-        w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE |
-                                                   Xapian::DB_BACKEND_GLASS);
+        w->bulk = (flags & SDX_WRITER_BULK) != 0;
+        w->db = Xapian::WritableDatabase(path, db_flags);
         w->tg.set_stemmer(Xapian::Stem("english"));
         w->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
         w->tg.set_database(w->db);
@@ -1077,9 +1105,7 @@ sdx_writer_create(const char *path, sdx_writer_t **out, char **errmsg)
         *out = w;
         return SDX_OK;
     } catch (...) {
-        std::string msg;
-        sdx_status_t st = classify(&msg);
-        give_errmsg(msg, errmsg);
+        sdx_status_t st = classify_to(errmsg);
         delete w;
         return st;
     }
@@ -1167,7 +1193,13 @@ sdx_writer_add_doc(sdx_writer_t *w, const char *unique_term)
         return no_doc(w);
     try {
         w->doc.add_boolean_term(unique_term);
-        w->db.replace_document(unique_term, w->doc);
+        /* replace_document looks the term up first (and needs the
+         * termlist table to remove an old document); a bulk build has
+         * checked its ids already. */
+        if (w->bulk)
+            w->db.add_document(w->doc);
+        else
+            w->db.replace_document(unique_term, w->doc);
         w->in_doc = false;
         return SDX_OK;
     } catch (...) {
@@ -1240,6 +1272,28 @@ sdx_writer_destroy(sdx_writer_t **w_p)
     }
 }
 
+extern "C" sdx_status_t
+sdx_compact(const char *const *paths, size_t n, const char *out,
+            char **errmsg)
+{
+    if (errmsg)
+        *errmsg = nullptr;
+    if (n == 0) {
+        give_errmsg("no database to compact", errmsg);
+        return SDX_BAD_INPUT;
+    }
+    try {
+        Xapian::Database all;
+        for (size_t i = 0; i < n; i++)
+            all.add_database(Xapian::Database(paths[i]));
+        /* FULL: blocks packed full, as nobody updates a revision. */
+        all.compact(out, Xapian::Compactor::FULL);
+        return SDX_OK;
+    } catch (...) {
+        return classify_to(errmsg);
+    }
+}
+
 /* ---------------------------------------------------------------- */
 /* Reading                                                          */
 /* ---------------------------------------------------------------- */
@@ -1260,9 +1314,7 @@ sdx_db_open(const char *path, sdx_db_t **out, char **errmsg)
         *out = db;
         return SDX_OK;
     } catch (...) {
-        std::string msg;
-        sdx_status_t st = classify(&msg);
-        give_errmsg(msg, errmsg);
+        sdx_status_t st = classify_to(errmsg);
         delete db;
         return st;
     }
@@ -1309,8 +1361,8 @@ sdx_db_get_metadata(sdx_db_t *db, const char *key, char **value)
 }
 
 extern "C" sdx_status_t
-sdx_db_get_data_by_term(sdx_db_t *db, const char *term, void **data,
-                        size_t *len)
+sdx_db_get_data_by_term(sdx_db_t *db, const char *term, unsigned data_slot,
+                        void **data, size_t *len)
 {
     *data = nullptr;
     *len = 0;
@@ -1320,7 +1372,10 @@ sdx_db_get_data_by_term(sdx_db_t *db, const char *term, void **data,
             set_msg(&db->errmsg, "no document has that term");
             return SDX_NOT_FOUND;
         }
-        std::string d = db->db.get_document(*p).get_data();
+        Xapian::Document doc = db->db.get_document(*p);
+        std::string d = doc.get_value(data_slot);
+        if (d.empty())
+            d = doc.get_data();
         /* malloc(0) may return NULL: allocate one byte at least. */
         void *copy = malloc(d.size() ? d.size() : 1);
         if (!copy)

@@ -280,7 +280,8 @@ test_clause_mapping(void **state)
 
     /* The data is the msgpack record, unchanged. */
     assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
-                                             &data, &len), SDX_OK);
+                                             SDX_SLOT_RECORD, &data, &len),
+                     SDX_OK);
     assert_int_equal(sdx_clause_from_msgpack(data, len, &back), SDX_OK);
     assert_string_equal(back->row, "Special Condition 2");
     assert_string_equal(back->text, c->text);
