@@ -96,8 +96,8 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  * free text (positions, stemming, spelling); boolean terms level, section,
  * row slug and its un-numbered base ("XRkey-resp" beside
  * "XRkey-resp-06"), job code (when set), series slug and group key;
- * values level, section, row slug, text and group key (SDX_SLOT_*); the
- * msgpack record as data;
+ * values level, section, row slug, group key and the msgpack record
+ * (SDX_SLOT_*), the record's only copy: no document data, no text slot;
  * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
  * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
  * section unknown, or a label too long for a term; or the writer's

@@ -278,7 +278,7 @@ test_clause_mapping(void **state)
     assert_int_equal(hits(db, "\"clinical system 2\"", NULL), 1);
     assert_int_equal(hits(db, "key", NULL), 0);  /* label: terms only */
 
-    /* The data is the msgpack record, unchanged. */
+    /* The record slot holds the msgpack record, unchanged. */
     assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
                                              SDX_SLOT_RECORD, &data, &len),
                      SDX_OK);
@@ -288,11 +288,20 @@ test_clause_mapping(void **state)
     assert_int_equal(back->level, c->level);
     sdx_clause_destroy(&back);
     free(data);
+    /* Its only copy: no document data, no text slot. */
+    assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
+                                             SDX_SLOT_TEXT, &data, &len),
+                     SDX_OK);
+    assert_int_equal(len, 0);
+    free(data);
 
-    /* Snippets come from the text slot. */
+    /* Snippets come from the text in the record: the index holds no
+     * other copy of it. */
     sdx_search_spec_t spec = { .query = "trains", .limit = 1,
                                .snippets = true,
-                               .snippet_slot = SDX_SLOT_TEXT };
+                               .snippet_text = sdx_clause_text,
+                               .data_in_slot = true,
+                               .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *r = NULL;
     sdx_hit_t h;
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
