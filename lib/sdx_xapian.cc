@@ -54,6 +54,8 @@ const size_t SYNONYM_WORDS_MAX = 8;         /* words in one synonym key */
 const char DEFAULT_HL_OPEN[] = "<b>";       /* used when no marker given */
 const char DEFAULT_HL_CLOSE[] = "</b>";
 const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
+const size_t STEM_MEMO_MAX = 1000000;      /* words a writer's stemmer
+                                              remembers, at most */
 
 /*
  * Query-time stop words.  BM25 already gives "the" almost no weight, but
@@ -68,6 +70,40 @@ const char *const STOP_WORDS[] = {
     "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "in",
     "into", "is", "it", "its", "of", "on", "or", "that", "the", "these",
     "this", "those", "to", "was", "were", "with",
+};
+
+/*
+ * The English stemmer with a memo, for the writer.  TermGenerator stems
+ * every word it indexes (STEM_SOME), and a corpus says the same few
+ * tens of thousands of words over and over: the Snowball stemmer was an
+ * eighth of the build's instructions, a hash look-up is a fraction of
+ * it.  The stems are Xapian's own, so the index is the same.  One per
+ * writer (Xapian objects are not shared between threads); the memo
+ * stops growing at STEM_MEMO_MAX words and then only stems.
+ */
+class memo_stemmer : public Xapian::StemImplementation {
+  public:
+    std::string
+    operator()(const std::string &word) override
+    {
+        auto it = memo_.find(word);
+        if (it != memo_.end())
+            return it->second;
+        std::string stem = english_(word);
+        if (memo_.size() < STEM_MEMO_MAX)
+            memo_.emplace(word, stem);
+        return stem;
+    }
+
+    std::string
+    get_description() const override
+    {
+        return "english, remembered";
+    }
+
+  private:
+    Xapian::Stem english_{"english"};                     /* the stemmer */
+    std::unordered_map<std::string, std::string> memo_; /* word -> stem */
 };
 
 } /* namespace */
@@ -1095,7 +1131,7 @@ sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
         w = new sdx_writer_t;
         w->bulk = (flags & SDX_WRITER_BULK) != 0;
         w->db = Xapian::WritableDatabase(path, db_flags);
-        w->tg.set_stemmer(Xapian::Stem("english"));
+        w->tg.set_stemmer(Xapian::Stem(new memo_stemmer));
         w->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
         w->tg.set_database(w->db);
         /* Everything happens inside a transaction, so that destroying
