@@ -50,10 +50,13 @@ sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
 /* Flags of sdx_writer_create_flags (bitwise or). */
 #define SDX_WRITER_BULK    0x1u /* a one-shot build: no termlist table
                                    (Xapian's DB_NO_TERMLIST: its zlib
-                                   was a quarter of the build's time) and
+                                   was a sixth of the build's time),
                                    sdx_writer_add_doc appends without
-                                   looking for a document to replace:
-                                   the caller guarantees unique terms */
+                                   looking for a document to replace
+                                   (the caller guarantees unique terms),
+                                   and spelling words are counted per
+                                   document and written at commit (see
+                                   sdx_writer_index_text) */
 #define SDX_WRITER_NO_SYNC 0x2u /* commits do not fsync (Xapian's
                                    DB_NO_SYNC): for a scratch database
                                    that is compacted into the real one */
@@ -78,7 +81,11 @@ sdx_status_t sdx_writer_begin_doc(sdx_writer_t *w);
  * none) is put before every term; WDF_INC weights each occurrence (1 is
  * normal).  Successive calls continue the position count, with a gap
  * between them, so a phrase never spans two calls.  When SPELLING is
- * true the words also go into the spelling table.
+ * true the words also go into the spelling table.  A bulk writer
+ * (SDX_WRITER_BULK) takes the spelling words from the document's
+ * unprefixed terms when it is added, so there SPELLING needs PREFIX ""
+ * and WDF_INC 1, and a document's unprefixed text is all with SPELLING
+ * or all without; anything else is SDX_BAD_INPUT.
  */
 sdx_status_t sdx_writer_index_text(sdx_writer_t *w, const char *text,
                                    const char *prefix, unsigned wdf_inc,

@@ -520,6 +520,45 @@ test_bulk_and_compact(void **state)
     assert_int_equal(sdx_compact(paths, 2, out, NULL), SDX_UNAVAILABLE);
 }
 
+/*
+ * A bulk writer counts spelling words per document (its unprefixed
+ * terms), so unprefixed text of one document is all spelled or all not,
+ * spelled text has no prefix and wdf 1; prefixed text without spelling
+ * is free.
+ */
+static void
+test_bulk_spelling_rules(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    sdx_writer_t *w = NULL;
+
+    snprintf(path, sizeof path, "%s/bulk-rules", f->dir);
+    assert_int_equal(sdx_writer_create_flags(path, SDX_WRITER_BULK, &w,
+                                             NULL), SDX_OK);
+    assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "network", "", 1, true),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "title", "S", 1, false),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "plain", "", 1, false),
+                     SDX_BAD_INPUT);
+    assert_true(strlen(sdx_writer_errmsg(w)) > 0);
+    assert_int_equal(sdx_writer_index_text(w, "title", "S", 1, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_index_text(w, "twice", "", 2, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_add_doc(w, "Qb1"), SDX_OK);
+    assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "plain", "", 1, false),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "network", "", 1, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_add_doc(w, "Qb2"), SDX_OK);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+}
+
 /* Document I of round ROUND of test_modified_retry. */
 static void
 many_doc(sdx_writer_t *w, int i, int round)
@@ -870,6 +909,7 @@ main(void)
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_writer_abandon),
         cmocka_unit_test(test_bulk_and_compact),
+        cmocka_unit_test(test_bulk_spelling_rules),
         cmocka_unit_test(test_modified_retry),
         cmocka_unit_test(test_wildcard_cap),
         cmocka_unit_test(test_null_safe_destroy),
