@@ -112,8 +112,8 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
         .snippet_slot = SDX_SLOT_TEXT,
         .snippet_text = sdx_clause_text,
         .xapian_snippets = xapian_snippets,
-        /* the daemon's record slot; the naive figure reads the data */
-        .data_in_slot = !xapian_snippets,
+        /* the daemon's record slot: the index holds no document data */
+        .data_in_slot = true,
         .data_slot = SDX_SLOT_RECORD,
         .hl_open = "<mark>",
         .hl_close = "</mark>",

@@ -356,7 +356,8 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         void *data = NULL;
         size_t len = 0;
         snprintf(term, sizeof term, "%s%s", SDX_PREFIX_ID, req->ids.v[i]);
-        sdx_status_t st = sdx_db_get_data_by_term(ctx->db, term, &data,
+        sdx_status_t st = sdx_db_get_data_by_term(ctx->db, term,
+                                                  SDX_SLOT_RECORD, &data,
                                                   &len);
         if (st == SDX_NOT_FOUND) {
             msgpack_pack_nil(&body->pk);

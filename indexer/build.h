@@ -4,7 +4,8 @@
  * Layout of an index directory DIR:
  *   DIR/current        symlink to the index being served ("rev-000042")
  *   DIR/rev-NNNNNN/    one complete Xapian database per build
- *   DIR/.build-XXXXXX  a build in progress (removed on failure)
+ *   DIR/.build-XXXXXX  a build in progress, or one of its shards
+ *                      (removed on failure)
  *   DIR/.current-tmp-PID  the new symlink, an instant before the swap
  *   DIR/.lock          held (fcntl lock) by the one build running
  * A build writes a fresh DIR/.build-*, commits it, renames it to the next
@@ -35,12 +36,26 @@
 #define SDX_PREFIX_GROUP "XG" /* + the group key */
 #define SDX_GROUP_KEY_LEN 16  /* hex digits of a group key */
 
+/* Writers a build runs at most (specdex-index --jobs). */
+#define SDX_BUILD_JOBS_MAX 64
+
+/* How to build. */
+typedef struct sdx_build_opts {
+    const sdx_synonyms_t *synonyms; /* synonym groups to write, or NULL */
+    unsigned jobs;      /* writer threads (shards merged at the end);
+                           0: one per core, fewer when a corpus is too
+                           small to gain; capped at SDX_BUILD_JOBS_MAX
+                           and at one per clause */
+} sdx_build_opts_t;
+
 /* What a build did, for the indexer's report. */
 typedef struct sdx_build_report {
     size_t clauses;     /* documents written */
     size_t synonyms;    /* synonym entries written (key -> term pairs) */
+    unsigned jobs;      /* writers that ran (1: no merge) */
     uint64_t revision;  /* the new revision number (NNNNNN above) */
     double seconds;     /* wall time of the build */
+    double merge_seconds; /* of which merging the shards (0: one writer) */
     char path[4096];    /* the new DIR/rev-NNNNNN */
 } sdx_build_report_t;
 
@@ -76,6 +91,21 @@ sdx_status_t sdx_build_index_syn(const char *index_dir,
                                  char *err, size_t err_size);
 
 /*
+ * sdx_build_index_syn with OPTS (synonyms, and how many writers: with
+ * more than one, each writes a consecutive run of CLAUSES into a shard
+ * of its own, in a thread, and the shards are merged into the new
+ * revision by Xapian's compactor: the same documents, ids and
+ * statistics as one writer gives, packed smaller).  A failing shard
+ * fails the build as one writer's failure would (ERR names the clause).
+ * sdx_build_index and sdx_build_index_syn use one writer per core.
+ */
+sdx_status_t sdx_build_index_opts(const char *index_dir,
+                                  const sdx_clause_list_t *clauses,
+                                  const sdx_build_opts_t *opts,
+                                  sdx_build_report_t *report,
+                                  char *err, size_t err_size);
+
+/*
  * The group key of CLAUSE (see SDX_SLOT_GROUP) into OUT, NUL-terminated.
  */
 void sdx_build_group_key(const sdx_clause_t *clause,
@@ -96,8 +126,8 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  * free text (positions, stemming, spelling); boolean terms level, section,
  * row slug and its un-numbered base ("XRkey-resp" beside
  * "XRkey-resp-06"), job code (when set), series slug and group key;
- * values level, section, row slug, text and group key (SDX_SLOT_*); the
- * msgpack record as data;
+ * values level, section, row slug, group key and the msgpack record
+ * (SDX_SLOT_*), the record's only copy: no document data, no text slot;
  * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
  * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
  * section unknown, or a label too long for a term; or the writer's

@@ -17,6 +17,7 @@
  * JSON printer of the project (lib/sdx_json.h), so what it shows is what
  * the daemon will return.  Exit status: 0 done, 1 error, 2 usage.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,10 +50,25 @@ usage(FILE *out)
           "  -o, --output DIR    build the index in DIR (created if missing)\n"
           "  -s, --synonyms FILE synonym groups to index (default: each\n"
           "                      directory's synonyms.txt, when present)\n"
+          "  -j, --jobs N        writer threads, merged at the end (default:\n"
+          "                      one per core; 1 to 64)\n"
           "      --dump          print the clauses as JSON Lines; no index\n"
           "  -h, --help        show this help\n"
           "      --version     show the version\n",
           out);
+}
+
+/* --jobs N: 1..SDX_BUILD_JOBS_MAX into *JOBS; -1 for anything else. */
+static int
+parse_jobs(const char *arg, unsigned *jobs)
+{
+    char *end;
+    errno = 0;
+    long n = strtol(arg, &end, 10);
+    if (errno || end == arg || *end || n < 1 || n > SDX_BUILD_JOBS_MAX)
+        return -1;
+    *jobs = (unsigned)n;
+    return 0;
 }
 
 /* Seconds since an arbitrary start, for the report. */
@@ -139,6 +155,7 @@ main(int argc, char **argv)
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "synonyms", required_argument, NULL, 's' },
+        { "jobs", required_argument, NULL, 'j' },
         { "dump", no_argument, NULL, OPT_DUMP },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
@@ -152,12 +169,21 @@ main(int argc, char **argv)
     bool want_dump = false;
     char err[1024];
     size_t nfiles = 0;
+    unsigned jobs = 0; /* one per core */
     int opt, rc = 1;
     double t0 = now();
 
     opterr = 0;
-    while ((opt = getopt_long(argc, argv, "+ho:s:", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "+ho:s:j:", longopts, NULL)) !=
+           -1) {
         switch (opt) {
+        case 'j':
+            if (parse_jobs(optarg, &jobs) != 0) {
+                fprintf(stderr, PROGRAM ": --jobs: \"%s\" is not a number "
+                        "from 1 to %d\n", optarg, SDX_BUILD_JOBS_MAX);
+                return 2;
+            }
+            break;
         case 'o':
             out_dir = optarg;
             break;
@@ -178,6 +204,8 @@ main(int argc, char **argv)
                 fprintf(stderr, PROGRAM ": -o needs a directory\n");
             else if (optopt == 's')
                 fprintf(stderr, PROGRAM ": -s needs a file\n");
+            else if (optopt == 'j')
+                fprintf(stderr, PROGRAM ": -j needs a number\n");
             else
                 fprintf(stderr, PROGRAM ": unknown option %s\n",
                         argv[optind - 1]);
@@ -213,14 +241,17 @@ main(int argc, char **argv)
                       &synonyms) != 0)
         goto cleanup;
     memset(&report, 0, sizeof report);
-    if (sdx_build_index_syn(out_dir, &clauses, &synonyms, &report, err,
-                            sizeof err) != SDX_OK) {
+    sdx_build_opts_t opts = { .synonyms = &synonyms, .jobs = jobs };
+    if (sdx_build_index_opts(out_dir, &clauses, &opts, &report, err,
+                             sizeof err) != SDX_OK) {
         fprintf(stderr, PROGRAM ": %s\n", err);
         goto cleanup;
     }
     printf("indexed %zu clauses from %zu file%s into %s (revision %llu) "
-           "in %.3f s\n", report.clauses, nfiles, nfiles == 1 ? "" : "s",
-           report.path, (unsigned long long)report.revision, now() - t0);
+           "in %.3f s (%u writer%s, merged in %.3f s)\n", report.clauses,
+           nfiles, nfiles == 1 ? "" : "s", report.path,
+           (unsigned long long)report.revision, now() - t0, report.jobs,
+           report.jobs == 1 ? "" : "s", report.merge_seconds);
     rc = 0;
 cleanup:
     sdx_clause_list_clear(&clauses);

@@ -59,15 +59,19 @@ bool sdx_section_valid(const char *name);
 #define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
 #define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
 #define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
-#define SDX_SLOT_TEXT    3 /* the clause text, for snippets */
+#define SDX_SLOT_TEXT    3 /* the clause text: no longer written (the
+                              record holds it); snippets read it only
+                              from an index built before */
 /* (slot 4, the group key, is indexer/build.h's SDX_SLOT_GROUP) */
 
 /*
- * The clause record (the document data) again, as a value: glass
- * zlib-compresses document data, and inflating it was a third of the
- * daemon's instructions per search (callgrind, bundled corpus); values
- * are stored as they are.  Searches read a hit's record from here
- * (sdx_search_spec_t.data_in_slot), falling back to the data.
+ * The clause record, as a value and nowhere else: glass zlib-compresses
+ * document data, and inflating it was a third of the daemon's
+ * instructions per search (callgrind, bundled corpus), compressing it an
+ * eighth of the build's time; values are stored as they are.  Searches
+ * and `get` read a hit's record from here (sdx_search_spec_t.data_in_slot,
+ * sdx_db_get_data_by_term), falling back to the document data, which
+ * indexes built before this slot existed hold.
  */
 #define SDX_SLOT_RECORD  5 /* the packed clause record */
 

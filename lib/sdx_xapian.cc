@@ -58,6 +58,8 @@ const size_t STEM_CACHE_MAX = 20000;        /* words in sdx_db.stems (a
 const char DEFAULT_HL_OPEN[] = "<b>";       /* used when no marker given */
 const char DEFAULT_HL_CLOSE[] = "</b>";
 const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
+const size_t STEM_MEMO_MAX = 1000000;      /* words a writer's stemmer
+                                              remembers, at most */
 
 /*
  * Query-time stop words.  BM25 already gives "the" almost no weight, but
@@ -74,6 +76,40 @@ const char *const STOP_WORDS[] = {
     "this", "those", "to", "was", "were", "with",
 };
 
+/*
+ * The English stemmer with a memo, for the writer.  TermGenerator stems
+ * every word it indexes (STEM_SOME), and a corpus says the same few
+ * tens of thousands of words over and over: the Snowball stemmer was an
+ * eighth of the build's instructions, a hash look-up is a fraction of
+ * it.  The stems are Xapian's own, so the index is the same.  One per
+ * writer (Xapian objects are not shared between threads); the memo
+ * stops growing at STEM_MEMO_MAX words and then only stems.
+ */
+class memo_stemmer : public Xapian::StemImplementation {
+  public:
+    std::string
+    operator()(const std::string &word) override
+    {
+        auto it = memo_.find(word);
+        if (it != memo_.end())
+            return it->second;
+        std::string stem = english_(word);
+        if (memo_.size() < STEM_MEMO_MAX)
+            memo_.emplace(word, stem);
+        return stem;
+    }
+
+    std::string
+    get_description() const override
+    {
+        return "english, remembered";
+    }
+
+  private:
+    Xapian::Stem english_{"english"};                     /* the stemmer */
+    std::unordered_map<std::string, std::string> memo_; /* word -> stem */
+};
+
 } /* namespace */
 
 struct sdx_writer {
@@ -82,6 +118,12 @@ struct sdx_writer {
     Xapian::Document doc;          /* the document being described */
     bool in_doc = false;           /* begin_doc called, add_doc not yet */
     bool first_text = true;        /* no index_text in DOC yet */
+    bool bulk = false;             /* SDX_WRITER_BULK: append, no lookup */
+    bool plain_text = false;       /* unprefixed text in DOC, no SPELLING */
+    bool spelled_text = false;     /* bulk: SPELLING text in DOC */
+    std::unordered_map<std::string, Xapian::termcount> spelling;
+                                   /* bulk: word -> occurrences since the
+                                      last commit, written by commit */
     std::string errmsg;            /* last error, "" when none */
 };
 
@@ -209,6 +251,42 @@ give_errmsg(const std::string &msg, char **errmsg) noexcept
 {
     if (errmsg)
         *errmsg = strdup(msg.c_str()); /* NULL if out of memory */
+}
+
+/*
+ * classify() for a call that has no handle to keep the message in: it
+ * goes to *ERRMSG, malloc'd, when the caller asked for one.
+ */
+sdx_status_t
+classify_to(char **errmsg) noexcept
+{
+    std::string msg;
+    sdx_status_t st = classify(&msg);
+    give_errmsg(msg, errmsg);
+    return st;
+}
+
+/*
+ * Count the spelling words of W's document: its unprefixed terms with a
+ * wdf (boolean terms have none; Xapian's prefixes are capital letters),
+ * each as often as it occurs, which is what TermGenerator's
+ * FLAG_SPELLING would add one at a time.  Xapian's spelling table looks
+ * each word up in a std::map per occurrence, and after each flush (every
+ * 10,000 documents) in its B-tree again and rewrites it: a tenth of a
+ * bulk build.  Counted here, the table is written once, at commit, with
+ * the same words and frequencies.
+ */
+void
+spell_doc(sdx_writer_t *w)
+{
+    for (Xapian::TermIterator t = w->doc.termlist_begin();
+         t != w->doc.termlist_end(); ++t) {
+        const std::string &term = *t;
+        Xapian::termcount wdf = t.get_wdf();
+        if (wdf == 0 || term.empty() || (term[0] >= 'A' && term[0] <= 'Z'))
+            continue;
+        w->spelling[term] += wdf;
+    }
 }
 
 /* Fail a writer call made outside begin_doc .. add_doc (a bug). */
@@ -1151,22 +1229,25 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
         h.percent = it.get_percent();
         h.collapsed = spec->collapse && !scan ? it.get_collapse_count() : 0;
         h.key = std::move(key);
-        if (spec->snippets && spec->xapian_snippets) {
-            h.snippet = mset.snippet(doc.get_value(spec->snippet_slot),
-                                     chars, db->stem,
-                                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
-                                         Xapian::MSet::SNIPPET_EXHAUSTIVE,
-                                     open, close, SNIPPET_OMIT);
-        } else if (hl) {
+        if (spec->snippets && (spec->xapian_snippets || hl)) {
+            /* the text from the record in place, else its own slot */
             const char *p = nullptr;
             size_t n = 0;
-            if (spec->snippet_text &&
-                spec->snippet_text(h.data.data(), h.data.size(), &p, &n)) {
-                h.snippet = hl->run(p, n, chars, open, close);
-            } else {
-                const std::string t = doc.get_value(spec->snippet_slot);
-                h.snippet = hl->run(t.data(), t.size(), chars, open, close);
+            std::string text;
+            if (!spec->snippet_text ||
+                !spec->snippet_text(h.data.data(), h.data.size(), &p, &n)) {
+                text = doc.get_value(spec->snippet_slot);
+                p = text.data();
+                n = text.size();
             }
+            if (spec->xapian_snippets)
+                h.snippet = mset.snippet(
+                    std::string(p, n), chars, db->stem,
+                    Xapian::MSet::SNIPPET_BACKGROUND_MODEL |
+                        Xapian::MSet::SNIPPET_EXHAUSTIVE,
+                    open, close, SNIPPET_OMIT);
+            else
+                h.snippet = hl->run(p, n, chars, open, close);
         }
         return h;
     };
@@ -1243,15 +1324,27 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 extern "C" sdx_status_t
 sdx_writer_create(const char *path, sdx_writer_t **out, char **errmsg)
 {
+    return sdx_writer_create_flags(path, 0, out, errmsg);
+}
+
+extern "C" sdx_status_t
+sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
+                        char **errmsg)
+{
     sdx_writer_t *w = nullptr;
     *out = nullptr;
     if (errmsg)
         *errmsg = nullptr;
     try {
+        int db_flags = Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS;
+        if (flags & SDX_WRITER_BULK)
+            db_flags |= Xapian::DB_NO_TERMLIST;
+        if (flags & SDX_WRITER_NO_SYNC)
+            db_flags |= Xapian::DB_NO_SYNC;
         w = new sdx_writer_t;
-        w->db = Xapian::WritableDatabase(path, Xapian::DB_CREATE |
-                                                   Xapian::DB_BACKEND_GLASS);
-        w->tg.set_stemmer(Xapian::Stem("english"));
+        w->bulk = (flags & SDX_WRITER_BULK) != 0;
+        w->db = Xapian::WritableDatabase(path, db_flags);
+        w->tg.set_stemmer(Xapian::Stem(new memo_stemmer));
         w->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
         w->tg.set_database(w->db);
         /* Everything happens inside a transaction, so that destroying
@@ -1261,9 +1354,7 @@ sdx_writer_create(const char *path, sdx_writer_t **out, char **errmsg)
         *out = w;
         return SDX_OK;
     } catch (...) {
-        std::string msg;
-        sdx_status_t st = classify(&msg);
-        give_errmsg(msg, errmsg);
+        sdx_status_t st = classify_to(errmsg);
         delete w;
         return st;
     }
@@ -1278,6 +1369,8 @@ sdx_writer_begin_doc(sdx_writer_t *w)
         w->tg.set_termpos(0);
         w->in_doc = true;
         w->first_text = true;
+        w->plain_text = false;
+        w->spelled_text = false;
         return SDX_OK;
     } catch (...) {
         return classify(&w->errmsg);
@@ -1290,12 +1383,33 @@ sdx_writer_index_text(sdx_writer_t *w, const char *text, const char *prefix,
 {
     if (!w->in_doc)
         return no_doc(w);
+    bool unprefixed = !prefix || !*prefix;
+    /* A bulk writer gathers a document's spelling words from its
+     * unprefixed terms when it is added (see spell_doc), so those terms
+     * must all come from SPELLING text, counted once per word. */
+    if (w->bulk && unprefixed &&
+        (spelling ? w->plain_text || wdf_inc != 1 : w->spelled_text)) {
+        set_msg(&w->errmsg, "a bulk writer takes unprefixed text either "
+                            "all with spelling (wdf 1) or all without, "
+                            "per document");
+        return SDX_BAD_INPUT;
+    }
+    if (w->bulk && spelling && !unprefixed) {
+        set_msg(&w->errmsg, "a bulk writer takes spelling from unprefixed "
+                            "text only");
+        return SDX_BAD_INPUT;
+    }
     try {
         if (!w->first_text)
             w->tg.increase_termpos(); /* a gap: no phrase across calls */
         w->first_text = false;
-        w->tg.set_flags(spelling ? Xapian::TermGenerator::FLAG_SPELLING
-                                 : Xapian::TermGenerator::flags(0));
+        if (unprefixed && spelling)
+            w->spelled_text = true;
+        else if (unprefixed)
+            w->plain_text = true;
+        bool flag = spelling && !w->bulk;
+        w->tg.set_flags(flag ? Xapian::TermGenerator::FLAG_SPELLING
+                             : Xapian::TermGenerator::flags(0));
         w->tg.index_text(text, wdf_inc, prefix ? prefix : "");
         return SDX_OK;
     } catch (...) {
@@ -1351,7 +1465,16 @@ sdx_writer_add_doc(sdx_writer_t *w, const char *unique_term)
         return no_doc(w);
     try {
         w->doc.add_boolean_term(unique_term);
-        w->db.replace_document(unique_term, w->doc);
+        /* replace_document looks the term up first (and needs the
+         * termlist table to remove an old document); a bulk build has
+         * checked its ids already. */
+        if (w->bulk) {
+            if (w->spelled_text)
+                spell_doc(w);
+            w->db.add_document(w->doc);
+        } else {
+            w->db.replace_document(unique_term, w->doc);
+        }
         w->in_doc = false;
         return SDX_OK;
     } catch (...) {
@@ -1390,6 +1513,9 @@ extern "C" sdx_status_t
 sdx_writer_commit(sdx_writer_t *w)
 {
     try {
+        for (const auto &word : w->spelling)
+            w->db.add_spelling(word.first, word.second);
+        w->spelling.clear();
         w->db.commit_transaction();
         w->db.begin_transaction(true); /* flushed on commit */
         return SDX_OK;
@@ -1424,6 +1550,28 @@ sdx_writer_destroy(sdx_writer_t **w_p)
     }
 }
 
+extern "C" sdx_status_t
+sdx_compact(const char *const *paths, size_t n, const char *out,
+            char **errmsg)
+{
+    if (errmsg)
+        *errmsg = nullptr;
+    if (n == 0) {
+        give_errmsg("no database to compact", errmsg);
+        return SDX_BAD_INPUT;
+    }
+    try {
+        Xapian::Database all;
+        for (size_t i = 0; i < n; i++)
+            all.add_database(Xapian::Database(paths[i]));
+        /* FULL: blocks packed full, as nobody updates a revision. */
+        all.compact(out, Xapian::Compactor::FULL);
+        return SDX_OK;
+    } catch (...) {
+        return classify_to(errmsg);
+    }
+}
+
 /* ---------------------------------------------------------------- */
 /* Reading                                                          */
 /* ---------------------------------------------------------------- */
@@ -1444,9 +1592,7 @@ sdx_db_open(const char *path, sdx_db_t **out, char **errmsg)
         *out = db;
         return SDX_OK;
     } catch (...) {
-        std::string msg;
-        sdx_status_t st = classify(&msg);
-        give_errmsg(msg, errmsg);
+        sdx_status_t st = classify_to(errmsg);
         delete db;
         return st;
     }
@@ -1493,8 +1639,8 @@ sdx_db_get_metadata(sdx_db_t *db, const char *key, char **value)
 }
 
 extern "C" sdx_status_t
-sdx_db_get_data_by_term(sdx_db_t *db, const char *term, void **data,
-                        size_t *len)
+sdx_db_get_data_by_term(sdx_db_t *db, const char *term, unsigned data_slot,
+                        void **data, size_t *len)
 {
     *data = nullptr;
     *len = 0;
@@ -1504,7 +1650,10 @@ sdx_db_get_data_by_term(sdx_db_t *db, const char *term, void **data,
             set_msg(&db->errmsg, "no document has that term");
             return SDX_NOT_FOUND;
         }
-        std::string d = db->db.get_document(*p).get_data();
+        Xapian::Document doc = db->db.get_document(*p);
+        std::string d = doc.get_value(data_slot);
+        if (d.empty())
+            d = doc.get_data();
         /* malloc(0) may return NULL: allocate one byte at least. */
         void *copy = malloc(d.size() ? d.size() : 1);
         if (!copy)

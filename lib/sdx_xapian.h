@@ -47,6 +47,28 @@ typedef struct sdx_results sdx_results_t; /* one page of search results */
 sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
                                char **errmsg);
 
+/* Flags of sdx_writer_create_flags (bitwise or). */
+#define SDX_WRITER_BULK    0x1u /* a one-shot build: no termlist table
+                                   (Xapian's DB_NO_TERMLIST: its zlib
+                                   was a sixth of the build's time),
+                                   sdx_writer_add_doc appends without
+                                   looking for a document to replace
+                                   (the caller guarantees unique terms),
+                                   and spelling words are counted per
+                                   document and written at commit (see
+                                   sdx_writer_index_text) */
+#define SDX_WRITER_NO_SYNC 0x2u /* commits do not fsync (Xapian's
+                                   DB_NO_SYNC): for a scratch database
+                                   that is compacted into the real one */
+
+/*
+ * sdx_writer_create with FLAGS (SDX_WRITER_*; 0 is sdx_writer_create).
+ * A database written with SDX_WRITER_BULK reads as any other, but a
+ * writer on it cannot replace or delete documents.
+ */
+sdx_status_t sdx_writer_create_flags(const char *path, unsigned flags,
+                                     sdx_writer_t **out, char **errmsg);
+
 /*
  * Start a new document, discarding one begun and not added.  Calls below
  * up to sdx_writer_add_doc() describe it.
@@ -59,7 +81,11 @@ sdx_status_t sdx_writer_begin_doc(sdx_writer_t *w);
  * none) is put before every term; WDF_INC weights each occurrence (1 is
  * normal).  Successive calls continue the position count, with a gap
  * between them, so a phrase never spans two calls.  When SPELLING is
- * true the words also go into the spelling table.
+ * true the words also go into the spelling table.  A bulk writer
+ * (SDX_WRITER_BULK) takes the spelling words from the document's
+ * unprefixed terms when it is added, so there SPELLING needs PREFIX ""
+ * and WDF_INC 1, and a document's unprefixed text is all with SPELLING
+ * or all without; anything else is SDX_BAD_INPUT.
  */
 sdx_status_t sdx_writer_index_text(sdx_writer_t *w, const char *text,
                                    const char *prefix, unsigned wdf_inc,
@@ -113,6 +139,26 @@ const char *sdx_writer_errmsg(const sdx_writer_t *w);
  */
 void sdx_writer_destroy(sdx_writer_t **w_p);
 
+/*
+ * Merge the N committed databases at PATHS, in that order, into a new
+ * database at OUT (a directory that must not exist yet or be empty),
+ * packed full (Xapian's Database::compact, Compactor::FULL).  Document
+ * ids are renumbered by offset: the documents of PATHS[1] follow those
+ * of PATHS[0], and so on, so shards holding consecutive runs of a list
+ * merge into the ids one writer would have given.  Postings, positions,
+ * values, spelling and synonym tables are merged; a metadata key set in
+ * several databases keeps the first one's value.  The output is written
+ * but not fsync'd file by file: the caller syncs it before relying on
+ * it.  On failure OUT may hold a partial database (the caller removes
+ * it) and *errmsg, when ERRMSG is not NULL, is a malloc'd message for
+ * the caller to free.
+ * Returns SDX_OK, SDX_BAD_INPUT (N is 0), SDX_UNAVAILABLE (a source
+ * cannot be opened, OUT cannot be created), SDX_XAPIAN, SDX_NOMEM,
+ * SDX_INTERNAL.
+ */
+sdx_status_t sdx_compact(const char *const *paths, size_t n,
+                         const char *out, char **errmsg);
+
 /* ---------------------------------------------------------------- */
 /* Reading                                                          */
 /* ---------------------------------------------------------------- */
@@ -142,11 +188,14 @@ sdx_status_t sdx_db_get_metadata(sdx_db_t *db, const char *key,
 
 /*
  * Data of the document indexed by TERM (e.g. "Q5366/ksa-01") into
- * *data and *len (malloc'd, caller frees).  Returns SDX_NOT_FOUND (with
- * *data NULL) when no document has that term.
+ * *data and *len (malloc'd, caller frees): the value in slot DATA_SLOT
+ * (stored as it is; sdx_search_spec_t.data_slot), or the document data
+ * when that slot is empty.  Returns SDX_NOT_FOUND (with *data NULL)
+ * when no document has that term.
  */
 sdx_status_t sdx_db_get_data_by_term(sdx_db_t *db, const char *term,
-                                     void **data, size_t *len);
+                                     unsigned data_slot, void **data,
+                                     size_t *len);
 
 /*
  * Rewrite a boolean field's value as typed (IN, UTF-8) into the term
@@ -219,8 +268,9 @@ typedef struct sdx_search_spec {
     unsigned data_slot;         /* that slot, when DATA_IN_SLOT */
     bool xapian_snippets;       /* Xapian's MSet::snippet with its
                                    default flags instead of the shim's
-                                   highlighter: the naive baseline
-                                   `make bench` measures against */
+                                   highlighter (on the same text): the
+                                   naive baseline `make bench` measures
+                                   against */
     const char *hl_open;        /* marker before a match; NULL/"": <b> */
     const char *hl_close;       /* marker after a match; NULL/"": </b> */
     unsigned snippet_chars;     /* snippet length in bytes; 0: 200 */

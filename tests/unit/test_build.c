@@ -130,19 +130,32 @@ count_entries(const char *dir, const char *prefix)
     return n;
 }
 
-/* Build N fresh clauses into DIR, expecting success; returns the rev. */
+/*
+ * Build N fresh clauses into DIR with JOBS writers (0: the default),
+ * expecting success; returns the rev.
+ */
 static uint64_t
-build(const char *dir, size_t n)
+build_jobs(const char *dir, size_t n, unsigned jobs)
 {
     sdx_clause_list_t list = make_list(n);
     sdx_build_report_t report;
+    sdx_build_opts_t opts = { .jobs = jobs };
     char err[512] = "";
-    sdx_status_t st = sdx_build_index(dir, &list, &report, err, sizeof err);
+    sdx_status_t st = sdx_build_index_opts(dir, &list, &opts, &report, err,
+                                           sizeof err);
     if (st != SDX_OK)
         fail_msg("build: %s: %s", sdx_status_str(st), err);
     assert_int_equal(report.clauses, n);
+    if (jobs)
+        assert_int_equal(report.jobs, jobs);
     free_list(&list);
     return report.revision;
+}
+
+static uint64_t
+build(const char *dir, size_t n)
+{
+    return build_jobs(dir, n, 0);
 }
 
 /*
@@ -184,6 +197,20 @@ check_served(const char *dir, uint64_t *rev)
     free(value);
     sdx_db_destroy(&db);
     return count;
+}
+
+/*
+ * After failed builds: DIR still serves its first build, of COUNT
+ * clauses, and nothing the failures wrote is left.
+ */
+static void
+expect_first_build_served(const char *dir, uint64_t count)
+{
+    uint64_t rev = 0;
+    assert_int_equal(check_served(dir, &rev), count);
+    assert_int_equal(rev, 1);
+    assert_int_equal(count_entries(dir, ".build-"), 0);
+    assert_int_equal(count_entries(dir, "rev-"), 1);
 }
 
 /* Hits of QUERY (with FILTER_TERM when not NULL) through DB. */
@@ -278,20 +305,30 @@ test_clause_mapping(void **state)
     assert_int_equal(hits(db, "\"clinical system 2\"", NULL), 1);
     assert_int_equal(hits(db, "key", NULL), 0);  /* label: terms only */
 
-    /* The data is the msgpack record, unchanged. */
+    /* The record slot holds the msgpack record, unchanged. */
     assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
-                                             &data, &len), SDX_OK);
+                                             SDX_SLOT_RECORD, &data, &len),
+                     SDX_OK);
     assert_int_equal(sdx_clause_from_msgpack(data, len, &back), SDX_OK);
     assert_string_equal(back->row, "Special Condition 2");
     assert_string_equal(back->text, c->text);
     assert_int_equal(back->level, c->level);
     sdx_clause_destroy(&back);
     free(data);
+    /* Its only copy: no document data, no text slot. */
+    assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
+                                             SDX_SLOT_TEXT, &data, &len),
+                     SDX_OK);
+    assert_int_equal(len, 0);
+    free(data);
 
-    /* Snippets come from the text slot. */
+    /* Snippets come from the text in the record: the index holds no
+     * other copy of it. */
     sdx_search_spec_t spec = { .query = "trains", .limit = 1,
                                .snippets = true,
-                               .snippet_slot = SDX_SLOT_TEXT };
+                               .snippet_text = sdx_clause_text,
+                               .data_in_slot = true,
+                               .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *r = NULL;
     sdx_hit_t h;
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
@@ -310,7 +347,6 @@ test_bad_input_keeps_current(void **state)
     const char *dir = sub(*state, "dup");
     char idx[512], err[256];
     sdx_clause_list_t list;
-    uint64_t rev = 0;
 
     snprintf(idx, sizeof idx, "%s", dir);
     build(idx, 7);
@@ -331,10 +367,7 @@ test_bad_input_keeps_current(void **state)
     assert_non_null(strstr(err, "5366/key-resp-00002"));
     free_list(&list);
 
-    assert_int_equal(check_served(idx, &rev), 7);
-    assert_int_equal(rev, 1);
-    assert_int_equal(count_entries(idx, ".build-"), 0);
-    assert_int_equal(count_entries(idx, "rev-"), 1);
+    expect_first_build_served(idx, 7);
 }
 
 static void
@@ -432,16 +465,17 @@ sleep_s(double s)
  * count tells which one is served.
  */
 static void
-test_atomicity(void **state)
+atomicity(const char *state, unsigned jobs)
 {
-    const char *dir = sub(*state, "atom");
+    const char *dir = sub(state, jobs == 1 ? "atom" : "atom-shards");
     char idx[512];
     uint64_t served, count, rev;
     int old_seen = 0, new_seen = 0;
+    sdx_build_opts_t opts = { .jobs = jobs };
 
     snprintf(idx, sizeof idx, "%s", dir);
     double t0 = now_s();
-    build(idx, BIG);
+    build_jobs(idx, BIG, jobs);
     double length = now_s() - t0;
     served = check_served(idx, NULL);
     assert_int_equal(served, BIG);
@@ -456,7 +490,8 @@ test_atomicity(void **state)
         assert_true(pid >= 0);
         if (pid == 0) {
             char err[256];
-            _exit(sdx_build_index(idx, &list, NULL, err, sizeof err));
+            _exit(sdx_build_index_opts(idx, &list, &opts, NULL, err,
+                                       sizeof err));
         }
         sleep_s(delay);
         kill(pid, SIGKILL);
@@ -472,16 +507,122 @@ test_atomicity(void **state)
         }
         served = count;
     }
-    print_message("atomicity: %d kills left the old index, %d the new "
-                  "(build %.3f s)\n", old_seen, new_seen, length);
+    print_message("atomicity, %u writer%s: %d kills left the old index, "
+                  "%d the new (build %.3f s)\n", jobs, jobs == 1 ? "" : "s",
+                  old_seen, new_seen, length);
 
     /* Whatever the kills left does not disturb the next build. */
-    uint64_t next = build(idx, 11);
+    uint64_t next = build_jobs(idx, 11, jobs);
     assert_int_equal(check_served(idx, &rev), 11);
     assert_int_equal(rev, next);
     assert_int_equal(count_entries(idx, ".build-"), 0);
     assert_int_equal(count_entries(idx, ".current-tmp-"), 0);
     assert_true(count_entries(idx, "rev-") <= 2);
+}
+
+static void
+test_atomicity(void **state)
+{
+    atomicity(*state, 1);
+}
+
+/* The same with shards: killed while writing them, or merging. */
+static void
+test_atomicity_shards(void **state)
+{
+    atomicity(*state, 2);
+}
+
+/* Every hit of QUERY through DB: data and score, in rank order. */
+static void
+expect_same_hits(sdx_db_t *a, sdx_db_t *b, const char *query)
+{
+    sdx_search_spec_t spec = { .query = query, .limit = 1000,
+                               .data_in_slot = true,
+                               .data_slot = SDX_SLOT_RECORD };
+    sdx_results_t *ra = NULL, *rb = NULL;
+    sdx_hit_t ha, hb;
+    assert_int_equal(sdx_db_search(a, &spec, &ra), SDX_OK);
+    assert_int_equal(sdx_db_search(b, &spec, &rb), SDX_OK);
+    assert_int_equal(sdx_results_count(ra), sdx_results_count(rb));
+    assert_true(sdx_results_count(ra) > 0);
+    for (size_t i = 0; i < sdx_results_count(ra); i++) {
+        sdx_results_hit(ra, i, &ha);
+        sdx_results_hit(rb, i, &hb);
+        assert_int_equal(ha.data_len, hb.data_len);
+        assert_memory_equal(ha.data, hb.data, ha.data_len);
+        assert_true(ha.score == hb.score); /* the same statistics */
+    }
+    sdx_results_destroy(&ra);
+    sdx_results_destroy(&rb);
+}
+
+/*
+ * Shards merged give what one writer gives: the same documents in the
+ * same order (match-all ranks by document id), the same scores, the
+ * metadata once.  More writers than clauses are cut to one per clause.
+ */
+static void
+test_shards_match_one_writer(void **state)
+{
+    char one[512], three[512], path[4096], err[256];
+    sdx_db_t *a = NULL, *b = NULL;
+    const size_t n = 61; /* not a multiple of 3: uneven shards */
+
+    snprintf(one, sizeof one, "%s", sub(*state, "one"));
+    snprintf(three, sizeof three, "%s", sub(*state, "three"));
+    build_jobs(one, n, 1);
+    build_jobs(three, n, 3);
+    assert_int_equal(check_served(three, NULL), n);
+    assert_int_equal(sdx_index_resolve(one, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_int_equal(sdx_db_open(path, &a, NULL), SDX_OK);
+    assert_int_equal(sdx_index_resolve(three, path, sizeof path, err,
+                                       sizeof err), SDX_OK);
+    assert_int_equal(sdx_db_open(path, &b, NULL), SDX_OK);
+    expect_same_hits(a, b, "");
+    expect_same_hits(a, b, "troubleshooting");
+    expect_same_hits(a, b, "workflow number 5");
+    expect_same_hits(a, b, "\"trains users\" system");
+    sdx_db_destroy(&a);
+    sdx_db_destroy(&b);
+
+    sdx_clause_list_t list = make_list(2);
+    sdx_build_opts_t opts = { .jobs = 5 };
+    sdx_build_report_t report;
+    assert_int_equal(sdx_build_index_opts(three, &list, &opts, &report, err,
+                                          sizeof err), SDX_OK);
+    assert_int_equal(report.jobs, 2);
+    assert_int_equal(check_served(three, NULL), 2);
+    free_list(&list);
+    assert_int_equal(count_entries(three, ".build-"), 0);
+}
+
+/*
+ * A shard that fails (a bad clause in the last run of the list) fails
+ * the build: ERR names the clause, the served index stays, and no
+ * shard or build directory is left behind.
+ */
+static void
+test_failing_shard(void **state)
+{
+    char idx[512], err[256];
+    sdx_clause_list_t list = make_list(9);
+    sdx_build_opts_t opts = { .jobs = 3 };
+
+    snprintf(idx, sizeof idx, "%s", sub(*state, "failing"));
+    build_jobs(idx, 5, 2);
+    list.items[8]->level = 12;
+    assert_int_equal(sdx_build_index_opts(idx, &list, &opts, NULL, err,
+                                          sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "5366/key-resp-00008"));
+    /* two failing shards: the first in list order is reported */
+    list.items[1]->level = -1;
+    assert_int_equal(sdx_build_index_opts(idx, &list, &opts, NULL, err,
+                                          sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "5366/key-resp-00001"));
+    free_list(&list);
+    expect_first_build_served(idx, 5);
 }
 
 static void
@@ -562,6 +703,12 @@ main(void)
         cmocka_unit_test_setup_teardown(test_leftovers_and_lock, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_atomicity, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_atomicity_shards, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_shards_match_one_writer, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(test_failing_shard, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -24,6 +24,7 @@
 #include "sdx_xapian.h"
 
 #define TEXT_SLOT 3 /* the value slot the snippets are cut from */
+#define UNSET_SLOT 7 /* a value slot no document sets */
 
 /* The test corpus: id, text, level term, section term. */
 static const struct {
@@ -186,12 +187,20 @@ test_data_by_term(void **state)
     fixture_t *f = *state;
     void *data = NULL;
     size_t len = 0;
-    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", &data, &len),
-                     SDX_OK);
+    /* A slot the document does not set: its data. */
+    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", UNSET_SLOT,
+                                             &data, &len), SDX_OK);
     assert_int_equal(len, 2);
     assert_memory_equal(data, "d3", 2);
     free(data);
-    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qnone", &data, &len),
+    /* A slot it sets: that value, not the data. */
+    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", TEXT_SLOT,
+                                             &data, &len), SDX_OK);
+    assert_int_equal(len, strlen(docs[2].text));
+    assert_memory_equal(data, docs[2].text, len);
+    free(data);
+    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qnone", TEXT_SLOT,
+                                             &data, &len),
                      SDX_NOT_FOUND);
     assert_null(data);
     assert_int_equal(len, 0);
@@ -465,6 +474,136 @@ test_writer_abandon(void **state)
 
     /* Creating over an existing database fails. */
     assert_int_equal(sdx_writer_create(path, &w, NULL), SDX_UNAVAILABLE);
+}
+
+/*
+ * Bulk writers (no termlist table, no fsync) write two shards of the
+ * corpus; sdx_compact merges them in order.  The merged database reads
+ * as one writer's would: the second shard's documents follow the
+ * first's, and terms, positions, values, the spelling table and the
+ * first shard's metadata survive.
+ */
+static void
+test_bulk_and_compact(void **state)
+{
+    fixture_t *f = *state;
+    char a[160], b[160], out[160], missing[160], termlist[192];
+    const char *paths[2] = { a, b };
+    sdx_writer_t *w = NULL;
+    sdx_db_t *db = NULL;
+    sdx_results_t *r = NULL;
+    sdx_hit_t h;
+    char *msg = NULL, *value = NULL;
+    uint64_t n = 0;
+
+    snprintf(a, sizeof a, "%s/shard-a", f->dir);
+    snprintf(b, sizeof b, "%s/shard-b", f->dir);
+    snprintf(out, sizeof out, "%s/merged", f->dir);
+    snprintf(missing, sizeof missing, "%s/no-such-shard", f->dir);
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(sdx_writer_create_flags(
+                             paths[k], SDX_WRITER_BULK | SDX_WRITER_NO_SYNC,
+                             &w, &msg),
+                         SDX_OK);
+        assert_null(msg);
+        for (size_t i = k ? 3 : 0; i < (k ? NDOCS : 3); i++)
+            add_doc(w, (int)i);
+        assert_int_equal(sdx_writer_set_metadata(w, "k", k ? "b" : "a"),
+                         SDX_OK);
+        assert_int_equal(sdx_writer_commit(w), SDX_OK);
+        sdx_writer_destroy(&w);
+    }
+    /* What the bulk flag saves: the termlist table and its zlib. */
+    snprintf(termlist, sizeof termlist, "%s/termlist.glass", a);
+    assert_int_equal(access(termlist, F_OK), -1);
+
+    assert_int_equal(sdx_compact(paths, 2, out, &msg), SDX_OK);
+    assert_null(msg);
+    assert_int_equal(sdx_db_open(out, &db, NULL), SDX_OK);
+    assert_int_equal(sdx_db_doc_count(db, &n), SDX_OK);
+    assert_int_equal(n, NDOCS);
+    assert_int_equal(sdx_db_get_metadata(db, "k", &value), SDX_OK);
+    assert_string_equal(value, "a"); /* the first database's */
+    free(value);
+    /* Match-all ranks by document id: the shards' order. */
+    sdx_search_spec_t spec = { .query = "", .limit = 10 };
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), NDOCS);
+    for (size_t i = 0; i < NDOCS; i++) {
+        sdx_results_hit(r, i, &h);
+        assert_int_equal(h.data_len, strlen(docs[i].id));
+        assert_memory_equal(h.data, docs[i].id, h.data_len);
+    }
+    sdx_results_destroy(&r);
+    /* Positions (a phrase), values (a snippet), boolean terms. */
+    const char *level[] = { "XL2" };
+    sdx_filter_t filter = { level, 1, false };
+    spec = (sdx_search_spec_t){ .query = "\"workflow requirements\"",
+                                .limit = 10, .snippets = true,
+                                .snippet_slot = TEXT_SLOT,
+                                .filters = &filter, .nfilters = 1 };
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 1);
+    sdx_results_hit(r, 0, &h);
+    assert_memory_equal(h.data, "d5", 2);
+    assert_non_null(strstr(h.snippet, "<b>workflow requirements</b>"));
+    sdx_results_destroy(&r);
+    /* The spelling tables of both shards. */
+    spec = (sdx_search_spec_t){ .query = "netwrk laboratry", .limit = 10 };
+    assert_int_equal(sdx_db_suggest(db, &spec, &value), SDX_OK);
+    assert_string_equal(value, "network laboratory");
+    free(value);
+    sdx_db_destroy(&db);
+
+    /* Nothing to merge; a source that is not there. */
+    snprintf(out, sizeof out, "%s/merged-2", f->dir);
+    assert_int_equal(sdx_compact(paths, 0, out, &msg), SDX_BAD_INPUT);
+    assert_non_null(msg);
+    free(msg);
+    paths[1] = missing;
+    assert_int_equal(sdx_compact(paths, 2, out, &msg), SDX_UNAVAILABLE);
+    assert_non_null(msg);
+    free(msg);
+    assert_int_equal(sdx_compact(paths, 2, out, NULL), SDX_UNAVAILABLE);
+}
+
+/*
+ * A bulk writer counts spelling words per document (its unprefixed
+ * terms), so unprefixed text of one document is all spelled or all not,
+ * spelled text has no prefix and wdf 1; prefixed text without spelling
+ * is free.
+ */
+static void
+test_bulk_spelling_rules(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    sdx_writer_t *w = NULL;
+
+    snprintf(path, sizeof path, "%s/bulk-rules", f->dir);
+    assert_int_equal(sdx_writer_create_flags(path, SDX_WRITER_BULK, &w,
+                                             NULL), SDX_OK);
+    assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "network", "", 1, true),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "title", "S", 1, false),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "plain", "", 1, false),
+                     SDX_BAD_INPUT);
+    assert_true(strlen(sdx_writer_errmsg(w)) > 0);
+    assert_int_equal(sdx_writer_index_text(w, "title", "S", 1, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_index_text(w, "twice", "", 2, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_add_doc(w, "Qb1"), SDX_OK);
+    assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "plain", "", 1, false),
+                     SDX_OK);
+    assert_int_equal(sdx_writer_index_text(w, "network", "", 1, true),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_writer_add_doc(w, "Qb2"), SDX_OK);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
 }
 
 /* Document I of round ROUND of test_modified_retry. */
@@ -892,6 +1031,8 @@ main(void)
         cmocka_unit_test(test_bad_query),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_writer_abandon),
+        cmocka_unit_test(test_bulk_and_compact),
+        cmocka_unit_test(test_bulk_spelling_rules),
         cmocka_unit_test(test_modified_retry),
         cmocka_unit_test(test_wildcard_cap),
         cmocka_unit_test(test_null_safe_destroy),
