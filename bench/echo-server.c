@@ -16,6 +16,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdbool.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,15 +84,18 @@ main(int argc, char **argv)
     msgpack_sbuffer sb;
     msgpack_unpacked up;
 
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    bool bad = false;
+    /* stop at the first unknown option: moving optind past argc from
+       inside the loop made getopt spin at 100 % CPU (`--help`) */
+    while (!bad && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         if (c == 'e')
             endpoint = optarg;
         else if (c == 'b')
             bytes = strtol(optarg, NULL, 10);
         else
-            endpoint = NULL, optind = argc + 1;
+            bad = true;
     }
-    if (!endpoint || optind > argc || bytes < 0 || bytes > REPLY_MAX) {
+    if (bad || !endpoint || optind < argc || bytes < 0 || bytes > REPLY_MAX) {
         fprintf(stderr, "usage: echo-server --endpoint EP "
                 "[--reply-bytes N (0..%d)]\n", REPLY_MAX);
         return 2;

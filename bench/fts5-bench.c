@@ -557,7 +557,10 @@ s_search(int argc, char **argv)
     char err[512];
     int c, rc = 1;
 
-    while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+    bool bad = false;
+    /* stop at the first unknown option (moving optind past argc from
+       inside the loop makes getopt spin) */
+    while (!bad && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
         switch (c) {
         case 'D': sh.dbfile = optarg; break;
         case 'q': queries = optarg; break;
@@ -568,10 +571,10 @@ s_search(int argc, char **argv)
         case 'L': no_ladder = true; break;
         case 'C': corpus = optarg; break;
         case 'H': header = true; break;
-        default: sh.dbfile = NULL; optind = argc + 1; break;
+        default: bad = true; break;
         }
     }
-    if (!sh.dbfile || !queries || optind > argc || sh.nthreads < 1 ||
+    if (bad || !sh.dbfile || !queries || optind < argc || sh.nthreads < 1 ||
         sh.nthreads > THREADS_MAX || sh.duration <= 0 || sh.warmup < 0) {
         fprintf(stderr, "usage: fts5-bench search --db FILE --queries FILE"
                 " [--threads N]\n         [--duration S] [--warmup S] "
