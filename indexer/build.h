@@ -46,6 +46,9 @@ typedef struct sdx_build_opts {
                            0: one per core, fewer when a corpus is too
                            small to gain; capped at SDX_BUILD_JOBS_MAX
                            and at one per clause */
+    size_t shard_max;   /* with several writers, clauses per shard at
+                           most (a writer writes its shards in turn);
+                           0: 100,000 */
 } sdx_build_opts_t;
 
 /* What a build did, for the indexer's report. */

@@ -45,7 +45,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -1443,13 +1445,99 @@ is_standard_name(const char *name)
            (ends_with(name, ".txt") || ends_with(name, ".jsonl"));
 }
 
+/*
+ * Files parsed side by side: each into a list of its own, one thread per
+ * core taking the next file, so that a corpus of many files parses in
+ * a fraction of the time; the lists are then joined in file order, so
+ * the clauses, ids and the first error reported are those of a parse
+ * one file after another.
+ */
+typedef struct file_job {
+    const char *path;            /* the file (not owned) */
+    sdx_clause_list_t list;      /* its clauses */
+    sdx_status_t st;             /* its result */
+    char err[1024];              /* why, when ST is not SDX_OK */
+} file_job_t;
+
+typedef struct file_jobs {
+    file_job_t *jobs;            /* every file, in name order */
+    size_t n;                    /* how many */
+    atomic_size_t next;          /* the next one to take */
+} file_jobs_t;
+
+#define PARSE_THREADS_MAX 16     /* parser threads, at most */
+
+static void *
+parse_thread(void *arg)
+{
+    file_jobs_t *fj = arg;
+    size_t i;
+    while ((i = atomic_fetch_add(&fj->next, 1)) < fj->n) {
+        file_job_t *j = &fj->jobs[i];
+        j->st = parse_file(j->path, &j->list, j->err, sizeof j->err);
+    }
+    return NULL;
+}
+
+/* Parse the files PATHS[0..N-1] (in that order) into OUT and ORIGINS. */
+static sdx_status_t
+parse_files(char *const *paths, size_t n, sdx_clause_list_t *out,
+            origins_t *origins, char *err, size_t err_size)
+{
+    file_jobs_t fj = { calloc(n ? n : 1, sizeof *fj.jobs), n, 0 };
+    pthread_t threads[PARSE_THREADS_MAX];
+    size_t started = 0;
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t want = cores < 1 ? 1 : (size_t)cores;
+    sdx_status_t st = SDX_OK;
+
+    if (!fj.jobs)
+        goto nomem;
+    for (size_t i = 0; i < n; i++) {
+        fj.jobs[i].path = paths[i];
+        fj.jobs[i].list = (sdx_clause_list_t)SDX_CLAUSE_LIST_INIT;
+    }
+    if (want > PARSE_THREADS_MAX)
+        want = PARSE_THREADS_MAX;
+    if (want > n)
+        want = n;
+    /* this thread parses too: helpers only when there is a second file */
+    for (; started + 1 < want; started++)
+        if (pthread_create(&threads[started], NULL, parse_thread, &fj))
+            break;         /* fewer threads: the files still all parse */
+    parse_thread(&fj);
+    for (size_t t = 0; t < started; t++)
+        pthread_join(threads[t], NULL);
+    for (size_t i = 0; i < n && st == SDX_OK; i++) {
+        file_job_t *j = &fj.jobs[i];
+        if (j->st != SDX_OK) {
+            st = j->st;
+            if (err && err_size > 0)
+                snprintf(err, err_size, "%s", j->err);
+        } else if (list_move(out, &j->list) != SDX_OK ||
+                   origins_add(origins, j->path, out->count) != SDX_OK) {
+            goto nomem;
+        }
+    }
+    goto cleanup;
+nomem:
+    if (err && err_size > 0)
+        snprintf(err, err_size, "out of memory");
+    st = SDX_NOMEM;
+cleanup:
+    for (size_t i = 0; fj.jobs && i < n; i++)
+        sdx_clause_list_clear(&fj.jobs[i].list);
+    free(fj.jobs);
+    return st;
+}
+
 /* Parse DIR's job-standard files, sorted by name, into OUT. */
 static sdx_status_t
 parse_dir(const char *dir, sdx_clause_list_t *out, origins_t *origins,
           char *err, size_t err_size)
 {
-    char **names = NULL, *path = NULL;
-    size_t n = 0, cap = 0;
+    char **names = NULL;
+    size_t n = 0, cap = 0, nfiles = 0;
     sdx_status_t st = SDX_OK;
     struct dirent *de;
     DIR *d = opendir(dir);
@@ -1481,25 +1569,27 @@ parse_dir(const char *dir, sdx_clause_list_t *out, origins_t *origins,
         goto cleanup;
     if (n > 0)
         qsort(names, n, sizeof *names, compare_names);
+    /* NAMES[i] becomes the path of the i-th regular file */
     for (size_t i = 0; i < n; i++) {
         struct stat sb;
         size_t dl = strlen(dir);
         bool slash = dl > 0 && dir[dl - 1] == '/';
-        free(path);
-        if (!(path = malloc(dl + strlen(names[i]) + 2)))
+        char *path = malloc(dl + strlen(names[i]) + 2);
+        if (!path)
             goto nomem;
         sprintf(path, "%s%s%s", dir, slash ? "" : "/", names[i]);
+        free(names[i]);
+        names[i] = path;
         if (stat(path, &sb) != 0) {
             st = io_fail(path, "cannot stat", errno, err, err_size);
             goto cleanup;
         }
         if (!S_ISREG(sb.st_mode))
             continue;
-        if ((st = parse_file(path, out, err, err_size)) != SDX_OK)
-            goto cleanup;
-        if (origins_add(origins, path, out->count) != SDX_OK)
-            goto nomem;
+        names[i] = names[nfiles];
+        names[nfiles++] = path;
     }
+    st = parse_files(names, nfiles, out, origins, err, err_size);
     goto cleanup;
 nomem:
     if (err && err_size > 0)
@@ -1509,7 +1599,6 @@ cleanup:
     for (size_t i = 0; i < n; i++)
         free(names[i]);
     free(names);
-    free(path);
     closedir(d);
     return st;
 }

@@ -557,27 +557,16 @@ expect_same_hits(sdx_db_t *a, sdx_db_t *b, const char *query)
     sdx_results_destroy(&rb);
 }
 
-/*
- * Shards merged give what one writer gives: the same documents in the
- * same order (match-all ranks by document id), the same scores, the
- * metadata once.  More writers than clauses are cut to one per clause.
- */
+/* The indexes served in ONE and OTHER give the same hits. */
 static void
-test_shards_match_one_writer(void **state)
+expect_same_served(const char *one, const char *other)
 {
-    char one[512], three[512], path[4096], err[256];
+    char path[4096], err[256];
     sdx_db_t *a = NULL, *b = NULL;
-    const size_t n = 61; /* not a multiple of 3: uneven shards */
-
-    snprintf(one, sizeof one, "%s", sub(*state, "one"));
-    snprintf(three, sizeof three, "%s", sub(*state, "three"));
-    build_jobs(one, n, 1);
-    build_jobs(three, n, 3);
-    assert_int_equal(check_served(three, NULL), n);
     assert_int_equal(sdx_index_resolve(one, path, sizeof path, err,
                                        sizeof err), SDX_OK);
     assert_int_equal(sdx_db_open(path, &a, NULL), SDX_OK);
-    assert_int_equal(sdx_index_resolve(three, path, sizeof path, err,
+    assert_int_equal(sdx_index_resolve(other, path, sizeof path, err,
                                        sizeof err), SDX_OK);
     assert_int_equal(sdx_db_open(path, &b, NULL), SDX_OK);
     expect_same_hits(a, b, "");
@@ -586,6 +575,37 @@ test_shards_match_one_writer(void **state)
     expect_same_hits(a, b, "\"trains users\" system");
     sdx_db_destroy(&a);
     sdx_db_destroy(&b);
+}
+
+/*
+ * Shards merged give what one writer gives: the same documents in the
+ * same order (match-all ranks by document id), the same scores, the
+ * metadata once; so do shards taken in turn by fewer writers.  More
+ * writers than clauses are cut to one per clause.
+ */
+static void
+test_shards_match_one_writer(void **state)
+{
+    char one[512], three[512], err[256];
+    const size_t n = 61; /* not a multiple of 3: uneven shards */
+
+    snprintf(one, sizeof one, "%s", sub(*state, "one"));
+    snprintf(three, sizeof three, "%s", sub(*state, "three"));
+    build_jobs(one, n, 1);
+    build_jobs(three, n, 3);
+    assert_int_equal(check_served(three, NULL), n);
+    expect_same_served(one, three);
+
+    /* two writers taking 9 shards of at most 7 clauses in turn */
+    sdx_clause_list_t small = make_list(n);
+    sdx_build_opts_t many = { .jobs = 2, .shard_max = 7 };
+    sdx_build_report_t rep;
+    assert_int_equal(sdx_build_index_opts(three, &small, &many, &rep, err,
+                                          sizeof err), SDX_OK);
+    assert_int_equal(rep.jobs, 2);
+    free_list(&small);
+    assert_int_equal(check_served(three, NULL), n);
+    expect_same_served(one, three);
 
     sdx_clause_list_t list = make_list(2);
     sdx_build_opts_t opts = { .jobs = 5 };
@@ -621,6 +641,14 @@ test_failing_shard(void **state)
     assert_int_equal(sdx_build_index_opts(idx, &list, &opts, NULL, err,
                                           sizeof err), SDX_BAD_INPUT);
     assert_non_null(strstr(err, "5366/key-resp-00001"));
+    /* 5 shards of at most 2, taken in turn by 2 writers: the last
+       (the first writer's third) failing fails the build all the same */
+    list.items[1]->level = 2;
+    opts = (sdx_build_opts_t){ .jobs = 2, .shard_max = 2 };
+    assert_int_equal(sdx_build_index_opts(idx, &list, &opts, NULL, err,
+                                          sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "5366/key-resp-00008"));
+    assert_int_equal(count_entries(idx, ".build-"), 0);
     free_list(&list);
     expect_first_build_served(idx, 5);
 }

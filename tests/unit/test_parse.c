@@ -687,6 +687,17 @@ test_paths_directory(void **state)
                                      sizeof err), SDX_BAD_INPUT);
     assert_non_null(strstr(err, "c-broken.txt:"));
     assert_int_equal(list.count, 24 + 105);
+    /* Files parse side by side; of two broken ones, the first by name
+       is the one reported, as when they parse one after another. */
+    snprintf(path, sizeof path, "%s/d-broken.txt", dir);
+    copy_file(BROKEN_DIR "/empty.txt", path);
+    for (int round = 0; round < 20; round++) {
+        assert_int_equal(sdx_parse_paths(paths, 1, &list, &nfiles, err,
+                                         sizeof err), SDX_BAD_INPUT);
+        assert_non_null(strstr(err, "c-broken.txt:"));
+        assert_null(strstr(err, "d-broken.txt"));
+    }
+    assert_int_equal(list.count, 24 + 105);
 
     /* A path that does not exist: SDX_IO naming it. */
     const char *missing[] = { GOOD_FILE, "/nonexistent/specdex.txt" };
@@ -711,7 +722,8 @@ test_paths_directory(void **state)
 
     /* Clean up the temporary tree. */
     const char *files[] = { "b-seed.txt", "a-records.txt", ".hidden.txt",
-                            "notes.md", "c-broken.txt", "big.txt" };
+                            "notes.md", "c-broken.txt", "d-broken.txt",
+                            "big.txt" };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
         snprintf(path, sizeof path, "%s/%s", dir, files[i]);
         assert_int_equal(unlink(path), 0);
