@@ -57,10 +57,10 @@
  * count: a smaller corpus builds in a second or two with one writer,
  * and the thread and merge are not worth their cost there. */
 #define SHARD_MIN_CLAUSES 20000
-#define SHARD_MAX_CLAUSES 100000 /* a shard's clauses, at most: 1M in
-                                     shards of 100k builds in 57 s, in
-                                     two of 500k in 65 s (and 2.1 GB
-                                     against 1 GB) */
+#define SHARD_MAX_CLAUSES 25000 /* a shard's clauses, at most (1M,
+                                    flushes of 500-1,000: shards of 25k
+                                    45 s, of 100k 53 s; two of 500k
+                                    with Xapian's flushes 65 s) */
 
 /* printf into ERR (ERR_SIZE bytes), never overflowing; returns ST. */
 static sdx_status_t

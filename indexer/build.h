@@ -48,7 +48,7 @@ typedef struct sdx_build_opts {
                            and at one per clause */
     size_t shard_max;   /* with several writers, clauses per shard at
                            most (a writer writes its shards in turn);
-                           0: 100,000 */
+                           0: 25,000 */
 } sdx_build_opts_t;
 
 /* What a build did, for the indexer's report. */

@@ -148,6 +148,8 @@ dump(const sdx_clause_list_t *list)
     return rc;
 }
 
+#define FLUSH_THRESHOLD "500" /* documents between Xapian's flushes */
+
 int
 main(int argc, char **argv)
 {
@@ -240,6 +242,12 @@ main(int argc, char **argv)
     if (load_synonyms(syn_file, argv + optind, (size_t)(argc - optind),
                       &synonyms) != 0)
         goto cleanup;
+    /* Xapian's writers hold 10,000 documents' postings before a flush
+     * unless told otherwise; small flushes keep that map in the cache
+     * and cost less in all (300k clauses, 2 writers: 14.1 s at 500 or
+     * 1,000, 17.2 s at 10,000, 22.5 s at 100,000; the merged index is
+     * the same).  The operator's own setting wins. */
+    setenv("XAPIAN_FLUSH_THRESHOLD", FLUSH_THRESHOLD, 0);
     memset(&report, 0, sizeof report);
     sdx_build_opts_t opts = { .synonyms = &synonyms, .jobs = jobs };
     if (sdx_build_index_opts(out_dir, &clauses, &opts, &report, err,
