@@ -15,7 +15,6 @@
  * every case ranks its judged clause first (precision@1 = 1.0).
  */
 #define _GNU_SOURCE /* mkdtemp, nftw */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -33,6 +32,7 @@
 #include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
+#include "test_tree.h"
 
 #define MAX_FIELD 512   /* bytes of one field of the table */
 
@@ -50,14 +50,6 @@ typedef struct judged {
 } judged_t;
 
 static char tmpdir[] = "/tmp/sdx-relevance-XXXXXX";
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 /* Split the options field ("levels=2|3 sections=ksa step=1") into J. */
 static void
@@ -299,7 +291,7 @@ test_precision_at_1(void **state)
     free(msg);
     sdx_clause_list_clear(&clauses);
     sdx_synonyms_clear(&synonyms);
-    nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(tmpdir);
     assert_int_equal(right, n);
 }
 

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -31,17 +30,10 @@
 
 #include "build.h"
 #include "sdx_xapian.h"
+#include "test_tree.h"
 
 #define KILL_RUNS 20        /* builds killed in test_atomicity */
 #define BIG 3000            /* clauses of the builds that get killed */
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static int
 setup(void **state)
@@ -58,7 +50,7 @@ static int
 teardown(void **state)
 {
     char *dir = *state;
-    nftw(dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(dir);
     free(dir);
     return 0;
 }

@@ -13,7 +13,6 @@
  * sdx_ops_handle on a shim handle.
  */
 #define _GNU_SOURCE /* mkdtemp, nftw */
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -32,20 +31,13 @@
 #include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
+#include "test_tree.h"
 
 #define PER_LEVEL 12     /* clauses at each of levels 1..4: 48 in all,
                             more than the ladder's scan of 40 */
 #define LEVEL5_ID "105/ksa-01" /* the one level 5 clause */
 
 static char tmpdir[] = "/tmp/sdx-test-ladder-XXXXXX";
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 /* One clause of the test series as a JSON line. */
 static void
@@ -178,7 +170,7 @@ test_level_beyond_the_scan(void **state)
     sdx_stats_destroy(&stats);
     sdx_db_destroy(&db);
     free(msg);
-    nftw(tmpdir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(tmpdir);
 }
 
 int

@@ -10,7 +10,6 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw(), mkdtemp() */
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -22,6 +21,7 @@
 #include <cmocka.h>
 
 #include "sdx_xapian.h"
+#include "test_tree.h"
 
 #define TEXT_SLOT 3 /* the value slot the snippets are cut from */
 #define UNSET_SLOT 7 /* a value slot no document sets */
@@ -54,14 +54,6 @@ typedef struct fixture {
     char path[128];     /* DIR/db */
     sdx_db_t *db;       /* open on PATH */
 } fixture_t;
-
-static int
-rm_entry(const char *path, const struct stat *sb, int type, struct FTW *f)
-{
-    (void)sb;
-    (void)f;
-    return type == FTW_DP ? rmdir(path) : unlink(path);
-}
 
 static void
 add_doc(sdx_writer_t *w, int i)
@@ -108,7 +100,7 @@ teardown(void **state)
 {
     fixture_t *f = *state;
     sdx_db_destroy(&f->db);
-    nftw(f->dir, rm_entry, 8, FTW_DEPTH | FTW_PHYS);
+    t_rm_tree(f->dir);
     free(f);
     return 0;
 }
