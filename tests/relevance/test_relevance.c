@@ -32,6 +32,7 @@
 #include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
+#include "test_ops.h"
 #include "test_tree.h"
 
 #define MAX_FIELD 512   /* bytes of one field of the table */
@@ -190,27 +191,14 @@ s_ask(sdx_ops_ctx_t *ctx, const judged_t *j, const char *q, char *got,
       char *corrected, size_t size)
 {
     msgpack_sbuffer sb;
-    sdx_request_t req;
-    sdx_proto_error_t err;
-    sdx_body_t body;
     void *reply = NULL;
-    size_t reply_len = 0;
     msgpack_unpacked u;
+    char what[32];
 
     got[0] = corrected[0] = '\0';
     s_pack(j, q, &sb);
-    if (sdx_request_decode(sb.data, sb.size, &req, &err) != SDX_E_NONE)
-        fail_msg("line %zu: request refused: %s", j->line, err.message);
-    sdx_body_init(&body);
-    if (sdx_ops_handle(ctx, &req, &body, &err) != SDX_E_NONE)
-        fail_msg("line %zu: %s: %s", j->line, sdx_errcode_str(err.code),
-                 err.message);
-    assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, &reply, &reply_len),
-                     SDX_OK);
-    msgpack_unpacked_init(&u);
-    size_t off = 0;
-    assert_int_equal(msgpack_unpack_next(&u, reply, reply_len, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    snprintf(what, sizeof what, "line %zu", j->line);
+    t_ops_answer(ctx, &sb, what, &u, &reply);
     const msgpack_object *r = &u.data, *first = NULL;
     if (strcmp(j->op, "search") == 0) {
         const msgpack_object *hits = sdx_msgpack_get(r, "hits");
@@ -229,9 +217,6 @@ s_ask(sdx_ops_ctx_t *ctx, const judged_t *j, const char *q, char *got,
     s_copy(sdx_msgpack_get(first, "id"), got, size);
     msgpack_unpacked_destroy(&u);
     free(reply);
-    sdx_body_clear(&body);
-    sdx_request_clear(&req);
-    msgpack_sbuffer_destroy(&sb);
 }
 
 static void

@@ -31,6 +31,7 @@
 #include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
+#include "test_ops.h"
 #include "test_tree.h"
 
 #define PER_LEVEL 12     /* clauses at each of levels 1..4: 48 in all,
@@ -81,23 +82,11 @@ s_ladder5(sdx_ops_ctx_t *ctx, const char *q, char *id, size_t size,
           double *score, int64_t *percent)
 {
     msgpack_sbuffer sb;
-    sdx_request_t req;
-    sdx_proto_error_t err;
-    sdx_body_t body;
     void *reply = NULL;
-    size_t reply_len = 0, off = 0;
     msgpack_unpacked u;
 
     h_pack_op(&sb, "ladder", q);
-    assert_int_equal(sdx_request_decode(sb.data, sb.size, &req, &err),
-                     SDX_E_NONE);
-    sdx_body_init(&body);
-    assert_int_equal(sdx_ops_handle(ctx, &req, &body, &err), SDX_E_NONE);
-    assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, &reply, &reply_len),
-                     SDX_OK);
-    msgpack_unpacked_init(&u);
-    assert_int_equal(msgpack_unpack_next(&u, reply, reply_len, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    t_ops_answer(ctx, &sb, q, &u, &reply);
     const msgpack_object *ladder = sdx_msgpack_get(&u.data, "ladder");
     assert_non_null(ladder);
     assert_int_equal(ladder->via.array.size, 5);
@@ -112,9 +101,6 @@ s_ladder5(sdx_ops_ctx_t *ctx, const char *q, char *id, size_t size,
     }
     msgpack_unpacked_destroy(&u);
     free(reply);
-    sdx_body_clear(&body);
-    sdx_request_clear(&req);
-    msgpack_sbuffer_destroy(&sb);
 }
 
 static void
