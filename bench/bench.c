@@ -278,6 +278,27 @@ bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all)
     return failed;
 }
 
+int
+bq_threads_run(bq_thread_t *t, unsigned n, const void *shared,
+               void *(*fn)(void *), const char *prog, bq_result_t *r,
+               bq_lat_t *all)
+{
+    unsigned started = 0;
+    for (; started < n; started++) {
+        t[started].shared = shared;
+        t[started].index = started;
+        int e = pthread_create(&t[started].tid, NULL, fn, &t[started]);
+        if (e) {
+            fprintf(stderr, "%s: pthread_create: %s\n", prog, strerror(e));
+            break;
+        }
+    }
+    int failed = started < n;
+    for (unsigned i = 0; i < started; i++)
+        failed |= bq_thread_collect(&t[i], r, all);
+    return failed;
+}
+
 /* ---------------------------------------------------------------- */
 /* Per-query times                                                  */
 /* ---------------------------------------------------------------- */

@@ -111,9 +111,11 @@ void bq_result_print(FILE *f, bool header, const bq_result_t *r,
 void bq_per_query_print(FILE *f, const bq_query_t *q, uint64_t *us,
                         size_t n);
 
-/* What every in-process benchmark thread measures (in its worker). */
+/* One in-process benchmark thread: what it is given, what it measures. */
 typedef struct bq_thread {
     pthread_t tid;             /* the thread */
+    const void *shared;        /* the engine's shared state */
+    unsigned index;            /* 0-based thread number */
     bq_lat_t lat;              /* its latency samples */
     uint64_t requests;         /* queries answered in the timed part */
     uint64_t errors;           /* failed queries */
@@ -127,5 +129,15 @@ typedef struct bq_thread {
  * samples could not be merged.
  */
 int bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all);
+
+/*
+ * Run FN on N threads, each given its T[i] (SHARED and i set here), wait
+ * for them and collect each into R and ALL (bq_thread_collect).  Returns
+ * nonzero when a thread could not start (PROG names the program in the
+ * message) or failed.
+ */
+int bq_threads_run(bq_thread_t *t, unsigned n, const void *shared,
+                   void *(*fn)(void *), const char *prog, bq_result_t *r,
+                   bq_lat_t *all);
 
 #endif /* SDX_BENCH_H */

@@ -407,12 +407,6 @@ typedef struct shared {
     unsigned nthreads;       /* threads */
 } shared_t;
 
-typedef struct worker {
-    const shared_t *sh;      /* shared state */
-    unsigned index;          /* thread number */
-    bq_thread_t t;             /* what it measured */
-} worker_t;
-
 /* The SELECT for query Q (LEVEL > 0: a ladder step) into SQL. */
 static void
 s_sql(const bq_query_t *q, int level, bool snippets, char *sql, size_t size)
@@ -463,8 +457,8 @@ s_run(sqlite3_stmt *st, const char *match)
 static void *
 s_worker(void *arg)
 {
-    worker_t *w = arg;
-    const shared_t *sh = w->sh;
+    bq_thread_t *w = arg;
+    const shared_t *sh = w->shared;
     sqlite3 *db = NULL;
     qstmt_t *qs = NULL;
     size_t n = sh->set->n;
@@ -475,7 +469,7 @@ s_worker(void *arg)
         !(qs = calloc(n, sizeof *qs))) {
         fprintf(stderr, "fts5-bench: %s: %s\n", sh->dbfile,
                 db ? sqlite3_errmsg(db) : "out of memory");
-        w->t.failed = 1;
+        w->failed = 1;
         goto cleanup;
     }
     for (size_t i = 0; i < n; i++) {
@@ -488,7 +482,7 @@ s_worker(void *arg)
                 SQLITE_OK) {
                 fprintf(stderr, "fts5-bench: %s: %s\n", sql,
                         sqlite3_errmsg(db));
-                w->t.failed = 1;
+                w->failed = 1;
                 goto cleanup;
             }
         }
@@ -506,22 +500,22 @@ s_worker(void *arg)
                     rc = -1;
             uint64_t t = bq_now_ns();
             if (rc) {
-                if (w->t.errors++ < 3)
+                if (w->errors++ < 3)
                     fprintf(stderr, "fts5-bench: %s: %s\n", sh->match[qi],
                             sqlite3_errmsg(db));
             }
             if (timed) {
-                if (bq_lat_add(&w->t.lat, t - now)) {
-                    w->t.failed = 1;
+                if (bq_lat_add(&w->lat, t - now)) {
+                    w->failed = 1;
                     break;
                 }
-                w->t.requests++;
+                w->requests++;
             }
             now = t;
             qi = (qi + 1) % n;
         }
         if (timed)
-            w->t.seconds = (double)(now - start) / 1e9;
+            w->seconds = (double)(now - start) / 1e9;
     }
 cleanup:
     if (qs)
@@ -553,7 +547,7 @@ s_search(int argc, char **argv)
     const char *queries = NULL, *corpus = "-";
     bool no_ladder = false, header = false;
     bq_set_t *set = NULL;
-    worker_t *w = NULL;
+    bq_thread_t *w = NULL;
     char err[512];
     int c, rc = 1;
 
@@ -599,25 +593,13 @@ s_search(int argc, char **argv)
         if (!(sh.match[i] = strdup(m)))
             goto cleanup;
     }
-    unsigned started = 0;
-    for (; started < sh.nthreads; started++) {
-        w[started].sh = &sh;
-        w[started].index = started;
-        int e = pthread_create(&w[started].t.tid, NULL, s_worker,
-                               &w[started]);
-        if (e) {
-            fprintf(stderr, "fts5-bench: pthread_create: %s\n", strerror(e));
-            break;
-        }
-    }
     bq_lat_t all = {0};
     bq_result_t r = {.engine = sh.snippets ? "fts5" : "fts5-nosnip",
                      .corpus = corpus, .inflight = sh.nthreads,
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = -1};
-    int failed = started < sh.nthreads;
-    for (unsigned i = 0; i < started; i++)
-        failed |= bq_thread_collect(&w[i].t, &r, &all);
+    int failed = bq_threads_run(w, sh.nthreads, &sh, s_worker,
+                                "fts5-bench", &r, &all);
     if (!failed) {
         bq_result_print(stdout, header, &r, &all);
         rc = r.errors ? 1 : 0;

@@ -85,13 +85,6 @@ typedef struct shared {
     unsigned nthreads;         /* threads */
 } shared_t;
 
-/* One thread's work and results. */
-typedef struct worker {
-    const shared_t *sh;        /* shared state */
-    unsigned index;            /* 0-based thread number */
-    bq_thread_t t;             /* what it measured */
-} worker_t;
-
 /* Run one search; read every hit.  Returns the estimate or -1. */
 static int64_t
 s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
@@ -165,15 +158,15 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
 static void *
 s_worker(void *arg)
 {
-    worker_t *w = arg;
-    const shared_t *sh = w->sh;
+    bq_thread_t *w = arg;
+    const shared_t *sh = w->shared;
     sdx_db_t *db = NULL;
     char *errmsg = NULL;
     if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         free(errmsg);
-        w->t.failed = 1;
+        w->failed = 1;
         return NULL;
     }
     size_t n = sh->set->n;
@@ -181,7 +174,7 @@ s_worker(void *arg)
     uint64_t end = bq_now_ns() + (uint64_t)(sh->warmup * 1e9);
     while (bq_now_ns() < end) {
         if (s_query(db, sh, qi))
-            w->t.errors++;
+            w->errors++;
         qi = (qi + 1) % n;
     }
     uint64_t start = bq_now_ns(), now = start;
@@ -190,16 +183,16 @@ s_worker(void *arg)
         int rc = s_query(db, sh, qi);
         uint64_t t = bq_now_ns();
         if (rc)
-            w->t.errors++;
-        if (bq_lat_add(&w->t.lat, t - now)) {
-            w->t.errors++;
+            w->errors++;
+        if (bq_lat_add(&w->lat, t - now)) {
+            w->errors++;
             break;
         }
-        w->t.requests++;
+        w->requests++;
         now = t;
         qi = (qi + 1) % n;
     }
-    w->t.seconds = (double)(now - start) / 1e9;
+    w->seconds = (double)(now - start) / 1e9;
     sdx_db_destroy(&db);
     return NULL;
 }
@@ -362,7 +355,7 @@ main(int argc, char **argv)
     shared_t sh = {.snippets = true, .warmup = 1, .duration = 10,
                    .nthreads = 2};
     bq_set_t *set = NULL;
-    worker_t *w = NULL;
+    bq_thread_t *w = NULL;
     char err[512], path[4096];
     int c, rc = 1;
     bool usage = false;
@@ -419,18 +412,6 @@ main(int argc, char **argv)
     double mean = -1;
     if (matches && (mean = s_mean_matches(&sh)) < 0)
         goto cleanup;
-    unsigned started = 0;
-    for (; started < sh.nthreads; started++) {
-        w[started].sh = &sh;
-        w[started].index = started;
-        int e = pthread_create(&w[started].t.tid, NULL, s_worker,
-                               &w[started]);
-        if (e) {
-            fprintf(stderr, "specdex-inproc: pthread_create: %s\n",
-                    strerror(e));
-            break;
-        }
-    }
     bq_lat_t all = {0};
     bq_result_t r = {.engine = !sh.snippets ? "inproc-nosnip"
                              : sh.xapian_snippets ? "inproc-xapian"
@@ -438,9 +419,8 @@ main(int argc, char **argv)
                      .corpus = corpus, .inflight = sh.nthreads,
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = mean};
-    int failed = started < sh.nthreads;
-    for (unsigned i = 0; i < started; i++)
-        failed |= bq_thread_collect(&w[i].t, &r, &all);
+    int failed = bq_threads_run(w, sh.nthreads, &sh, s_worker,
+                                "specdex-inproc", &r, &all);
     if (!failed) {
         bq_result_print(stdout, header, &r, &all);
         rc = r.errors ? 1 : 0;
