@@ -141,6 +141,27 @@ s_send_parts(void *sock, zmq_msg_t *parts, size_t n, bool more_after)
 }
 
 /*
+ * Send a client ENV (NENV frames) and then REPLY (LEN bytes, freed); all
+ * consumed.  REPLY NULL (out of memory) sends nothing: the client's
+ * retry is its answer.
+ */
+static void
+s_send_reply(sdx_broker_t *b, zmq_msg_t *env, size_t nenv, void *reply,
+             size_t len)
+{
+    if (!reply) {
+        sdx_log(SDX_LOG_ERROR, "broker: out of memory for a reply");
+        s_close_all(env, nenv);
+        return;
+    }
+    if (s_send_parts(b->frontend, env, nenv, true) < 0 ||
+        zmq_send(b->frontend, reply, len, 0) < 0)
+        sdx_log(SDX_LOG_WARN, "broker: reply not sent: %s",
+                zmq_strerror(errno));
+    free(reply);
+}
+
+/*
  * Answer a client from the broker itself: ENV (NENV frames, consumed),
  * then an error reply CODE/MESSAGE, echoing the id found in BODY (may be
  * NULL).
@@ -158,16 +179,7 @@ s_reply_error(sdx_broker_t *b, zmq_msg_t *env, size_t nenv,
     sdx_reply_error(id, id_len, 0, code, message, &reply, &reply_len);
     free(id);
     sdx_stats_record_op(b->stats, SDX_OP_LAST, code, UINT64_MAX);
-    if (!reply) {
-        sdx_log(SDX_LOG_ERROR, "broker: out of memory for a reply");
-        s_close_all(env, nenv);
-        return;
-    }
-    if (s_send_parts(b->frontend, env, nenv, true) < 0 ||
-        zmq_send(b->frontend, reply, reply_len, 0) < 0)
-        sdx_log(SDX_LOG_WARN, "broker: error reply not sent: %s",
-                zmq_strerror(errno));
-    free(reply);
+    s_send_reply(b, env, nenv, reply, reply_len);
 }
 
 /* ---------------------------------------------------------------- */
@@ -226,15 +238,7 @@ s_answer_inline(sdx_broker_t *b, pending_t *p)
                       &reply, &reply_len);
     sdx_stats_record_inline(b->stats);
     zmq_msg_close(body);
-    if (!reply) {
-        s_close_all(p->parts, p->n - 1);
-        return;
-    }
-    if (s_send_parts(b->frontend, p->parts, p->n - 1, true) < 0 ||
-        zmq_send(b->frontend, reply, reply_len, 0) < 0)
-        sdx_log(SDX_LOG_WARN, "broker: reply not sent: %s",
-                zmq_strerror(errno));
-    free(reply);
+    s_send_reply(b, p->parts, p->n - 1, reply, reply_len);
 }
 
 /* ---------------------------------------------------------------- */
