@@ -1481,7 +1481,7 @@ parse_thread(void *arg)
 
 /* Parse the files PATHS[0..N-1] (in that order) into OUT and ORIGINS. */
 static sdx_status_t
-parse_files(char *const *paths, size_t n, sdx_clause_list_t *out,
+parse_files(const char *const *paths, size_t n, sdx_clause_list_t *out,
             origins_t *origins, char *err, size_t err_size)
 {
     file_jobs_t fj = { calloc(n ? n : 1, sizeof *fj.jobs), n, 0 };
@@ -1589,7 +1589,8 @@ parse_dir(const char *dir, sdx_clause_list_t *out, origins_t *origins,
         names[i] = names[nfiles];
         names[nfiles++] = path;
     }
-    st = parse_files(names, nfiles, out, origins, err, err_size);
+    st = parse_files((const char *const *)names, nfiles, out, origins, err,
+                     err_size);
     goto cleanup;
 nomem:
     if (err && err_size > 0)
@@ -1620,13 +1621,7 @@ sdx_parse_paths(const char *const *paths, size_t npaths,
         } else if (S_ISDIR(sb.st_mode)) {
             st = parse_dir(paths[i], &tmp, &origins, err, err_size);
         } else {
-            st = parse_file(paths[i], &tmp, err, err_size);
-            if (st == SDX_OK &&
-                origins_add(&origins, paths[i], tmp.count) != SDX_OK) {
-                if (err && err_size > 0)
-                    snprintf(err, err_size, "out of memory");
-                st = SDX_NOMEM;
-            }
+            st = parse_files(&paths[i], 1, &tmp, &origins, err, err_size);
         }
     }
     size_t files = origins.n;
