@@ -1,17 +1,17 @@
 /*
- * parse: job-standard files -> clause records.
+ * parse: job-standard files -> clause records (the indexer's input side).
  *
- * Two inputs are read: the flattened-table text of a job standard (a web
- * page's table copied to lines: each row a label glued to one cell per
- * level, parse.c), and JSON Lines of clause records (*.jsonl, one JSON
- * object per line, jsonl.c), for organisations whose standards come
- * from elsewhere.  Both formats, and the rule that decides which
- * sentence boundary is a cell boundary, are documented in
- * docs/CORPUS.md.  The synonym list (synonyms.txt) is read here too.
+ * Three formats are read, each by a reader of its own (reader.h): the
+ * flattened-table text of a job standard (read_text.c), a saved web
+ * page of one (read_html.c) and JSON Lines of clause records
+ * (read_jsonl.c).  The formats, and the rule that decides where the
+ * cells of a flattened row end, are documented in docs/CORPUS.md.  The
+ * synonym list (synonyms.txt) is read here too (synonyms.c).
  *
  * Errors name the file, the line and the row ("corpus/x.txt:17: row
- * \"Key Resp 03\": found 4 cells, expected 5"), and nothing is produced
- * from a file that has one: a corpus is indexed whole or not at all.
+ * \"Key Resp 03\": found 4 cells, expected 5"); every bad file of a
+ * corpus is reported, and nothing is produced from a corpus that has
+ * one: it is indexed whole or not at all.
  */
 #ifndef SDX_PARSE_H
 #define SDX_PARSE_H
@@ -48,41 +48,75 @@ sdx_status_t sdx_clause_list_push(sdx_clause_list_t *list,
 /* Free every clause and the array; the list is empty and reusable. */
 void sdx_clause_list_clear(sdx_clause_list_t *list);
 
+/* ---- a corpus: every file, each with what came of it ----------------- */
+
+#define SDX_CORPUS_ERRORS_MAX 50 /* corpus-wide errors kept */
+
+struct sdx_file_read;            /* one file's record (reader.h) */
+
+/* What reading a corpus gave.  Owns everything. */
+typedef struct sdx_corpus {
+    struct sdx_file_read *files; /* every file found, in order */
+    size_t nfiles;               /* files found */
+    size_t files_cap;            /* slots in FILES */
+    size_t nbad;                 /* files refused */
+    char *errors[SDX_CORPUS_ERRORS_MAX]; /* not of one file: a path
+                                            that cannot be read, a clause
+                                            id in two files; owned */
+    size_t nerrors;              /* ERRORS used */
+    sdx_status_t st;             /* SDX_OK when the corpus can be indexed */
+} sdx_corpus_t;
+
 /*
- * Parse TEXT (LEN bytes, UTF-8) of a job standard in the flattened-table
- * format and append its clauses to OUT: the job summary (level 0) first,
- * then one clause per non-empty cell, row by row, level by level.
- * NAME is used in error messages (normally the file's path).
- * On error nothing is appended, ERR (ERR_SIZE bytes) holds
- * "NAME:LINE: row \"LABEL\": what is wrong", and the status is
- * SDX_BAD_INPUT (or SDX_NOMEM).
+ * Read each PATH: a file (by the reader its name ends for: *.txt text,
+ * *.html and *.htm saved web pages, *.jsonl JSON Lines; any other name
+ * as text), or a directory whose files of those kinds (sorted by name;
+ * hidden files, subdirectories and synonyms.txt skipped) are read in
+ * turn.  Every file is read, bad or not, each into its own record
+ * (C->files[i], reader.h: clauses, cuts and notes).  When every file is
+ * good, clause ids are checked to be unique over all of them.  Returns
+ * C->st: SDX_OK, or the first file's or error's status (SDX_BAD_INPUT,
+ * SDX_IO, SDX_NOMEM).  Free with sdx_corpus_clear, whatever it returns.
+ */
+sdx_status_t sdx_corpus_read(const char *const *paths, size_t npaths,
+                             sdx_corpus_t *c);
+
+/* Move every file's clauses, in order, to the end of OUT; SDX_NOMEM
+ * (and nothing moved) when growing OUT fails. */
+sdx_status_t sdx_corpus_take(sdx_corpus_t *c, sdx_clause_list_t *out);
+
+/* Every error of C, one per line, into ERR (cut at ERR_SIZE). */
+void sdx_corpus_errors(const sdx_corpus_t *c, char *err, size_t err_size);
+
+/* Free everything C holds.  NULL-safe. */
+void sdx_corpus_clear(sdx_corpus_t *c);
+
+/* ---- the simple forms, all or nothing -------------------------------- */
+
+/*
+ * Read TEXT (LEN bytes) in one format as the file NAME (for messages)
+ * and append its clauses to OUT: text (the job summary, level 0, first,
+ * then one clause per non-empty cell, row by row, level by level), JSON
+ * Lines (one clause per line, in line order), or a saved web page (as
+ * text).  On error nothing is appended, ERR (ERR_SIZE bytes) holds the
+ * first error, "NAME:LINE: row \"LABEL\": what is wrong", and the status
+ * is SDX_BAD_INPUT (or SDX_NOMEM).
  */
 sdx_status_t sdx_parse_text(const char *name, const char *text, size_t len,
                             sdx_clause_list_t *out, char *err,
                             size_t err_size);
-
-/*
- * Parse TEXT (LEN bytes) as JSON Lines of clause records (docs/CORPUS.md,
- * "JSON Lines"): one flat JSON object per line with keys id, series,
- * level, row, section and text (required) and job_code, title, flsa,
- * item (optional); blank lines are skipped.  Appends the clauses in line
- * order.  On error nothing is appended and ERR holds "NAME:LINE: what"
- * (a bad key, a bad value, a duplicate id naming the first line); the
- * status is SDX_BAD_INPUT or SDX_NOMEM.
- */
 sdx_status_t sdx_parse_jsonl(const char *name, const char *text, size_t len,
                              sdx_clause_list_t *out, char *err,
                              size_t err_size);
+sdx_status_t sdx_parse_html(const char *name, const char *text, size_t len,
+                            sdx_clause_list_t *out, char *err,
+                            size_t err_size);
 
 /*
- * Parse each PATH: a file (*.jsonl as JSON Lines, anything else as a
- * flattened-table text), or a directory whose *.txt and *.jsonl files
- * (sorted by name; hidden files and synonyms.txt skipped) are parsed in
- * turn.  Clause ids must be unique over all the files: a duplicate is an
- * error naming both files.  On the first error OUT is left as it was
- * before the call, ERR says what and where, and the status is
- * SDX_BAD_INPUT, SDX_IO or SDX_NOMEM.  *NFILES (when not NULL) is set to
- * the number of files parsed.
+ * sdx_corpus_read, then every clause into OUT when all is well.  On
+ * error OUT is as it was, ERR holds every error, one per line, and the
+ * status is the first one's.  *NFILES (when not NULL) is set to the
+ * number of files read.
  */
 sdx_status_t sdx_parse_paths(const char *const *paths, size_t npaths,
                              sdx_clause_list_t *out, size_t *nfiles,
