@@ -119,21 +119,23 @@ sdx_sentence_end(const char *p, size_t n, size_t i, size_t quotes)
     size_t k, l;
     if (ch != '.' && ch != '!' && ch != '?')
         return 0;
-    if (ch == '.') {
-        /* 2.5, v2.0: inside a number */
-        if (i > 0 && is_digit(p[i - 1]) && i + 1 < n && is_digit(p[i + 1]))
-            return 0;
-        /* e.g. i.e. U.S.: a single letter before the point, itself at a
-         * word's start or after a point */
-        if (i > 0 && is_alpha(p[i - 1]) &&
-            (i == 1 || p[i - 2] == '.' || p[i - 2] == ' ' ||
-             p[i - 2] == '('))
-            return 0;
-    }
     for (k = i + 1; (l = closer_len(p + k, n - k, quotes % 2 == 1)) > 0;
          k += l)
         if (p[k] == '"')
             quotes++;
+    if (ch != '.' || k == n)
+        return k; /* the text's last point ends it, even "the U.S." */
+    /* 2.5, v2.0: inside a number */
+    if (i > 0 && is_digit(p[i - 1]) && i + 1 < n && is_digit(p[i + 1]))
+        return 0;
+    /* e.g. i.e. U.S.: a single letter before the point, itself at a
+     * word's start or after a point */
+    if (i > 0 && is_alpha(p[i - 1]) &&
+        (i == 1 || p[i - 2] == '.' || p[i - 2] == ' ' || p[i - 2] == '('))
+        return 0;
+    /* Ph.D., Pharm.D.: one letter and a point after it */
+    if (i + 2 < n && is_alpha(p[i + 1]) && p[i + 2] == '.')
+        return 0;
     return k;
 }
 

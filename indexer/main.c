@@ -6,13 +6,20 @@
  *                                  DIR/rev-NNNNNN and make it current
  *                                  (indexer/build.h)
  *   specdex-index --dump PATH...   print each clause as one JSON line
+ *   specdex-index --check PATH...  every row of every file as a table of
+ *                                  its cells per level, uncertain cuts
+ *                                  marked (--json: JSON Lines); nothing
+ *                                  is indexed
  *
  * Synonyms: --synonyms FILE, else the synonyms.txt of each directory
  * PATH that has one (docs/CORPUS.md, "Synonyms"), go into the index's
  * synonym table.
  *
  * Everything is parsed before anything is written: a corpus with one bad
- * file is refused whole and the index being served stays as it was.
+ * file is refused whole, every bad file is reported in the same run, and
+ * the index being served stays as it was.  What a reader chose and was
+ * sure of, and what a person should hear (a row empty at every level),
+ * is printed as a note on standard error.
  * --dump goes through the same msgpack form the index stores and the one
  * JSON printer of the project (lib/sdx_json.h), so what it shows is what
  * the daemon will return.  Exit status: 0 done, 1 error, 2 usage.
@@ -28,7 +35,9 @@
 #include <msgpack.h>
 
 #include "build.h"
+#include "check.h"
 #include "parse.h"
+#include "reader.h"
 #include "sdx_json.h"
 
 #ifndef SDX_VERSION
@@ -42,10 +51,13 @@ usage(FILE *out)
 {
     fputs("usage: " PROGRAM " -o DIR PATH...\n"
           "       " PROGRAM " --dump PATH...\n"
+          "       " PROGRAM " --check [--json] PATH...\n"
           "\n"
-          "Parse job standards (files, or directories of *.txt and *.jsonl\n"
-          "files) and build a new revision of the index in DIR, swapped in\n"
-          "atomically, or print every clause as one JSON line (--dump).\n"
+          "Parse job standards (files, or directories of *.txt, *.html,\n"
+          "*.htm and *.jsonl files) and build a new revision of the index\n"
+          "in DIR, swapped in atomically, or print every clause as one JSON\n"
+          "line (--dump), or show every file's cells for a person to\n"
+          "confirm (--check).\n"
           "\n"
           "  -o, --output DIR    build the index in DIR (created if missing)\n"
           "  -s, --synonyms FILE synonym groups to index (default: each\n"
@@ -53,6 +65,11 @@ usage(FILE *out)
           "  -j, --jobs N        writer threads, merged at the end (default:\n"
           "                      one per core; 1 to 64)\n"
           "      --dump          print the clauses as JSON Lines; no index\n"
+          "      --check         every row of every file as a table of its\n"
+          "                      cells per level, the uncertain cuts marked\n"
+          "                      and every note; no index; exit 1 when a\n"
+          "                      file would be refused\n"
+          "      --json          with --check: one JSON object per file\n"
           "  -h, --help        show this help\n"
           "      --version     show the version\n",
           out);
@@ -148,17 +165,50 @@ dump(const sdx_clause_list_t *list)
     return rc;
 }
 
+/*
+ * Print what reading the corpus C said: every error, and the notes
+ * (choices, facts) of every file when NOTES.  Returns 0 when C can be
+ * indexed, else 1.
+ */
+static int
+report_corpus(const sdx_corpus_t *c, bool notes)
+{
+    for (size_t i = 0; i < c->nerrors; i++)
+        fprintf(stderr, PROGRAM ": %s\n", c->errors[i]);
+    for (size_t f = 0; f < c->nfiles; f++) {
+        const sdx_file_read_t *r = &c->files[f];
+        for (size_t i = 0; i < r->nnotes; i++) {
+            bool error = r->notes[i].kind == SDX_NOTE_ERROR;
+            if (error || notes)
+                fprintf(stderr, PROGRAM ": %s%s\n", error ? "" : "note: ",
+                        r->notes[i].text);
+        }
+        if (r->nlost > 0)
+            fprintf(stderr, PROGRAM ": %s: %zu more notes not shown\n",
+                    r->path, r->nlost);
+    }
+    if (c->st == SDX_OK)
+        return 0;
+    if (c->nbad > 0)
+        fprintf(stderr, PROGRAM ": %zu of %zu file%s refused; nothing "
+                "indexed (specdex-index --check shows every cell)\n",
+                c->nbad, c->nfiles, c->nfiles == 1 ? "" : "s");
+    return 1;
+}
+
 #define FLUSH_THRESHOLD "500" /* documents between Xapian's flushes */
 
 int
 main(int argc, char **argv)
 {
-    enum { OPT_DUMP = 256, OPT_VERSION };
+    enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "synonyms", required_argument, NULL, 's' },
         { "jobs", required_argument, NULL, 'j' },
         { "dump", no_argument, NULL, OPT_DUMP },
+        { "check", no_argument, NULL, OPT_CHECK },
+        { "json", no_argument, NULL, OPT_JSON },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -168,7 +218,8 @@ main(int argc, char **argv)
     const char *syn_file = NULL;
     sdx_build_report_t report;
     const char *out_dir = NULL;
-    bool want_dump = false;
+    bool want_dump = false, want_check = false, want_json = false;
+    sdx_corpus_t corpus;
     char err[1024];
     size_t nfiles = 0;
     unsigned jobs = 0; /* one per core */
@@ -195,6 +246,12 @@ main(int argc, char **argv)
         case OPT_DUMP:
             want_dump = true;
             break;
+        case OPT_CHECK:
+            want_check = true;
+            break;
+        case OPT_JSON:
+            want_json = true;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -215,24 +272,38 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (want_dump == (out_dir != NULL) || optind >= argc) {
+    int modes = want_dump + want_check + (out_dir != NULL);
+    if (modes != 1 || optind >= argc || (want_json && !want_check)) {
         fprintf(stderr, PROGRAM ": %s\n",
                 optind >= argc ? "no PATH given"
-                : want_dump    ? "give -o DIR or --dump, not both"
-                               : "give -o DIR or --dump");
+                : want_json && !want_check ? "--json goes with --check"
+                : modes > 1 ? "give one of -o DIR, --dump or --check"
+                            : "give -o DIR, --dump or --check");
         fprintf(stderr, "Try '" PROGRAM " --help'.\n");
         return 2;
     }
 
-    if (sdx_parse_paths((const char *const *)argv + optind,
-                        (size_t)(argc - optind), &clauses, &nfiles, err,
-                        sizeof err) != SDX_OK) {
-        fprintf(stderr, PROGRAM ": %s\n", err);
+    memset(&corpus, 0, sizeof corpus);
+    sdx_corpus_read((const char *const *)argv + optind,
+                    (size_t)(argc - optind), &corpus);
+    if (want_check) {
+        if (sdx_check_print(stdout, &corpus, want_json) != 0) {
+            fprintf(stderr, PROGRAM ": error writing to standard output\n");
+            goto cleanup;
+        }
+        rc = corpus.st == SDX_OK ? 0 : 1;
+        goto cleanup;
+    }
+    if (report_corpus(&corpus, true) != 0)
+        goto cleanup;
+    nfiles = corpus.nfiles;
+    if (sdx_corpus_take(&corpus, &clauses) != SDX_OK) {
+        fprintf(stderr, PROGRAM ": out of memory\n");
         goto cleanup;
     }
     if (clauses.count == 0) {
-        fprintf(stderr, PROGRAM ": no job standards (*.txt, *.jsonl) "
-                "found in the paths given\n");
+        fprintf(stderr, PROGRAM ": no job standards (*.txt, *.html, *.htm, "
+                "*.jsonl) found in the paths given\n");
         goto cleanup;
     }
     if (want_dump) {
@@ -262,6 +333,7 @@ main(int argc, char **argv)
            report.jobs == 1 ? "" : "s", report.merge_seconds);
     rc = 0;
 cleanup:
+    sdx_corpus_clear(&corpus);
     sdx_clause_list_clear(&clauses);
     sdx_synonyms_clear(&synonyms);
     return rc;

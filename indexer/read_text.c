@@ -46,6 +46,7 @@
  * once more per chosen cut, with candidates bounded by MAX_CANDIDATES.
  */
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,7 +61,9 @@
 #define SURE_BYTES 8.0      /* ... and by this many bytes, at least */
 
 #define LSQUO "\xe2\x80\x98" /* U+2018 ‘ */
+#define RSQUO "\xe2\x80\x99" /* U+2019 ’ */
 #define LDQUO "\xe2\x80\x9c" /* U+201C “ */
+#define RDQUO "\xe2\x80\x9d" /* U+201D ” */
 #define MARKER '|'           /* a cut written by a person */
 
 /* A slice of the input text; not owned. */
@@ -87,9 +90,22 @@ typedef struct cand {
 } cand_t;
 
 /* The state of one file's reading. */
+/*
+ * The words of a file: every token of its lines (labels taken off),
+ * stripped of the punctuation around it, in an open-addressed set of
+ * slices of the text.  Rule 2b asks it whether a piece of a glued token
+ * is a word this standard also writes on its own.
+ */
+typedef struct vocab {
+    span_t *slots;         /* NULL p: empty; slices of the file */
+    size_t cap;            /* slots, a power of two */
+    size_t n;              /* words held */
+} vocab_t;
+
 typedef struct text_reader {
     sdx_grid_t g;          /* the standard so far */
     sdx_file_read_t *r;    /* notes and clauses */
+    vocab_t words;         /* the file's words */
 } text_reader_t;
 
 /* One row of text being split. */
@@ -222,6 +238,117 @@ ends_sentence(span_t s)
             return false;
     }
     return false;
+}
+
+/* ---- the file's words (rule 2b) --------------------------------------- */
+
+/* S without the punctuation around a word: ( [ " “ ‘ before, ) ] " ” ’
+ * , ; : . ! ? after. */
+static span_t
+strip_word(span_t s)
+{
+    for (;;) {
+        if (s.n > 0 && strchr("([{\"'", s.p[0]) && s.p[0]) {
+            s.p++, s.n--;
+        } else if (sdx_starts(s.p, s.n, LSQUO) ||
+                   sdx_starts(s.p, s.n, LDQUO)) {
+            s.p += 3, s.n -= 3;
+        } else {
+            break;
+        }
+    }
+    for (;;) {
+        if (s.n > 0 && s.p[s.n - 1] && strchr(")]}\"',;:.!?", s.p[s.n - 1]))
+            s.n--;
+        else if (s.n >= 3 && (sdx_starts(s.p + s.n - 3, 3, RSQUO) ||
+                              sdx_starts(s.p + s.n - 3, 3, RDQUO)))
+            s.n -= 3;
+        else
+            break;
+    }
+    return s;
+}
+
+static uint64_t
+word_hash(span_t w)
+{
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
+    for (size_t i = 0; i < w.n; i++)
+        h = (h ^ (unsigned char)w.p[i]) * 1099511628211u;
+    return h;
+}
+
+static bool
+vocab_has(const vocab_t *v, span_t w)
+{
+    if (w.n == 0 || v->cap == 0)
+        return false;
+    for (size_t i = word_hash(w) & (v->cap - 1);; i = (i + 1) & (v->cap - 1)) {
+        span_t e = v->slots[i];
+        if (!e.p)
+            return false;
+        if (e.n == w.n && memcmp(e.p, w.p, w.n) == 0)
+            return true;
+    }
+}
+
+static sdx_status_t
+vocab_add(vocab_t *v, span_t w)
+{
+    if (w.n == 0 || vocab_has(v, w))
+        return SDX_OK;
+    if ((v->n + 1) * 2 > v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 1024;
+        span_t *slots = calloc(cap, sizeof *slots);
+        if (!slots)
+            return SDX_NOMEM;
+        for (size_t i = 0; i < v->cap; i++) {
+            if (!v->slots[i].p)
+                continue;
+            size_t j = word_hash(v->slots[i]) & (cap - 1);
+            while (slots[j].p)
+                j = (j + 1) & (cap - 1);
+            slots[j] = v->slots[i];
+        }
+        free(v->slots);
+        v->slots = slots;
+        v->cap = cap;
+    }
+    size_t i = word_hash(w) & (v->cap - 1);
+    while (v->slots[i].p)
+        i = (i + 1) & (v->cap - 1);
+    v->slots[i] = w;
+    v->n++;
+    return SDX_OK;
+}
+
+/* Every word of TEXT into V, each line's row label taken off first. */
+static sdx_status_t
+vocab_read(vocab_t *v, const char *text, size_t len)
+{
+    const char *p = text, *end = text + len;
+    while (p < end) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        span_t t = trim((span_t){ p, (size_t)((nl ? nl : end) - p) });
+        sdx_label_t m;
+        p = nl ? nl + 1 : end;
+        if (sdx_label_match(t.p, t.n, false, &m)) {
+            t.p += m.len;
+            t.n -= m.len;
+        }
+        for (size_t i = 0; i < t.n;) {
+            size_t w, j = i;
+            while (j < t.n && sdx_ws_len(t.p + j, t.n - j) == 0)
+                j++;
+            if (vocab_add(v, strip_word((span_t){ t.p + i, j - i })) !=
+                SDX_OK)
+                return SDX_NOMEM;
+            i = j;
+            while ((w = sdx_ws_len(t.p + i, t.n - i)) > 0)
+                i += w;
+        }
+    }
+    return SDX_OK;
 }
 
 /* ---- candidates (rule 2) ---------------------------------------------- */
@@ -636,6 +763,74 @@ cleanup:
 }
 
 /*
+ * Rule 2b: a token (a run without white space) holding two or more
+ * usable glued candidates can be cut at one of them at most.  Each is
+ * scored by the pieces it leaves, the token's start up to it and from
+ * it to the token's end: one point for each that this file also writes
+ * as a word of its own ("NetSuite|Bachelor’s" scores 2 where NetSuite is
+ * written elsewhere, "Net|SuiteBachelor’s" 0), half a point for a
+ * sentence end.  One best: the others stop being candidates, and a note
+ * says so.  A tie leaves them all to rule 4, which will likely refuse.
+ */
+static sdx_status_t
+settle_tokens(text_reader_t *tr, const row_text_t *rt, const cand_t *c,
+              size_t m, bool *use)
+{
+    span_t s = rt->s;
+    for (size_t j = 0; j < m;) {
+        /* the group: usable glued candidates with no white space between */
+        if (!use[j] || c[j].start != c[j].end || c[j].kind == K_MARKER) {
+            j++;
+            continue;
+        }
+        size_t a = c[j].end, b = c[j].end, w;
+        while (a > 0 && sdx_ws_len(s.p + a - 1, 1) == 0 &&
+               !(a >= 2 && sdx_starts(s.p + a - 2, 2, SDX_NBSP)) &&
+               s.p[a - 1] != MARKER)
+            a--;
+        while (b < s.n && (w = sdx_ws_len(s.p + b, s.n - b)) == 0 &&
+               s.p[b] != MARKER)
+            b++;
+        size_t g = j, ng = 0, best = j;
+        double best_score = -1, second = -1;
+        for (; g < m && c[g].end <= b; g++) {
+            if (!use[g] || c[g].start != c[g].end || c[g].kind == K_MARKER)
+                continue;
+            span_t left = strip_word((span_t){ s.p + a, c[g].end - a });
+            span_t right = strip_word((span_t){ s.p + c[g].end,
+                                                b - c[g].end });
+            double score = (vocab_has(&tr->words, left) ? 1.0 : 0.0) +
+                           (vocab_has(&tr->words, right) ? 1.0 : 0.0) +
+                           (c[g].kind == K_WORD ? 0.0 : 0.5);
+            if (score > best_score) {
+                second = best_score;
+                best_score = score;
+                best = g;
+            } else if (score > second) {
+                second = score;
+            }
+            ng++;
+        }
+        if (ng >= 2 && best_score > second) {
+            char b1[2 * CONTEXT + 16], tok[EXCERPT + 4];
+            for (size_t k = j; k < g; k++)
+                if (k != best && c[k].start == c[k].end &&
+                    c[k].kind != K_MARKER)
+                    use[k] = false;
+            sdx_note(tr->r, SDX_NOTE_CHOICE, rt->line, rt->label,
+                     "\"%s\" can be cut at one place at most: at \"%s\" "
+                     "(column %zu), where the pieces are words this file "
+                     "writes on their own (docs/CORPUS.md, rule 2b)",
+                     excerpt((span_t){ s.p + a, b - a }, tok),
+                     around(s, &c[best], b1),
+                     column(rt->line_p, s.p + c[best].end));
+        }
+        j = g > j ? g : j + 1;
+    }
+    return tr->r->st == SDX_NOMEM ? SDX_NOMEM : SDX_OK;
+}
+
+/*
  * Split the text REST after a row's label into ROW's cells (rules 1-5).
  * Errors of this row are notes; the status is SDX_OK unless out of
  * memory, so the reading goes on.
@@ -713,14 +908,19 @@ split_cells(text_reader_t *tr, const char *label, size_t line,
         cand_kind_t k = c[j].kind;
         use[j] = k == K_MARKER || k == K_NBSP || k == K_SENTENCE ||
                  (k == K_WORD && !sentence_row);
-        n1 += use[j];
     }
+    if ((st = settle_tokens(tr, &rt, c, m, use)) != SDX_OK)
+        goto cleanup;
+    for (size_t j = 0; j < m; j++)
+        n1 += use[j];
     if (n1 < need) {
         /* then sentence ends glued to a lowercase word as well */
-        for (size_t j = 0; j < m; j++) {
+        for (size_t j = 0; j < m; j++)
             use[j] = use[j] || c[j].kind == K_LOWER;
+        if ((st = settle_tokens(tr, &rt, c, m, use)) != SDX_OK)
+            goto cleanup;
+        for (size_t j = 0; j < m; j++)
             n2 += use[j];
-        }
         if (n2 < need) {
             too_few(tr, &rt, c, m, n2 + 1, sentence_row);
             goto cleanup;
@@ -997,8 +1197,13 @@ sdx_read_text(sdx_file_read_t *r, const char *text, size_t len)
     memset(&tr, 0, sizeof tr);
     tr.r = r;
     tr.g.r = r;
-    if (sdx_check_utf8_text(r, text, len) == SDX_OK)
-        read_lines(&tr, text, len);
+    if (sdx_check_utf8_text(r, text, len) == SDX_OK) {
+        if (vocab_read(&tr.words, text, len) != SDX_OK)
+            sdx_note_nomem(r);
+        else
+            read_lines(&tr, text, len);
+    }
+    free(tr.words.slots);
     sdx_grid_clear(&tr.g);
     return r->st;
 }
