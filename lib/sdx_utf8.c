@@ -6,6 +6,7 @@
 #include "sdx_utf8.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 size_t
 sdx_utf8_seq_len(const unsigned char *p, size_t left)
@@ -52,6 +53,44 @@ sdx_utf8_valid(const char *buf, size_t len, size_t *bad)
             return false;
         }
         i += n;
+    }
+    return true;
+}
+
+bool
+sdx_utf8_check_text(const char *text, size_t len, size_t *line, char *msg,
+                    size_t msg_size)
+{
+    const unsigned char *p = (const unsigned char *)text;
+    size_t ln = 1, col = 1;
+    for (size_t i = 0; i < len;) {
+        if (p[i] == '\n') {
+            ln++;
+            col = 1;
+            i++;
+            continue;
+        }
+        size_t n = sdx_utf8_seq_len(p + i, len - i);
+        bool control = (p[i] < 0x20 && p[i] != '\t' && p[i] != '\r') ||
+                       p[i] == 0x7f;
+        if (p[i] == 0 || control || n == 0) {
+            *line = ln;
+            if (msg_size == 0)
+                return false;
+            if (p[i] == 0)
+                snprintf(msg, msg_size,
+                         "NUL byte at column %zu: not a text file", col);
+            else if (control)
+                snprintf(msg, msg_size,
+                         "control character 0x%02x at column %zu", p[i], col);
+            else
+                snprintf(msg, msg_size,
+                         "invalid UTF-8 (byte 0x%02x) at column %zu", p[i],
+                         col);
+            return false;
+        }
+        i += n;
+        col++;
     }
     return true;
 }
