@@ -77,23 +77,31 @@ sdx_status_t
 sdx_note(sdx_file_read_t *r, sdx_note_kind_t kind, size_t line,
          const char *label, const char *fmt, ...)
 {
-    char head[512], body[2048];
+    char msg[3072];
     va_list ap;
     const char *path = r->path ? r->path : "<input>";
+    int n;
     if (line && label)
-        snprintf(head, sizeof head, "%s:%zu: row \"%s\": ", path, line,
-                 label);
+        n = snprintf(msg, sizeof msg, "%s:%zu: row \"%s\": ", path, line,
+                     label);
     else if (line)
-        snprintf(head, sizeof head, "%s:%zu: ", path, line);
+        n = snprintf(msg, sizeof msg, "%s:%zu: ", path, line);
     else if (label)
-        snprintf(head, sizeof head, "%s: row \"%s\": ", path, label);
+        n = snprintf(msg, sizeof msg, "%s: row \"%s\": ", path, label);
     else
-        snprintf(head, sizeof head, "%s: ", path);
-    va_start(ap, fmt);
-    vsnprintf(body, sizeof body, fmt, ap);
-    va_end(ap);
-    size_t hn = strlen(head), bn = strlen(body);
-    char *text = malloc(hn + bn + 1);
+        n = snprintf(msg, sizeof msg, "%s: ", path);
+    if (n >= 0 && (size_t)n < sizeof msg) {
+        va_start(ap, fmt);
+        vsnprintf(msg + n, sizeof msg - (size_t)n, fmt, ap);
+        va_end(ap);
+    }
+    return sdx_note_text(r, kind, msg);
+}
+
+sdx_status_t
+sdx_note_text(sdx_file_read_t *r, sdx_note_kind_t kind, const char *msg)
+{
+    char *text = strdup(msg);
     if (kind == SDX_NOTE_ERROR) {
         r->nerrors++;
         if (r->st == SDX_OK)
@@ -103,8 +111,6 @@ sdx_note(sdx_file_read_t *r, sdx_note_kind_t kind, size_t line,
         r->st = SDX_NOMEM;
         return SDX_NOMEM;
     }
-    memcpy(text, head, hn);
-    memcpy(text + hn, body, bn + 1);
     if (keep_note(r, kind, text) != SDX_OK)
         r->st = SDX_NOMEM;
     return kind == SDX_NOTE_ERROR ? r->st : SDX_OK;

@@ -96,6 +96,10 @@ sdx_status_t sdx_note(sdx_file_read_t *r, sdx_note_kind_t kind,
                       size_t line, const char *label, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
 
+/* Add a note whose TEXT is the whole message already ("FILE:LINE: ..."). */
+sdx_status_t sdx_note_text(sdx_file_read_t *r, sdx_note_kind_t kind,
+                           const char *text);
+
 /* The first error note of R, or NULL. */
 const char *sdx_file_read_error(const sdx_file_read_t *r);
 
