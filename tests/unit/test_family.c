@@ -12,7 +12,8 @@
  * other and with the source.  ambiguous/ holds standards whose flattened
  * text no reader could cut with certainty: each must be refused naming
  * the row (NAME.expected-error) and showing two cuts, and the same text
- * settled with a '|' (NAME-settled.txt) must give its records.
+ * settled with a '|' (NAME-settled.txt) must give its records.  And the
+ * seed as a saved page gives the clauses of the seed's text.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -30,6 +31,7 @@
 
 #define FAMILY_DIR SDX_TEST_DATA "/family"
 #define AMBIGUOUS_DIR FAMILY_DIR "/ambiguous"
+#define SEED_NAME "clinical-applications-professional-hx"
 
 /* The whole of PATH as a new NUL-terminated string; *LEN its length. */
 static char *
@@ -161,8 +163,8 @@ static void
 test_family_exact(void **state)
 {
     (void)state;
-    static const char *const formats[] = { ".txt" };
-    size_t n = check_dir(FAMILY_DIR, formats, 1);
+    static const char *const formats[] = { ".txt", ".html" };
+    size_t n = check_dir(FAMILY_DIR, formats, 2);
     assert_true(n >= 9); /* the README's list */
 }
 
@@ -209,12 +211,28 @@ test_family_ambiguous(void **state)
     assert_int_equal(check_dir(AMBIGUOUS_DIR, formats, 1), n);
 }
 
+/* The seed as a saved page (tests/data/family/seed/make-seed-html, one
+ * <td> per cell, some with entities and markup) gives the clauses of the
+ * seed's flattened text, every field. */
+static void
+test_seed_page(void **state)
+{
+    (void)state;
+    sdx_clause_list_t text = read_ok(SDX_SEED_CORPUS "/" SEED_NAME ".txt");
+    sdx_clause_list_t page = read_ok(FAMILY_DIR "/seed/" SEED_NAME ".html");
+    assert_int_equal(text.count, 105);
+    assert_same("seed page", &page, &text);
+    sdx_clause_list_clear(&text);
+    sdx_clause_list_clear(&page);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_family_exact),
         cmocka_unit_test(test_family_ambiguous),
+        cmocka_unit_test(test_seed_page),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
