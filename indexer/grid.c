@@ -164,7 +164,9 @@ sdx_label_match(const char *p, size_t n, bool whole, sdx_label_t *m)
             len += 1 + d;
             bad = item == 0;
         }
-        if (len < n && sdx_is_lower_at(p + len, n - len))
+        /* "Educational" is no label; "Key Resp 01iOS..." is one, its
+         * number ending it */
+        if (!kind->numbered && len < n && sdx_is_lower_at(p + len, n - len))
             continue;
         if (whole && len != n)
             continue;
@@ -175,6 +177,19 @@ sdx_label_match(const char *p, size_t n, bool whole, sdx_label_t *m)
         return true;
     }
     return false;
+}
+
+const sdx_row_kind_t *
+sdx_label_glued(const char *p, size_t n)
+{
+    for (size_t k = 0; k < NKINDS; k++) {
+        size_t len = strlen(row_kinds[k].label);
+        if (!row_kinds[k].numbered && n > len &&
+            memcmp(p, row_kinds[k].label, len) == 0 &&
+            sdx_is_lower_at(p + len, n - len))
+            return &row_kinds[k];
+    }
+    return NULL;
 }
 
 const char *

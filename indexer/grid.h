@@ -48,12 +48,20 @@ typedef struct sdx_label {
 
 /*
  * Match the start of P (N bytes) against the label table.  A label must
- * not run on into a lowercase letter ("Educational" is no label); a
- * numbered label takes " " and one or two digits.  WHOLE: the label must
+ * not run on into a lowercase letter ("Educational" is no label) unless
+ * its number ends it: a numbered label takes " " and one or two digits
+ * ("Key Resp 01iOS..." is "Key Resp 01" and a cell).  WHOLE: the label must
  * be all of P (a table cell), else a prefix (a text line).  False when
  * no label fits.
  */
 bool sdx_label_match(const char *p, size_t n, bool whole, sdx_label_t *m);
+
+/*
+ * The unnumbered label P (N bytes) starts with when a lowercase letter
+ * follows it ("Educational", or "Education" glued to "eCommerce..."),
+ * for the message of an unknown label; NULL when none.
+ */
+const sdx_row_kind_t *sdx_label_glued(const char *p, size_t n);
 
 /* The label table's labels, for messages: "Generic Scope, ...". */
 const char *sdx_label_list(void);

@@ -1161,7 +1161,15 @@ read_lines(text_reader_t *tr, const char *text, size_t len)
             /* fall through */
         case IN_ROWS:
             if (!is_row) {
+                const sdx_row_kind_t *k = sdx_label_glued(t.p, t.n);
                 guess_label(t, label);
+                if (k)
+                    return sdx_note(tr->r, SDX_NOTE_ERROR, line, label,
+                                    "unknown row label; if it is the row "
+                                    "\"%s\" glued to a cell that begins "
+                                    "with a lowercase letter, write a space "
+                                    "after the label (docs/CORPUS.md, "
+                                    "\"Rows\")", k->label);
                 return sdx_note(tr->r, SDX_NOTE_ERROR, line, label,
                                 "unknown row label (the labels: %s)",
                                 sdx_label_list());

@@ -818,6 +818,26 @@ test_text_even_split(void **state)
     sdx_clause_list_clear(&list);
 }
 
+/* A cell may begin with a lowercase word, even right after the label:
+ * a numbered label ends at its number; an unnumbered one is parted from
+ * such a cell by a space, which is no part of the cell. */
+static void
+test_text_lowercase_starts(void **state)
+{
+    (void)state;
+    sdx_clause_list_t list = parse_text_ok(
+        META3 "Key Resp 01iOS devices.eMAR charting.iPad kiosks.\n"
+              "Education eCommerce basics.eCommerce work.eCommerce lead.\n");
+    assert_int_equal(list.count, 7);
+    assert_string_equal(list.items[1]->row, "Key Resp 01");
+    assert_string_equal(list.items[1]->text, "iOS devices.");
+    assert_string_equal(list.items[2]->text, "eMAR charting.");
+    assert_string_equal(list.items[4]->row, "Education");
+    assert_string_equal(list.items[4]->text, "eCommerce basics.");
+    assert_string_equal(list.items[6]->text, "eCommerce lead.");
+    sdx_clause_list_clear(&list);
+}
+
 static void
 test_text_errors(void **state)
 {
@@ -831,6 +851,12 @@ test_text_errors(void **state)
                    "inline.txt:6: row \"Key Resp 01\": found 3 certain "
                    "cuts (0 marked by '|', 3 sentence ends followed by "
                    "U+00A0)");
+    parse_text_bad(META3 "EducationeCommerce basics.eCommerce work.eCommerce "
+                         "lead.\n",
+                   "inline.txt:6: row \"Educatione\": unknown row label; "
+                   "if it is the row "
+                   "\"Education\" glued to a cell that begins with a "
+                   "lowercase letter, write a space after the label");
     parse_text_bad(META3 "Key Resp 01Aa.Bb.\n",
                    "inline.txt:6: row \"Key Resp 01\": found 2 cells, "
                    "expected 3");
@@ -1107,6 +1133,7 @@ main(void)
         cmocka_unit_test(test_paths_directory),
         cmocka_unit_test(test_text_other_range),
         cmocka_unit_test(test_text_even_split),
+        cmocka_unit_test(test_text_lowercase_starts),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_jsonl),
