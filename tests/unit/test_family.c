@@ -211,15 +211,15 @@ test_family_ambiguous(void **state)
     assert_int_equal(check_dir(AMBIGUOUS_DIR, formats, 1), n);
 }
 
-/* The seed as a saved page (tests/data/family/seed/make-seed-html, one
- * <td> per cell, some with entities and markup) gives the clauses of the
+/* The seed as a saved page (tests/data/html/make-seed-page.py: one <td>
+ * per cell, in <p>s, with entities) gives the clauses of the
  * seed's flattened text, every field. */
 static void
 test_seed_page(void **state)
 {
     (void)state;
     sdx_clause_list_t text = read_ok(SDX_SEED_CORPUS "/" SEED_NAME ".txt");
-    sdx_clause_list_t page = read_ok(FAMILY_DIR "/seed/" SEED_NAME ".html");
+    sdx_clause_list_t page = read_ok(SDX_TEST_DATA "/html/good/" SEED_NAME ".html");
     assert_int_equal(text.count, 105);
     assert_same("seed page", &page, &text);
     sdx_clause_list_clear(&text);

@@ -1115,6 +1115,76 @@ test_synonyms_file(void **state)
     rmdir(dir);
 }
 
+/* ---- saved web pages: the table read as a standard ------------------- */
+
+/* A page of series "S 1-2" whose table rows (after the header) are ROWS. */
+#define PAGE(rows) \
+    "<html><body><h1>S 1-2</h1><h2>Job Summary</h2><p>Sum.</p><table>" \
+    "<tr><th>Job Title</th><th>S 1</th><th>S 2</th></tr>" rows \
+    "</table></body></html>"
+#define CODES "<tr><td>Job Code</td><td>1111</td><td>2222</td></tr>"
+
+static void
+html_bad(const char *page, const char *want)
+{
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    char err[512] = "";
+    sdx_status_t st = sdx_parse_html("p.html", page, strlen(page), &list,
+                                     err, sizeof err);
+    if (!strstr(err, want))
+        print_error("got \"%s\", want \"%s\"\n", err, want);
+    assert_int_equal(st, SDX_BAD_INPUT);
+    assert_non_null(strstr(err, want));
+    assert_int_equal(list.count, 0);
+}
+
+static void
+test_html_table(void **state)
+{
+    (void)state;
+    sdx_clause_list_t list = SDX_CLAUSE_LIST_INIT;
+    char err[512] = "";
+    const char *ok = PAGE(CODES "<tr><td>FLSA</td><td>Non-Exempt</td>"
+                          "<td>Exempt</td></tr><tr><td>Key Resp 01</td>"
+                          "<td></td><td>Leads it.Then <b>more</b>.</td></tr>"
+                          "<tr><td>KSA 01</td><td>&nbsp;</td><td> </td></tr>");
+    assert_int_equal(sdx_parse_html("p.html", ok, strlen(ok), &list, err,
+                                    sizeof err), SDX_OK);
+    assert_int_equal(list.count, 2); /* the summary and one cell */
+    assert_string_equal(list.items[1]->id, "2222/key-resp-01");
+    assert_string_equal(list.items[1]->flsa, "Exempt");
+    assert_string_equal(list.items[1]->text, "Leads it. Then more.");
+    sdx_clause_list_clear(&list);
+    html_bad(PAGE(CODES "<tr><td>Key Rsp 01</td><td>a</td><td>b</td></tr>"),
+             "p.html:1: row \"Key Rsp 01\": unknown row label");
+    html_bad(PAGE("<tr><td>Key Resp 01</td><td>a</td><td>b</td></tr>"),
+             "row \"Key Resp 01\": appears before the metadata rows");
+    html_bad(PAGE("<tr><td>Job Code</td><td>1111</td><td></td></tr>"),
+             "row \"Job Code\": level 2: the cell is empty");
+    html_bad(PAGE("<tr><td>Job Code</td><td>1111</td><td>1111</td></tr>"),
+             "job code 1111 is given to levels 1 and 2");
+    html_bad(PAGE("<tr><td>Job Code</td><td>11a1</td><td>2222</td></tr>"),
+             "\"11a1\" holds a non-digit");
+    html_bad(PAGE(CODES "<tr><td>Bargaining Unit</td><td>HX</td><td>TX</td>"
+                  "</tr>"), "not one bargaining unit");
+    html_bad(PAGE(CODES "<tr><td>Job Summary</td><td>a</td><td>b</td></tr>"),
+             "row \"Job Summary\": a table row");
+    html_bad(PAGE(CODES "<tr><td>Key Resp 01</td><td>a</td><td>b</td></tr>"
+                  "<tr><td>Key Resp 01</td><td>a</td><td>b</td></tr>"),
+             "row \"Key Resp 01\": appears twice");
+    html_bad("<html><body><h1>S 1-3</h1><h2>Job Summary</h2><p>Sum.</p>"
+             "<table><tr><th>Job Title</th><th>S 1</th><th>S 2</th></tr>"
+             "</table></body></html>",
+             "row \"Job Title\": the table has 2 level columns, but the "
+             "series title \"S 1-3\" gives 3 levels");
+    html_bad("<html><body><h1>S 1-2</h1><h2>Job Summary</h2><p>Sum.</p>"
+             "<table><tr><th>Job Title</th><th>S 1</th><th>T 2</th></tr>"
+             "</table></body></html>",
+             "row \"Job Title\": level 2: \"T 2\" is not the series title "
+             "at that level (\"S 2\")");
+    html_bad(PAGE(CODES), "no text rows");
+}
+
 int
 main(void)
 {
@@ -1135,6 +1205,7 @@ main(void)
         cmocka_unit_test(test_text_even_split),
         cmocka_unit_test(test_text_lowercase_starts),
         cmocka_unit_test(test_text_errors),
+        cmocka_unit_test(test_html_table),
         cmocka_unit_test(test_list),
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_errors),
