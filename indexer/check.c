@@ -92,6 +92,8 @@ cut_shown(sdx_cut_t cut)
         return "chosen?";
     case SDX_CUT_AMBIGUOUS:
         return "AMBIGUOUS!";
+    case SDX_CUT_UNCUT:
+        return "NOT CUT!";
     default:
         return sdx_cut_name(cut);
     }

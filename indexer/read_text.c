@@ -764,7 +764,9 @@ cleanup:
 
 /*
  * Rule 2b: a token (a run without white space) holding two or more
- * usable glued candidates can be cut at one of them at most.  Each is
+ * usable glued candidates, one of them word glue, can be cut at one of
+ * them at most (a run of sentence ends alone may be one-word cells,
+ * "None.None.", and is left to rule 4).  Each is
  * scored by the pieces it leaves, the token's start up to it and from
  * it to the token's end: one point for each that this file also writes
  * as a word of its own ("NetSuite|Bachelor’s" scores 2 where NetSuite is
@@ -791,7 +793,7 @@ settle_tokens(text_reader_t *tr, const row_text_t *rt, const cand_t *c,
         while (b < s.n && (w = sdx_ws_len(s.p + b, s.n - b)) == 0 &&
                s.p[b] != MARKER)
             b++;
-        size_t g = j, ng = 0, best = j;
+        size_t g = j, ng = 0, nword = 0, best = j;
         double best_score = -1, second = -1;
         for (; g < m && c[g].end <= b; g++) {
             if (!use[g] || c[g].start != c[g].end || c[g].kind == K_MARKER)
@@ -810,8 +812,11 @@ settle_tokens(text_reader_t *tr, const row_text_t *rt, const cand_t *c,
                 second = score;
             }
             ng++;
+            nword += c[g].kind == K_WORD;
         }
-        if (ng >= 2 && best_score > second) {
+        /* Sentence ends alone may each be a cut ("None.None.Must..."):
+         * one-word cells; only glue inside a word settles a token. */
+        if (ng >= 2 && nword > 0 && best_score > second) {
             char b1[2 * CONTEXT + 16], tok[EXCERPT + 4];
             for (size_t k = j; k < g; k++)
                 if (k != best && c[k].start == c[k].end &&
@@ -828,6 +833,21 @@ settle_tokens(text_reader_t *tr, const row_text_t *rt, const cand_t *c,
         j = g > j ? g : j + 1;
     }
     return tr->r->st == SDX_NOMEM ? SDX_NOMEM : SDX_OK;
+}
+
+/*
+ * A row whose cells could not be found: its whole text as one cell at
+ * the first level not empty, marked SDX_CUT_UNCUT, so --check still
+ * shows it (the file is refused, so it is never indexed).
+ */
+static sdx_status_t
+keep_uncut(text_reader_t *tr, const row_text_t *rt, sdx_grid_row_t *row)
+{
+    int level = rt->empties;
+    if (!(row->cells[level] = sdx_cell_text(rt->s.p, rt->s.n)))
+        return sdx_note_nomem(tr->r);
+    row->cuts[level] = (uint8_t)SDX_CUT_UNCUT;
+    return SDX_OK;
 }
 
 /*
@@ -879,6 +899,7 @@ split_cells(text_reader_t *tr, const char *label, size_t line,
     if (too_many) {
         sdx_note(tr->r, SDX_NOTE_ERROR, line, label,
                  "more than %d candidate cell boundaries", MAX_CANDIDATES);
+        st = keep_uncut(tr, &rt, row);
         goto cleanup;
     }
     size_t nmarker = 0, nforced = 0, n1 = 0, n2 = 0;
@@ -900,6 +921,7 @@ split_cells(text_reader_t *tr, const char *label, size_t line,
                  "empty), so at most %zu; mark every cut of the row with "
                  "'|' (docs/CORPUS.md, \"Settling a cut\")", nforced,
                  nmarker, nforced - nmarker, rt.ncells, rt.empties, need);
+        st = keep_uncut(tr, &rt, row);
         goto cleanup;
     }
     /* Rule 3: which kinds may cut, by how the row ends. */
@@ -923,6 +945,7 @@ split_cells(text_reader_t *tr, const char *label, size_t line,
             n2 += use[j];
         if (n2 < need) {
             too_few(tr, &rt, c, m, n2 + 1, sentence_row);
+            st = keep_uncut(tr, &rt, row);
             goto cleanup;
         }
     }

@@ -32,6 +32,8 @@ sdx_cut_name(sdx_cut_t cut)
         return "chosen";
     case SDX_CUT_AMBIGUOUS:
         return "AMBIGUOUS";
+    case SDX_CUT_UNCUT:
+        return "UNCUT";
     }
     return "?";
 }

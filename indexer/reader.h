@@ -47,6 +47,7 @@ typedef enum sdx_cut {
     SDX_CUT_WORD,       /* a glued lower-upper letter pair, the only one */
     SDX_CUT_CHOSEN,     /* one of several possible, the most even by far */
     SDX_CUT_AMBIGUOUS,  /* one of several, not clearly better: refused */
+    SDX_CUT_UNCUT,      /* the row's cells not found: all its text here */
 } sdx_cut_t;
 
 /* A short name for CUT ("nbsp", "chosen"...), static. */

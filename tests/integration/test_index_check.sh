@@ -63,6 +63,12 @@ check "the index served is the one before" [ "$(readlink "$tmp/index/current")" 
 "$idx" --check "$tmp/lib" > "$tmp/lib.txt"; rc=$?
 check "--check on it exits 1 and marks the cut" bash -c "[ $rc -eq 1 ] && grep -q 'AMBIGUOUS!' '$tmp/lib.txt' && grep -q 'REFUSED' '$tmp/lib.txt'"
 
+# A row whose cells cannot be found is still shown, whole, and marked.
+printf 'S 1-3\nJob Summary\nSum.\nJob TitleS 1S 2S 3\nJob Code111122223333\nKey Resp 01Aa aa.Bb bb.\n' > "$tmp/few.txt"
+"$idx" --check "$tmp/few.txt" > "$tmp/few.out"; rc=$?
+check "--check shows an uncut row whole, marked NOT CUT!" \
+  bash -c "[ $rc -eq 1 ] && grep -q 'Key Resp 01  *1 NOT CUT!   Aa aa. Bb bb.' '$tmp/few.out' && grep -q 'error: .*found 2 cells, expected 3' '$tmp/few.out'"
+
 # Settled with '|': it builds, and the cut shows as written.
 rm "$tmp/lib/b-unknown.txt"
 cp "$data/family/ambiguous/interface-analyst-settled.txt" "$tmp/lib/a-interface.txt"

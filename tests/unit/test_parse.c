@@ -838,6 +838,21 @@ test_text_lowercase_starts(void **state)
     sdx_clause_list_clear(&list);
 }
 
+/* One-word cells glued to each other are cuts like any sentence ends. */
+static void
+test_text_one_word_cells(void **state)
+{
+    (void)state;
+    sdx_clause_list_t list = parse_text_ok(
+        META3 "Special ConditionNone.None.Must pass a background check.\n");
+    assert_int_equal(list.count, 4);
+    assert_string_equal(list.items[1]->text, "None.");
+    assert_string_equal(list.items[2]->text, "None.");
+    assert_string_equal(list.items[3]->text,
+                        "Must pass a background check.");
+    sdx_clause_list_clear(&list);
+}
+
 static void
 test_text_errors(void **state)
 {
@@ -1204,6 +1219,7 @@ main(void)
         cmocka_unit_test(test_text_other_range),
         cmocka_unit_test(test_text_even_split),
         cmocka_unit_test(test_text_lowercase_starts),
+        cmocka_unit_test(test_text_one_word_cells),
         cmocka_unit_test(test_text_errors),
         cmocka_unit_test(test_html_table),
         cmocka_unit_test(test_list),
