@@ -1,9 +1,11 @@
 /*
- * fuzz_parse: libFuzzer harness for the job-standard parser
- * (indexer/parse.c).  Each input is one file's text, handed to
- * sdx_parse_text() exactly as read (no terminating NUL, so an overread
- * past LEN is caught by ASan), and everything it made is freed, so
- * LeakSanitizer sees any clause or cell the parser loses.
+ * fuzz_parse, fuzz_html, fuzz_jsonl: libFuzzer harnesses for the three
+ * readers of job standards (indexer/read_text.c, read_html.c with
+ * html_page.c, read_jsonl.c), one source built three times with
+ * SDX_FUZZ_FORMAT naming the reader.  Each input is one file's bytes,
+ * handed to the reader exactly as read (no terminating NUL, so an
+ * overread past LEN is caught by ASan), and everything it made is freed,
+ * so LeakSanitizer sees any clause or cell a reader loses.
  *
  * Besides "no crash, no leak, no undefined behaviour" the harness checks
  * the parser's contract (parse.h) and aborts when it breaks, which
@@ -26,7 +28,16 @@
 #include "parse.h"
 #include "sdx_clause.h"
 
-#define NAME "fuzz.txt" /* the file name errors mention */
+#if defined(SDX_FUZZ_HTML)
+#define NAME "fuzz.html"   /* the file name errors mention */
+#define PARSE sdx_parse_html
+#elif defined(SDX_FUZZ_JSONL)
+#define NAME "fuzz.jsonl"
+#define PARSE sdx_parse_jsonl
+#else
+#define NAME "fuzz.txt"
+#define PARSE sdx_parse_text
+#endif
 #define ERR_SIZE 256    /* error buffer, bytes: as specdex-index uses */
 #define TINY_ERR 5      /* a buffer too small for any message, bytes */
 
@@ -36,7 +47,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 static void
 broken(const char *what)
 {
-    fprintf(stderr, "fuzz_parse: contract broken: %s\n", what);
+    fprintf(stderr, "fuzz %s: contract broken: %s\n", NAME, what);
     abort();
 }
 
@@ -76,8 +87,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char err[ERR_SIZE];
 
     memset(err, 'x', sizeof err);
-    sdx_status_t st = sdx_parse_text(NAME, (const char *)data, size, &list,
-                                     err, sizeof err);
+    sdx_status_t st = PARSE(NAME, (const char *)data, size, &list, err,
+                            sizeof err);
     if (st == SDX_OK) {
         if (list.count == 0)
             broken("success with no clauses");
@@ -95,8 +106,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         char tiny[TINY_ERR + 1];
         tiny[TINY_ERR] = '#';
         sdx_clause_list_t again = SDX_CLAUSE_LIST_INIT;
-        if (sdx_parse_text(NAME, (const char *)data, size, &again, tiny,
-                           TINY_ERR) != st)
+        if (PARSE(NAME, (const char *)data, size, &again, tiny, TINY_ERR) !=
+            st)
             broken("a smaller error buffer changed the status");
         if (tiny[TINY_ERR] != '#' || memchr(tiny, '\0', TINY_ERR) == NULL)
             broken("a small error buffer overflowed or is unterminated");
