@@ -29,6 +29,9 @@
  *     those are too few) and never inside a word — a name with an inner
  *     capital cannot split it; a row of fragments ("... / training") is
  *     cut at sentence ends and word glue alike.
+ *     2b. One token (a run without white space) where word glue competes
+ *     with other glue is cut at one place at most: the one whose pieces
+ *     are words the file writes on their own ("NetSuite|Bachelor’s").
  *  4. When the candidates are exactly the cuts needed, the row is
  *     certain.  When there are more, the most even cells win (least sum
  *     of squared lengths), but only when the next best choice spreads the
@@ -40,8 +43,9 @@
  *     around the places a cut could be.
  *
  * Errors inside one row (rules 4 and 5) do not stop the reading, so one
- * run shows every such row of a file (specdex-index --check); the file
- * is refused all the same.  Cost: one pass over the text to check it,
+ * run shows every such row of a file (specdex-index --check, which shows
+ * a row it could not cut whole, as NOT CUT); the file is refused all the
+ * same.  Cost: one pass over the text to check it,
  * one over each line; the choice is O(cuts x candidates^2) per row, run
  * once more per chosen cut, with candidates bounded by MAX_CANDIDATES.
  */
