@@ -5,7 +5,7 @@
  *
  * All three go through the shim's one search call with the daemon's
  * cost bounds (ops_int.h).  Grouping and context's merged passages use
- * Xapian's collapse on the group key the indexer stores (build.h): one
+ * Xapian's collapse on the group key the indexer stores (sdx_index.h): one
  * hit per (series, row, text), so offset/limit pages count groups and
  * stay stable; a second search over the page's group keys finds which
  * levels each group covers.
@@ -78,7 +78,7 @@ sdx_errcode_t
 sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
               sdx_body_t *body, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
     unsigned *masks = NULL;
@@ -88,7 +88,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_ops_filters_build(&fs, req, err)))
+    if ((code = sdx_index_filters_from_request(&fs, req, err)))
         goto cleanup;
 
     sdx_ops_spec_init(&spec, req->q, &fs);
@@ -164,7 +164,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
 cleanup:
     free(masks);
     sdx_results_destroy(&results);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }
 
@@ -304,7 +304,7 @@ sdx_errcode_t
 sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                sdx_body_t *body, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
     unsigned masks[SDX_PROTO_K_MAX];
@@ -317,7 +317,7 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         return code;
     memset(&fs, 0, sizeof fs);
     memset(ps, 0, sizeof ps);
-    if ((code = sdx_ops_filters_build(&fs, req, err)))
+    if ((code = sdx_index_filters_from_request(&fs, req, err)))
         goto cleanup;
     sdx_ops_spec_init(&spec, req->q, &fs);
     spec.limit = req->k;
@@ -396,6 +396,6 @@ cleanup:
     for (size_t i = 0; i < np; i++)
         sdx_clause_destroy(&ps[i].clause);
     sdx_results_destroy(&results);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }

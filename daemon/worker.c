@@ -42,7 +42,7 @@
 
 #include <zmq.h>
 
-#include "build.h"
+#include "sdx_index.h"
 #include "sdx_log.h"
 
 #define REFRESH_US (SDX_DAEMON_REFRESH_MS * 1000ull) /* re-resolve, us */
@@ -62,22 +62,6 @@ struct sdx_worker {
     uint64_t resolved_us;      /* when the index was last resolved */
     unsigned reopen_gen;       /* SIGHUP generation last acted on */
 };
-
-/* The indexer's revision number of DB (0 when it wrote none). */
-static uint64_t
-s_db_revision(sdx_db_t *db)
-{
-    char *value = NULL, *end = NULL;
-    uint64_t rev = 0;
-    if (sdx_db_get_metadata(db, "specdex.revision", &value) == SDX_OK &&
-        value[0]) {
-        unsigned long long v = strtoull(value, &end, 10);
-        if (*end == '\0')
-            rev = v;
-    }
-    free(value);
-    return rev;
-}
 
 /*
  * Take a shared lock on the revision directory PATH for as long as a
@@ -170,7 +154,8 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->reopen_gen = gen;
     snprintf(w->db_path, sizeof w->db_path, "%s", path);
     w->db_error[0] = '\0';
-    uint64_t rev = s_db_revision(db);
+    uint64_t rev = 0;
+    sdx_index_revision(db, &rev); /* 0: the indexer wrote none */
     sdx_stats_set_revision(w->stats, w->number, rev);
     sdx_log(w->number == 0 ? SDX_LOG_INFO : SDX_LOG_DEBUG,
             "worker %u: serving index %s (revision %llu%s)", w->number,

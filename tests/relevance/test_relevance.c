@@ -28,6 +28,7 @@
 #include <msgpack.h>
 
 #include "build.h"
+#include "sdx_index.h"
 #include "daemon.h"
 #include "parse.h"
 #include "sdx_clause.h"

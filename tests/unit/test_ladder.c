@@ -27,6 +27,7 @@
 
 #include "../integration/harness.h" /* h_pack_op */
 #include "build.h"
+#include "sdx_index.h"
 #include "daemon.h"
 #include "parse.h"
 #include "sdx_clause.h"
