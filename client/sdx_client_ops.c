@@ -366,7 +366,7 @@ static sdx_status_t
 exchange(sdx_client_t *c, msgpack_sbuffer *buf, decode_fn decode,
          sdx_result_t **out)
 {
-    sdx_reply_t *reply = NULL;
+    sdx_client_reply_t *reply = NULL;
     sdx_status_t st = sdx_client_call(c, buf->data, buf->size, &reply);
     msgpack_sbuffer_destroy(buf);
     *out = NULL;
@@ -374,17 +374,17 @@ exchange(sdx_client_t *c, msgpack_sbuffer *buf, decode_fn decode,
         return st;
     sdx_result_t *r = calloc(1, sizeof *r);
     if (!r) {
-        sdx_reply_destroy(&reply);
+        sdx_client_reply_destroy(&reply);
         return SDX_NOMEM;
     }
     r->reply = reply;
-    r->took_us = get_u64(sdx_reply_root(reply), "took_us");
-    if (!sdx_reply_ok(reply)) {
+    r->took_us = get_u64(sdx_client_reply_root(reply), "took_us");
+    if (!sdx_client_reply_ok(reply)) {
         sdx_client_note_error_reply(c, reply);
         *out = r;
         return SDX_REMOTE;
     }
-    st = decode(sdx_reply_root(reply), r);
+    st = decode(sdx_client_reply_root(reply), r);
     if (st != SDX_OK) {
         sdx_result_destroy(&r);
         return st;
@@ -537,7 +537,7 @@ sdx_result_destroy(sdx_result_t **result_p)
     free(r->suggestion);
     free(r->stats.index_path);
     free(r->stats.built_at);
-    sdx_reply_destroy(&r->reply);
+    sdx_client_reply_destroy(&r->reply);
     free(r);
     *result_p = NULL;
 }
