@@ -187,9 +187,9 @@ bool sdx_cache_op(sdx_op_t op);
 
 /*
  * The canonical key of REQ answered by the handle on DB_PATH at Xapian
- * revision REV: every request field but `id`, in a fixed order, as
- * msgpack.  Malloc'd (caller frees), *len its size; NULL when out of
- * memory.
+ * revision REV: the path, the revision and the request's canonical form
+ * (sdx_request_pack without the id), as msgpack.  Malloc'd (caller
+ * frees), *len its size; NULL when out of memory.
  */
 void *sdx_cache_key(const sdx_request_t *req, const char *db_path,
                     uint64_t rev, size_t *len);

@@ -113,9 +113,16 @@ typedef struct sdx_strlist {
 } sdx_strlist_t;
 
 /*
- * One decoded, validated request.  Keys an op does not take keep their
- * defaults; lists not given are empty (n == 0, meaning "all").  Every
- * pointer is owned by the request: sdx_request_clear() frees them.
+ * One request.  Keys an op does not take keep their defaults; lists not
+ * given are empty (n == 0, meaning "all").  A decoded request
+ * (sdx_request_decode) owns every pointer: sdx_request_clear() frees
+ * them.  A request made with sdx_request_init() to be packed borrows
+ * whatever its maker puts in it and is never cleared.
+ *
+ * Each key of the wire is described once, in lib/sdx_proto.c's key
+ * table (name, type, limits, default, member, the ops that take it):
+ * the decoder, the packer and the canonical form that keys the daemon's
+ * cache are all driven by it.
  */
 typedef struct sdx_request {
     sdx_op_t op;               /* the operation */
@@ -158,6 +165,30 @@ sdx_errcode_t sdx_request_decode(const void *buf, size_t len,
 
 /* Free what *REQ holds and zero it.  Idempotent. */
 void sdx_request_clear(sdx_request_t *req);
+
+/*
+ * Set *REQ to a request of OP with every key at its default and nothing
+ * allocated (HIGHLIGHT NULL, meaning the default markers): to be filled
+ * with borrowed values and packed, never cleared.
+ */
+void sdx_request_init(sdx_request_t *req, sdx_op_t op);
+
+/*
+ * Pack REQ as the request frame a client sends: {v, op, id (when
+ * WITH_ID and REQ has one), then each key OP takes whose value is not
+ * its default, in the key table's order}.  Requests that decode alike
+ * pack alike, whatever order or defaults their frames spelled out, so
+ * without the id this is also REQ's canonical form (the daemon's cache
+ * key); decoding what it packs gives REQ back.
+ */
+void sdx_request_pack(const sdx_request_t *req, bool with_id,
+                      msgpack_packer *pk);
+
+/*
+ * The keys op OP takes besides v, op and id, in packing order: the
+ * first SIZE names into NAMES (static).  Returns how many there are.
+ */
+size_t sdx_proto_op_keys(sdx_op_t op, const char **names, size_t size);
 
 /*
  * Find the `id` of a frame without decoding the rest (for replies the
