@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+
 #define CACHE_BYTES_PER_BUCKET 256 /* bound / this = buckets, bytes */
 #define CACHE_MIN_BUCKETS 64       /* buckets at least */
 #define CACHE_ENTRY_MAX_SHARE 8    /* an entry over bound / this is not
@@ -55,18 +56,6 @@ struct sdx_cache {
     entry_t *head, *tail;      /* LRU: head most recent */
     uint64_t hits, misses;     /* lookups answered / not, since start */
 };
-
-static uint64_t
-s_hash(const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static size_t
 s_entry_size(const entry_t *e)
@@ -180,7 +169,7 @@ sdx_cache_get(sdx_cache_t *cache, const void *key, size_t klen,
 {
     if (!sdx_cache_enabled(cache))
         return false;
-    uint64_t h = s_hash(key, klen);
+    uint64_t h = sdx_fnv1a(SDX_FNV1A_INIT, key, klen);
     bool hit = false;
     pthread_mutex_lock(&cache->mu);
     entry_t *e = *s_find(cache, h, key, klen);
@@ -218,7 +207,7 @@ sdx_cache_put(sdx_cache_t *cache, const void *key, size_t klen,
     if (!e)
         return;  /* a cache that cannot grow just misses */
     memset(e, 0, sizeof *e);
-    e->hash = s_hash(key, klen);
+    e->hash = sdx_fnv1a(SDX_FNV1A_INIT, key, klen);
     e->klen = klen;
     e->vlen = vlen;
     e->nkeys = body->nkeys;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "sdx_proto.h"
+#include "sdx_util.h" /* sdx_now_us, the clock of every part */
 #include "sdx_xapian.h"
 
 #define SDX_DAEMON_BACKEND "inproc://specdexd-workers" /* broker<->workers */
@@ -97,9 +98,6 @@ void sdx_stats_record(sdx_stats_t *stats, uint64_t took_us, bool error);
 
 /* Fill *out with the current counters. */
 void sdx_stats_snapshot(sdx_stats_t *stats, sdx_stats_snapshot_t *out);
-
-/* Microseconds of CLOCK_MONOTONIC. */
-uint64_t sdx_now_us(void);
 
 /*
  * Count one answered request of OP (SDX_OP_LAST when it could not be

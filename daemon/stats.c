@@ -15,7 +15,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 /* Requests and errors of one op. */
 typedef struct op_count {
@@ -43,14 +42,6 @@ struct sdx_stats {
 };
 
 #define COST_SHIFT 3           /* a new answer time weighs 1/8 */
-
-uint64_t
-sdx_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 sdx_stats_t *
 sdx_stats_new(unsigned workers, unsigned handles)

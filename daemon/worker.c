@@ -172,18 +172,6 @@ s_close_db(sdx_worker_t *w)
     w->db_lock = -1;
 }
 
-/* FNV-1a, 64 bits: names a query in the logs without its text. */
-static uint64_t
-s_fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; s && *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
-
 /*
  * The operator's limits (sdx_config_t), tighter than the protocol's,
  * which the decoder has already checked.  Messages read like the
@@ -338,7 +326,8 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         char hash[24] = "";
         if (req.q)
             snprintf(hash, sizeof hash, " q#%016llx",
-                     (unsigned long long)s_fnv1a(req.q));
+                     (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, req.q,
+                                                   strlen(req.q)));
         sdx_log(SDX_LOG_WARN, "slow: %s %llums %s%s%s%s%s", op,
                 (unsigned long long)(took / 1000),
                 code ? sdx_errcode_str(code) : "ok", hash,

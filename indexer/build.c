@@ -45,6 +45,7 @@
 #include <unistd.h>
 
 #include "sdx_index.h"
+#include "sdx_util.h"
 #include "sdx_xapian.h"
 
 /* Bytes of a path under the index directory. */
@@ -283,12 +284,11 @@ check_ids(const sdx_clause_list_t *list, char *err, size_t err_size)
     return st;
 }
 
+/* Seconds of the monotonic clock, for the report. */
 static double
 now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sdx_now_us() / 1e6;
 }
 
 /*

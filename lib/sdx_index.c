@@ -20,6 +20,8 @@
 
 #include <msgpack.h>
 
+#include "sdx_util.h"
+
 /* Bytes of a slug term value (row labels, series names). */
 #define SLUG_MAX 200
 /* Bytes of a path under the index directory. */
@@ -61,29 +63,17 @@ s_slug_base(const char *slug, char *base, size_t base_size)
     return true;
 }
 
-/* FNV-1a, 64 bits, over LEN bytes of P continuing from H. */
-static uint64_t
-s_fnv1a(uint64_t h, const void *p, size_t len)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 void
 sdx_index_group_key(const sdx_clause_t *c, char out[SDX_GROUP_KEY_LEN + 1])
 {
     char row[SLUG_MAX], series[SLUG_MAX];
-    uint64_t h = 0xcbf29ce484222325ULL;
+    uint64_t h = SDX_FNV1A_INIT;
     sdx_slug(c->series, series, sizeof series);
     sdx_slug(c->row, row, sizeof row);
     /* each part with its NUL, so ("ab","c") and ("a","bc") differ */
-    h = s_fnv1a(h, series, strlen(series) + 1);
-    h = s_fnv1a(h, row, strlen(row) + 1);
-    h = s_fnv1a(h, c->text, strlen(c->text));
+    h = sdx_fnv1a(h, series, strlen(series) + 1);
+    h = sdx_fnv1a(h, row, strlen(row) + 1);
+    h = sdx_fnv1a(h, c->text, strlen(c->text));
     snprintf(out, SDX_GROUP_KEY_LEN + 1, "%016" PRIx64, h);
 }
 
