@@ -10,6 +10,14 @@
  *
  * Requests and replies are msgpack maps (docs/PROTOCOL.md).  A reply comes
  * back unpacked, as an sdx_client_reply_t that owns its memory.
+ *
+ * This header needs <msgpack.h>, and says why: the raw reply
+ * (sdx_client_reply_root) is a msgpack object, so that a caller reads
+ * the keys the typed results below do not decode (search's facets, keys
+ * a newer daemon adds) and prints the reply as it came (sdx_json.h), and
+ * the clause record (sdx_clause.h) packs to and unpacks from msgpack.
+ * What the index is made of (term prefixes, value slots) is not here:
+ * lib/sdx_index.h is the daemon's and the indexer's, not installed.
  */
 #ifndef SDX_CLIENT_H
 #define SDX_CLIENT_H
@@ -21,6 +29,7 @@
 #include <msgpack.h>
 
 #include "sdx_clause.h"
+#include "sdx_msgpack.h"
 #include "sdx_status.h"
 
 typedef struct sdx_client sdx_client_t; /* a connection to specdexd */

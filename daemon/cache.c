@@ -257,15 +257,15 @@ sdx_cache_pack(sdx_cache_t *cache, sdx_body_t *body)
     sdx_cache_snapshot(cache, &s);
     sdx_body_key(body, "cache");
     msgpack_pack_map(&body->pk, 5);
-    sdx_proto_pack_str(&body->pk, "hits");
+    sdx_msgpack_pack_str(&body->pk, "hits");
     msgpack_pack_uint64(&body->pk, s.hits);
-    sdx_proto_pack_str(&body->pk, "misses");
+    sdx_msgpack_pack_str(&body->pk, "misses");
     msgpack_pack_uint64(&body->pk, s.misses);
-    sdx_proto_pack_str(&body->pk, "entries");
+    sdx_msgpack_pack_str(&body->pk, "entries");
     msgpack_pack_uint64(&body->pk, s.entries);
-    sdx_proto_pack_str(&body->pk, "bytes");
+    sdx_msgpack_pack_str(&body->pk, "bytes");
     msgpack_pack_uint64(&body->pk, s.bytes);
-    sdx_proto_pack_str(&body->pk, "max_bytes");
+    sdx_msgpack_pack_str(&body->pk, "max_bytes");
     msgpack_pack_uint64(&body->pk, s.max_bytes);
 }
 
@@ -313,7 +313,7 @@ sdx_cache_key(const sdx_request_t *req, const char *db_path, uint64_t rev,
     /* The request's canonical form (sdx_proto's key table: every key an
        op takes, so a key added there is in here too), without its id. */
     msgpack_pack_array(&pk, 3);
-    sdx_proto_pack_str(&pk, db_path);
+    sdx_msgpack_pack_str(&pk, db_path);
     msgpack_pack_uint64(&pk, rev);
     sdx_request_pack(req, false, &pk);
     if (k.failed) {

@@ -196,21 +196,21 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
                 strcmp(cs->v[j]->series, series) == 0)
                 cell = cs->v[j];
         msgpack_pack_map(pk, 4);
-        sdx_proto_pack_str(pk, "level");
+        sdx_msgpack_pack_str(pk, "level");
         msgpack_pack_int(pk, lv[i].level);
-        sdx_proto_pack_str(pk, "id");
+        sdx_msgpack_pack_str(pk, "id");
         if (cell) {
-            sdx_proto_pack_str(pk, cell->id);
+            sdx_msgpack_pack_str(pk, cell->id);
         } else {
             char id[2 * SLUG_MAX + 2];
             snprintf(id, sizeof id, "%s/%s",
                      lv[i].job_code[0] ? lv[i].job_code : series_slug, row);
-            sdx_proto_pack_str(pk, id);
+            sdx_msgpack_pack_str(pk, id);
         }
-        sdx_proto_pack_str(pk, "title");
-        sdx_proto_pack_str(pk, cell ? cell->title : lv[i].title);
-        sdx_proto_pack_str(pk, "text");
-        sdx_proto_pack_str(pk, cell ? cell->text : NULL);
+        sdx_msgpack_pack_str(pk, "title");
+        sdx_msgpack_pack_str(pk, cell ? cell->title : lv[i].title);
+        sdx_msgpack_pack_str(pk, "text");
+        sdx_msgpack_pack_str(pk, cell ? cell->text : NULL);
     }
 }
 
@@ -387,9 +387,9 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     msgpack_pack_array(&body->pk, LADDER_LEVELS);
     for (int l = 0; l < LADDER_LEVELS; l++) {
         msgpack_pack_map(&body->pk, 2);
-        sdx_proto_pack_str(&body->pk, "level");
+        sdx_msgpack_pack_str(&body->pk, "level");
         msgpack_pack_int(&body->pk, l + 1);
-        sdx_proto_pack_str(&body->pk, "hit");
+        sdx_msgpack_pack_str(&body->pk, "hit");
         if (at[l] < 0) {
             msgpack_pack_nil(&body->pk);
             continue;
@@ -403,13 +403,13 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                                 "record");
             goto cleanup;
         }
-        sdx_proto_pack_str(&body->pk, "score");
+        sdx_msgpack_pack_str(&body->pk, "score");
         msgpack_pack_double(&body->pk, hit.score);
-        sdx_proto_pack_str(&body->pk, "percent");
+        sdx_msgpack_pack_str(&body->pk, "percent");
         msgpack_pack_int(&body->pk, hit.percent);
     }
     sdx_body_key(body, "row");
-    sdx_proto_pack_str(&body->pk, best ? best->row : NULL);
+    sdx_msgpack_pack_str(&body->pk, best ? best->row : NULL);
     sdx_body_key(body, "row_cells");
     msgpack_pack_array(&body->pk, nlv);
     if (best)
@@ -422,7 +422,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     const char *corrected = sdx_results_corrected(results);
     if (corrected[0]) {
         sdx_body_key(body, "corrected");
-        sdx_proto_pack_str(&body->pk, corrected);
+        sdx_msgpack_pack_str(&body->pk, corrected);
     }
     code = SDX_E_NONE;
 cleanup:

@@ -290,12 +290,12 @@ s_pack_index(sdx_ops_ctx_t *ctx, sdx_body_t *body, uint64_t *docs,
 
     sdx_body_key(body, "index");
     msgpack_pack_map(&body->pk, 3);
-    sdx_proto_pack_str(&body->pk, "path");
-    sdx_proto_pack_str(&body->pk, ctx->db_path);
-    sdx_proto_pack_str(&body->pk, "revision");
+    sdx_msgpack_pack_str(&body->pk, "path");
+    sdx_msgpack_pack_str(&body->pk, ctx->db_path);
+    sdx_msgpack_pack_str(&body->pk, "revision");
     msgpack_pack_uint64(&body->pk, rev);
-    sdx_proto_pack_str(&body->pk, "built_at");
-    sdx_proto_pack_str(&body->pk, built_at);
+    sdx_msgpack_pack_str(&body->pk, "built_at");
+    sdx_msgpack_pack_str(&body->pk, built_at);
 cleanup:
     free(built_at);
     return code;
@@ -330,13 +330,13 @@ op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     msgpack_pack_unsigned_int(&body->pk, snap.workers);
     sdx_body_key(body, "latency_us");
     msgpack_pack_map(&body->pk, 4);
-    sdx_proto_pack_str(&body->pk, "p50");
+    sdx_msgpack_pack_str(&body->pk, "p50");
     msgpack_pack_uint64(&body->pk, snap.p50_us);
-    sdx_proto_pack_str(&body->pk, "p90");
+    sdx_msgpack_pack_str(&body->pk, "p90");
     msgpack_pack_uint64(&body->pk, snap.p90_us);
-    sdx_proto_pack_str(&body->pk, "p99");
+    sdx_msgpack_pack_str(&body->pk, "p99");
     msgpack_pack_uint64(&body->pk, snap.p99_us);
-    sdx_proto_pack_str(&body->pk, "max");
+    sdx_msgpack_pack_str(&body->pk, "max");
     msgpack_pack_uint64(&body->pk, snap.max_us);
     return SDX_E_NONE;
 }

@@ -244,19 +244,19 @@ sdx_stats_pack_extra(sdx_stats_t *s, sdx_body_t *body)
     sdx_body_key(body, "by_op");
     msgpack_pack_map(&body->pk, SDX_OP_LAST + 1);
     for (unsigned op = 0; op <= SDX_OP_LAST; op++) {
-        sdx_proto_pack_str(&body->pk, op == SDX_OP_LAST
+        sdx_msgpack_pack_str(&body->pk, op == SDX_OP_LAST
                                           ? "none"
                                           : sdx_op_name((sdx_op_t)op));
         msgpack_pack_map(&body->pk, 2);
-        sdx_proto_pack_str(&body->pk, "requests");
+        sdx_msgpack_pack_str(&body->pk, "requests");
         msgpack_pack_uint64(&body->pk, by_op[op].requests);
-        sdx_proto_pack_str(&body->pk, "errors");
+        sdx_msgpack_pack_str(&body->pk, "errors");
         msgpack_pack_uint64(&body->pk, by_op[op].errors);
     }
     sdx_body_key(body, "by_code");
     msgpack_pack_map(&body->pk, SDX_E_LAST);
     for (unsigned code = 0; code < SDX_E_LAST; code++) {
-        sdx_proto_pack_str(&body->pk,
+        sdx_msgpack_pack_str(&body->pk,
                            code == SDX_E_NONE
                                ? "ok"
                                : sdx_errcode_str((sdx_errcode_t)code));

@@ -98,14 +98,4 @@ bool sdx_clause_text(const void *buf, size_t len, const char **text,
 sdx_status_t sdx_clause_from_msgpack(const void *buf, size_t len,
                                      sdx_clause_t **out);
 
-/*
- * The value of KEY in MAP (a msgpack map), or NULL when MAP is not a map
- * or has no such key.
- */
-const msgpack_object *sdx_msgpack_get(const msgpack_object *map,
-                                      const char *key);
-
-/* Pack the NUL-terminated string S as a msgpack str. */
-void sdx_pack_str(msgpack_packer *pk, const char *s);
-
 #endif /* SDX_CLAUSE_H */

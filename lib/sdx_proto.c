@@ -731,7 +731,7 @@ s_pack_value(const sdx_request_t *req, const struct key_def *d,
         msgpack_pack_nil(pk);
         break;
     case KIND_STR:
-        sdx_proto_pack_str(pk, *(char *const *)member);
+        sdx_msgpack_pack_str(pk, *(char *const *)member);
         break;
     case KIND_UINT:
         msgpack_pack_unsigned_int(pk, *(const unsigned *)member);
@@ -746,7 +746,7 @@ s_pack_value(const sdx_request_t *req, const struct key_def *d,
         const sdx_strlist_t *l = (const sdx_strlist_t *)member;
         msgpack_pack_array(pk, l->n);
         for (size_t i = 0; i < l->n; i++)
-            sdx_proto_pack_str(pk, l->v[i]);
+            sdx_msgpack_pack_str(pk, l->v[i]);
         break;
     }
     case KIND_LEVELS: {
@@ -758,8 +758,8 @@ s_pack_value(const sdx_request_t *req, const struct key_def *d,
     }
     case KIND_MARKS:
         msgpack_pack_array(pk, 2);
-        sdx_proto_pack_str(pk, ((char *const *)member)[0]);
-        sdx_proto_pack_str(pk, ((char *const *)member)[1]);
+        sdx_msgpack_pack_str(pk, ((char *const *)member)[0]);
+        sdx_msgpack_pack_str(pk, ((char *const *)member)[1]);
         break;
     }
 }
@@ -792,17 +792,17 @@ sdx_request_pack(const sdx_request_t *req, bool with_id, msgpack_packer *pk)
         }
     }
     msgpack_pack_map(pk, n);
-    sdx_proto_pack_str(pk, "v");
+    sdx_msgpack_pack_str(pk, "v");
     msgpack_pack_int(pk, SDX_PROTO_VERSION);
-    sdx_proto_pack_str(pk, "op");
-    sdx_proto_pack_str(pk, op_names[req->op]);
+    sdx_msgpack_pack_str(pk, "op");
+    sdx_msgpack_pack_str(pk, op_names[req->op]);
     if (with_id && req->id) {
-        sdx_proto_pack_str(pk, "id");
+        sdx_msgpack_pack_str(pk, "id");
         pk->callback(pk->data, req->id, req->id_len);
     }
     for (int k = 0; k < K_COUNT; k++) {
         if (want & BIT(k)) {
-            sdx_proto_pack_str(pk, key_defs[k].name);
+            sdx_msgpack_pack_str(pk, key_defs[k].name);
             s_pack_value(req, &key_defs[k], pk);
         }
     }
@@ -1184,21 +1184,9 @@ sdx_body_clear(sdx_body_t *b)
 }
 
 void
-sdx_proto_pack_str(msgpack_packer *pk, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
-}
-
-void
 sdx_body_key(sdx_body_t *b, const char *key)
 {
-    sdx_proto_pack_str(&b->pk, key);
+    sdx_msgpack_pack_str(&b->pk, key);
     b->nkeys++;
 }
 
@@ -1239,18 +1227,18 @@ s_reply_head(msgpack_packer *pk, const void *id, size_t id_len, bool ok,
              uint64_t took_us, unsigned nkeys)
 {
     msgpack_pack_map(pk, 3 + (id ? 1 : 0) + nkeys);
-    sdx_proto_pack_str(pk, "v");
+    sdx_msgpack_pack_str(pk, "v");
     msgpack_pack_int(pk, SDX_PROTO_VERSION);
     if (id) {
-        sdx_proto_pack_str(pk, "id");
+        sdx_msgpack_pack_str(pk, "id");
         pk->callback(pk->data, id, id_len);
     }
-    sdx_proto_pack_str(pk, "ok");
+    sdx_msgpack_pack_str(pk, "ok");
     if (ok)
         msgpack_pack_true(pk);
     else
         msgpack_pack_false(pk);
-    sdx_proto_pack_str(pk, "took_us");
+    sdx_msgpack_pack_str(pk, "took_us");
     msgpack_pack_uint64(pk, took_us);
 }
 
@@ -1277,12 +1265,12 @@ sdx_reply_error(const void *id, size_t id_len, uint64_t took_us,
     *out_len = 0;
     sdx_body_init(&r);
     s_reply_head(&r.pk, id, id_len, false, took_us, 1);
-    sdx_proto_pack_str(&r.pk, "error");
+    sdx_msgpack_pack_str(&r.pk, "error");
     msgpack_pack_map(&r.pk, 2);
-    sdx_proto_pack_str(&r.pk, "code");
-    sdx_proto_pack_str(&r.pk, sdx_errcode_str(code));
-    sdx_proto_pack_str(&r.pk, "message");
-    sdx_proto_pack_str(&r.pk, message ? message : "");
+    sdx_msgpack_pack_str(&r.pk, "code");
+    sdx_msgpack_pack_str(&r.pk, sdx_errcode_str(code));
+    sdx_msgpack_pack_str(&r.pk, "message");
+    sdx_msgpack_pack_str(&r.pk, message ? message : "");
     return s_reply_finish(&r, out, out_len);
 }
 

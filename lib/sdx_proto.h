@@ -24,6 +24,7 @@
 
 #include <msgpack.h>
 
+#include "sdx_msgpack.h"
 #include "sdx_status.h"
 
 /* ---------------------------------------------------------------- */
@@ -227,9 +228,6 @@ void sdx_body_clear(sdx_body_t *b);
 
 /* Pack KEY (a NUL-terminated str) as the next key of B. */
 void sdx_body_key(sdx_body_t *b, const char *key);
-
-/* Pack the NUL-terminated string S (NULL packs nil). */
-void sdx_proto_pack_str(msgpack_packer *pk, const char *s);
 
 /*
  * Pack the msgpack map at MAP (LEN bytes, exactly one valid map, such as

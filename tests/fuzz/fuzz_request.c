@@ -186,7 +186,7 @@ check_extend(const uint8_t *data, size_t size)
     msgpack_sbuffer_init(&sb);
     msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
     if (sdx_proto_pack_map_extend(&pk, data, size, 1) == 0) {
-        sdx_proto_pack_str(&pk, "rank");
+        sdx_msgpack_pack_str(&pk, "rank");
         msgpack_pack_int(&pk, 1);
         check_reply(sb.data, sb.size, NULL, 0);
     } else if (sb.size != 0) {

@@ -46,18 +46,18 @@ s_frame(char *out, size_t size, const char *q, int id, bool reversed,
     const char *keys[] = {"v", "op", "q", "id"};
     for (int j = 0; j < 4; j++) {
         int i = reversed ? 3 - j : j;
-        sdx_proto_pack_str(&pk, keys[i]);
+        sdx_msgpack_pack_str(&pk, keys[i]);
         if (i == 0)
             msgpack_pack_int(&pk, 1);
         else if (i == 1)
-            sdx_proto_pack_str(&pk, "search");
+            sdx_msgpack_pack_str(&pk, "search");
         else if (i == 2)
-            sdx_proto_pack_str(&pk, q);
+            sdx_msgpack_pack_str(&pk, q);
         else
             msgpack_pack_int(&pk, id);
     }
     if (limit) {
-        sdx_proto_pack_str(&pk, "limit");
+        sdx_msgpack_pack_str(&pk, "limit");
         msgpack_pack_int(&pk, limit);
     }
     assert_true(sb.size <= size);
@@ -247,7 +247,7 @@ s_body(sdx_body_t *b, size_t n, char c)
     s[n] = '\0';
     sdx_body_init(b);
     sdx_body_key(b, "hits");
-    sdx_proto_pack_str(&b->pk, s);
+    sdx_msgpack_pack_str(&b->pk, s);
     free(s);
 }
 
