@@ -250,25 +250,6 @@ sdx_cache_snapshot(sdx_cache_t *cache, sdx_cache_stats_t *out)
     pthread_mutex_unlock(&cache->mu);
 }
 
-void
-sdx_cache_pack(sdx_cache_t *cache, sdx_body_t *body)
-{
-    sdx_cache_stats_t s;
-    sdx_cache_snapshot(cache, &s);
-    sdx_body_key(body, "cache");
-    msgpack_pack_map(&body->pk, 5);
-    sdx_msgpack_pack_str(&body->pk, "hits");
-    msgpack_pack_uint64(&body->pk, s.hits);
-    sdx_msgpack_pack_str(&body->pk, "misses");
-    msgpack_pack_uint64(&body->pk, s.misses);
-    sdx_msgpack_pack_str(&body->pk, "entries");
-    msgpack_pack_uint64(&body->pk, s.entries);
-    sdx_msgpack_pack_str(&body->pk, "bytes");
-    msgpack_pack_uint64(&body->pk, s.bytes);
-    sdx_msgpack_pack_str(&body->pk, "max_bytes");
-    msgpack_pack_uint64(&body->pk, s.max_bytes);
-}
-
 bool
 sdx_cache_op(sdx_op_t op)
 {

@@ -11,8 +11,9 @@
  *
  * This file holds the dispatch table, the status table, what the
  * handlers share (ops_int.h: filters, specs, errors, group levels) and
- * the small ops (ping, get, stats); search, suggest and context live in
- * op_search.c, ladder and row in op_ladder.c.
+ * the small ops (ping, get); search, suggest and context live in
+ * op_search.c, ladder and row in op_ladder.c, stats in stats.c beside
+ * the counters it reports.
  */
 #include "ops_int.h"
 
@@ -263,85 +264,6 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 }
 
 /* ---------------------------------------------------------------- */
-/* stats                                                            */
-/* ---------------------------------------------------------------- */
-
-/* Pack the `index` map: path, revision (int), built_at (str). */
-static sdx_errcode_t
-s_pack_index(sdx_ops_ctx_t *ctx, sdx_body_t *body, uint64_t *docs,
-             sdx_proto_error_t *err)
-{
-    char *built_at = NULL;
-    uint64_t xapian_rev = 0, rev = 0;
-    sdx_status_t st, ours = SDX_OK;
-    sdx_errcode_t code = SDX_E_NONE;
-
-    if ((st = sdx_db_doc_count(ctx->db, docs)) ||
-        (st = sdx_db_revision(ctx->db, &xapian_rev)) ||
-        ((ours = st = sdx_index_revision(ctx->db, &rev)) &&
-         st != SDX_NOT_FOUND) ||
-        (st = sdx_db_get_metadata(ctx->db, SDX_META_BUILT_AT, &built_at))) {
-        code = sdx_ops_status_error(ctx, st, "stats", err);
-        goto cleanup;
-    }
-    /* our revision number (rev-NNNNNN) when the indexer wrote one */
-    if (ours == SDX_NOT_FOUND)
-        rev = xapian_rev;
-
-    sdx_body_key(body, "index");
-    msgpack_pack_map(&body->pk, 3);
-    sdx_msgpack_pack_str(&body->pk, "path");
-    sdx_msgpack_pack_str(&body->pk, ctx->db_path);
-    sdx_msgpack_pack_str(&body->pk, "revision");
-    msgpack_pack_uint64(&body->pk, rev);
-    sdx_msgpack_pack_str(&body->pk, "built_at");
-    sdx_msgpack_pack_str(&body->pk, built_at);
-cleanup:
-    free(built_at);
-    return code;
-}
-
-static sdx_errcode_t
-op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
-         sdx_proto_error_t *err)
-{
-    sdx_stats_snapshot_t snap;
-    uint64_t docs = 0;
-    sdx_errcode_t code;
-    (void)req;
-
-    if (ctx->db) {
-        if ((code = s_pack_index(ctx, body, &docs, err)))
-            return code;
-    } else {
-        sdx_body_key(body, "index");  /* no index loaded */
-        msgpack_pack_nil(&body->pk);
-    }
-    sdx_stats_snapshot(ctx->stats, &snap);
-    sdx_body_key(body, "docs");
-    msgpack_pack_uint64(&body->pk, docs);
-    sdx_body_key(body, "uptime_s");
-    msgpack_pack_uint64(&body->pk, snap.uptime_s);
-    sdx_body_key(body, "requests");
-    msgpack_pack_uint64(&body->pk, snap.requests);
-    sdx_body_key(body, "errors");
-    msgpack_pack_uint64(&body->pk, snap.errors);
-    sdx_body_key(body, "workers");
-    msgpack_pack_unsigned_int(&body->pk, snap.workers);
-    sdx_body_key(body, "latency_us");
-    msgpack_pack_map(&body->pk, 4);
-    sdx_msgpack_pack_str(&body->pk, "p50");
-    msgpack_pack_uint64(&body->pk, snap.p50_us);
-    sdx_msgpack_pack_str(&body->pk, "p90");
-    msgpack_pack_uint64(&body->pk, snap.p90_us);
-    sdx_msgpack_pack_str(&body->pk, "p99");
-    msgpack_pack_uint64(&body->pk, snap.p99_us);
-    sdx_msgpack_pack_str(&body->pk, "max");
-    msgpack_pack_uint64(&body->pk, snap.max_us);
-    return SDX_E_NONE;
-}
-
-/* ---------------------------------------------------------------- */
 /* Dispatch                                                         */
 /* ---------------------------------------------------------------- */
 
@@ -356,7 +278,7 @@ static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_GET] = op_get,
     [SDX_OP_CONTEXT] = sdx_op_context,
     [SDX_OP_SUGGEST] = sdx_op_suggest,
-    [SDX_OP_STATS] = op_stats,
+    [SDX_OP_STATS] = sdx_op_stats,
 };
 
 sdx_errcode_t

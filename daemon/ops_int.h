@@ -1,6 +1,6 @@
 /*
  * ops_int: what the operation handlers share (ops.c, op_search.c,
- * op_ladder.c), kept out of daemon.h because nothing outside the
+ * op_ladder.c, stats.c), kept out of daemon.h because nothing outside the
  * handlers needs it: the cost bounds of a search, error helpers, and
  * reading a clause record back out of a hit.  The index's shape (its
  * terms, slots, fields and request filters as terms) is lib/sdx_index.h's.
@@ -87,5 +87,7 @@ sdx_errcode_t sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                             sdx_body_t *body, sdx_proto_error_t *err);
 sdx_errcode_t sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                          sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                           sdx_body_t *body, sdx_proto_error_t *err);
 
 #endif /* SDX_OPS_INT_H */

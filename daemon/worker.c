@@ -227,6 +227,7 @@ s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
             .db_path = w->db_path,
             .db_error = w->db_error,
             .stats = w->stats,
+            .cache = w->cache,
             .cfg = w->cfg,
         };
         code = sdx_ops_handle(&ctx, req, body, err);
@@ -240,10 +241,6 @@ s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
         *reopened = true;
         if (sdx_db_reopen(w->db) != SDX_OK)
             break;
-    }
-    if (code == SDX_E_NONE && req->op == SDX_OP_STATS) {
-        sdx_stats_pack_extra(w->stats, body);
-        sdx_cache_pack(w->cache, body);
     }
     return code;
 }
