@@ -1,10 +1,10 @@
 /*
  * test_ops.h: a request answered by the daemon's op handlers in-process
  * (no socket), as a worker answers it, for the tests that judge what the
- * ops return (test_relevance, test_ladder, test_cache), and the index
- * they answer from, built as specdex-index builds it.  Include after
- * cmocka.h, msgpack.h, daemon.h and sdx_proto.h; link sdx_daemon and
- * sdx_indexer.
+ * ops return (test_ops, test_relevance, test_ladder, test_cache), and
+ * the index they answer from, built as specdex-index builds it.  Include
+ * after cmocka.h, msgpack.h, daemon.h and sdx_proto.h; link sdx_daemon
+ * and sdx_indexer.
  */
 #ifndef SDX_TEST_OPS_H
 #define SDX_TEST_OPS_H
