@@ -46,6 +46,7 @@
 
 #include "bench.h"
 #include "sdx_clause.h"
+#include "sdx_index.h"
 #include "sdx_xapian.h"
 
 #define THREADS_MAX 64          /* --threads, at most */

@@ -9,6 +9,6 @@
 
 /* Record REPLY's error code and message as CLIENT's last error. */
 void sdx_client_note_error_reply(sdx_client_t *client,
-                                 const sdx_reply_t *reply);
+                                 const sdx_client_reply_t *reply);
 
 #endif /* SDX_CLIENT_PRIVATE_H */

@@ -37,7 +37,7 @@ struct sdx_client {
     char secret_key[41];   /* this client's secret key, Z85 */
 };
 
-struct sdx_reply {
+struct sdx_client_reply {
     msgpack_unpacked msg;  /* the reply, unpacked; owns its zone */
     char *bytes;           /* the raw frame the objects point into */
 };
@@ -135,17 +135,17 @@ open_socket(sdx_client_t *c)
 
 /* Unpack FRAME into a new reply; it must be exactly one msgpack map. */
 static sdx_status_t
-unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_reply_t **out)
+unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_client_reply_t **out)
 {
     size_t len = zmq_msg_size(frame);
     size_t off = 0;
-    sdx_reply_t *r = calloc(1, sizeof *r);
+    sdx_client_reply_t *r = calloc(1, sizeof *r);
     if (!r)
         return SDX_NOMEM;
     msgpack_unpacked_init(&r->msg);
     r->bytes = malloc(len ? len : 1);
     if (!r->bytes) {
-        sdx_reply_destroy(&r);
+        sdx_client_reply_destroy(&r);
         return SDX_NOMEM;
     }
     memcpy(r->bytes, zmq_msg_data(frame), len);
@@ -153,7 +153,7 @@ unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_reply_t **out)
             != MSGPACK_UNPACK_SUCCESS ||
         off != len || r->msg.data.type != MSGPACK_OBJECT_MAP) {
         set_error(c, "the daemon's reply is not a msgpack map");
-        sdx_reply_destroy(&r);
+        sdx_client_reply_destroy(&r);
         return SDX_BAD_INPUT;
     }
     *out = r;
@@ -162,7 +162,7 @@ unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_reply_t **out)
 
 sdx_status_t
 sdx_client_call(sdx_client_t *c, const void *req, size_t len,
-                sdx_reply_t **out)
+                sdx_client_reply_t **out)
 {
     sdx_status_t st = SDX_UNAVAILABLE;
     *out = NULL;
@@ -250,9 +250,9 @@ sdx_client_error_code(const sdx_client_t *c)
 }
 
 void
-sdx_client_note_error_reply(sdx_client_t *c, const sdx_reply_t *reply)
+sdx_client_note_error_reply(sdx_client_t *c, const sdx_client_reply_t *reply)
 {
-    sdx_reply_error(reply, c->errcode, sizeof c->errcode, c->errmsg,
+    sdx_client_reply_error(reply, c->errcode, sizeof c->errcode, c->errmsg,
                     sizeof c->errmsg);
     if (!c->errcode[0])
         snprintf(c->errcode, sizeof c->errcode, "error");
@@ -276,13 +276,13 @@ sdx_client_destroy(sdx_client_t **client_p)
 }
 
 const msgpack_object *
-sdx_reply_root(const sdx_reply_t *r)
+sdx_client_reply_root(const sdx_client_reply_t *r)
 {
     return &r->msg.data;
 }
 
 bool
-sdx_reply_ok(const sdx_reply_t *r)
+sdx_client_reply_ok(const sdx_client_reply_t *r)
 {
     const msgpack_object *ok = sdx_msgpack_get(&r->msg.data, "ok");
     return ok && ok->type == MSGPACK_OBJECT_BOOLEAN && ok->via.boolean;
@@ -299,8 +299,8 @@ copy_obj_str(const msgpack_object *o, char *buf, size_t size)
 }
 
 void
-sdx_reply_error(const sdx_reply_t *r, char *code, size_t code_size,
-                char *message, size_t message_size)
+sdx_client_reply_error(const sdx_client_reply_t *r, char *code,
+                       size_t code_size, char *message, size_t message_size)
 {
     const msgpack_object *err = sdx_msgpack_get(&r->msg.data, "error");
     copy_obj_str(sdx_msgpack_get(err, "code"), code, code_size);
@@ -308,7 +308,7 @@ sdx_reply_error(const sdx_reply_t *r, char *code, size_t code_size,
 }
 
 void
-sdx_reply_destroy(sdx_reply_t **reply_p)
+sdx_client_reply_destroy(sdx_client_reply_t **reply_p)
 {
     if (!reply_p || !*reply_p)
         return;

@@ -9,7 +9,15 @@
  * specdex request is idempotent, so resending is safe.
  *
  * Requests and replies are msgpack maps (docs/PROTOCOL.md).  A reply comes
- * back unpacked, as an sdx_reply_t that owns its memory.
+ * back unpacked, as an sdx_client_reply_t that owns its memory.
+ *
+ * This header needs <msgpack.h>, and says why: the raw reply
+ * (sdx_client_reply_root) is a msgpack object, so that a caller reads
+ * the keys the typed results below do not decode (search's facets, keys
+ * a newer daemon adds) and prints the reply as it came (sdx_json.h), and
+ * the clause record (sdx_clause.h) packs to and unpacks from msgpack.
+ * What the index is made of (term prefixes, value slots) is not here:
+ * lib/sdx_index.h is the daemon's and the indexer's, not installed.
  */
 #ifndef SDX_CLIENT_H
 #define SDX_CLIENT_H
@@ -21,10 +29,11 @@
 #include <msgpack.h>
 
 #include "sdx_clause.h"
+#include "sdx_msgpack.h"
 #include "sdx_status.h"
 
 typedef struct sdx_client sdx_client_t; /* a connection to specdexd */
-typedef struct sdx_reply sdx_reply_t;   /* one unpacked reply */
+typedef struct sdx_client_reply sdx_client_reply_t; /* one unpacked reply */
 
 /* Defaults a client starts with. */
 #define SDX_CLIENT_DEFAULT_ENDPOINT "tcp://127.0.0.1:5599"
@@ -45,14 +54,15 @@ sdx_status_t sdx_client_new(const char *const *endpoints, size_t nendpoints,
 
 /*
  * Send the request REQ (LEN bytes of one msgpack map) and wait for its
- * reply.  On success *out is the reply (caller owns; sdx_reply_destroy),
- * whether it says ok or carries an error.  Returns SDX_OK, SDX_UNAVAILABLE
- * (no reply from any endpoint within the attempts), SDX_BAD_INPUT (the
- * reply is not a msgpack map), SDX_IO (a ZeroMQ call failed), SDX_NOMEM.
+ * reply.  On success *out is the reply (caller owns;
+ * sdx_client_reply_destroy), whether it says ok or carries an error.
+ * Returns SDX_OK, SDX_UNAVAILABLE (no reply from any endpoint within the
+ * attempts), SDX_BAD_INPUT (the reply is not a msgpack map), SDX_IO (a
+ * ZeroMQ call failed), SDX_NOMEM.
  * The message of a failure is in sdx_client_errmsg().
  */
 sdx_status_t sdx_client_call(sdx_client_t *client, const void *req,
-                             size_t len, sdx_reply_t **out);
+                             size_t len, sdx_client_reply_t **out);
 
 /*
  * Encrypt and authenticate with CURVE: SERVER_KEY is the daemon's public
@@ -74,20 +84,21 @@ const char *sdx_client_errmsg(const sdx_client_t *client);
 void sdx_client_destroy(sdx_client_t **client_p);
 
 /* The reply's root map.  Owned by REPLY. */
-const msgpack_object *sdx_reply_root(const sdx_reply_t *reply);
+const msgpack_object *sdx_client_reply_root(const sdx_client_reply_t *reply);
 
 /* True when the reply says ok: true. */
-bool sdx_reply_ok(const sdx_reply_t *reply);
+bool sdx_client_reply_ok(const sdx_client_reply_t *reply);
 
 /*
  * The error code ("bad_query") and message of an error reply, written
  * into the buffers (always terminated; "" when absent).
  */
-void sdx_reply_error(const sdx_reply_t *reply, char *code, size_t code_size,
-                     char *message, size_t message_size);
+void sdx_client_reply_error(const sdx_client_reply_t *reply, char *code,
+                            size_t code_size, char *message,
+                            size_t message_size);
 
 /* Free REPLY.  NULL-safe; sets *reply_p to NULL. */
-void sdx_reply_destroy(sdx_reply_t **reply_p);
+void sdx_client_reply_destroy(sdx_client_reply_t **reply_p);
 
 
 /* ---------------------------------------------------------------- */
@@ -176,7 +187,7 @@ typedef struct sdx_result_stats {
 
 /* A decoded reply; only the members of the operation asked are set. */
 typedef struct sdx_result {
-    sdx_reply_t *reply;            /* the raw reply (for JSON output) */
+    sdx_client_reply_t *reply;     /* the raw reply (for JSON output) */
     uint64_t took_us;              /* server time, microseconds */
     /* search */
     uint64_t total;                /* estimated matches */

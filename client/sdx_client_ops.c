@@ -1,8 +1,10 @@
 /*
  * sdx_client_ops: the operations of the contract as typed C calls.
  *
- * Requests are packed here and nowhere else on the client side, so the
- * CLI (and any C program) never speaks the wire protocol by hand.
+ * Requests are made here and nowhere else on the client side, so the
+ * CLI (and any C program) never speaks the wire protocol by hand; they
+ * are packed by the protocol's own packer (sdx_request_pack), which
+ * reads the same key table as the daemon's decoder.
  * Replies are decoded defensively: a key of the wrong type is treated as
  * absent, keys this version does not know are ignored (forward
  * compatibility, as the contract asks of clients).
@@ -12,104 +14,47 @@
 
 #include "client_private.h"
 #include "sdx_client.h"
+#include "sdx_proto.h"
 
 /* ---------------------------------------------------------------- */
 /* Packing requests                                                 */
 /* ---------------------------------------------------------------- */
 
-static void
-pack_strs(msgpack_packer *pk, const char *key, const char *const *v,
-          size_t n)
-{
-    sdx_pack_str(pk, key);
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        sdx_pack_str(pk, v[i]);
-}
-
-static void
-pack_ints(msgpack_packer *pk, const char *key, const int *v, size_t n)
-{
-    sdx_pack_str(pk, key);
-    msgpack_pack_array(pk, n);
-    for (size_t i = 0; i < n; i++)
-        msgpack_pack_int(pk, v[i]);
-}
-
-static void
-pack_uint(msgpack_packer *pk, const char *key, unsigned v)
-{
-    sdx_pack_str(pk, key);
-    msgpack_pack_unsigned_int(pk, v);
-}
-
-static void
-pack_bool(msgpack_packer *pk, const char *key, bool v)
-{
-    sdx_pack_str(pk, key);
-    if (v)
-        msgpack_pack_true(pk);
-    else
-        msgpack_pack_false(pk);
-}
-
-/* The keys a request carries besides v and op (members of sdx_query_t). */
-enum {
-    K_Q = 1 << 0, K_PAGE = 1 << 1, K_LEVELS = 1 << 2, K_SECTIONS = 1 << 3,
-    K_ROWS = 1 << 4, K_CODES = 1 << 5, K_SEARCH = 1 << 6, K_CONTEXT = 1 << 7,
-};
-
 /*
- * Pack {v, op, ...} with the members of Q that KEYS allows and that are
- * set.  Two passes over one list of conditions keep the key count (which
- * msgpack wants first) and the keys packed in step.
+ * The request of OP made of the members of Q that are set, borrowing
+ * Q's strings, into *REQ.  Which of them OP takes, their wire names and
+ * order are the protocol's (sdx_request_pack, lib/sdx_proto.c's key
+ * table), not this file's.  Returns SDX_BAD_INPUT for more levels than
+ * a request holds (SDX_PROTO_LIST_MAX, which the daemon refuses too).
  */
-static void
-pack_query(msgpack_packer *pk, const char *op, const sdx_query_t *q,
-           unsigned keys)
+static sdx_status_t
+s_request(sdx_op_t op, const sdx_query_t *q, sdx_request_t *req)
 {
-    bool hl = q->hl_open && q->hl_close;
-    const bool want[] = {
-        (keys & K_Q) && q->q,
-        (keys & K_PAGE) && q->offset > 0,
-        (keys & K_PAGE) && q->limit > 0,
-        (keys & K_LEVELS) && q->nlevels > 0,
-        (keys & K_SECTIONS) && q->nsections > 0,
-        (keys & K_ROWS) && q->nrows > 0,
-        (keys & K_CODES) && q->ncodes > 0,
-        (keys & K_SEARCH) && hl,
-        (keys & K_SEARCH) && q->no_snippet,
-        (keys & K_SEARCH) && q->group,
-        (keys & K_SEARCH) && q->facets,
-        (keys & K_CONTEXT) && q->k > 0,
-        (keys & K_CONTEXT) && q->max_chars > 0,
-    };
-    size_t n = 2;
-    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
-        n += want[i];
-    msgpack_pack_map(pk, n);
-    sdx_pack_str(pk, "v");
-    msgpack_pack_int(pk, 1);
-    sdx_pack_str(pk, "op");
-    sdx_pack_str(pk, op);
-    if (want[0]) { sdx_pack_str(pk, "q"); sdx_pack_str(pk, q->q); }
-    if (want[1]) pack_uint(pk, "offset", q->offset);
-    if (want[2]) pack_uint(pk, "limit", q->limit);
-    if (want[3]) pack_ints(pk, "levels", q->levels, q->nlevels);
-    if (want[4]) pack_strs(pk, "sections", q->sections, q->nsections);
-    if (want[5]) pack_strs(pk, "rows", q->rows, q->nrows);
-    if (want[6]) pack_strs(pk, "codes", q->codes, q->ncodes);
-    if (want[7]) {
-        sdx_pack_str(pk, "highlight");
-        msgpack_pack_array(pk, 2);
-        sdx_pack_str(pk, q->hl_open);
-        sdx_pack_str(pk, q->hl_close);
+    sdx_request_init(req, op);
+    if (q->nlevels > SDX_PROTO_LIST_MAX)
+        return SDX_BAD_INPUT;
+    req->q = (char *)q->q;
+    req->offset = q->offset;
+    if (q->limit > 0)
+        req->limit = q->limit;
+    if (q->nlevels > 0)
+        memcpy(req->levels, q->levels, q->nlevels * sizeof *req->levels);
+    req->nlevels = q->nlevels;
+    req->sections = (sdx_strlist_t){(char **)q->sections, q->nsections};
+    req->rows = (sdx_strlist_t){(char **)q->rows, q->nrows};
+    req->codes = (sdx_strlist_t){(char **)q->codes, q->ncodes};
+    if (q->hl_open && q->hl_close) {
+        req->highlight[0] = (char *)q->hl_open;
+        req->highlight[1] = (char *)q->hl_close;
     }
-    if (want[8]) pack_bool(pk, "snippet", false);
-    if (want[9]) pack_bool(pk, "group", true);
-    if (want[10]) pack_bool(pk, "facets", true);
-    if (want[11]) pack_uint(pk, "k", q->k);
-    if (want[12]) pack_uint(pk, "max_chars", q->max_chars);
+    req->snippet = !q->no_snippet;
+    req->group = q->group;
+    req->facets = q->facets;
+    if (q->k > 0)
+        req->k = q->k;
+    if (q->max_chars > 0)
+        req->max_chars = q->max_chars;
+    return SDX_OK;
 }
 
 /* ---------------------------------------------------------------- */
@@ -359,32 +304,38 @@ decode_nothing(const msgpack_object *root, sdx_result_t *r)
 }
 
 /*
- * Send the packed request in BUF, decode the reply with DECODE into a new
- * result.  Owns BUF's contents (destroys them).
+ * Pack REQ, send it, decode the reply with DECODE into a new result.
  */
 static sdx_status_t
-exchange(sdx_client_t *c, msgpack_sbuffer *buf, decode_fn decode,
+exchange(sdx_client_t *c, const sdx_request_t *req, decode_fn decode,
          sdx_result_t **out)
 {
-    sdx_reply_t *reply = NULL;
-    sdx_status_t st = sdx_client_call(c, buf->data, buf->size, &reply);
-    msgpack_sbuffer_destroy(buf);
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    sdx_client_reply_t *reply = NULL;
     *out = NULL;
+    msgpack_sbuffer_init(&buf);
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    sdx_request_pack(req, false, &pk);
+    sdx_status_t st = buf.data ? sdx_client_call(c, buf.data, buf.size,
+                                                 &reply)
+                               : SDX_NOMEM;
+    msgpack_sbuffer_destroy(&buf);
     if (st != SDX_OK)
         return st;
     sdx_result_t *r = calloc(1, sizeof *r);
     if (!r) {
-        sdx_reply_destroy(&reply);
+        sdx_client_reply_destroy(&reply);
         return SDX_NOMEM;
     }
     r->reply = reply;
-    r->took_us = get_u64(sdx_reply_root(reply), "took_us");
-    if (!sdx_reply_ok(reply)) {
+    r->took_us = get_u64(sdx_client_reply_root(reply), "took_us");
+    if (!sdx_client_reply_ok(reply)) {
         sdx_client_note_error_reply(c, reply);
         *out = r;
         return SDX_REMOTE;
     }
-    st = decode(sdx_reply_root(reply), r);
+    st = decode(sdx_client_reply_root(reply), r);
     if (st != SDX_OK) {
         sdx_result_destroy(&r);
         return st;
@@ -393,29 +344,29 @@ exchange(sdx_client_t *c, msgpack_sbuffer *buf, decode_fn decode,
     return SDX_OK;
 }
 
-/* A packer over a fresh buffer; the caller hands BUF to exchange(). */
-#define START_REQUEST(buf, pk)                                             \
-    msgpack_sbuffer buf;                                                   \
-    msgpack_packer pk;                                                     \
-    msgpack_sbuffer_init(&buf);                                            \
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write)
+/* The request of OP for Q, sent; the reply decoded with DECODE. */
+static sdx_status_t
+s_query(sdx_client_t *c, sdx_op_t op, const sdx_query_t *q,
+        decode_fn decode, sdx_result_t **out)
+{
+    sdx_request_t req;
+    *out = NULL;
+    sdx_status_t st = s_request(op, q, &req);
+    return st != SDX_OK ? st : exchange(c, &req, decode, out);
+}
 
 sdx_status_t
 sdx_client_ping(sdx_client_t *c, sdx_result_t **out)
 {
     static const sdx_query_t none = { 0 };
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "ping", &none, 0);
-    return exchange(c, &buf, decode_nothing, out);
+    return s_query(c, SDX_OP_PING, &none, decode_nothing, out);
 }
 
 sdx_status_t
 sdx_client_stats(sdx_client_t *c, sdx_result_t **out)
 {
     static const sdx_query_t none = { 0 };
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "stats", &none, 0);
-    return exchange(c, &buf, decode_stats, out);
+    return s_query(c, SDX_OP_STATS, &none, decode_stats, out);
 }
 
 sdx_status_t
@@ -424,10 +375,7 @@ sdx_client_search(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
     *out = NULL;
     if (!q->q)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "search", q, K_Q | K_PAGE | K_LEVELS | K_SECTIONS |
-               K_ROWS | K_CODES | K_SEARCH);
-    return exchange(c, &buf, decode_search, out);
+    return s_query(c, SDX_OP_SEARCH, q, decode_search, out);
 }
 
 sdx_status_t
@@ -436,9 +384,7 @@ sdx_client_ladder(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
     *out = NULL;
     if (!q->q)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "ladder", q, K_Q | K_SECTIONS | K_ROWS);
-    return exchange(c, &buf, decode_ladder, out);
+    return s_query(c, SDX_OP_LADDER, q, decode_ladder, out);
 }
 
 sdx_status_t
@@ -448,9 +394,7 @@ sdx_client_context(sdx_client_t *c, const sdx_query_t *q,
     *out = NULL;
     if (!q->q)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "context", q, K_Q | K_LEVELS | K_SECTIONS | K_CONTEXT);
-    return exchange(c, &buf, decode_passages, out);
+    return s_query(c, SDX_OP_CONTEXT, q, decode_passages, out);
 }
 
 sdx_status_t
@@ -460,48 +404,34 @@ sdx_client_suggest(sdx_client_t *c, const char *q, sdx_result_t **out)
     *out = NULL;
     if (!q)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    pack_query(&pk, "suggest", &query, K_Q);
-    return exchange(c, &buf, decode_suggest, out);
+    return s_query(c, SDX_OP_SUGGEST, &query, decode_suggest, out);
 }
 
 sdx_status_t
 sdx_client_row(sdx_client_t *c, const char *row, const char *series,
                sdx_result_t **out)
 {
+    sdx_request_t req;
     *out = NULL;
     if (!row)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    msgpack_pack_map(&pk, series ? 4 : 3);
-    sdx_pack_str(&pk, "v");
-    msgpack_pack_int(&pk, 1);
-    sdx_pack_str(&pk, "op");
-    sdx_pack_str(&pk, "row");
-    sdx_pack_str(&pk, "row");
-    sdx_pack_str(&pk, row);
-    if (series) {
-        sdx_pack_str(&pk, "series");
-        sdx_pack_str(&pk, series);
-    }
-    return exchange(c, &buf, decode_row, out);
+    sdx_request_init(&req, SDX_OP_ROW);
+    req.row = (char *)row;
+    req.series = (char *)series;
+    return exchange(c, &req, decode_row, out);
 }
 
 sdx_status_t
 sdx_client_get(sdx_client_t *c, const char *const *ids, size_t nids,
                sdx_result_t **out)
 {
+    sdx_request_t req;
     *out = NULL;
     if (!ids || nids == 0)
         return SDX_BAD_INPUT;
-    START_REQUEST(buf, pk);
-    msgpack_pack_map(&pk, 3);
-    sdx_pack_str(&pk, "v");
-    msgpack_pack_int(&pk, 1);
-    sdx_pack_str(&pk, "op");
-    sdx_pack_str(&pk, "get");
-    pack_strs(&pk, "ids", ids, nids);
-    return exchange(c, &buf, decode_clauses, out);
+    sdx_request_init(&req, SDX_OP_GET);
+    req.ids = (sdx_strlist_t){(char **)ids, nids};
+    return exchange(c, &req, decode_clauses, out);
 }
 
 void
@@ -537,7 +467,7 @@ sdx_result_destroy(sdx_result_t **result_p)
     free(r->suggestion);
     free(r->stats.index_path);
     free(r->stats.built_at);
-    sdx_reply_destroy(&r->reply);
+    sdx_client_reply_destroy(&r->reply);
     free(r);
     *result_p = NULL;
 }

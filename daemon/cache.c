@@ -5,9 +5,10 @@
  * A reply body is a pure function of the request (without its `id`) and
  * of the index revision that answered it, so a body answered once can be
  * answered again from memory.  The key is a canonical byte string made
- * from the decoded request (sdx_cache_key: every field of sdx_request_t
- * in a fixed order, so neither the order of the frame's keys nor its id
- * matters) and the answering handle's revision (its database path, which
+ * from the decoded request (sdx_cache_key: sdx_request_pack's canonical
+ * form, every key the op takes, so neither the order of the frame's
+ * keys, nor its id, nor a default spelled out matters) and the
+ * answering handle's revision (its database path, which
  * names the rev-NNNNNN directory, and Xapian's revision number).  A new
  * index is a new path: entries of the old revision are never found again
  * and age out of the LRU list.  The value is the body's packed pairs
@@ -27,6 +28,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+
 
 #define CACHE_BYTES_PER_BUCKET 256 /* bound / this = buckets, bytes */
 #define CACHE_MIN_BUCKETS 64       /* buckets at least */
@@ -54,18 +56,6 @@ struct sdx_cache {
     entry_t *head, *tail;      /* LRU: head most recent */
     uint64_t hits, misses;     /* lookups answered / not, since start */
 };
-
-static uint64_t
-s_hash(const void *key, size_t len)
-{
-    const unsigned char *p = key;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < len; i++) {
-        h ^= p[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 static size_t
 s_entry_size(const entry_t *e)
@@ -179,7 +169,7 @@ sdx_cache_get(sdx_cache_t *cache, const void *key, size_t klen,
 {
     if (!sdx_cache_enabled(cache))
         return false;
-    uint64_t h = s_hash(key, klen);
+    uint64_t h = sdx_fnv1a(SDX_FNV1A_INIT, key, klen);
     bool hit = false;
     pthread_mutex_lock(&cache->mu);
     entry_t *e = *s_find(cache, h, key, klen);
@@ -217,7 +207,7 @@ sdx_cache_put(sdx_cache_t *cache, const void *key, size_t klen,
     if (!e)
         return;  /* a cache that cannot grow just misses */
     memset(e, 0, sizeof *e);
-    e->hash = s_hash(key, klen);
+    e->hash = sdx_fnv1a(SDX_FNV1A_INIT, key, klen);
     e->klen = klen;
     e->vlen = vlen;
     e->nkeys = body->nkeys;
@@ -260,25 +250,6 @@ sdx_cache_snapshot(sdx_cache_t *cache, sdx_cache_stats_t *out)
     pthread_mutex_unlock(&cache->mu);
 }
 
-void
-sdx_cache_pack(sdx_cache_t *cache, sdx_body_t *body)
-{
-    sdx_cache_stats_t s;
-    sdx_cache_snapshot(cache, &s);
-    sdx_body_key(body, "cache");
-    msgpack_pack_map(&body->pk, 5);
-    sdx_proto_pack_str(&body->pk, "hits");
-    msgpack_pack_uint64(&body->pk, s.hits);
-    sdx_proto_pack_str(&body->pk, "misses");
-    msgpack_pack_uint64(&body->pk, s.misses);
-    sdx_proto_pack_str(&body->pk, "entries");
-    msgpack_pack_uint64(&body->pk, s.entries);
-    sdx_proto_pack_str(&body->pk, "bytes");
-    msgpack_pack_uint64(&body->pk, s.bytes);
-    sdx_proto_pack_str(&body->pk, "max_bytes");
-    msgpack_pack_uint64(&body->pk, s.max_bytes);
-}
-
 bool
 sdx_cache_op(sdx_op_t op)
 {
@@ -312,14 +283,6 @@ s_key_write(void *data, const char *buf, size_t len)
     return 0;
 }
 
-static void
-s_pack_list(msgpack_packer *pk, const sdx_strlist_t *l)
-{
-    msgpack_pack_array(pk, l->n);
-    for (size_t i = 0; i < l->n; i++)
-        sdx_proto_pack_str(pk, l->v[i]);
-}
-
 void *
 sdx_cache_key(const sdx_request_t *req, const char *db_path, uint64_t rev,
               size_t *len)
@@ -328,31 +291,12 @@ sdx_cache_key(const sdx_request_t *req, const char *db_path, uint64_t rev,
     msgpack_packer pk;
     msgpack_sbuffer_init(&k.sb);
     msgpack_packer_init(&pk, &k, s_key_write);
-    /* Every field of sdx_request_t but id, in declaration order: a field
-       added there must be added here (an op's reply may depend on it). */
-    msgpack_pack_array(&pk, 20);
-    sdx_proto_pack_str(&pk, db_path);
+    /* The request's canonical form (sdx_proto's key table: every key an
+       op takes, so a key added there is in here too), without its id. */
+    msgpack_pack_array(&pk, 3);
+    sdx_msgpack_pack_str(&pk, db_path);
     msgpack_pack_uint64(&pk, rev);
-    msgpack_pack_int(&pk, (int)req->op);
-    sdx_proto_pack_str(&pk, req->q);
-    msgpack_pack_unsigned_int(&pk, req->offset);
-    msgpack_pack_unsigned_int(&pk, req->limit);
-    msgpack_pack_array(&pk, req->nlevels);
-    for (size_t i = 0; i < req->nlevels; i++)
-        msgpack_pack_int(&pk, req->levels[i]);
-    s_pack_list(&pk, &req->sections);
-    s_pack_list(&pk, &req->rows);
-    s_pack_list(&pk, &req->codes);
-    msgpack_pack_int(&pk, req->snippet);
-    sdx_proto_pack_str(&pk, req->highlight[0]);
-    sdx_proto_pack_str(&pk, req->highlight[1]);
-    msgpack_pack_int(&pk, req->facets);
-    msgpack_pack_int(&pk, req->group);
-    s_pack_list(&pk, &req->ids);
-    msgpack_pack_unsigned_int(&pk, req->k);
-    msgpack_pack_unsigned_int(&pk, req->max_chars);
-    sdx_proto_pack_str(&pk, req->row);
-    sdx_proto_pack_str(&pk, req->series);
+    sdx_request_pack(req, false, &pk);
     if (k.failed) {
         msgpack_sbuffer_destroy(&k.sb);
         return NULL;

@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "sdx_proto.h"
+#include "sdx_util.h" /* sdx_now_us, the clock of every part */
 #include "sdx_xapian.h"
 
 #define SDX_DAEMON_BACKEND "inproc://specdexd-workers" /* broker<->workers */
@@ -98,9 +99,6 @@ void sdx_stats_record(sdx_stats_t *stats, uint64_t took_us, bool error);
 /* Fill *out with the current counters. */
 void sdx_stats_snapshot(sdx_stats_t *stats, sdx_stats_snapshot_t *out);
 
-/* Microseconds of CLOCK_MONOTONIC. */
-uint64_t sdx_now_us(void);
-
 /*
  * Count one answered request of OP (SDX_OP_LAST when it could not be
  * read: broker replies, undecodable frames) with reply code CODE
@@ -143,15 +141,6 @@ void sdx_stats_revisions(sdx_stats_t *stats, uint64_t *lowest,
 void sdx_stats_request_reopen(sdx_stats_t *stats);
 unsigned sdx_stats_reopen_generation(sdx_stats_t *stats);
 
-/*
- * Pack the keys `stats` adds to the contract's into BODY: by_op
- * ({op: {requests, errors}}, "none" for requests whose op was never
- * read), by_code ({"ok" or code: count}), slow (count), inline (count
- * the broker answered itself), revisions (the revision each handle
- * serves: the workers' by number, then the broker's).
- */
-void sdx_stats_pack_extra(sdx_stats_t *stats, sdx_body_t *body);
-
 /* ---------------------------------------------------------------- */
 /* cache.c: reply bodies every worker shares                        */
 /* ---------------------------------------------------------------- */
@@ -187,9 +176,9 @@ bool sdx_cache_op(sdx_op_t op);
 
 /*
  * The canonical key of REQ answered by the handle on DB_PATH at Xapian
- * revision REV: every request field but `id`, in a fixed order, as
- * msgpack.  Malloc'd (caller frees), *len its size; NULL when out of
- * memory.
+ * revision REV: the path, the revision and the request's canonical form
+ * (sdx_request_pack without the id), as msgpack.  Malloc'd (caller
+ * frees), *len its size; NULL when out of memory.
  */
 void *sdx_cache_key(const sdx_request_t *req, const char *db_path,
                     uint64_t rev, size_t *len);
@@ -214,8 +203,6 @@ void sdx_cache_put(sdx_cache_t *cache, const void *key, size_t klen,
 /* Fill *out with the counters (all 0 for a NULL cache). */
 void sdx_cache_snapshot(sdx_cache_t *cache, sdx_cache_stats_t *out);
 
-/* Pack `cache: {hits, misses, entries, bytes, max_bytes}` into BODY. */
-void sdx_cache_pack(sdx_cache_t *cache, sdx_body_t *body);
 
 /* ---------------------------------------------------------------- */
 /* ops.c: one request -> one reply body                             */
@@ -227,6 +214,8 @@ typedef struct sdx_ops_ctx {
     const char *db_path;       /* the resolved database path, or "" */
     const char *db_error;      /* why DB is NULL, for `unavailable` */
     sdx_stats_t *stats;        /* shared counters */
+    sdx_cache_t *cache;        /* shared result cache, for `stats`; or
+                                  NULL */
     const sdx_config_t *cfg;   /* the daemon's configuration */
 } sdx_ops_ctx_t;
 

@@ -3,7 +3,9 @@
  * reachable from other machines (no CURVE yet), binds through the
  * broker, starts one worker thread per core (each with its own index
  * handle), tells systemd when it is ready, and stops cleanly on SIGTERM
- * or SIGINT.  SIGHUP makes every worker open the index afresh.
+ * or SIGINT.  SIGHUP makes every worker open the index afresh.  main is
+ * those steps in turn: s_options (the command line), s_security (CURVE
+ * and the endpoint policy), s_start, s_serve and s_stop.
  *
  * systemd (sd_notify): READY=1 once the sockets are bound and every
  * worker has opened the index (or found none: the daemon then answers
@@ -242,8 +244,32 @@ s_on_reload(void *arg)
     sdx_stats_request_reopen(st->stats);
 }
 
-int
-main(int argc, char **argv)
+/* What the command line asks for besides sdx_config_t. */
+typedef struct options {
+    long queue;                /* --queue, or -1: threads x factor */
+    bool verbose;              /* -v: debug lines */
+    const char *curve_secret;  /* --curve-secret FILE, or NULL */
+    bool insecure_bind;        /* --insecure-bind */
+} options_t;
+
+/* Everything the daemon starts, for s_stop to stop. */
+typedef struct daemon {
+    sdx_config_t cfg;          /* the configuration */
+    state_t state;             /* the broker's callbacks' state */
+    void *zctx;                /* the one ZeroMQ context */
+    sdx_stats_t *stats;        /* shared counters */
+    sdx_cache_t *cache;        /* shared result cache */
+    sdx_broker_t *broker;      /* the sockets and the queue */
+    sdx_worker_t **workers;    /* cfg.threads of them */
+    sdx_zap_t *zap;            /* the CURVE handler, or NULL */
+} daemon_t;
+
+/*
+ * Read the command line into CFG and O.  Returns -1 to go on, or the
+ * exit status (0 after --help, 2 for a usage error, said on stderr).
+ */
+static int
+s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
 {
     static const struct option options[] = {
         {"index", required_argument, NULL, 'i'},
@@ -265,42 +291,30 @@ main(int argc, char **argv)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    sdx_config_t cfg = {.slow_ms = SDX_DAEMON_SLOW_MS,
-                        .inline_us = SDX_DAEMON_INLINE_US,
-                        .cache_bytes = (size_t)SDX_DAEMON_CACHE_MB << 20};
-    state_t state = {.cfg = &cfg};
-    long queue = -1;
-    bool verbose = false;
-    int status = EXIT_FAILURE;
-    void *zctx = NULL;
-    sdx_stats_t *stats = NULL;
-    sdx_cache_t *cache = NULL;
-    sdx_broker_t *broker = NULL;
-    sdx_worker_t **workers = NULL;
-    sdx_zap_t *zap = NULL;
-    const char *curve_secret_file = NULL;
-    bool insecure_bind = false;
-    char err[512];
     int c;
 
+    *cfg = (sdx_config_t){.slow_ms = SDX_DAEMON_SLOW_MS,
+                          .inline_us = SDX_DAEMON_INLINE_US,
+                          .cache_bytes = (size_t)SDX_DAEMON_CACHE_MB << 20};
+    *o = (options_t){.queue = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
-    cfg.threads = cores > 0 ? (unsigned)cores : 1;
-    if (cfg.threads > SDX_DAEMON_MAX_THREADS)
-        cfg.threads = SDX_DAEMON_MAX_THREADS;
-    cfg.endpoint = getenv(ENDPOINT_ENV);
-    if (!cfg.endpoint || !cfg.endpoint[0])
-        cfg.endpoint = DEFAULT_ENDPOINT;
+    cfg->threads = cores > 0 ? (unsigned)cores : 1;
+    if (cfg->threads > SDX_DAEMON_MAX_THREADS)
+        cfg->threads = SDX_DAEMON_MAX_THREADS;
+    cfg->endpoint = getenv(ENDPOINT_ENV);
+    if (!cfg->endpoint || !cfg->endpoint[0])
+        cfg->endpoint = DEFAULT_ENDPOINT;
 
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         long v;
         switch (c) {
-        case 'i': cfg.index_dir = optarg; break;
-        case 'e': cfg.endpoint = optarg; break;
-        case 'L': cfg.log_queries = true; break;
-        case 'C': curve_secret_file = optarg; break;
-        case 'A': cfg.allow_keys = optarg; break;
-        case 'X': insecure_bind = true; break;
-        case 'v': verbose = true; break;
+        case 'i': cfg->index_dir = optarg; break;
+        case 'e': cfg->endpoint = optarg; break;
+        case 'L': cfg->log_queries = true; break;
+        case 'C': o->curve_secret = optarg; break;
+        case 'A': cfg->allow_keys = optarg; break;
+        case 'X': o->insecure_bind = true; break;
+        case 'v': o->verbose = true; break;
         case 'h': s_usage(stdout); return EXIT_SUCCESS;
         case 't':
             if ((v = s_count(optarg, 1, SDX_DAEMON_MAX_THREADS)) < 0) {
@@ -309,7 +323,7 @@ main(int argc, char **argv)
                         SDX_DAEMON_MAX_THREADS);
                 return 2;
             }
-            cfg.threads = (unsigned)v;
+            cfg->threads = (unsigned)v;
             break;
         case 'M':
             if ((v = s_count(optarg, 0, SDX_DAEMON_CACHE_MB_MAX)) < 0) {
@@ -318,10 +332,10 @@ main(int argc, char **argv)
                         SDX_DAEMON_CACHE_MB_MAX);
                 return 2;
             }
-            cfg.cache_bytes = (size_t)v << 20;
+            cfg->cache_bytes = (size_t)v << 20;
             break;
         case 'q':
-            if ((queue = s_count(optarg, 0, 1000000)) < 0) {
+            if ((o->queue = s_count(optarg, 0, 1000000)) < 0) {
                 fprintf(stderr, "specdexd: --queue: \"%s\" is not a "
                         "number in 0..1000000\n", optarg);
                 return 2;
@@ -346,17 +360,17 @@ main(int argc, char **argv)
                 return 2;
             }
             if (c == 'F')
-                cfg.max_frame = (size_t)v;
+                cfg->max_frame = (size_t)v;
             else if (c == 'Q')
-                cfg.max_query = (size_t)v;
+                cfg->max_query = (size_t)v;
             else if (c == 'l')
-                cfg.max_limit = (unsigned)v;
+                cfg->max_limit = (unsigned)v;
             else if (c == 'I')
-                cfg.max_ids = (unsigned)v;
+                cfg->max_ids = (unsigned)v;
             else if (c == 's')
-                cfg.slow_ms = (unsigned)v;
+                cfg->slow_ms = (unsigned)v;
             else
-                cfg.inline_us = (unsigned)v;
+                cfg->inline_us = (unsigned)v;
             break;
         }
         default:
@@ -364,127 +378,191 @@ main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind != argc || !cfg.index_dir) {
+    if (optind != argc || !cfg->index_dir) {
         fprintf(stderr, "specdexd: %s\n", optind != argc
                 ? "unexpected argument" : "--index DIR is required");
         s_usage(stderr);
         return 2;
     }
-    cfg.queue_max = queue >= 0 ? (unsigned)queue
-                               : cfg.threads * SDX_DAEMON_QUEUE_FACTOR;
-    sdx_log_init("specdexd", verbose ? SDX_LOG_DEBUG : SDX_LOG_INFO);
+    cfg->queue_max = o->queue >= 0 ? (unsigned)o->queue
+                                   : cfg->threads * SDX_DAEMON_QUEUE_FACTOR;
+    return -1;
+}
 
-    if (!curve_secret_file != !cfg.allow_keys) {
+/*
+ * CURVE (--curve-secret with --allow-keys) into CFG, and the endpoint
+ * policy: nothing reachable from other machines without CURVE unless
+ * --insecure-bind.  Returns -1 to go on, or the exit status 2.
+ */
+static int
+s_security(sdx_config_t *cfg, const options_t *o)
+{
+    char err[512];
+    if (!o->curve_secret != !cfg->allow_keys) {
         fprintf(stderr, "specdexd: --curve-secret and --allow-keys go "
                 "together\n");
         return 2;
     }
-    if (curve_secret_file) {
+    if (o->curve_secret) {
         sdx_curve_key_t pub, sec;
-        if (sdx_curve_read(curve_secret_file, &pub, &sec, err, sizeof err)
+        if (sdx_curve_read(o->curve_secret, &pub, &sec, err, sizeof err)
                 != SDX_OK) {
             fprintf(stderr, "specdexd: --curve-secret %s\n", err);
             return 2;
         }
-        memcpy(cfg.curve_secret, sec.z85, sizeof cfg.curve_secret);
+        memcpy(cfg->curve_secret, sec.z85, sizeof cfg->curve_secret);
         explicit_bzero(&sec, sizeof sec);
-        cfg.curve = true;
+        cfg->curve = true;
     }
-    if (!sdx_proto_endpoint_is_local(cfg.endpoint) && !cfg.curve &&
-        !insecure_bind) {
+    if (!sdx_proto_endpoint_is_local(cfg->endpoint) && !cfg->curve &&
+        !o->insecure_bind) {
         sdx_log(SDX_LOG_ERROR, "refusing to bind %s: other machines could "
                 "reach it, and without CURVE its traffic (queries and "
                 "clauses) is plaintext; use --curve-secret and "
                 "--allow-keys, or --insecure-bind on a private link",
-                cfg.endpoint);
+                cfg->endpoint);
         return 2;
     }
-    if (!sdx_proto_endpoint_is_local(cfg.endpoint) && !cfg.curve)
+    if (!sdx_proto_endpoint_is_local(cfg->endpoint) && !cfg->curve)
         sdx_log(SDX_LOG_WARN, "--insecure-bind: serving %s without "
-                "encryption", cfg.endpoint);
-    if (s_signals() != 0) {
-        sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
-        return EXIT_FAILURE;
-    }
-    if (!(stats = sdx_stats_new(cfg.threads,
-                                cfg.threads + (cfg.inline_us > 0))) ||
-        !(cache = sdx_cache_new(cfg.cache_bytes))) {
+                "encryption", cfg->endpoint);
+    return -1;
+}
+
+/*
+ * Start D: counters, cache, the ZeroMQ context, the ZAP handler (before
+ * the first client can connect), the broker's sockets, the workers.
+ * Returns 0, or -1 (logged); s_stop undoes whatever was started.
+ */
+static int
+s_start(daemon_t *d)
+{
+    const sdx_config_t *cfg = &d->cfg;
+    char err[512];
+    if (!(d->stats = sdx_stats_new(cfg->threads,
+                                   cfg->threads + (cfg->inline_us > 0))) ||
+        !(d->cache = sdx_cache_new(cfg->cache_bytes))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
-        goto cleanup;
+        return -1;
     }
-    if (!(zctx = zmq_ctx_new())) {
+    if (!(d->zctx = zmq_ctx_new())) {
         sdx_log(SDX_LOG_ERROR, "zmq_ctx_new: %s", zmq_strerror(errno));
-        goto cleanup;
+        return -1;
     }
     /* The ZAP handler must answer before the first client connects. */
-    if (cfg.curve &&
-        sdx_zap_start(zctx, cfg.allow_keys, &zap, err, sizeof err)
+    if (cfg->curve &&
+        sdx_zap_start(d->zctx, cfg->allow_keys, &d->zap, err, sizeof err)
             != SDX_OK) {
         sdx_log(SDX_LOG_ERROR, "%s", err);
-        goto cleanup;
+        return -1;
     }
-    if (!(broker = sdx_broker_new(zctx, &cfg, stats, cache, err,
-                                  sizeof err))) {
+    if (!(d->broker = sdx_broker_new(d->zctx, cfg, d->stats, d->cache, err,
+                                     sizeof err))) {
         sdx_log(SDX_LOG_ERROR, "%s", err);
-        goto cleanup;
+        return -1;
     }
-    if (zap && sdx_zap_watch(zap, sdx_broker_frontend(broker), err,
-                             sizeof err) != SDX_OK)
+    if (d->zap && sdx_zap_watch(d->zap, sdx_broker_frontend(d->broker),
+                                err, sizeof err) != SDX_OK)
         sdx_log(SDX_LOG_WARN, "%s", err);
-    if (cfg.curve)
+    if (cfg->curve)
         sdx_log(SDX_LOG_INFO, "CURVE on: admitting the keys in %s",
-                cfg.allow_keys);
-    if (!(workers = calloc(cfg.threads, sizeof *workers))) {
+                cfg->allow_keys);
+    if (!(d->workers = calloc(cfg->threads, sizeof *d->workers))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
-        goto cleanup;
+        return -1;
     }
-    for (unsigned i = 0; i < cfg.threads; i++) {
-        if (!(workers[i] = sdx_worker_start(zctx, &cfg, stats, cache, i)))
-            goto cleanup;
+    for (unsigned i = 0; i < cfg->threads; i++) {
+        if (!(d->workers[i] = sdx_worker_start(d->zctx, cfg, d->stats,
+                                               d->cache, i)))
+            return -1;
     }
     s_notify("STATUS=starting workers");
+    return 0;
+}
 
+/*
+ * Serve until a stop is asked for: the watchdog and STATUS= on the
+ * broker's tick, READY=1 once every worker has said READY.  Returns the
+ * exit status.
+ */
+static int
+s_serve(daemon_t *d)
+{
+    state_t *state = &d->state;
     uint64_t watchdog = 0;
     if (sd_watchdog_enabled(0, &watchdog) > 0) {
-        state.watchdog_us = watchdog;
+        state->watchdog_us = watchdog;
         sdx_log(SDX_LOG_INFO, "watchdog: every %llu ms",
                 (unsigned long long)(watchdog / 2000));
     }
-    state.stats = stats;
+    state->stats = d->stats;
     unsigned tick = TICK_MS;
-    if (state.watchdog_us && state.watchdog_us / 4000 < tick)
-        tick = (unsigned)(state.watchdog_us / 4000) + 1;
+    if (state->watchdog_us && state->watchdog_us / 4000 < tick)
+        tick = (unsigned)(state->watchdog_us / 4000) + 1;
     sdx_broker_hooks_t hooks = {
         .on_ready = s_on_ready,
         .on_tick = s_on_tick,
         .on_reload = s_on_reload,
-        .arg = &state,
+        .arg = state,
         .tick_ms = tick,
     };
     sdx_log(SDX_LOG_INFO, "listening on %s with %u workers, queue %u",
-            cfg.endpoint, cfg.threads, cfg.queue_max);
-    int served = sdx_broker_serve(broker, stop_pipe[0], &hooks);
+            d->cfg.endpoint, d->cfg.threads, d->cfg.queue_max);
+    int served = sdx_broker_serve(d->broker, stop_pipe[0], &hooks);
     s_notify("STOPPING=1\nSTATUS=stopping");
-    if (served == 0) {
-        sdx_log(SDX_LOG_INFO, "stopped");
-        status = EXIT_SUCCESS;
-    }
+    if (served != 0)
+        return EXIT_FAILURE;
+    sdx_log(SDX_LOG_INFO, "stopped");
+    return EXIT_SUCCESS;
+}
 
-cleanup:
-    sdx_broker_destroy(&broker);
-    sdx_zap_stop(&zap);
-    explicit_bzero(cfg.curve_secret, sizeof cfg.curve_secret);
-    if (zctx)
-        zmq_ctx_shutdown(zctx);  /* blocked workers get ETERM */
-    for (unsigned i = 0; workers && i < cfg.threads; i++)
-        sdx_worker_join(&workers[i]);
-    free(workers);
-    if (zctx && zmq_ctx_term(zctx) != 0)
+/*
+ * Stop what s_start started, in the guide's order: the broker's
+ * sockets, then the context shut down (each blocked worker gets ETERM
+ * and closes its own socket and handle), the workers joined, the
+ * context terminated.
+ */
+static void
+s_stop(daemon_t *d)
+{
+    sdx_broker_destroy(&d->broker);
+    sdx_zap_stop(&d->zap);
+    explicit_bzero(d->cfg.curve_secret, sizeof d->cfg.curve_secret);
+    if (d->zctx)
+        zmq_ctx_shutdown(d->zctx);  /* blocked workers get ETERM */
+    for (unsigned i = 0; d->workers && i < d->cfg.threads; i++)
+        sdx_worker_join(&d->workers[i]);
+    free(d->workers);
+    d->workers = NULL;
+    if (d->zctx && zmq_ctx_term(d->zctx) != 0)
         sdx_log(SDX_LOG_WARN, "zmq_ctx_term: %s", zmq_strerror(errno));
-    sdx_stats_destroy(&stats);
-    sdx_cache_destroy(&cache);
+    d->zctx = NULL;
+    sdx_stats_destroy(&d->stats);
+    sdx_cache_destroy(&d->cache);
     for (int i = 0; i < 2; i++)
         if (stop_pipe[i] >= 0)
             close(stop_pipe[i]);
-    return status;
+}
+
+int
+main(int argc, char **argv)
+{
+    daemon_t d;
+    options_t o;
+    int rc;
+
+    memset(&d, 0, sizeof d);
+    if ((rc = s_options(argc, argv, &d.cfg, &o)) >= 0)
+        return rc;
+    d.state.cfg = &d.cfg;
+    sdx_log_init("specdexd", o.verbose ? SDX_LOG_DEBUG : SDX_LOG_INFO);
+    if ((rc = s_security(&d.cfg, &o)) >= 0)
+        return rc;
+    if (s_signals() != 0) {
+        sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
+        return EXIT_FAILURE;
+    }
+    rc = s_start(&d) == 0 ? s_serve(&d) : EXIT_FAILURE;
+    s_stop(&d);
+    return rc;
 }

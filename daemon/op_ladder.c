@@ -71,7 +71,7 @@ s_levels_free(level_info_t *lv, size_t n)
  * clause into *OUT.
  */
 static sdx_errcode_t
-s_fetch(sdx_ops_ctx_t *ctx, const sdx_ops_filters_t *fs, unsigned limit,
+s_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs, unsigned limit,
         int collapse_slot, const char *what, clauses_t *out,
         sdx_proto_error_t *err)
 {
@@ -115,12 +115,12 @@ static sdx_errcode_t
 s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
                 size_t *nlv, const char *what, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     clauses_t cs = {NULL, 0};
     sdx_errcode_t code;
     *nlv = 0;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_ops_filter_add(&fs, SDX_PREFIX_SERIES, &series, 1,
+    if ((code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES, &series, 1,
                                    false, "series", err)) ||
         (code = s_fetch(ctx, &fs, 10, SDX_SLOT_LEVEL, what, &cs, err)))
         goto cleanup;
@@ -141,7 +141,7 @@ s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
     }
 cleanup:
     s_clauses_free(&cs);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }
 
@@ -151,12 +151,12 @@ static sdx_errcode_t
 s_row_clauses(sdx_ops_ctx_t *ctx, const char *series, const char *row,
               const char *what, clauses_t *out, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_errcode_t code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_ops_filter_add(&fs, SDX_PREFIX_ROW, &row, 1, false,
+    if ((code = sdx_index_filter_add(&fs, SDX_PREFIX_ROW, &row, 1, false,
                                    "row", err)) ||
-        (series && (code = sdx_ops_filter_add(&fs, SDX_PREFIX_SERIES,
+        (series && (code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES,
                                               &series, 1, false, "series",
                                               err))) ||
         (code = s_fetch(ctx, &fs, ROW_MAX_CLAUSES, -1, what, out, err)))
@@ -174,7 +174,7 @@ s_row_clauses(sdx_ops_ctx_t *ctx, const char *series, const char *row,
     }
     out->n = k;
 cleanup:
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }
 
@@ -196,21 +196,21 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
                 strcmp(cs->v[j]->series, series) == 0)
                 cell = cs->v[j];
         msgpack_pack_map(pk, 4);
-        sdx_proto_pack_str(pk, "level");
+        sdx_msgpack_pack_str(pk, "level");
         msgpack_pack_int(pk, lv[i].level);
-        sdx_proto_pack_str(pk, "id");
+        sdx_msgpack_pack_str(pk, "id");
         if (cell) {
-            sdx_proto_pack_str(pk, cell->id);
+            sdx_msgpack_pack_str(pk, cell->id);
         } else {
             char id[2 * SLUG_MAX + 2];
             snprintf(id, sizeof id, "%s/%s",
                      lv[i].job_code[0] ? lv[i].job_code : series_slug, row);
-            sdx_proto_pack_str(pk, id);
+            sdx_msgpack_pack_str(pk, id);
         }
-        sdx_proto_pack_str(pk, "title");
-        sdx_proto_pack_str(pk, cell ? cell->title : lv[i].title);
-        sdx_proto_pack_str(pk, "text");
-        sdx_proto_pack_str(pk, cell ? cell->text : NULL);
+        sdx_msgpack_pack_str(pk, "title");
+        sdx_msgpack_pack_str(pk, cell ? cell->title : lv[i].title);
+        sdx_msgpack_pack_str(pk, "text");
+        sdx_msgpack_pack_str(pk, cell ? cell->text : NULL);
     }
 }
 
@@ -225,10 +225,10 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
  * where those of 1..5 together hold almost every clause.
  */
 static sdx_errcode_t
-s_ladder_levels(sdx_ops_filters_t *fs, sdx_proto_error_t *err)
+s_ladder_levels(sdx_index_filters_t *fs, sdx_proto_error_t *err)
 {
     static const char *const others[] = {"0", "6", "7", "8", "9"};
-    sdx_errcode_t code = sdx_ops_filter_add(
+    sdx_errcode_t code = sdx_index_filter_add(
         fs, SDX_PREFIX_LEVEL, others, sizeof others / sizeof others[0],
         false, "levels", err);
     if (!code)
@@ -247,17 +247,17 @@ s_ladder_levels(sdx_ops_filters_t *fs, sdx_proto_error_t *err)
  */
 static sdx_errcode_t
 s_level_best(sdx_ops_ctx_t *ctx, const sdx_search_spec_t *spec,
-             sdx_ops_filters_t *fs, int level, const char *top_id,
+             sdx_index_filters_t *fs, int level, const char *top_id,
              sdx_results_t **out, int *at, sdx_proto_error_t *err)
 {
-    char level_term[8], id_term[TERM_MAX];
+    char level_term[8], id_term[SDX_INDEX_TERM_MAX];
     const char *terms[2] = {level_term, id_term};
     sdx_errcode_t code;
     *at = -1;
     snprintf(level_term, sizeof level_term, "%s%d", SDX_PREFIX_LEVEL,
              level);
     snprintf(id_term, sizeof id_term, "%s%s", SDX_PREFIX_ID, top_id);
-    if ((code = sdx_ops_filter_add(fs, "", terms, 2, false, "levels", err)))
+    if ((code = sdx_index_filter_add(fs, "", terms, 2, false, "levels", err)))
         return code;
     sdx_search_spec_t s = *spec;
     s.filters = fs->f;
@@ -268,7 +268,7 @@ s_level_best(sdx_ops_ctx_t *ctx, const sdx_search_spec_t *spec,
     s.keys = true;
     s.correct = false;
     sdx_status_t st = sdx_db_search(ctx->db, &s, out);
-    sdx_ops_filter_pop(fs);
+    sdx_index_filter_pop(fs);
     if (st != SDX_OK)
         return sdx_ops_status_error(ctx, st, "ladder", err);
     for (size_t i = 0; i < sdx_results_count(*out) && *at < 0; i++) {
@@ -284,7 +284,7 @@ sdx_errcode_t
 sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
               sdx_body_t *body, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
     sdx_results_t *alone[LADDER_LEVELS] = {NULL}; /* a level searched on
@@ -302,7 +302,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_ops_filters_build(&fs, req, err)) ||
+    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
         (code = s_ladder_levels(&fs, err)))
         goto cleanup;
 
@@ -387,9 +387,9 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     msgpack_pack_array(&body->pk, LADDER_LEVELS);
     for (int l = 0; l < LADDER_LEVELS; l++) {
         msgpack_pack_map(&body->pk, 2);
-        sdx_proto_pack_str(&body->pk, "level");
+        sdx_msgpack_pack_str(&body->pk, "level");
         msgpack_pack_int(&body->pk, l + 1);
-        sdx_proto_pack_str(&body->pk, "hit");
+        sdx_msgpack_pack_str(&body->pk, "hit");
         if (at[l] < 0) {
             msgpack_pack_nil(&body->pk);
             continue;
@@ -403,13 +403,13 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                                 "record");
             goto cleanup;
         }
-        sdx_proto_pack_str(&body->pk, "score");
+        sdx_msgpack_pack_str(&body->pk, "score");
         msgpack_pack_double(&body->pk, hit.score);
-        sdx_proto_pack_str(&body->pk, "percent");
+        sdx_msgpack_pack_str(&body->pk, "percent");
         msgpack_pack_int(&body->pk, hit.percent);
     }
     sdx_body_key(body, "row");
-    sdx_proto_pack_str(&body->pk, best ? best->row : NULL);
+    sdx_msgpack_pack_str(&body->pk, best ? best->row : NULL);
     sdx_body_key(body, "row_cells");
     msgpack_pack_array(&body->pk, nlv);
     if (best)
@@ -422,7 +422,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     const char *corrected = sdx_results_corrected(results);
     if (corrected[0]) {
         sdx_body_key(body, "corrected");
-        sdx_proto_pack_str(&body->pk, corrected);
+        sdx_msgpack_pack_str(&body->pk, corrected);
     }
     code = SDX_E_NONE;
 cleanup:
@@ -432,7 +432,7 @@ cleanup:
     sdx_results_destroy(&results);
     for (int l = 0; l < LADDER_LEVELS; l++)
         sdx_results_destroy(&alone[l]);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }
 

@@ -5,7 +5,7 @@
  *
  * All three go through the shim's one search call with the daemon's
  * cost bounds (ops_int.h).  Grouping and context's merged passages use
- * Xapian's collapse on the group key the indexer stores (build.h): one
+ * Xapian's collapse on the group key the indexer stores (sdx_index.h): one
  * hit per (series, row, text), so offset/limit pages count groups and
  * stay stable; a second search over the page's group keys finds which
  * levels each group covers.
@@ -40,7 +40,7 @@ s_pack_facets(sdx_body_t *body, const sdx_results_t *r)
     msgpack_pack_map(&body->pk, 2);
     for (size_t i = 0; i < 2; i++) {
         size_t n = sdx_results_facet_size(r, i);
-        sdx_proto_pack_str(&body->pk, facet_names[i]);
+        sdx_msgpack_pack_str(&body->pk, facet_names[i]);
         msgpack_pack_map(&body->pk, n);
         for (size_t j = 0; j < n; j++) {
             const char *value;
@@ -70,7 +70,7 @@ s_pack_partial(sdx_body_t *body, bool partial, const char *corrected)
         msgpack_pack_false(&body->pk);
     if (corrected && corrected[0]) {
         sdx_body_key(body, "corrected");
-        sdx_proto_pack_str(&body->pk, corrected);
+        sdx_msgpack_pack_str(&body->pk, corrected);
     }
 }
 
@@ -78,7 +78,7 @@ sdx_errcode_t
 sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
               sdx_body_t *body, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
     unsigned *masks = NULL;
@@ -88,7 +88,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_ops_filters_build(&fs, req, err)))
+    if ((code = sdx_index_filters_from_request(&fs, req, err)))
         goto cleanup;
 
     sdx_ops_spec_init(&spec, req->q, &fs);
@@ -142,18 +142,18 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                                 "record");
             goto cleanup;
         }
-        sdx_proto_pack_str(&body->pk, "rank");
+        sdx_msgpack_pack_str(&body->pk, "rank");
         msgpack_pack_uint64(&body->pk, (uint64_t)req->offset + i + 1);
-        sdx_proto_pack_str(&body->pk, "score");
+        sdx_msgpack_pack_str(&body->pk, "score");
         msgpack_pack_double(&body->pk, hit.score);
-        sdx_proto_pack_str(&body->pk, "percent");
+        sdx_msgpack_pack_str(&body->pk, "percent");
         msgpack_pack_int(&body->pk, hit.percent);
         if (req->snippet) {
-            sdx_proto_pack_str(&body->pk, "snippet");
-            sdx_proto_pack_str(&body->pk, hit.snippet ? hit.snippet : "");
+            sdx_msgpack_pack_str(&body->pk, "snippet");
+            sdx_msgpack_pack_str(&body->pk, hit.snippet ? hit.snippet : "");
         }
         if (req->group) {
-            sdx_proto_pack_str(&body->pk, "levels");
+            sdx_msgpack_pack_str(&body->pk, "levels");
             sdx_ops_pack_levels(&body->pk, masks[i]);
         }
     }
@@ -164,7 +164,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
 cleanup:
     free(masks);
     sdx_results_destroy(&results);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }
 
@@ -186,7 +186,7 @@ sdx_op_suggest(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if (st != SDX_OK)
         return sdx_ops_status_error(ctx, st, "suggest", err);
     sdx_body_key(body, "suggestion");
-    sdx_proto_pack_str(&body->pk, suggestion); /* NULL packs nil */
+    sdx_msgpack_pack_str(&body->pk, suggestion); /* NULL packs nil */
     free(suggestion);
     return SDX_E_NONE;
 }
@@ -304,7 +304,7 @@ sdx_errcode_t
 sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                sdx_body_t *body, sdx_proto_error_t *err)
 {
-    sdx_ops_filters_t fs;
+    sdx_index_filters_t fs;
     sdx_search_spec_t spec;
     sdx_results_t *results = NULL;
     unsigned masks[SDX_PROTO_K_MAX];
@@ -317,7 +317,7 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         return code;
     memset(&fs, 0, sizeof fs);
     memset(ps, 0, sizeof ps);
-    if ((code = sdx_ops_filters_build(&fs, req, err)))
+    if ((code = sdx_index_filters_from_request(&fs, req, err)))
         goto cleanup;
     sdx_ops_spec_init(&spec, req->q, &fs);
     spec.limit = req->k;
@@ -373,19 +373,19 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         char cite[1024];
         s_cite(p->clause, p->mask, cite, sizeof cite);
         msgpack_pack_map(&body->pk, 5);
-        sdx_proto_pack_str(&body->pk, "id");
-        sdx_proto_pack_str(&body->pk, p->clause->id);
-        sdx_proto_pack_str(&body->pk, "cite");
-        sdx_proto_pack_str(&body->pk, cite);
-        sdx_proto_pack_str(&body->pk, "levels");
+        sdx_msgpack_pack_str(&body->pk, "id");
+        sdx_msgpack_pack_str(&body->pk, p->clause->id);
+        sdx_msgpack_pack_str(&body->pk, "cite");
+        sdx_msgpack_pack_str(&body->pk, cite);
+        sdx_msgpack_pack_str(&body->pk, "levels");
         sdx_ops_pack_levels(&body->pk, p->mask);
-        sdx_proto_pack_str(&body->pk, "text");
+        sdx_msgpack_pack_str(&body->pk, "text");
         size_t len = p->keep + (p->cut ? strlen(ELLIPSIS) : 0);
         msgpack_pack_str(&body->pk, len);
         msgpack_pack_str_body(&body->pk, p->clause->text, p->keep);
         if (p->cut)
             msgpack_pack_str_body(&body->pk, ELLIPSIS, strlen(ELLIPSIS));
-        sdx_proto_pack_str(&body->pk, "score");
+        sdx_msgpack_pack_str(&body->pk, "score");
         msgpack_pack_double(&body->pk, p->score);
     }
     sdx_body_key(body, "chars");
@@ -396,6 +396,6 @@ cleanup:
     for (size_t i = 0; i < np; i++)
         sdx_clause_destroy(&ps[i].clause);
     sdx_results_destroy(&results);
-    sdx_ops_filters_free(&fs);
+    sdx_index_filters_free(&fs);
     return code;
 }

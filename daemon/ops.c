@@ -11,8 +11,9 @@
  *
  * This file holds the dispatch table, the status table, what the
  * handlers share (ops_int.h: filters, specs, errors, group levels) and
- * the small ops (ping, get, stats); search, suggest and context live in
- * op_search.c, ladder and row in op_ladder.c.
+ * the small ops (ping, get); search, suggest and context live in
+ * op_search.c, ladder and row in op_ladder.c, stats in stats.c beside
+ * the counters it reports.
  */
 #include "ops_int.h"
 
@@ -118,127 +119,15 @@ op_ping(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 /* What the handlers share (ops_int.h)                              */
 /* ---------------------------------------------------------------- */
 
-/* `row:` takes a label as typed ("Key Resp 06", key-resp-06) and slugs
-   it, as the `rows` filter does; the others lower-case their value the
-   same way, so `section:KSA` works. */
-const sdx_field_t sdx_ops_fields[] = {
-    {"level", SDX_PREFIX_LEVEL, true, sdx_slug},
-    {"section", SDX_PREFIX_SECTION, true, sdx_slug},
-    {"row", SDX_PREFIX_ROW, true, sdx_slug},
-    {"code", SDX_PREFIX_CODE, true, sdx_slug},
-};
-const size_t sdx_ops_nfields = sizeof sdx_ops_fields /
-                               sizeof sdx_ops_fields[0];
-
-void
-sdx_ops_filters_free(sdx_ops_filters_t *fs)
-{
-    while (fs->n > 0)
-        sdx_ops_filter_pop(fs);
-    memset(fs, 0, sizeof *fs);
-}
-
-void
-sdx_ops_filter_pop(sdx_ops_filters_t *fs)
-{
-    if (fs->n == 0)
-        return;
-    size_t k = --fs->n;
-    for (size_t i = 0; i < fs->f[k].nterms; i++)
-        free(fs->terms[k][i]);
-    free(fs->terms[k]);
-    fs->terms[k] = NULL;
-    fs->f[k].terms = NULL;
-    fs->f[k].nterms = 0;
-}
-
-sdx_errcode_t
-sdx_ops_filter_add(sdx_ops_filters_t *fs, const char *prefix,
-                   const char *const *values, size_t n, bool slug,
-                   const char *key, sdx_proto_error_t *err)
-{
-    if (n == 0)
-        return SDX_E_NONE;
-    if (fs->n == OPS_FILTERS_MAX)
-        return sdx_ops_fail(err, SDX_E_INTERNAL, "too many filters");
-    size_t k = fs->n;
-    size_t plen = strlen(prefix);
-    char **terms = calloc(n, sizeof *terms);
-    if (!terms)
-        return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
-    fs->terms[k] = terms;
-    fs->f[k].terms = (const char *const *)terms;
-    fs->f[k].nterms = 0;
-    fs->n++; /* from here sdx_ops_filter_pop frees what was made */
-    for (size_t i = 0; i < n; i++) {
-        char term[TERM_MAX];
-        memcpy(term, prefix, plen + 1);
-        if (slug) {
-            if (sdx_slug(values[i], term + plen, sizeof term - plen) <= 0) {
-                err->code = SDX_E_BAD_REQUEST;
-                snprintf(err->message, sizeof err->message,
-                         "%s[%zu]: a row label needs a letter or digit",
-                         key, i);
-                sdx_ops_filter_pop(fs);
-                return err->code;
-            }
-        } else {
-            snprintf(term + plen, sizeof term - plen, "%s", values[i]);
-        }
-        if (!(terms[i] = strdup(term))) {
-            sdx_ops_filter_pop(fs);
-            return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
-        }
-        fs->f[k].nterms = i + 1;
-    }
-    return SDX_E_NONE;
-}
-
-sdx_errcode_t
-sdx_ops_filters_build(sdx_ops_filters_t *fs, const sdx_request_t *req,
-                      sdx_proto_error_t *err)
-{
-    const char *levels[SDX_PROTO_LIST_MAX];
-    char level_text[SDX_PROTO_LIST_MAX][4];
-    sdx_errcode_t code;
-    for (size_t i = 0; i < req->nlevels; i++) {
-        snprintf(level_text[i], sizeof level_text[i], "%d", req->levels[i]);
-        levels[i] = level_text[i];
-    }
-    if ((code = sdx_ops_filter_add(fs, SDX_PREFIX_LEVEL, levels,
-                                   req->nlevels, false, "levels", err)) ||
-        (code = sdx_ops_filter_add(fs, SDX_PREFIX_SECTION,
-                                   (const char *const *)req->sections.v,
-                                   req->sections.n, false, "sections",
-                                   err)) ||
-        (code = sdx_ops_filter_add(fs, SDX_PREFIX_ROW,
-                                   (const char *const *)req->rows.v,
-                                   req->rows.n, true, "rows", err)) ||
-        (code = sdx_ops_filter_add(fs, SDX_PREFIX_CODE,
-                                   (const char *const *)req->codes.v,
-                                   req->codes.n, false, "codes", err)))
-        return code;
-    return SDX_E_NONE;
-}
-
 void
 sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
-                  const sdx_ops_filters_t *fs)
+                  const sdx_index_filters_t *fs)
 {
-    memset(spec, 0, sizeof *spec);
-    spec->query = q;
-    spec->fields = sdx_ops_fields;
-    spec->nfields = sdx_ops_nfields;
-    spec->filters = fs ? fs->f : NULL;
-    spec->nfilters = fs ? fs->n : 0;
+    sdx_index_spec_init(spec, q, fs);
     spec->limit = SDX_PROTO_LIMIT_DEFAULT;
     spec->check_at_least = SEARCH_CHECK_AT_LEAST;
     spec->max_expansion = SEARCH_MAX_EXPANSION;
     spec->time_limit_s = SEARCH_TIME_LIMIT_S;
-    spec->snippet_slot = SDX_SLOT_TEXT;
-    spec->snippet_text = sdx_clause_text;  /* the record has the text */
-    spec->data_in_slot = true;             /* not inflated per hit */
-    spec->data_slot = SDX_SLOT_RECORD;
     spec->snippet_chars = SEARCH_SNIPPET_CHARS;
     spec->max_terms = SEARCH_MAX_TERMS;
     spec->synonyms = true;
@@ -263,7 +152,7 @@ sdx_ops_hit_clause(const sdx_hit_t *hit, const char *what,
 
 sdx_errcode_t
 sdx_ops_group_levels(sdx_ops_ctx_t *ctx, sdx_search_spec_t *spec,
-                     sdx_ops_filters_t *fs, const sdx_results_t *page,
+                     sdx_index_filters_t *fs, const sdx_results_t *page,
                      unsigned *masks, bool *partial, sdx_proto_error_t *err)
 {
     size_t n = sdx_results_count(page);
@@ -282,7 +171,7 @@ sdx_ops_group_levels(sdx_ops_ctx_t *ctx, sdx_search_spec_t *spec,
         keys[i] = hit.key;
         masks[i] = 0;
     }
-    if ((code = sdx_ops_filter_add(fs, SDX_PREFIX_GROUP, keys, n, false,
+    if ((code = sdx_index_filter_add(fs, SDX_PREFIX_GROUP, keys, n, false,
                                    "group", err)))
         goto cleanup;
 
@@ -302,7 +191,7 @@ sdx_ops_group_levels(sdx_ops_ctx_t *ctx, sdx_search_spec_t *spec,
     s.facet_slots = NULL;
     s.nfacets = 0;
     sdx_status_t st = sdx_db_search(ctx->db, &s, &r);
-    sdx_ops_filter_pop(fs);
+    sdx_index_filter_pop(fs);
     if (st != SDX_OK) {
         code = sdx_ops_status_error(ctx, st, "group", err);
         goto cleanup;
@@ -352,13 +241,10 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     sdx_body_key(body, "clauses");
     msgpack_pack_array(&body->pk, req->ids.n);
     for (size_t i = 0; i < req->ids.n; i++) {
-        char term[TERM_MAX];
         void *data = NULL;
         size_t len = 0;
-        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_ID, req->ids.v[i]);
-        sdx_status_t st = sdx_db_get_data_by_term(ctx->db, term,
-                                                  SDX_SLOT_RECORD, &data,
-                                                  &len);
+        sdx_status_t st = sdx_index_get_record(ctx->db, req->ids.v[i],
+                                               &data, &len);
         if (st == SDX_NOT_FOUND) {
             msgpack_pack_nil(&body->pk);
             continue;
@@ -378,87 +264,6 @@ op_get(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 }
 
 /* ---------------------------------------------------------------- */
-/* stats                                                            */
-/* ---------------------------------------------------------------- */
-
-/* Pack the `index` map: path, revision (int), built_at (str). */
-static sdx_errcode_t
-s_pack_index(sdx_ops_ctx_t *ctx, sdx_body_t *body, uint64_t *docs,
-             sdx_proto_error_t *err)
-{
-    char *revision = NULL, *built_at = NULL;
-    uint64_t xapian_rev = 0;
-    sdx_status_t st;
-    sdx_errcode_t code = SDX_E_NONE;
-
-    if ((st = sdx_db_doc_count(ctx->db, docs)) ||
-        (st = sdx_db_revision(ctx->db, &xapian_rev)) ||
-        (st = sdx_db_get_metadata(ctx->db, "specdex.revision", &revision)) ||
-        (st = sdx_db_get_metadata(ctx->db, "specdex.built_at", &built_at))) {
-        code = sdx_ops_status_error(ctx, st, "stats", err);
-        goto cleanup;
-    }
-    /* our revision number (rev-NNNNNN) when the indexer wrote one */
-    char *end = NULL;
-    unsigned long long rev = strtoull(revision, &end, 10);
-    if (!revision[0] || *end)
-        rev = xapian_rev;
-
-    sdx_body_key(body, "index");
-    msgpack_pack_map(&body->pk, 3);
-    sdx_proto_pack_str(&body->pk, "path");
-    sdx_proto_pack_str(&body->pk, ctx->db_path);
-    sdx_proto_pack_str(&body->pk, "revision");
-    msgpack_pack_uint64(&body->pk, rev);
-    sdx_proto_pack_str(&body->pk, "built_at");
-    sdx_proto_pack_str(&body->pk, built_at);
-cleanup:
-    free(revision);
-    free(built_at);
-    return code;
-}
-
-static sdx_errcode_t
-op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
-         sdx_proto_error_t *err)
-{
-    sdx_stats_snapshot_t snap;
-    uint64_t docs = 0;
-    sdx_errcode_t code;
-    (void)req;
-
-    if (ctx->db) {
-        if ((code = s_pack_index(ctx, body, &docs, err)))
-            return code;
-    } else {
-        sdx_body_key(body, "index");  /* no index loaded */
-        msgpack_pack_nil(&body->pk);
-    }
-    sdx_stats_snapshot(ctx->stats, &snap);
-    sdx_body_key(body, "docs");
-    msgpack_pack_uint64(&body->pk, docs);
-    sdx_body_key(body, "uptime_s");
-    msgpack_pack_uint64(&body->pk, snap.uptime_s);
-    sdx_body_key(body, "requests");
-    msgpack_pack_uint64(&body->pk, snap.requests);
-    sdx_body_key(body, "errors");
-    msgpack_pack_uint64(&body->pk, snap.errors);
-    sdx_body_key(body, "workers");
-    msgpack_pack_unsigned_int(&body->pk, snap.workers);
-    sdx_body_key(body, "latency_us");
-    msgpack_pack_map(&body->pk, 4);
-    sdx_proto_pack_str(&body->pk, "p50");
-    msgpack_pack_uint64(&body->pk, snap.p50_us);
-    sdx_proto_pack_str(&body->pk, "p90");
-    msgpack_pack_uint64(&body->pk, snap.p90_us);
-    sdx_proto_pack_str(&body->pk, "p99");
-    msgpack_pack_uint64(&body->pk, snap.p99_us);
-    sdx_proto_pack_str(&body->pk, "max");
-    msgpack_pack_uint64(&body->pk, snap.max_us);
-    return SDX_E_NONE;
-}
-
-/* ---------------------------------------------------------------- */
 /* Dispatch                                                         */
 /* ---------------------------------------------------------------- */
 
@@ -473,7 +278,7 @@ static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_GET] = op_get,
     [SDX_OP_CONTEXT] = sdx_op_context,
     [SDX_OP_SUGGEST] = sdx_op_suggest,
-    [SDX_OP_STATS] = op_stats,
+    [SDX_OP_STATS] = sdx_op_stats,
 };
 
 sdx_errcode_t

@@ -1,9 +1,9 @@
 /*
  * ops_int: what the operation handlers share (ops.c, op_search.c,
- * op_ladder.c), kept out of daemon.h because nothing outside the
- * handlers needs it: the cost bounds of a search, the query language's
- * fields, request filters as index terms, error helpers, and reading a
- * clause record back out of a hit.
+ * op_ladder.c, stats.c), kept out of daemon.h because nothing outside the
+ * handlers needs it: the cost bounds of a search, error helpers, and
+ * reading a clause record back out of a hit.  The index's shape (its
+ * terms, slots, fields and request filters as terms) is lib/sdx_index.h's.
  */
 #ifndef SDX_OPS_INT_H
 #define SDX_OPS_INT_H
@@ -11,9 +11,9 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-#include "build.h"
 #include "daemon.h"
 #include "sdx_clause.h"
+#include "sdx_index.h"
 
 /* Cost bounds of one search (design.md: Enquire's time limit alone only
    stops checking more matches). */
@@ -28,47 +28,14 @@
 #define FACET_CHECK_AT_LEAST 100000 /* documents a facet search checks at
                                       least: counts are exact on indexes
                                       up to this size */
-#define TERM_MAX (SDX_PROTO_STR_MAX + 8) /* a prefixed term, bytes + NUL */
-#define OPS_FILTERS_MAX 8          /* filters of one search */
-
-/* The query language's fields, all boolean filters on index terms. */
-extern const sdx_field_t sdx_ops_fields[];
-extern const size_t sdx_ops_nfields;
-
-/* Filters as terms for the shim; each filter's terms are owned here. */
-typedef struct sdx_ops_filters {
-    char **terms[OPS_FILTERS_MAX];   /* "XL3", "XSksa", ...; malloc'd */
-    sdx_filter_t f[OPS_FILTERS_MAX]; /* views of TERMS for the shim */
-    size_t n;                        /* filters in use */
-} sdx_ops_filters_t;
-
-/* Free every filter; FS is empty again. */
-void sdx_ops_filters_free(sdx_ops_filters_t *fs);
 
 /*
- * Add one filter of N terms PREFIX + VALUES[i] (slugged when SLUG; KEY
- * names the request key in an error).  N == 0 adds nothing.
- */
-sdx_errcode_t sdx_ops_filter_add(sdx_ops_filters_t *fs, const char *prefix,
-                                 const char *const *values, size_t n,
-                                 bool slug, const char *key,
-                                 sdx_proto_error_t *err);
-
-/* Remove the last filter added. */
-void sdx_ops_filter_pop(sdx_ops_filters_t *fs);
-
-/* The request's levels, sections, rows and codes as filters. */
-sdx_errcode_t sdx_ops_filters_build(sdx_ops_filters_t *fs,
-                                    const sdx_request_t *req,
-                                    sdx_proto_error_t *err);
-
-/*
- * A search spec with the daemon's settings: Q (NULL: all documents),
- * the query fields, FS's filters, the cost bounds, synonyms on,
- * snippets off.
+ * A search spec with the daemon's settings: the index's
+ * (sdx_index_spec_init: Q, NULL for all documents, the query fields,
+ * FS's filters), the cost bounds, synonyms on, snippets off.
  */
 void sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
-                       const sdx_ops_filters_t *fs);
+                       const sdx_index_filters_t *fs);
 
 /* Set ERR to CODE with MESSAGE; returns CODE. */
 sdx_errcode_t sdx_ops_fail(sdx_proto_error_t *err, sdx_errcode_t code,
@@ -101,7 +68,7 @@ sdx_errcode_t sdx_ops_hit_clause(const sdx_hit_t *hit, const char *what,
  */
 sdx_errcode_t sdx_ops_group_levels(sdx_ops_ctx_t *ctx,
                                    sdx_search_spec_t *spec,
-                                   sdx_ops_filters_t *fs,
+                                   sdx_index_filters_t *fs,
                                    const sdx_results_t *page,
                                    unsigned *masks, bool *partial,
                                    sdx_proto_error_t *err);
@@ -120,5 +87,7 @@ sdx_errcode_t sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                             sdx_body_t *body, sdx_proto_error_t *err);
 sdx_errcode_t sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                          sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                           sdx_body_t *body, sdx_proto_error_t *err);
 
 #endif /* SDX_OPS_INT_H */

@@ -1,6 +1,7 @@
 /*
  * stats: the counters `stats` reports, the one thing worker threads
- * share.  A mutex guards them; it is held for a few stores per request
+ * share, and the `stats` reply itself (sdx_op_stats), built here and
+ * nowhere else: the index served, these counters, the cache's.  A mutex guards them; it is held for a few stores per request
  * and for one copy of the window per `stats` request (percentiles are
  * sorted outside the lock), so contention stays far below the cost of
  * a search.  Everything is a fixed-size array sized at creation: the
@@ -9,13 +10,14 @@
  * The reopen generation (SIGHUP) is an atomic counter beside the lock,
  * so a worker can look at it on every turn without taking the mutex.
  */
-#include "daemon.h"
+#include "ops_int.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
+
+#include "sdx_index.h"
 
 /* Requests and errors of one op. */
 typedef struct op_count {
@@ -43,14 +45,6 @@ struct sdx_stats {
 };
 
 #define COST_SHIFT 3           /* a new answer time weighs 1/8 */
-
-uint64_t
-sdx_now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 sdx_stats_t *
 sdx_stats_new(unsigned workers, unsigned handles)
@@ -230,8 +224,14 @@ sdx_stats_snapshot(sdx_stats_t *s, sdx_stats_snapshot_t *out)
     out->max_us = n ? copy[n - 1] : 0;
 }
 
-void
-sdx_stats_pack_extra(sdx_stats_t *s, sdx_body_t *body)
+/*
+ * Pack the keys `stats` adds to the contract's: by_op ({op: {requests,
+ * errors}}, "none" for requests whose op was never read), by_code ({"ok"
+ * or code: count}), slow, inline, cost_us, revisions (the revision each
+ * handle serves: the workers' by number, then the broker's).
+ */
+static void
+s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
 {
     op_count_t by_op[SDX_OP_LAST + 1];
     uint64_t by_code[SDX_E_LAST];
@@ -253,19 +253,19 @@ sdx_stats_pack_extra(sdx_stats_t *s, sdx_body_t *body)
     sdx_body_key(body, "by_op");
     msgpack_pack_map(&body->pk, SDX_OP_LAST + 1);
     for (unsigned op = 0; op <= SDX_OP_LAST; op++) {
-        sdx_proto_pack_str(&body->pk, op == SDX_OP_LAST
+        sdx_msgpack_pack_str(&body->pk, op == SDX_OP_LAST
                                           ? "none"
                                           : sdx_op_name((sdx_op_t)op));
         msgpack_pack_map(&body->pk, 2);
-        sdx_proto_pack_str(&body->pk, "requests");
+        sdx_msgpack_pack_str(&body->pk, "requests");
         msgpack_pack_uint64(&body->pk, by_op[op].requests);
-        sdx_proto_pack_str(&body->pk, "errors");
+        sdx_msgpack_pack_str(&body->pk, "errors");
         msgpack_pack_uint64(&body->pk, by_op[op].errors);
     }
     sdx_body_key(body, "by_code");
     msgpack_pack_map(&body->pk, SDX_E_LAST);
     for (unsigned code = 0; code < SDX_E_LAST; code++) {
-        sdx_proto_pack_str(&body->pk,
+        sdx_msgpack_pack_str(&body->pk,
                            code == SDX_E_NONE
                                ? "ok"
                                : sdx_errcode_str((sdx_errcode_t)code));
@@ -282,3 +282,106 @@ sdx_stats_pack_extra(sdx_stats_t *s, sdx_body_t *body)
     for (unsigned i = 0; i < handles; i++)
         msgpack_pack_uint64(&body->pk, revisions[i]);
 }
+
+/* Pack a map of the N names NAMES, each with its uint64 of VALUES. */
+static void
+s_pack_u64_map(msgpack_packer *pk, const char *const *names,
+               const uint64_t *values, size_t n)
+{
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        sdx_msgpack_pack_str(pk, names[i]);
+        msgpack_pack_uint64(pk, values[i]);
+    }
+}
+
+/* Pack `cache: {hits, misses, entries, bytes, max_bytes}`. */
+static void
+s_pack_cache(sdx_cache_t *cache, sdx_body_t *body)
+{
+    static const char *const names[] = {"hits", "misses", "entries",
+                                        "bytes", "max_bytes"};
+    sdx_cache_stats_t s;
+    sdx_cache_snapshot(cache, &s);
+    const uint64_t values[] = {s.hits, s.misses, s.entries, s.bytes,
+                               s.max_bytes};
+    sdx_body_key(body, "cache");
+    s_pack_u64_map(&body->pk, names, values, 5);
+}
+
+/* ---------------------------------------------------------------- */
+/* The `stats` reply                                                */
+/* ---------------------------------------------------------------- */
+
+/* Pack the `index` map: path, revision (int), built_at (str). */
+static sdx_errcode_t
+s_pack_index(sdx_ops_ctx_t *ctx, sdx_body_t *body, uint64_t *docs,
+             sdx_proto_error_t *err)
+{
+    char *built_at = NULL;
+    uint64_t xapian_rev = 0, rev = 0;
+    sdx_status_t st, ours = SDX_OK;
+    sdx_errcode_t code = SDX_E_NONE;
+
+    if ((st = sdx_db_doc_count(ctx->db, docs)) ||
+        (st = sdx_db_revision(ctx->db, &xapian_rev)) ||
+        ((ours = st = sdx_index_revision(ctx->db, &rev)) &&
+         st != SDX_NOT_FOUND) ||
+        (st = sdx_db_get_metadata(ctx->db, SDX_META_BUILT_AT, &built_at))) {
+        code = sdx_ops_status_error(ctx, st, "stats", err);
+        goto cleanup;
+    }
+    /* our revision number (rev-NNNNNN) when the indexer wrote one */
+    if (ours == SDX_NOT_FOUND)
+        rev = xapian_rev;
+
+    sdx_body_key(body, "index");
+    msgpack_pack_map(&body->pk, 3);
+    sdx_msgpack_pack_str(&body->pk, "path");
+    sdx_msgpack_pack_str(&body->pk, ctx->db_path);
+    sdx_msgpack_pack_str(&body->pk, "revision");
+    msgpack_pack_uint64(&body->pk, rev);
+    sdx_msgpack_pack_str(&body->pk, "built_at");
+    sdx_msgpack_pack_str(&body->pk, built_at);
+cleanup:
+    free(built_at);
+    return code;
+}
+
+sdx_errcode_t
+sdx_op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
+             sdx_proto_error_t *err)
+{
+    sdx_stats_snapshot_t snap;
+    uint64_t docs = 0;
+    sdx_errcode_t code;
+    (void)req;
+
+    if (ctx->db) {
+        if ((code = s_pack_index(ctx, body, &docs, err)))
+            return code;
+    } else {
+        sdx_body_key(body, "index");  /* no index loaded */
+        msgpack_pack_nil(&body->pk);
+    }
+    sdx_stats_snapshot(ctx->stats, &snap);
+    sdx_body_key(body, "docs");
+    msgpack_pack_uint64(&body->pk, docs);
+    sdx_body_key(body, "uptime_s");
+    msgpack_pack_uint64(&body->pk, snap.uptime_s);
+    sdx_body_key(body, "requests");
+    msgpack_pack_uint64(&body->pk, snap.requests);
+    sdx_body_key(body, "errors");
+    msgpack_pack_uint64(&body->pk, snap.errors);
+    sdx_body_key(body, "workers");
+    msgpack_pack_unsigned_int(&body->pk, snap.workers);
+    sdx_body_key(body, "latency_us");
+    static const char *const latency[] = {"p50", "p90", "p99", "max"};
+    const uint64_t us[] = {snap.p50_us, snap.p90_us, snap.p99_us,
+                           snap.max_us};
+    s_pack_u64_map(&body->pk, latency, us, 4);
+    s_pack_counts(ctx->stats, body);
+    s_pack_cache(ctx->cache, body);
+    return SDX_E_NONE;
+}
+

@@ -42,7 +42,7 @@
 
 #include <zmq.h>
 
-#include "build.h"
+#include "sdx_index.h"
 #include "sdx_log.h"
 
 #define REFRESH_US (SDX_DAEMON_REFRESH_MS * 1000ull) /* re-resolve, us */
@@ -62,22 +62,6 @@ struct sdx_worker {
     uint64_t resolved_us;      /* when the index was last resolved */
     unsigned reopen_gen;       /* SIGHUP generation last acted on */
 };
-
-/* The indexer's revision number of DB (0 when it wrote none). */
-static uint64_t
-s_db_revision(sdx_db_t *db)
-{
-    char *value = NULL, *end = NULL;
-    uint64_t rev = 0;
-    if (sdx_db_get_metadata(db, "specdex.revision", &value) == SDX_OK &&
-        value[0]) {
-        unsigned long long v = strtoull(value, &end, 10);
-        if (*end == '\0')
-            rev = v;
-    }
-    free(value);
-    return rev;
-}
 
 /*
  * Take a shared lock on the revision directory PATH for as long as a
@@ -170,7 +154,8 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->reopen_gen = gen;
     snprintf(w->db_path, sizeof w->db_path, "%s", path);
     w->db_error[0] = '\0';
-    uint64_t rev = s_db_revision(db);
+    uint64_t rev = 0;
+    sdx_index_revision(db, &rev); /* 0: the indexer wrote none */
     sdx_stats_set_revision(w->stats, w->number, rev);
     sdx_log(w->number == 0 ? SDX_LOG_INFO : SDX_LOG_DEBUG,
             "worker %u: serving index %s (revision %llu%s)", w->number,
@@ -185,18 +170,6 @@ s_close_db(sdx_worker_t *w)
     if (w->db_lock >= 0)
         close(w->db_lock);
     w->db_lock = -1;
-}
-
-/* FNV-1a, 64 bits: names a query in the logs without its text. */
-static uint64_t
-s_fnv1a(const char *s)
-{
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (; s && *s; s++) {
-        h ^= (unsigned char)*s;
-        h *= 0x100000001b3ull;
-    }
-    return h;
 }
 
 /*
@@ -254,6 +227,7 @@ s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
             .db_path = w->db_path,
             .db_error = w->db_error,
             .stats = w->stats,
+            .cache = w->cache,
             .cfg = w->cfg,
         };
         code = sdx_ops_handle(&ctx, req, body, err);
@@ -267,10 +241,6 @@ s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
         *reopened = true;
         if (sdx_db_reopen(w->db) != SDX_OK)
             break;
-    }
-    if (code == SDX_E_NONE && req->op == SDX_OP_STATS) {
-        sdx_stats_pack_extra(w->stats, body);
-        sdx_cache_pack(w->cache, body);
     }
     return code;
 }
@@ -353,7 +323,8 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         char hash[24] = "";
         if (req.q)
             snprintf(hash, sizeof hash, " q#%016llx",
-                     (unsigned long long)s_fnv1a(req.q));
+                     (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, req.q,
+                                                   strlen(req.q)));
         sdx_log(SDX_LOG_WARN, "slow: %s %llums %s%s%s%s%s", op,
                 (unsigned long long)(took / 1000),
                 code ? sdx_errcode_str(code) : "ok", hash,

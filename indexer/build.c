@@ -1,7 +1,7 @@
 /*
  * build: clause records -> a Xapian index under DIR, swapped in
- * atomically (layout and guarantees in build.h and
- * docs/ARCHITECTURE.md).
+ * atomically (layout and guarantees in build.h,
+ * lib/sdx_index.h and docs/ARCHITECTURE.md).
  *
  * The order of a build is what makes it crash-safe: everything is
  * written into DIR/.build-XXXXXX and committed; only then is that
@@ -21,9 +21,9 @@
  * by Xapian's compactor before the rename: indexing is CPU-bound, and
  * one Xapian writer uses one core.
  *
- * This file is also the domain's mapping of a clause to Xapian terms,
- * values and data (sdx_build_add_clause); the shim below knows nothing
- * of clauses.
+ * What a clause becomes in the index (terms, values, its record) is
+ * lib/sdx_index.c's (sdx_index_add_clause); this file only runs the
+ * writers and lays out the directory.
  */
 #define _XOPEN_SOURCE 700 /* nftw() */
 
@@ -34,7 +34,6 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -45,12 +44,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <msgpack.h>
-
+#include "sdx_index.h"
+#include "sdx_util.h"
 #include "sdx_xapian.h"
 
-/* Bytes of a slug term value (row labels, series names). */
-#define SLUG_MAX 200
 /* Bytes of a path under the index directory. */
 #define PATH_MAX_SDX 4096
 /* Clauses per writer at least when the writers are chosen by core
@@ -72,155 +69,6 @@ fail(sdx_status_t st, char *err, size_t err_size, const char *fmt, ...)
         vsnprintf(err, err_size, fmt, ap);
         va_end(ap);
     }
-    return st;
-}
-
-/* ------------------------------------------------------------------ */
-/* A clause as a document                                             */
-/* ------------------------------------------------------------------ */
-
-/* Add the boolean term PREFIX + VALUE. */
-static sdx_status_t
-add_term(sdx_writer_t *w, const char *prefix, const char *value)
-{
-    char term[SLUG_MAX + 16];
-    if (snprintf(term, sizeof term, "%s%s", prefix, value) >=
-        (int)sizeof term)
-        return SDX_BAD_INPUT;
-    return sdx_writer_add_term(w, term);
-}
-
-/*
- * The base of a numbered slug: "key-resp" for "key-resp-06".  Returns
- * false when SLUG does not end in "-<digits>".
- */
-static bool
-slug_base(const char *slug, char *base, size_t base_size)
-{
-    const char *dash = strrchr(slug, '-');
-    if (!dash || dash == slug || dash[1] == '\0')
-        return false;
-    for (const char *p = dash + 1; *p; p++)
-        if (*p < '0' || *p > '9')
-            return false;
-    size_t n = (size_t)(dash - slug);
-    if (n >= base_size)
-        return false;
-    memcpy(base, slug, n);
-    base[n] = '\0';
-    return true;
-}
-
-/* FNV-1a, 64 bits, over LEN bytes of P continuing from H. */
-static uint64_t
-fnv1a(uint64_t h, const void *p, size_t len)
-{
-    const unsigned char *b = p;
-    for (size_t i = 0; i < len; i++) {
-        h ^= b[i];
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
-void
-sdx_build_group_key(const sdx_clause_t *c, char out[SDX_GROUP_KEY_LEN + 1])
-{
-    char row[SLUG_MAX], series[SLUG_MAX];
-    uint64_t h = 0xcbf29ce484222325ULL;
-    sdx_slug(c->series, series, sizeof series);
-    sdx_slug(c->row, row, sizeof row);
-    /* each part with its NUL, so ("ab","c") and ("a","bc") differ */
-    h = fnv1a(h, series, strlen(series) + 1);
-    h = fnv1a(h, row, strlen(row) + 1);
-    h = fnv1a(h, c->text, strlen(c->text));
-    snprintf(out, SDX_GROUP_KEY_LEN + 1, "%016" PRIx64, h);
-}
-
-/* The boolean terms of C (everything but the unique id term). */
-static sdx_status_t
-add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
-{
-    char level[2] = { (char)('0' + c->level), '\0' };
-    char row[SLUG_MAX], base[SLUG_MAX], series[SLUG_MAX];
-    sdx_status_t st;
-
-    if (c->level < 0 || c->level > 9 || !sdx_section_valid(c->section))
-        return SDX_BAD_INPUT;
-    if (sdx_slug(c->row, row, sizeof row) < 0 ||
-        sdx_slug(c->series, series, sizeof series) < 0)
-        return SDX_BAD_INPUT;
-    if ((st = add_term(w, SDX_PREFIX_LEVEL, level)) != SDX_OK ||
-        (st = add_term(w, SDX_PREFIX_SECTION, c->section)) != SDX_OK)
-        return st;
-    if (row[0] && (st = add_term(w, SDX_PREFIX_ROW, row)) != SDX_OK)
-        return st;
-    if (slug_base(row, base, sizeof base) &&
-        (st = add_term(w, SDX_PREFIX_ROW, base)) != SDX_OK)
-        return st;
-    if (c->job_code[0] &&
-        (st = add_term(w, SDX_PREFIX_CODE, c->job_code)) != SDX_OK)
-        return st;
-    if (series[0] &&
-        (st = add_term(w, SDX_PREFIX_SERIES, series)) != SDX_OK)
-        return st;
-    char group[SDX_GROUP_KEY_LEN + 1];
-    sdx_build_group_key(c, group);
-    if ((st = add_term(w, SDX_PREFIX_GROUP, group)) != SDX_OK ||
-        (st = sdx_writer_set_value(w, SDX_SLOT_GROUP, group,
-                                   SDX_GROUP_KEY_LEN)) != SDX_OK)
-        return st;
-    if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
-        (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
-                                   strlen(c->section))) != SDX_OK ||
-        (st = sdx_writer_set_value(w, SDX_SLOT_ROW, row, strlen(row))) !=
-            SDX_OK)
-        return st;
-    return SDX_OK;
-}
-
-sdx_status_t
-sdx_build_add_clause(struct sdx_writer *w, const sdx_clause_t *c)
-{
-    msgpack_sbuffer buf;
-    msgpack_packer pk;
-    char *id_term = NULL;
-    sdx_status_t st;
-
-    msgpack_sbuffer_init(&buf);
-    if ((st = sdx_writer_begin_doc(w)) != SDX_OK)
-        goto cleanup;
-    /* Only the cell's text is free text: the title and series are the
-     * same for hundreds of clauses and would only blur the ranking;
-     * they are reachable as filters (XC, XT). */
-    if ((st = sdx_writer_index_text(w, c->text, "", 1, true)) != SDX_OK ||
-        (st = add_filter_terms(w, c)) != SDX_OK)
-        goto cleanup;
-
-    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
-    sdx_clause_pack(c, &pk, 0);
-    if (!buf.data) {
-        st = SDX_NOMEM;
-        goto cleanup;
-    }
-    /* The record is stored once, as a value: searches and `get` read
-     * it there.  Not as document data too (glass zlib-compresses data:
-     * an eighth of the build's time), nor the text in a slot of its own
-     * (snippets find it in the record). */
-    if ((st = sdx_writer_set_value(w, SDX_SLOT_RECORD, buf.data,
-                                   buf.size)) != SDX_OK)
-        goto cleanup;
-
-    size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;
-    if (!(id_term = malloc(len))) {
-        st = SDX_NOMEM;
-        goto cleanup;
-    }
-    snprintf(id_term, len, "%s%s", SDX_PREFIX_ID, c->id);
-    st = sdx_writer_add_doc(w, id_term);
-cleanup:
-    free(id_term);
-    msgpack_sbuffer_destroy(&buf);
     return st;
 }
 
@@ -436,12 +284,11 @@ check_ids(const sdx_clause_list_t *list, char *err, size_t err_size)
     return st;
 }
 
+/* Seconds of the monotonic clock, for the report. */
 static double
 now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sdx_now_us() / 1e6;
 }
 
 /*
@@ -508,7 +355,7 @@ write_db(shard_t *s)
         goto cleanup;
     for (size_t i = s->first; i < s->end; i++) {
         const sdx_clause_t *c = s->list->items[i];
-        if ((st = sdx_build_add_clause(w, c)) != SDX_OK) {
+        if ((st = sdx_index_add_clause(w, c)) != SDX_OK) {
             const char *why = st == SDX_BAD_INPUT
                                   ? "bad level, section or label"
                                   : sdx_writer_errmsg(w);
@@ -521,14 +368,14 @@ write_db(shard_t *s)
         time_t t = time(NULL);
         struct tm tm;
         snprintf(value, sizeof value, "%" PRIu64, s->rev);
-        if ((st = sdx_writer_set_metadata(w, "specdex.revision", value)))
+        if ((st = sdx_writer_set_metadata(w, SDX_META_REVISION, value)))
             goto werr;
         strftime(value, sizeof value, "%Y-%m-%dT%H:%M:%SZ",
                  gmtime_r(&t, &tm));
-        if ((st = sdx_writer_set_metadata(w, "specdex.built_at", value)))
+        if ((st = sdx_writer_set_metadata(w, SDX_META_BUILT_AT, value)))
             goto werr;
         snprintf(value, sizeof value, "%zu", s->list->count);
-        if ((st = sdx_writer_set_metadata(w, "specdex.clauses", value)))
+        if ((st = sdx_writer_set_metadata(w, SDX_META_CLAUSES, value)))
             goto werr;
     }
     if ((st = sdx_writer_commit(w)))
@@ -828,30 +675,4 @@ cleanup:
     if (lock >= 0)
         close(lock); /* releases the lock */
     return st;
-}
-
-sdx_status_t
-sdx_index_resolve(const char *dir, char *out, size_t out_size, char *err,
-                  size_t err_size)
-{
-    char path[PATH_MAX_SDX], real[PATH_MAX];
-    struct stat sb;
-
-    snprintf(path, sizeof path, "%s/current", dir);
-    if (lstat(path, &sb) < 0) {
-        snprintf(path, sizeof path, "%s/iamglass", dir);
-        if (stat(path, &sb) < 0)
-            return fail(SDX_UNAVAILABLE, err, err_size,
-                        "no index at %s (run specdex-index -o %s corpus)",
-                        dir, dir);
-        snprintf(path, sizeof path, "%s", dir);
-    }
-    if (!realpath(path, real))
-        return fail(SDX_UNAVAILABLE, err, err_size, "%s: %s", path,
-                    strerror(errno));
-    if (strlen(real) >= out_size)
-        return fail(SDX_UNAVAILABLE, err, err_size, "%s: path too long",
-                    real);
-    memcpy(out, real, strlen(real) + 1);
-    return SDX_OK;
 }

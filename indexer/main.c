@@ -30,7 +30,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include <msgpack.h>
 
@@ -39,6 +38,7 @@
 #include "parse.h"
 #include "reader.h"
 #include "sdx_json.h"
+#include "sdx_util.h"
 
 #ifndef SDX_VERSION
 #define SDX_VERSION "0.1.0" /* the project() version in CMakeLists.txt */
@@ -92,9 +92,7 @@ parse_jobs(const char *arg, unsigned *jobs)
 static double
 now(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sdx_now_us() / 1e6;
 }
 
 /*

@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdx_msgpack.h"
+
 const char *const sdx_sections[] = {
     "summary", "scope", "responsibility", "ksa",
     "education", "condition", "environment", NULL,
@@ -99,28 +101,36 @@ full:
     return -1;
 }
 
-void
-sdx_pack_str(msgpack_packer *pk, const char *s)
+/* Pack the pair KEY: the str S. */
+static void
+s_pack_pair(msgpack_packer *pk, const char *key, const char *s)
 {
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
+    sdx_msgpack_pack_str(pk, key);
+    sdx_msgpack_pack_str(pk, s);
+}
+
+/* Pack the pair KEY: the int V. */
+static void
+s_pack_int_pair(msgpack_packer *pk, const char *key, int v)
+{
+    sdx_msgpack_pack_str(pk, key);
+    msgpack_pack_int(pk, v);
 }
 
 void
 sdx_clause_pack(const sdx_clause_t *c, msgpack_packer *pk, unsigned extra)
 {
     msgpack_pack_map(pk, SDX_CLAUSE_FIELDS + extra);
-    sdx_pack_str(pk, "id");       sdx_pack_str(pk, c->id);
-    sdx_pack_str(pk, "series");   sdx_pack_str(pk, c->series);
-    sdx_pack_str(pk, "level");    msgpack_pack_int(pk, c->level);
-    sdx_pack_str(pk, "job_code"); sdx_pack_str(pk, c->job_code);
-    sdx_pack_str(pk, "title");    sdx_pack_str(pk, c->title);
-    sdx_pack_str(pk, "flsa");     sdx_pack_str(pk, c->flsa);
-    sdx_pack_str(pk, "row");      sdx_pack_str(pk, c->row);
-    sdx_pack_str(pk, "section");  sdx_pack_str(pk, c->section);
-    sdx_pack_str(pk, "item");     msgpack_pack_int(pk, c->item);
-    sdx_pack_str(pk, "text");     sdx_pack_str(pk, c->text);
+    s_pack_pair(pk, "id", c->id);
+    s_pack_pair(pk, "series", c->series);
+    s_pack_int_pair(pk, "level", c->level);
+    s_pack_pair(pk, "job_code", c->job_code);
+    s_pack_pair(pk, "title", c->title);
+    s_pack_pair(pk, "flsa", c->flsa);
+    s_pack_pair(pk, "row", c->row);
+    s_pack_pair(pk, "section", c->section);
+    s_pack_int_pair(pk, "item", c->item);
+    s_pack_pair(pk, "text", c->text);
 }
 
 /*
@@ -279,17 +289,3 @@ sdx_clause_from_msgpack(const void *buf, size_t len, sdx_clause_t **out)
     return st;
 }
 
-const msgpack_object *
-sdx_msgpack_get(const msgpack_object *map, const char *key)
-{
-    size_t klen = strlen(key);
-    if (!map || map->type != MSGPACK_OBJECT_MAP)
-        return NULL;
-    for (uint32_t i = 0; i < map->via.map.size; i++) {
-        const msgpack_object *k = &map->via.map.ptr[i].key;
-        if (k->type == MSGPACK_OBJECT_STR && k->via.str.size == klen &&
-            memcmp(k->via.str.ptr, key, klen) == 0)
-            return &map->via.map.ptr[i].val;
-    }
-    return NULL;
-}

@@ -7,9 +7,8 @@
  * or a series-wide paragraph such as the job summary (level 0).  The field
  * meanings are those of the wire contract (docs/PROTOCOL.md).
  *
- * This header also holds the domain's index vocabulary (term prefixes,
- * value slots, section kinds), so the indexer and the daemon cannot
- * disagree about it; the Xapian shim below knows none of it.
+ * What a clause becomes in the index (terms, value slots) is
+ * sdx_index.h's; this header is the record alone.
  */
 #ifndef SDX_CLAUSE_H
 #define SDX_CLAUSE_H
@@ -43,37 +42,6 @@ extern const char *const sdx_sections[];
 
 /* True when NAME is one of sdx_sections[] (exact, lower case). */
 bool sdx_section_valid(const char *name);
-
-/*
- * Term prefixes and value slots of the index.  Boolean filter terms are
- * prefix + value: "XL3", "XSksa", "XRkey-resp-06", "XC5366".  The unique
- * id term is "Q" + id, so re-indexing a clause replaces it.
- */
-#define SDX_PREFIX_ID      "Q"
-#define SDX_PREFIX_LEVEL   "XL"
-#define SDX_PREFIX_SECTION "XS"
-#define SDX_PREFIX_ROW     "XR"
-#define SDX_PREFIX_CODE    "XC"
-#define SDX_PREFIX_SERIES  "XT"
-
-#define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
-#define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
-#define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
-#define SDX_SLOT_TEXT    3 /* the clause text: no longer written (the
-                              record holds it); snippets read it only
-                              from an index built before */
-/* (slot 4, the group key, is indexer/build.h's SDX_SLOT_GROUP) */
-
-/*
- * The clause record, as a value and nowhere else: glass zlib-compresses
- * document data, and inflating it was a third of the daemon's
- * instructions per search (callgrind, bundled corpus), compressing it an
- * eighth of the build's time; values are stored as they are.  Searches
- * and `get` read a hit's record from here (sdx_search_spec_t.data_in_slot,
- * sdx_db_get_data_by_term), falling back to the document data, which
- * indexes built before this slot existed hold.
- */
-#define SDX_SLOT_RECORD  5 /* the packed clause record */
 
 /*
  * A new clause with every string set to "" and numbers to 0.  Returns
@@ -129,15 +97,5 @@ bool sdx_clause_text(const void *buf, size_t len, const char **text,
 /* The same from a buffer holding exactly one msgpack object. */
 sdx_status_t sdx_clause_from_msgpack(const void *buf, size_t len,
                                      sdx_clause_t **out);
-
-/*
- * The value of KEY in MAP (a msgpack map), or NULL when MAP is not a map
- * or has no such key.
- */
-const msgpack_object *sdx_msgpack_get(const msgpack_object *map,
-                                      const char *key);
-
-/* Pack the NUL-terminated string S as a msgpack str. */
-void sdx_pack_str(msgpack_packer *pk, const char *s);
 
 #endif /* SDX_CLAUSE_H */

@@ -8,16 +8,20 @@
  * than there are bytes left, so msgpack-c, which allocates an element
  * table before it reads the elements, never sees a lie about sizes.
  * Then msgpack-c unpacks it.  Then each key of the map is looked up in
- * one table (key name -> decoder) and checked against the op's own set of
- * keys.  Every failure writes the message a person reads; the messages
- * quote outside text only through s_quote, which escapes it to ASCII.
+ * one table (key_defs: name, type, limits, member) and checked against
+ * the op's own set of keys (op_defs).  The same tables pack a request
+ * (sdx_request_pack), for the client and for the daemon's cache key.
+ * Every failure writes the message a person reads; the messages quote
+ * outside text only through s_quote, which escapes it to ASCII.
  */
 #include "sdx_proto.h"
 
 #include <arpa/inet.h>
+#include <assert.h>
 #include <ctype.h>
 #include <sys/socket.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -304,7 +308,7 @@ s_scan_one(const void *buf, size_t len, sdx_proto_error_t *err)
 }
 
 /* ---------------------------------------------------------------- */
-/* Value decoders, one per key                                      */
+/* Value decoders                                                   */
 /* ---------------------------------------------------------------- */
 
 /* Write "name" or "name[i]" for messages about list entries. */
@@ -477,217 +481,101 @@ s_strlist_clear(sdx_strlist_t *list)
     list->n = 0;
 }
 
-typedef int (*key_fn)(sdx_request_t *req, const msgpack_object *o,
-                      sdx_proto_error_t *err);
-
-static int
-k_q(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_str(o, "q", -1, 1, SDX_PROTO_Q_MAX, &req->q, err);
-}
-
-static int
-k_offset(sdx_request_t *req, const msgpack_object *o,
-         sdx_proto_error_t *err)
-{
-    int64_t v;
-    if (s_int(o, "offset", -1, 0, SDX_PROTO_OFFSET_MAX, &v, err))
-        return -1;
-    req->offset = (unsigned)v;
-    return 0;
-}
-
-static int
-k_limit(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    int64_t v;
-    if (s_int(o, "limit", -1, 1, SDX_PROTO_LIMIT_MAX, &v, err))
-        return -1;
-    req->limit = (unsigned)v;
-    return 0;
-}
-
-static int
-k_levels(sdx_request_t *req, const msgpack_object *o,
-         sdx_proto_error_t *err)
-{
-    long n = s_array(o, "levels", SDX_PROTO_LIST_MAX, err);
-    if (n < 0)
-        return -1;
-    for (long i = 0; i < n; i++) {
-        int64_t v;
-        if (s_int(&o->via.array.ptr[i], "levels", i, SDX_PROTO_LEVEL_MIN,
-                  SDX_PROTO_LEVEL_MAX, &v, err))
-            return -1;
-        req->levels[i] = (int)v;
-    }
-    req->nlevels = (size_t)n;
-    return 0;
-}
-
-static int
-k_sections(sdx_request_t *req, const msgpack_object *o,
-           sdx_proto_error_t *err)
-{
-    if (s_strlist(o, "sections", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
-                  &req->sections, err))
-        return -1;
-    for (size_t i = 0; i < req->sections.n; i++) {
-        if (!sdx_section_valid(req->sections.v[i])) {
-            char q[QUOTE_SIZE];
-            char kinds[160] = "";
-            for (const char *const *s = sdx_sections; *s; s++) {
-                strncat(kinds, *s, sizeof kinds - strlen(kinds) - 1);
-                if (s[1])
-                    strncat(kinds, ", ", sizeof kinds - strlen(kinds) - 1);
-            }
-            const char *v = req->sections.v[i];
-            s_fail(err, SDX_E_BAD_REQUEST,
-                   "sections[%zu]: \"%s\" is not a section (one of %s)", i,
-                   s_quote(v, strlen(v), q), kinds);
-            return -1;
-        }
-    }
-    return 0;
-}
-
-static int
-k_rows(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_strlist(o, "rows", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
-                     &req->rows, err);
-}
-
-static int
-k_codes(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_strlist(o, "codes", SDX_PROTO_LIST_MAX, SDX_PROTO_STR_MAX,
-                     &req->codes, err);
-}
-
-static int
-k_snippet(sdx_request_t *req, const msgpack_object *o,
-          sdx_proto_error_t *err)
-{
-    return s_bool(o, "snippet", &req->snippet, err);
-}
-
-static int
-k_highlight(sdx_request_t *req, const msgpack_object *o,
-            sdx_proto_error_t *err)
-{
-    if (o->type != MSGPACK_OBJECT_ARRAY) {
-        s_fail(err, SDX_E_BAD_REQUEST,
-               "highlight: expected an array of 2 str, got %s",
-               s_type_name(o));
-        return -1;
-    }
-    if (o->via.array.size != 2) {
-        s_fail(err, SDX_E_BAD_REQUEST,
-               "highlight: expected 2 entries (open, close), got %u",
-               o->via.array.size);
-        return -1;
-    }
-    for (long i = 0; i < 2; i++)
-        if (s_str(&o->via.array.ptr[i], "highlight", i, 1,
-                  SDX_PROTO_MARK_MAX, &req->highlight[i], err))
-            return -1;
-    return 0;
-}
-
-static int
-k_facets(sdx_request_t *req, const msgpack_object *o,
-         sdx_proto_error_t *err)
-{
-    return s_bool(o, "facets", &req->facets, err);
-}
-
-static int
-k_group(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_bool(o, "group", &req->group, err);
-}
-
-static int
-k_ids(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_strlist(o, "ids", SDX_PROTO_IDS_MAX, SDX_PROTO_STR_MAX,
-                     &req->ids, err);
-}
-
-static int
-k_k(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    int64_t v;
-    if (s_int(o, "k", -1, SDX_PROTO_K_MIN, SDX_PROTO_K_MAX, &v, err))
-        return -1;
-    req->k = (unsigned)v;
-    return 0;
-}
-
-static int
-k_max_chars(sdx_request_t *req, const msgpack_object *o,
-            sdx_proto_error_t *err)
-{
-    int64_t v;
-    if (s_int(o, "max_chars", -1, SDX_PROTO_CHARS_MIN, SDX_PROTO_CHARS_MAX,
-              &v, err))
-        return -1;
-    req->max_chars = (unsigned)v;
-    return 0;
-}
-
-static int
-k_row(sdx_request_t *req, const msgpack_object *o, sdx_proto_error_t *err)
-{
-    return s_str(o, "row", -1, 1, SDX_PROTO_STR_MAX, &req->row, err);
-}
-
-static int
-k_series(sdx_request_t *req, const msgpack_object *o,
-         sdx_proto_error_t *err)
-{
-    return s_str(o, "series", -1, 1, SDX_PROTO_STR_MAX, &req->series, err);
-}
-
 /* ---------------------------------------------------------------- */
-/* Keys and ops                                                     */
+/* The request's keys: one table to decode, pack and key them       */
 /* ---------------------------------------------------------------- */
 
-/* Every key of any request, the envelope's (v, op, id) first. */
+/*
+ * Every key of any request, the envelope's (v, op, id) first, then in
+ * the order sdx_request_pack writes them.  A new request key is one
+ * entry here, one in the table below, the member of sdx_request_t it
+ * fills and the ops that take it (op_defs): the decoder, the packer
+ * (the client's requests) and the canonical form (the daemon's cache
+ * key) all read the table, so none of them can miss it.
+ */
 enum key_id {
     K_V, K_OP, K_ID, K_Q, K_OFFSET, K_LIMIT, K_LEVELS, K_SECTIONS, K_ROWS,
-    K_CODES, K_SNIPPET, K_HIGHLIGHT, K_FACETS, K_GROUP, K_IDS, K_K,
+    K_CODES, K_HIGHLIGHT, K_SNIPPET, K_GROUP, K_FACETS, K_IDS, K_K,
     K_MAX_CHARS, K_ROW, K_SERIES, K_COUNT
 };
 
 #define BIT(k) (1u << (k))
 #define ENVELOPE_KEYS (BIT(K_V) | BIT(K_OP) | BIT(K_ID))
 
+/* What a key's value is, and so how it is decoded and packed. */
+typedef enum kind {
+    KIND_ENVELOPE,             /* v, op, id: read by s_envelope */
+    KIND_STR,                  /* char *: a str of MIN..MAX bytes;
+                                  NULL when not given */
+    KIND_UINT,                 /* unsigned: an int in MIN..MAX */
+    KIND_BOOL,                 /* bool */
+    KIND_STRLIST,              /* sdx_strlist_t: 1..ENTRIES str of
+                                  1..MAX bytes each */
+    KIND_LEVELS,               /* int[] at OFF, its count (size_t) at
+                                  OFF_N: 1..ENTRIES ints in MIN..MAX */
+    KIND_MARKS,                /* char *[2]: exactly 2 str of 1..MAX
+                                  bytes (open, close) */
+} kind_t;
+
+/* Checks a key's value needs beyond its kind's (sections' names). */
+typedef int (*check_fn)(const sdx_request_t *req, sdx_proto_error_t *err);
+
+static int s_check_sections(const sdx_request_t *req,
+                            sdx_proto_error_t *err);
+
+#define AT(member) offsetof(sdx_request_t, member)
+
 static const struct key_def {
     const char *name;          /* the key on the wire */
-    key_fn decode;             /* its decoder; NULL for v, op, id */
+    kind_t kind;               /* its value's type */
+    size_t off;                /* the member of sdx_request_t it fills */
+    size_t off_n;              /* KIND_LEVELS: the member counting them */
+    int64_t min, max;          /* values (KIND_UINT, each level) or
+                                  bytes (each str) */
+    size_t entries;            /* lists: entries at most */
+    unsigned def;              /* KIND_UINT, KIND_BOOL: the value when
+                                  the key is not given */
+    check_fn check;            /* more checks once decoded, or NULL */
 } key_defs[K_COUNT] = {
-    [K_V] = {"v", NULL},
-    [K_OP] = {"op", NULL},
-    [K_ID] = {"id", NULL},
-    [K_Q] = {"q", k_q},
-    [K_OFFSET] = {"offset", k_offset},
-    [K_LIMIT] = {"limit", k_limit},
-    [K_LEVELS] = {"levels", k_levels},
-    [K_SECTIONS] = {"sections", k_sections},
-    [K_ROWS] = {"rows", k_rows},
-    [K_CODES] = {"codes", k_codes},
-    [K_SNIPPET] = {"snippet", k_snippet},
-    [K_HIGHLIGHT] = {"highlight", k_highlight},
-    [K_FACETS] = {"facets", k_facets},
-    [K_GROUP] = {"group", k_group},
-    [K_IDS] = {"ids", k_ids},
-    [K_K] = {"k", k_k},
-    [K_MAX_CHARS] = {"max_chars", k_max_chars},
-    [K_ROW] = {"row", k_row},
-    [K_SERIES] = {"series", k_series},
+    [K_V] = {"v", KIND_ENVELOPE, 0, 0, 0, 0, 0, 0, NULL},
+    [K_OP] = {"op", KIND_ENVELOPE, 0, 0, 0, 0, 0, 0, NULL},
+    [K_ID] = {"id", KIND_ENVELOPE, 0, 0, 0, 0, 0, 0, NULL},
+    [K_Q] = {"q", KIND_STR, AT(q), 0, 1, SDX_PROTO_Q_MAX, 0, 0, NULL},
+    [K_OFFSET] = {"offset", KIND_UINT, AT(offset), 0, 0,
+                  SDX_PROTO_OFFSET_MAX, 0, 0, NULL},
+    [K_LIMIT] = {"limit", KIND_UINT, AT(limit), 0, 1, SDX_PROTO_LIMIT_MAX,
+                 0, SDX_PROTO_LIMIT_DEFAULT, NULL},
+    [K_LEVELS] = {"levels", KIND_LEVELS, AT(levels), AT(nlevels),
+                  SDX_PROTO_LEVEL_MIN, SDX_PROTO_LEVEL_MAX,
+                  SDX_PROTO_LIST_MAX, 0, NULL},
+    [K_SECTIONS] = {"sections", KIND_STRLIST, AT(sections), 0, 1,
+                    SDX_PROTO_STR_MAX, SDX_PROTO_LIST_MAX, 0,
+                    s_check_sections},
+    [K_ROWS] = {"rows", KIND_STRLIST, AT(rows), 0, 1, SDX_PROTO_STR_MAX,
+                SDX_PROTO_LIST_MAX, 0, NULL},
+    [K_CODES] = {"codes", KIND_STRLIST, AT(codes), 0, 1, SDX_PROTO_STR_MAX,
+                 SDX_PROTO_LIST_MAX, 0, NULL},
+    [K_HIGHLIGHT] = {"highlight", KIND_MARKS, AT(highlight), 0, 1,
+                     SDX_PROTO_MARK_MAX, 2, 0, NULL},
+    [K_SNIPPET] = {"snippet", KIND_BOOL, AT(snippet), 0, 0, 0, 0, true,
+                   NULL},
+    [K_GROUP] = {"group", KIND_BOOL, AT(group), 0, 0, 0, 0, false, NULL},
+    [K_FACETS] = {"facets", KIND_BOOL, AT(facets), 0, 0, 0, 0, false, NULL},
+    [K_IDS] = {"ids", KIND_STRLIST, AT(ids), 0, 1, SDX_PROTO_STR_MAX,
+               SDX_PROTO_IDS_MAX, 0, NULL},
+    [K_K] = {"k", KIND_UINT, AT(k), 0, SDX_PROTO_K_MIN, SDX_PROTO_K_MAX, 0,
+             SDX_PROTO_K_DEFAULT, NULL},
+    [K_MAX_CHARS] = {"max_chars", KIND_UINT, AT(max_chars), 0,
+                     SDX_PROTO_CHARS_MIN, SDX_PROTO_CHARS_MAX, 0,
+                     SDX_PROTO_CHARS_DEFAULT, NULL},
+    [K_ROW] = {"row", KIND_STR, AT(row), 0, 1, SDX_PROTO_STR_MAX, 0, 0,
+               NULL},
+    [K_SERIES] = {"series", KIND_STR, AT(series), 0, 1, SDX_PROTO_STR_MAX,
+                  0, 0, NULL},
 };
+
+/* The markers of a snippet when `highlight` is not given. */
+static const char *const default_marks[2] = {"<mark>", "</mark>"};
 
 /* The keys each op takes (besides v, op, id) and those it requires. */
 static const struct op_def {
@@ -709,6 +597,232 @@ static const struct op_def {
     [SDX_OP_SUGGEST] = {BIT(K_Q), BIT(K_Q)},
     [SDX_OP_STATS] = {0, 0},
 };
+
+/* Each section named in `sections` must be one of sdx_sections[]. */
+static int
+s_check_sections(const sdx_request_t *req, sdx_proto_error_t *err)
+{
+    for (size_t i = 0; i < req->sections.n; i++) {
+        if (!sdx_section_valid(req->sections.v[i])) {
+            char q[QUOTE_SIZE];
+            char kinds[160] = "";
+            for (const char *const *s = sdx_sections; *s; s++) {
+                strncat(kinds, *s, sizeof kinds - strlen(kinds) - 1);
+                if (s[1])
+                    strncat(kinds, ", ", sizeof kinds - strlen(kinds) - 1);
+            }
+            const char *v = req->sections.v[i];
+            s_fail(err, SDX_E_BAD_REQUEST,
+                   "sections[%zu]: \"%s\" is not a section (one of %s)", i,
+                   s_quote(v, strlen(v), q), kinds);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Exactly two markers (open, close) into MARKS, each 1..MAX bytes. */
+static int
+s_marks(const msgpack_object *o, const char *key, size_t max, char **marks,
+        sdx_proto_error_t *err)
+{
+    if (o->type != MSGPACK_OBJECT_ARRAY) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "%s: expected an array of 2 str, got %s", key,
+               s_type_name(o));
+        return -1;
+    }
+    if (o->via.array.size != 2) {
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "%s: expected 2 entries (open, close), got %u", key,
+               o->via.array.size);
+        return -1;
+    }
+    for (long i = 0; i < 2; i++)
+        if (s_str(&o->via.array.ptr[i], key, i, 1, max, &marks[i], err))
+            return -1;
+    return 0;
+}
+
+/* Decode the value O of key D into its member of REQ. */
+static int
+s_decode_key(sdx_request_t *req, const struct key_def *d,
+             const msgpack_object *o, sdx_proto_error_t *err)
+{
+    char *member = (char *)req + d->off;
+    int64_t v;
+    int rc = 0;
+    switch (d->kind) {
+    case KIND_ENVELOPE:
+        break;
+    case KIND_STR:
+        rc = s_str(o, d->name, -1, (size_t)d->min, (size_t)d->max,
+                   (char **)member, err);
+        break;
+    case KIND_UINT:
+        if ((rc = s_int(o, d->name, -1, d->min, d->max, &v, err)) == 0)
+            *(unsigned *)member = (unsigned)v;
+        break;
+    case KIND_BOOL:
+        rc = s_bool(o, d->name, (bool *)member, err);
+        break;
+    case KIND_STRLIST:
+        rc = s_strlist(o, d->name, d->entries, (size_t)d->max,
+                       (sdx_strlist_t *)member, err);
+        break;
+    case KIND_LEVELS: {
+        long n = s_array(o, d->name, d->entries, err);
+        if (n < 0)
+            return -1;
+        for (long i = 0; i < n; i++) {
+            if (s_int(&o->via.array.ptr[i], d->name, i, d->min, d->max, &v,
+                      err))
+                return -1;
+            ((int *)member)[i] = (int)v;
+        }
+        *(size_t *)((char *)req + d->off_n) = (size_t)n;
+        break;
+    }
+    case KIND_MARKS:
+        rc = s_marks(o, d->name, (size_t)d->max, (char **)member, err);
+        break;
+    }
+    if (rc == 0 && d->check)
+        rc = d->check(req, err);
+    return rc;
+}
+
+/* True when key D of REQ holds what it holds when not given. */
+static bool
+s_is_default(const sdx_request_t *req, const struct key_def *d)
+{
+    const char *member = (const char *)req + d->off;
+    switch (d->kind) {
+    case KIND_ENVELOPE:
+        return true;
+    case KIND_STR:
+        return *(char *const *)member == NULL;
+    case KIND_UINT:
+        return *(const unsigned *)member == d->def;
+    case KIND_BOOL:
+        return *(const bool *)member == (bool)d->def;
+    case KIND_STRLIST:
+        return ((const sdx_strlist_t *)member)->n == 0;
+    case KIND_LEVELS:
+        return *(const size_t *)((const char *)req + d->off_n) == 0;
+    case KIND_MARKS: {
+        char *const *m = (char *const *)member;
+        return !m[0] || !m[1] ||
+               (strcmp(m[0], default_marks[0]) == 0 &&
+                strcmp(m[1], default_marks[1]) == 0);
+    }
+    }
+    return true;
+}
+
+/* Pack the value of key D of REQ. */
+static void
+s_pack_value(const sdx_request_t *req, const struct key_def *d,
+             msgpack_packer *pk)
+{
+    const char *member = (const char *)req + d->off;
+    switch (d->kind) {
+    case KIND_ENVELOPE:
+        msgpack_pack_nil(pk);
+        break;
+    case KIND_STR:
+        sdx_msgpack_pack_str(pk, *(char *const *)member);
+        break;
+    case KIND_UINT:
+        msgpack_pack_unsigned_int(pk, *(const unsigned *)member);
+        break;
+    case KIND_BOOL:
+        if (*(const bool *)member)
+            msgpack_pack_true(pk);
+        else
+            msgpack_pack_false(pk);
+        break;
+    case KIND_STRLIST: {
+        const sdx_strlist_t *l = (const sdx_strlist_t *)member;
+        msgpack_pack_array(pk, l->n);
+        for (size_t i = 0; i < l->n; i++)
+            sdx_msgpack_pack_str(pk, l->v[i]);
+        break;
+    }
+    case KIND_LEVELS: {
+        size_t n = *(const size_t *)((const char *)req + d->off_n);
+        msgpack_pack_array(pk, n);
+        for (size_t i = 0; i < n; i++)
+            msgpack_pack_int(pk, ((const int *)member)[i]);
+        break;
+    }
+    case KIND_MARKS:
+        msgpack_pack_array(pk, 2);
+        sdx_msgpack_pack_str(pk, ((char *const *)member)[0]);
+        sdx_msgpack_pack_str(pk, ((char *const *)member)[1]);
+        break;
+    }
+}
+
+void
+sdx_request_init(sdx_request_t *req, sdx_op_t op)
+{
+    memset(req, 0, sizeof *req);
+    req->op = op;
+    for (int k = 0; k < K_COUNT; k++) {
+        const struct key_def *d = &key_defs[k];
+        if (d->kind == KIND_UINT)
+            *(unsigned *)((char *)req + d->off) = d->def;
+        else if (d->kind == KIND_BOOL)
+            *(bool *)((char *)req + d->off) = d->def;
+    }
+}
+
+void
+sdx_request_pack(const sdx_request_t *req, bool with_id, msgpack_packer *pk)
+{
+    assert((unsigned)req->op < SDX_OP_LAST);
+    unsigned allowed = op_defs[req->op].allowed;
+    unsigned want = 0;
+    size_t n = 2 + (with_id && req->id ? 1 : 0);
+    for (int k = 0; k < K_COUNT; k++) {
+        if ((allowed & BIT(k)) && !s_is_default(req, &key_defs[k])) {
+            want |= BIT(k);
+            n++;
+        }
+    }
+    msgpack_pack_map(pk, n);
+    sdx_msgpack_pack_str(pk, "v");
+    msgpack_pack_int(pk, SDX_PROTO_VERSION);
+    sdx_msgpack_pack_str(pk, "op");
+    sdx_msgpack_pack_str(pk, op_names[req->op]);
+    if (with_id && req->id) {
+        sdx_msgpack_pack_str(pk, "id");
+        pk->callback(pk->data, req->id, req->id_len);
+    }
+    for (int k = 0; k < K_COUNT; k++) {
+        if (want & BIT(k)) {
+            sdx_msgpack_pack_str(pk, key_defs[k].name);
+            s_pack_value(req, &key_defs[k], pk);
+        }
+    }
+}
+
+size_t
+sdx_proto_op_keys(sdx_op_t op, const char **names, size_t size)
+{
+    size_t n = 0;
+    if ((unsigned)op >= SDX_OP_LAST)
+        return 0;
+    for (int k = 0; k < K_COUNT; k++) {
+        if (!(op_defs[op].allowed & BIT(k)))
+            continue;
+        if (n < size)
+            names[n] = key_defs[k].name;
+        n++;
+    }
+    return n;
+}
 
 static bool
 s_str_is(const msgpack_object *o, const char *name)
@@ -774,16 +888,13 @@ s_closest(const char *s, size_t len, const char *const *names, size_t n,
     return best;
 }
 
-/* Fill the defaults of every op's optional keys. */
+/* Fill the defaults of every op's optional keys, owned by REQ. */
 static sdx_errcode_t
 s_defaults(sdx_request_t *req, sdx_proto_error_t *err)
 {
-    req->limit = SDX_PROTO_LIMIT_DEFAULT;
-    req->snippet = true;
-    req->k = SDX_PROTO_K_DEFAULT;
-    req->max_chars = SDX_PROTO_CHARS_DEFAULT;
-    req->highlight[0] = strdup("<mark>");
-    req->highlight[1] = strdup("</mark>");
+    sdx_request_init(req, SDX_OP_PING);
+    req->highlight[0] = strdup(default_marks[0]);
+    req->highlight[1] = strdup(default_marks[1]);
     if (!req->highlight[0] || !req->highlight[1])
         return s_fail(err, SDX_E_INTERNAL, "out of memory");
     return SDX_E_NONE;
@@ -974,7 +1085,8 @@ sdx_request_decode(const void *buf, size_t len, sdx_request_t *req,
                    key_defs[k].name, op);
             goto done;
         }
-        if (key_defs[k].decode(req, &map->via.map.ptr[i].val, err))
+        if (s_decode_key(req, &key_defs[k], &map->via.map.ptr[i].val,
+                         err))
             goto done;
     }
     for (int k = 0; k < K_COUNT; k++) {
@@ -1072,21 +1184,9 @@ sdx_body_clear(sdx_body_t *b)
 }
 
 void
-sdx_proto_pack_str(msgpack_packer *pk, const char *s)
-{
-    if (!s) {
-        msgpack_pack_nil(pk);
-        return;
-    }
-    size_t len = strlen(s);
-    msgpack_pack_str(pk, len);
-    msgpack_pack_str_body(pk, s, len);
-}
-
-void
 sdx_body_key(sdx_body_t *b, const char *key)
 {
-    sdx_proto_pack_str(&b->pk, key);
+    sdx_msgpack_pack_str(&b->pk, key);
     b->nkeys++;
 }
 
@@ -1127,18 +1227,18 @@ s_reply_head(msgpack_packer *pk, const void *id, size_t id_len, bool ok,
              uint64_t took_us, unsigned nkeys)
 {
     msgpack_pack_map(pk, 3 + (id ? 1 : 0) + nkeys);
-    sdx_proto_pack_str(pk, "v");
+    sdx_msgpack_pack_str(pk, "v");
     msgpack_pack_int(pk, SDX_PROTO_VERSION);
     if (id) {
-        sdx_proto_pack_str(pk, "id");
+        sdx_msgpack_pack_str(pk, "id");
         pk->callback(pk->data, id, id_len);
     }
-    sdx_proto_pack_str(pk, "ok");
+    sdx_msgpack_pack_str(pk, "ok");
     if (ok)
         msgpack_pack_true(pk);
     else
         msgpack_pack_false(pk);
-    sdx_proto_pack_str(pk, "took_us");
+    sdx_msgpack_pack_str(pk, "took_us");
     msgpack_pack_uint64(pk, took_us);
 }
 
@@ -1165,12 +1265,12 @@ sdx_reply_error(const void *id, size_t id_len, uint64_t took_us,
     *out_len = 0;
     sdx_body_init(&r);
     s_reply_head(&r.pk, id, id_len, false, took_us, 1);
-    sdx_proto_pack_str(&r.pk, "error");
+    sdx_msgpack_pack_str(&r.pk, "error");
     msgpack_pack_map(&r.pk, 2);
-    sdx_proto_pack_str(&r.pk, "code");
-    sdx_proto_pack_str(&r.pk, sdx_errcode_str(code));
-    sdx_proto_pack_str(&r.pk, "message");
-    sdx_proto_pack_str(&r.pk, message ? message : "");
+    sdx_msgpack_pack_str(&r.pk, "code");
+    sdx_msgpack_pack_str(&r.pk, sdx_errcode_str(code));
+    sdx_msgpack_pack_str(&r.pk, "message");
+    sdx_msgpack_pack_str(&r.pk, message ? message : "");
     return s_reply_finish(&r, out, out_len);
 }
 

@@ -24,6 +24,7 @@
 
 #include <msgpack.h>
 
+#include "sdx_msgpack.h"
 #include "sdx_status.h"
 
 /* ---------------------------------------------------------------- */
@@ -113,9 +114,16 @@ typedef struct sdx_strlist {
 } sdx_strlist_t;
 
 /*
- * One decoded, validated request.  Keys an op does not take keep their
- * defaults; lists not given are empty (n == 0, meaning "all").  Every
- * pointer is owned by the request: sdx_request_clear() frees them.
+ * One request.  Keys an op does not take keep their defaults; lists not
+ * given are empty (n == 0, meaning "all").  A decoded request
+ * (sdx_request_decode) owns every pointer: sdx_request_clear() frees
+ * them.  A request made with sdx_request_init() to be packed borrows
+ * whatever its maker puts in it and is never cleared.
+ *
+ * Each key of the wire is described once, in lib/sdx_proto.c's key
+ * table (name, type, limits, default, member, the ops that take it):
+ * the decoder, the packer and the canonical form that keys the daemon's
+ * cache are all driven by it.
  */
 typedef struct sdx_request {
     sdx_op_t op;               /* the operation */
@@ -160,6 +168,30 @@ sdx_errcode_t sdx_request_decode(const void *buf, size_t len,
 void sdx_request_clear(sdx_request_t *req);
 
 /*
+ * Set *REQ to a request of OP with every key at its default and nothing
+ * allocated (HIGHLIGHT NULL, meaning the default markers): to be filled
+ * with borrowed values and packed, never cleared.
+ */
+void sdx_request_init(sdx_request_t *req, sdx_op_t op);
+
+/*
+ * Pack REQ as the request frame a client sends: {v, op, id (when
+ * WITH_ID and REQ has one), then each key OP takes whose value is not
+ * its default, in the key table's order}.  Requests that decode alike
+ * pack alike, whatever order or defaults their frames spelled out, so
+ * without the id this is also REQ's canonical form (the daemon's cache
+ * key); decoding what it packs gives REQ back.
+ */
+void sdx_request_pack(const sdx_request_t *req, bool with_id,
+                      msgpack_packer *pk);
+
+/*
+ * The keys op OP takes besides v, op and id, in packing order: the
+ * first SIZE names into NAMES (static).  Returns how many there are.
+ */
+size_t sdx_proto_op_keys(sdx_op_t op, const char **names, size_t size);
+
+/*
  * Find the `id` of a frame without decoding the rest (for replies the
  * broker makes itself, such as `overloaded`).  On success *id is a
  * malloc'd copy of its msgpack (caller frees) and *id_len its size; when
@@ -196,9 +228,6 @@ void sdx_body_clear(sdx_body_t *b);
 
 /* Pack KEY (a NUL-terminated str) as the next key of B. */
 void sdx_body_key(sdx_body_t *b, const char *key);
-
-/* Pack the NUL-terminated string S (NULL packs nil). */
-void sdx_proto_pack_str(msgpack_packer *pk, const char *s);
 
 /*
  * Pack the msgpack map at MAP (LEN bytes, exactly one valid map, such as

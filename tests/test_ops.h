@@ -1,11 +1,71 @@
 /*
  * test_ops.h: a request answered by the daemon's op handlers in-process
  * (no socket), as a worker answers it, for the tests that judge what the
- * ops return (test_relevance, test_ladder).  Include after cmocka.h,
- * msgpack.h, daemon.h and sdx_proto.h.
+ * ops return (test_ops, test_relevance, test_ladder, test_cache), and
+ * the index they answer from, built as specdex-index builds it.  Include
+ * after cmocka.h, msgpack.h, daemon.h and sdx_proto.h; link sdx_daemon
+ * and sdx_indexer.
  */
 #ifndef SDX_TEST_OPS_H
 #define SDX_TEST_OPS_H
+
+#include <stdio.h>
+#include <string.h>
+
+#include "build.h"
+#include "parse.h"
+#include "sdx_index.h"
+
+/* An index opened for the ops, and what a handler needs besides. */
+typedef struct t_ops_index {
+    sdx_db_t *db;              /* the shim's handle */
+    sdx_stats_t *stats;        /* counters, for stats */
+    sdx_config_t cfg;          /* the daemon's settings: all defaults */
+    sdx_ops_ctx_t ctx;         /* what t_ops_answer is given */
+    char path[4096];           /* the resolved revision */
+} t_ops_index_t;
+
+/*
+ * Parse PATH (a corpus file or directory) and build it, with the
+ * synonyms of SYNONYMS (a file, or NULL for none), into DIR/index as
+ * specdex-index does; open it into *IX.  A failure fails the test.
+ */
+static inline void
+t_ops_index_open(t_ops_index_t *ix, const char *dir, const char *path,
+                 const char *synonyms)
+{
+    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
+    sdx_synonyms_t syn = SDX_SYNONYMS_INIT;
+    char err[1024], index[512], *msg = NULL;
+
+    memset(ix, 0, sizeof *ix);
+    snprintf(index, sizeof index, "%s/index", dir);
+    if (sdx_parse_paths(&path, 1, &clauses, NULL, err, sizeof err) ||
+        (synonyms &&
+         sdx_parse_synonyms(synonyms, &syn, err, sizeof err)) ||
+        sdx_build_index_syn(index, &clauses, &syn, NULL, err, sizeof err) ||
+        sdx_index_resolve(index, ix->path, sizeof ix->path, err,
+                          sizeof err))
+        fail_msg("building the index: %s", err);
+    sdx_clause_list_clear(&clauses);
+    sdx_synonyms_clear(&syn);
+    if (sdx_db_open(ix->path, &ix->db, &msg) != SDX_OK)
+        fail_msg("opening the index: %s", msg ? msg : "?");
+    free(msg);
+    ix->stats = sdx_stats_new(1, 1);
+    assert_non_null(ix->stats);
+    ix->ctx = (sdx_ops_ctx_t){.db = ix->db, .db_path = ix->path,
+                              .db_error = "", .stats = ix->stats,
+                              .cfg = &ix->cfg};
+}
+
+/* Close what t_ops_index_open opened. */
+static inline void
+t_ops_index_close(t_ops_index_t *ix)
+{
+    sdx_stats_destroy(&ix->stats);
+    sdx_db_destroy(&ix->db);
+}
 
 /*
  * Answer the request packed in SB (destroyed here) with the ops on CTX

@@ -288,7 +288,7 @@ print_clause_head(const cli_t *cli, const sdx_clause_t *c,
 static void
 print_json(const cli_t *cli, const sdx_result_t *r, const char *key)
 {
-    const msgpack_object *root = sdx_reply_root(r->reply);
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
     const msgpack_object *arr = key ? sdx_msgpack_get(root, key) : NULL;
     if (cli->jsonl && arr && arr->type == MSGPACK_OBJECT_ARRAY) {
         for (uint32_t i = 0; i < arr->via.array.size; i++) {
@@ -568,8 +568,8 @@ one_operand(const command_t *cmd, int first, int argc, char **argv,
 static void
 print_facets(const cli_t *cli, const sdx_result_t *r)
 {
-    const msgpack_object *facets = sdx_msgpack_get(sdx_reply_root(r->reply),
-                                                   "facets");
+    const msgpack_object *facets =
+        sdx_msgpack_get(sdx_client_reply_root(r->reply), "facets");
     static const char *const kinds[] = { "level", "section" };
     if (!facets)
         return;

@@ -28,7 +28,7 @@
 
 #include <msgpack.h>
 
-#include "sdx_clause.h" /* sdx_msgpack_get */
+#include "sdx_msgpack.h" /* sdx_msgpack_get */
 #include <zmq.h>
 
 #define H_START_TIMEOUT_MS 15000 /* daemon start-up, milliseconds */

@@ -135,7 +135,7 @@ test_search_is_decoded(void **state)
     assert_int_equal(r->hits[0].clause->item, 6);
     assert_non_null(strstr(r->hits[0].snippet, "[root cause analysis]"));
     /* The raw reply stays available for JSON output. */
-    assert_non_null(sdx_reply_root(r->reply));
+    assert_non_null(sdx_client_reply_root(r->reply));
     sdx_result_destroy(&r);
     assert_null(r);
     sdx_result_destroy(&r);

@@ -27,9 +27,7 @@
 #include <cmocka.h>
 #include <msgpack.h>
 
-#include "build.h"
 #include "daemon.h"
-#include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
 #include "test_ops.h"
@@ -223,43 +221,25 @@ static void
 test_precision_at_1(void **state)
 {
     (void)state;
-    const char *corpus = SDX_SEED_CORPUS;
-    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
-    sdx_synonyms_t synonyms = SDX_SYNONYMS_INIT;
-    char err[1024], index[256], resolved[4096], synfile[512];
+    char synfile[512];
     judged_t *cases = NULL;
+    t_ops_index_t ix;
 
     assert_non_null(mkdtemp(tmpdir));
-    snprintf(index, sizeof index, "%s/index", tmpdir);
-    snprintf(synfile, sizeof synfile, "%s/%s", corpus, SDX_SYNONYMS_FILE);
-    if (sdx_parse_paths(&corpus, 1, &clauses, NULL, err, sizeof err) ||
-        sdx_parse_synonyms(synfile, &synonyms, err, sizeof err) ||
-        sdx_build_index_syn(index, &clauses, &synonyms, NULL, err,
-                            sizeof err) ||
-        sdx_index_resolve(index, resolved, sizeof resolved, err,
-                          sizeof err))
-        fail_msg("building the index: %s", err);
-
-    sdx_db_t *db = NULL;
-    char *msg = NULL;
-    if (sdx_db_open(resolved, &db, &msg) != SDX_OK)
-        fail_msg("opening the index: %s", msg ? msg : "?");
-    sdx_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sdx_stats_t *stats = sdx_stats_new(1, 1);
-    assert_non_null(stats);
-    sdx_ops_ctx_t ctx = {.db = db, .db_path = resolved, .db_error = "",
-                         .stats = stats, .cfg = &cfg};
+    snprintf(synfile, sizeof synfile, "%s/%s", SDX_SEED_CORPUS,
+             SDX_SYNONYMS_FILE);
+    t_ops_index_open(&ix, tmpdir, SDX_SEED_CORPUS, synfile);
+    sdx_ops_ctx_t *ctx = &ix.ctx;
 
     size_t n = s_read_table(SDX_RELEVANCE_TABLE, &cases), right = 0;
     assert_true(n >= 25);
     for (size_t i = 0; i < n; i++) {
         const judged_t *j = &cases[i];
         char got[MAX_FIELD], corrected[MAX_FIELD], unused[MAX_FIELD];
-        s_ask(&ctx, j, j->query, got, corrected, sizeof got);
+        s_ask(ctx, j, j->query, got, corrected, sizeof got);
         bool followed = !got[0] && corrected[0];
         if (followed)
-            s_ask(&ctx, j, corrected, got, unused, sizeof got);
+            s_ask(ctx, j, corrected, got, unused, sizeof got);
         bool ok = strcmp(got, j->expected) == 0;
         right += ok;
         printf("%s %-7s %-36s%s%s -> %s%s%s\n", ok ? "ok  " : "MISS",
@@ -271,11 +251,7 @@ test_precision_at_1(void **state)
     fflush(stdout);
 
     free(cases);
-    sdx_stats_destroy(&stats);
-    sdx_db_destroy(&db);
-    free(msg);
-    sdx_clause_list_clear(&clauses);
-    sdx_synonyms_clear(&synonyms);
+    t_ops_index_close(&ix);
     t_rm_tree(tmpdir);
     assert_int_equal(right, n);
 }

@@ -29,6 +29,7 @@
 #include <cmocka.h>
 
 #include "build.h"
+#include "sdx_index.h"
 #include "sdx_xapian.h"
 #include "test_tree.h"
 
@@ -665,9 +666,9 @@ test_groups_and_synonyms(void **state)
                                     "Performs RCA on incidents."), SDX_OK);
     assert_int_equal(sdx_clause_set(&list.items[0]->text,
                                     "Performs RCA on incidents."), SDX_OK);
-    sdx_build_group_key(list.items[0], k0);
-    sdx_build_group_key(list.items[1], k1);
-    sdx_build_group_key(list.items[2], k2);
+    sdx_index_group_key(list.items[0], k0);
+    sdx_index_group_key(list.items[1], k1);
+    sdx_index_group_key(list.items[2], k2);
     assert_int_equal(strlen(k0), SDX_GROUP_KEY_LEN);
     assert_string_equal(k0, k1);
     assert_string_not_equal(k0, k2);

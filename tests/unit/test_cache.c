@@ -1,11 +1,13 @@
 /*
  * test_cache: the daemon's result cache (daemon/cache.c): a key made
  * from the decoded request ignores the id and the order of the frame's
- * keys and changes with every field and the revision; a body put is got
- * back byte for byte; the byte bound holds and the least recently used
- * entry goes first; a cache of 0 bytes keeps nothing; the counters
- * `stats` reports.
+ * keys and changes with the revision; for every key of every op, a
+ * value that changes the reply (answered by the ops on the seed corpus)
+ * changes the cache key; a body put is got back byte for byte; the byte
+ * bound holds and the least recently used entry goes first; a cache of
+ * 0 bytes keeps nothing; the counters `stats` reports.
  */
+#define _GNU_SOURCE /* mkdtemp */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,8 +17,13 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <msgpack.h>
 
+#include "../integration/mp_notation.h"
 #include "daemon.h"
+#include "sdx_proto.h"
+#include "test_ops.h"
+#include "test_tree.h"
 
 /* Decode the msgpack of a request map written as bytes. */
 static void
@@ -39,18 +46,18 @@ s_frame(char *out, size_t size, const char *q, int id, bool reversed,
     const char *keys[] = {"v", "op", "q", "id"};
     for (int j = 0; j < 4; j++) {
         int i = reversed ? 3 - j : j;
-        sdx_proto_pack_str(&pk, keys[i]);
+        sdx_msgpack_pack_str(&pk, keys[i]);
         if (i == 0)
             msgpack_pack_int(&pk, 1);
         else if (i == 1)
-            sdx_proto_pack_str(&pk, "search");
+            sdx_msgpack_pack_str(&pk, "search");
         else if (i == 2)
-            sdx_proto_pack_str(&pk, q);
+            sdx_msgpack_pack_str(&pk, q);
         else
             msgpack_pack_int(&pk, id);
     }
     if (limit) {
-        sdx_proto_pack_str(&pk, "limit");
+        sdx_msgpack_pack_str(&pk, "limit");
         msgpack_pack_int(&pk, limit);
     }
     assert_true(sb.size <= size);
@@ -102,6 +109,134 @@ test_key_is_canonical(void **state)
     free(k5);
 }
 
+/*
+ * A value for each request key: BASE where an op needs the key (every
+ * base request has them), SAMPLE a value that changes the reply of
+ * every op taking the key, on the seed corpus, from what the base
+ * request answers.  A key the protocol adds must be given a row here:
+ * the test below fails for a key without one.
+ */
+static const struct sample {
+    const char *key;           /* the request key */
+    const char *base;          /* its value in base requests, or NULL */
+    const char *sample;        /* a value that changes the reply */
+} samples[] = {
+    {"q", "'root cause analysis'", "'troubleshoting'"},
+    {"offset", NULL, "1"},
+    {"limit", NULL, "1"},
+    {"levels", NULL, "[2]"},
+    {"sections", NULL, "['ksa']"},
+    {"rows", NULL, "['Key Resp 05']"},
+    {"codes", NULL, "['5366']"},
+    {"highlight", NULL, "['[', ']']"},
+    {"snippet", NULL, "false"},
+    {"group", NULL, "true"},
+    {"facets", NULL, "true"},
+    {"ids", "['5366/key-resp-06']", "['5365/key-resp-06']"},
+    {"k", NULL, "1"},
+    {"max_chars", NULL, "200"},
+    {"row", "'Key Resp 06'", "'KSA 01'"},
+    {"series", NULL, "'Some Other Series 1-5 XX'"},
+};
+
+static const struct sample *
+s_sample(const char *key)
+{
+    for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
+        if (strcmp(samples[i].key, key) == 0)
+            return &samples[i];
+    return NULL;
+}
+
+/*
+ * The request of OP with the base values of the keys it takes, KEY (when
+ * not NULL) set to its sample: its cache key into *KEY_OUT, its reply
+ * into *REPLY (both malloc'd).
+ */
+static void
+s_answer(t_ops_index_t *ix, sdx_op_t op, const char *key, void **key_out,
+         size_t *klen, void **reply, size_t *rlen)
+{
+    const char *names[32];
+    char text[1024];
+    size_t n = sdx_proto_op_keys(op, names, 32), len = 0;
+    assert_true(n <= 32);
+    len += (size_t)snprintf(text + len, sizeof text - len, "{v:1, op:'%s'",
+                            sdx_op_name(op));
+    for (size_t i = 0; i < n; i++) {
+        const struct sample *s = s_sample(names[i]);
+        const char *value = key && strcmp(names[i], key) == 0 ? s->sample
+                                                               : s->base;
+        if (value)
+            len += (size_t)snprintf(text + len, sizeof text - len,
+                                    ", %s:%s", names[i], value);
+    }
+    snprintf(text + len, sizeof text - len, "}");
+
+    msgpack_sbuffer sb;
+    sdx_request_t req;
+    sdx_proto_error_t err;
+    sdx_body_t body;
+    s_mp(&sb, "%s", text);
+    if (sdx_request_decode(sb.data, sb.size, &req, &err) != SDX_E_NONE)
+        fail_msg("%s: refused: %s", text, err.message);
+    msgpack_sbuffer_destroy(&sb);
+    *key_out = sdx_cache_key(&req, ix->path, 1, klen);
+    assert_non_null(*key_out);
+    sdx_body_init(&body);
+    if (sdx_ops_handle(&ix->ctx, &req, &body, &err) != SDX_E_NONE)
+        fail_msg("%s: %s: %s", text, sdx_errcode_str(err.code),
+                 err.message);
+    assert_int_equal(sdx_reply_ok(NULL, 0, 0, &body, reply, rlen), SDX_OK);
+    sdx_body_clear(&body);
+    sdx_request_clear(&req);
+}
+
+static void
+test_every_key_changes_the_key(void **state)
+{
+    (void)state;
+    char tmpdir[] = "/tmp/sdx-test-cache-XXXXXX";
+    t_ops_index_t ix;
+    assert_non_null(mkdtemp(tmpdir));
+    t_ops_index_open(&ix, tmpdir, SDX_SEED_CORPUS, NULL);
+
+    size_t checked = 0;
+    for (int op = 0; op < SDX_OP_LAST; op++) {
+        const char *names[32];
+        size_t n = sdx_proto_op_keys((sdx_op_t)op, names, 32);
+        if (!sdx_cache_op((sdx_op_t)op))
+            continue;  /* never cached: the key does not matter */
+        void *k0, *r0;
+        size_t kl0, rl0;
+        for (size_t i = 0; i < n; i++)
+            if (!s_sample(names[i]))
+                fail_msg("key \"%s\" of op %s has no sample in "
+                         "test_cache.c", names[i], sdx_op_name(op));
+        s_answer(&ix, (sdx_op_t)op, NULL, &k0, &kl0, &r0, &rl0);
+        for (size_t i = 0; i < n; i++) {
+            void *k1, *r1;
+            size_t kl1, rl1;
+            s_answer(&ix, (sdx_op_t)op, names[i], &k1, &kl1, &r1, &rl1);
+            if (s_same(r0, rl0, r1, rl1))
+                fail_msg("%s: the sample of \"%s\" does not change the "
+                         "reply: pick one that does", sdx_op_name(op),
+                         names[i]);
+            if (s_same(k0, kl0, k1, kl1))
+                fail_msg("%s: \"%s\" changes the reply but not the "
+                         "cache key", sdx_op_name(op), names[i]);
+            checked++;
+            free(k1);
+            free(r1);
+        }
+        free(k0);
+        free(r0);
+    }
+    assert_true(checked >= 20);
+    t_ops_index_close(&ix);
+    t_rm_tree(tmpdir);
+}
+
 /* A body of one pair, "hits": a string of N bytes of C. */
 static void
 s_body(sdx_body_t *b, size_t n, char c)
@@ -112,7 +247,7 @@ s_body(sdx_body_t *b, size_t n, char c)
     s[n] = '\0';
     sdx_body_init(b);
     sdx_body_key(b, "hits");
-    sdx_proto_pack_str(&b->pk, s);
+    sdx_msgpack_pack_str(&b->pk, s);
     free(s);
 }
 
@@ -234,6 +369,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_key_is_canonical),
+        cmocka_unit_test(test_every_key_changes_the_key),
         cmocka_unit_test(test_put_get_and_counters),
         cmocka_unit_test(test_bound_and_lru),
         cmocka_unit_test(test_off),

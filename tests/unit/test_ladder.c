@@ -26,9 +26,7 @@
 #include <msgpack.h>
 
 #include "../integration/harness.h" /* h_pack_op */
-#include "build.h"
 #include "daemon.h"
-#include "parse.h"
 #include "sdx_clause.h"
 #include "sdx_proto.h"
 #include "test_ops.h"
@@ -51,15 +49,11 @@ s_clause(FILE *f, int level, int item, const char *text)
             level, item, level, level, level, item, item, text);
 }
 
-/* Build the test index into DIR/index; its resolved path into OUT. */
+/* Write the test corpus into DIR/ladder.jsonl; its path into PATH. */
 static void
-s_build(char *out, size_t size)
+s_corpus(char *path, size_t size)
 {
-    char path[256], index[256], err[1024];
-    const char *paths[1] = {path};
-    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
-    snprintf(path, sizeof path, "%s/ladder.jsonl", tmpdir);
-    snprintf(index, sizeof index, "%s/index", tmpdir);
+    snprintf(path, size, "%s/ladder.jsonl", tmpdir);
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     for (int level = 1; level <= 4; level++)
@@ -68,11 +62,6 @@ s_build(char *out, size_t size)
     s_clause(f, 5, 1, "Plans the yearly budget and, where a zephyr is "
              "involved, reviews the outcome with the team.");
     assert_int_equal(fclose(f), 0);
-    if (sdx_parse_paths(paths, 1, &clauses, NULL, err, sizeof err) ||
-        sdx_build_index_syn(index, &clauses, NULL, NULL, err, sizeof err) ||
-        sdx_index_resolve(index, out, size, err, sizeof err))
-        fail_msg("building the index: %s", err);
-    sdx_clause_list_clear(&clauses);
 }
 
 /* The ladder of Q through the daemon's ops: level 5's hit into *ID,
@@ -107,17 +96,12 @@ static void
 test_level_beyond_the_scan(void **state)
 {
     (void)state;
-    char resolved[4096], *msg = NULL;
-    sdx_db_t *db = NULL;
+    char corpus[256];
+    t_ops_index_t ix;
     assert_non_null(mkdtemp(tmpdir));
-    s_build(resolved, sizeof resolved);
-    assert_int_equal(sdx_db_open(resolved, &db, &msg), SDX_OK);
-    sdx_config_t cfg;
-    memset(&cfg, 0, sizeof cfg);
-    sdx_stats_t *stats = sdx_stats_new(1, 1);
-    assert_non_null(stats);
-    sdx_ops_ctx_t ctx = {.db = db, .db_path = resolved, .db_error = "",
-                         .stats = stats, .cfg = &cfg};
+    s_corpus(corpus, sizeof corpus);
+    t_ops_index_open(&ix, tmpdir, corpus, NULL);
+    sdx_db_t *db = ix.db;
 
     /* What collapsing every match on the level answers. */
     static const char *const levels[] = {"XL1", "XL2", "XL3", "XL4", "XL5"};
@@ -146,16 +130,14 @@ test_level_beyond_the_scan(void **state)
     char id[64];
     double score = 0;
     int64_t percent = -1;
-    s_ladder5(&ctx, "zephyr", id, sizeof id, &score, &percent);
+    s_ladder5(&ix.ctx, "zephyr", id, sizeof id, &score, &percent);
     assert_string_equal(id, LEVEL5_ID);
     assert_true(score == want.score);
     assert_int_equal(percent, want.percent);
     assert_true(percent < 100); /* relative to the best, not to itself */
 
     sdx_results_destroy(&r);
-    sdx_stats_destroy(&stats);
-    sdx_db_destroy(&db);
-    free(msg);
+    t_ops_index_close(&ix);
     t_rm_tree(tmpdir);
 }
 

@@ -584,7 +584,7 @@ test_reply_ok(void **state)
     sdx_body_key(&body, "pong");
     msgpack_pack_true(&body.pk);
     sdx_body_key(&body, "name");
-    sdx_proto_pack_str(&body.pk, "specdex");
+    sdx_msgpack_pack_str(&body.pk, "specdex");
     assert_int_equal(sdx_reply_ok(id.data, id.size, 1234, &body, &reply,
                                   &len), SDX_OK);
     sdx_body_clear(&body);
@@ -669,9 +669,9 @@ test_map_extend(void **state)
     msgpack_pack_array(&body.pk, 1);
     assert_int_equal(sdx_proto_pack_map_extend(&body.pk, data.data,
                                                data.size, 2), 0);
-    sdx_proto_pack_str(&body.pk, "rank");
+    sdx_msgpack_pack_str(&body.pk, "rank");
     msgpack_pack_int(&body.pk, 1);
-    sdx_proto_pack_str(&body.pk, "score");
+    sdx_msgpack_pack_str(&body.pk, "score");
     msgpack_pack_double(&body.pk, 2.5);
     /* what is not exactly one map is refused, and nothing packed */
     assert_int_equal(sdx_proto_pack_map_extend(&body.pk, "\x91\x01", 2, 1),

@@ -1,0 +1,361 @@
+/*
+ * sdx_index: a clause as a Xapian document, a request's filters as
+ * terms, and the index directory (sdx_index.h says what each is).
+ *
+ * Writing and reading meet here so that they cannot disagree: the
+ * prefix a filter looks for is the one the indexer wrote, from the
+ * same slug of the same label.
+ */
+#define _XOPEN_SOURCE 700 /* realpath() */
+
+#include "sdx_index.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <msgpack.h>
+
+#include "sdx_util.h"
+
+/* Bytes of a slug term value (row labels, series names). */
+#define SLUG_MAX 200
+/* Bytes of a path under the index directory. */
+#define PATH_MAX_SDX 4096
+
+/* ------------------------------------------------------------------ */
+/* A clause as a document                                             */
+/* ------------------------------------------------------------------ */
+
+/* Add the boolean term PREFIX + VALUE. */
+static sdx_status_t
+s_add_term(sdx_writer_t *w, const char *prefix, const char *value)
+{
+    char term[SLUG_MAX + 16];
+    if (snprintf(term, sizeof term, "%s%s", prefix, value) >=
+        (int)sizeof term)
+        return SDX_BAD_INPUT;
+    return sdx_writer_add_term(w, term);
+}
+
+/*
+ * The base of a numbered slug: "key-resp" for "key-resp-06".  Returns
+ * false when SLUG does not end in "-<digits>".
+ */
+static bool
+s_slug_base(const char *slug, char *base, size_t base_size)
+{
+    const char *dash = strrchr(slug, '-');
+    if (!dash || dash == slug || dash[1] == '\0')
+        return false;
+    for (const char *p = dash + 1; *p; p++)
+        if (*p < '0' || *p > '9')
+            return false;
+    size_t n = (size_t)(dash - slug);
+    if (n >= base_size)
+        return false;
+    memcpy(base, slug, n);
+    base[n] = '\0';
+    return true;
+}
+
+void
+sdx_index_group_key(const sdx_clause_t *c, char out[SDX_GROUP_KEY_LEN + 1])
+{
+    char row[SLUG_MAX], series[SLUG_MAX];
+    uint64_t h = SDX_FNV1A_INIT;
+    sdx_slug(c->series, series, sizeof series);
+    sdx_slug(c->row, row, sizeof row);
+    /* each part with its NUL, so ("ab","c") and ("a","bc") differ */
+    h = sdx_fnv1a(h, series, strlen(series) + 1);
+    h = sdx_fnv1a(h, row, strlen(row) + 1);
+    h = sdx_fnv1a(h, c->text, strlen(c->text));
+    snprintf(out, SDX_GROUP_KEY_LEN + 1, "%016" PRIx64, h);
+}
+
+/* The boolean terms of C (everything but the unique id term). */
+static sdx_status_t
+s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
+{
+    char level[2] = { (char)('0' + c->level), '\0' };
+    char row[SLUG_MAX], base[SLUG_MAX], series[SLUG_MAX];
+    sdx_status_t st;
+
+    if (c->level < 0 || c->level > 9 || !sdx_section_valid(c->section))
+        return SDX_BAD_INPUT;
+    if (sdx_slug(c->row, row, sizeof row) < 0 ||
+        sdx_slug(c->series, series, sizeof series) < 0)
+        return SDX_BAD_INPUT;
+    if ((st = s_add_term(w, SDX_PREFIX_LEVEL, level)) != SDX_OK ||
+        (st = s_add_term(w, SDX_PREFIX_SECTION, c->section)) != SDX_OK)
+        return st;
+    if (row[0] && (st = s_add_term(w, SDX_PREFIX_ROW, row)) != SDX_OK)
+        return st;
+    if (s_slug_base(row, base, sizeof base) &&
+        (st = s_add_term(w, SDX_PREFIX_ROW, base)) != SDX_OK)
+        return st;
+    if (c->job_code[0] &&
+        (st = s_add_term(w, SDX_PREFIX_CODE, c->job_code)) != SDX_OK)
+        return st;
+    if (series[0] &&
+        (st = s_add_term(w, SDX_PREFIX_SERIES, series)) != SDX_OK)
+        return st;
+    char group[SDX_GROUP_KEY_LEN + 1];
+    sdx_index_group_key(c, group);
+    if ((st = s_add_term(w, SDX_PREFIX_GROUP, group)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_GROUP, group,
+                                   SDX_GROUP_KEY_LEN)) != SDX_OK)
+        return st;
+    if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
+                                   strlen(c->section))) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_ROW, row, strlen(row))) !=
+            SDX_OK)
+        return st;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
+{
+    msgpack_sbuffer buf;
+    msgpack_packer pk;
+    char *id_term = NULL;
+    sdx_status_t st;
+
+    msgpack_sbuffer_init(&buf);
+    if ((st = sdx_writer_begin_doc(w)) != SDX_OK)
+        goto cleanup;
+    /* Only the cell's text is free text: the title and series are the
+     * same for hundreds of clauses and would only blur the ranking;
+     * they are reachable as filters (XC, XT). */
+    if ((st = sdx_writer_index_text(w, c->text, "", 1, true)) != SDX_OK ||
+        (st = s_add_filter_terms(w, c)) != SDX_OK)
+        goto cleanup;
+
+    msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
+    sdx_clause_pack(c, &pk, 0);
+    if (!buf.data) {
+        st = SDX_NOMEM;
+        goto cleanup;
+    }
+    /* The record is stored once, as a value: searches and `get` read
+     * it there.  Not as document data too (glass zlib-compresses data:
+     * an eighth of the build's time), nor the text in a slot of its own
+     * (snippets find it in the record). */
+    if ((st = sdx_writer_set_value(w, SDX_SLOT_RECORD, buf.data,
+                                   buf.size)) != SDX_OK)
+        goto cleanup;
+
+    size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;
+    if (!(id_term = malloc(len))) {
+        st = SDX_NOMEM;
+        goto cleanup;
+    }
+    snprintf(id_term, len, "%s%s", SDX_PREFIX_ID, c->id);
+    st = sdx_writer_add_doc(w, id_term);
+cleanup:
+    free(id_term);
+    msgpack_sbuffer_destroy(&buf);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Fields and filters                                                 */
+/* ------------------------------------------------------------------ */
+
+/* `row:` takes a label as typed ("Key Resp 06", key-resp-06) and slugs
+   it, as the `rows` filter does; the others lower-case their value the
+   same way, so `section:KSA` works. */
+const sdx_field_t sdx_index_fields[] = {
+    {"level", SDX_PREFIX_LEVEL, true, sdx_slug},
+    {"section", SDX_PREFIX_SECTION, true, sdx_slug},
+    {"row", SDX_PREFIX_ROW, true, sdx_slug},
+    {"code", SDX_PREFIX_CODE, true, sdx_slug},
+};
+const size_t sdx_index_nfields = sizeof sdx_index_fields /
+                                 sizeof sdx_index_fields[0];
+
+/* Set ERR to CODE with MESSAGE; returns CODE. */
+static sdx_errcode_t
+s_fail(sdx_proto_error_t *err, sdx_errcode_t code, const char *message)
+{
+    err->code = code;
+    snprintf(err->message, sizeof err->message, "%s", message);
+    return code;
+}
+
+void
+sdx_index_filters_free(sdx_index_filters_t *fs)
+{
+    while (fs->n > 0)
+        sdx_index_filter_pop(fs);
+    memset(fs, 0, sizeof *fs);
+}
+
+void
+sdx_index_filter_pop(sdx_index_filters_t *fs)
+{
+    if (fs->n == 0)
+        return;
+    size_t k = --fs->n;
+    for (size_t i = 0; i < fs->f[k].nterms; i++)
+        free(fs->terms[k][i]);
+    free(fs->terms[k]);
+    fs->terms[k] = NULL;
+    fs->f[k].terms = NULL;
+    fs->f[k].nterms = 0;
+}
+
+sdx_errcode_t
+sdx_index_filter_add(sdx_index_filters_t *fs, const char *prefix,
+                     const char *const *values, size_t n, bool slug,
+                     const char *key, sdx_proto_error_t *err)
+{
+    if (n == 0)
+        return SDX_E_NONE;
+    if (fs->n == SDX_INDEX_FILTERS_MAX)
+        return s_fail(err, SDX_E_INTERNAL, "too many filters");
+    size_t k = fs->n;
+    size_t plen = strlen(prefix);
+    char **terms = calloc(n, sizeof *terms);
+    if (!terms)
+        return s_fail(err, SDX_E_INTERNAL, "out of memory");
+    fs->terms[k] = terms;
+    fs->f[k].terms = (const char *const *)terms;
+    fs->f[k].nterms = 0;
+    fs->f[k].exclude = false;
+    fs->n++; /* from here sdx_index_filter_pop frees what was made */
+    for (size_t i = 0; i < n; i++) {
+        char term[SDX_INDEX_TERM_MAX];
+        memcpy(term, prefix, plen + 1);
+        if (slug) {
+            if (sdx_slug(values[i], term + plen, sizeof term - plen) <= 0) {
+                err->code = SDX_E_BAD_REQUEST;
+                snprintf(err->message, sizeof err->message,
+                         "%s[%zu]: a row label needs a letter or digit",
+                         key, i);
+                sdx_index_filter_pop(fs);
+                return err->code;
+            }
+        } else {
+            snprintf(term + plen, sizeof term - plen, "%s", values[i]);
+        }
+        if (!(terms[i] = strdup(term))) {
+            sdx_index_filter_pop(fs);
+            return s_fail(err, SDX_E_INTERNAL, "out of memory");
+        }
+        fs->f[k].nterms = i + 1;
+    }
+    return SDX_E_NONE;
+}
+
+sdx_errcode_t
+sdx_index_filters_from_request(sdx_index_filters_t *fs,
+                               const sdx_request_t *req,
+                               sdx_proto_error_t *err)
+{
+    const char *levels[SDX_PROTO_LIST_MAX];
+    char level_text[SDX_PROTO_LIST_MAX][4];
+    sdx_errcode_t code;
+    for (size_t i = 0; i < req->nlevels; i++) {
+        snprintf(level_text[i], sizeof level_text[i], "%d", req->levels[i]);
+        levels[i] = level_text[i];
+    }
+    if ((code = sdx_index_filter_add(fs, SDX_PREFIX_LEVEL, levels,
+                                     req->nlevels, false, "levels", err)) ||
+        (code = sdx_index_filter_add(fs, SDX_PREFIX_SECTION,
+                                     (const char *const *)req->sections.v,
+                                     req->sections.n, false, "sections",
+                                     err)) ||
+        (code = sdx_index_filter_add(fs, SDX_PREFIX_ROW,
+                                     (const char *const *)req->rows.v,
+                                     req->rows.n, true, "rows", err)) ||
+        (code = sdx_index_filter_add(fs, SDX_PREFIX_CODE,
+                                     (const char *const *)req->codes.v,
+                                     req->codes.n, false, "codes", err)))
+        return code;
+    return SDX_E_NONE;
+}
+
+void
+sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
+                    const sdx_index_filters_t *fs)
+{
+    memset(spec, 0, sizeof *spec);
+    spec->query = q;
+    spec->fields = sdx_index_fields;
+    spec->nfields = sdx_index_nfields;
+    spec->filters = fs ? fs->f : NULL;
+    spec->nfilters = fs ? fs->n : 0;
+    spec->snippet_slot = SDX_SLOT_TEXT;
+    spec->snippet_text = sdx_clause_text;  /* the record has the text */
+    spec->data_in_slot = true;             /* not inflated per hit */
+    spec->data_slot = SDX_SLOT_RECORD;
+}
+
+/* ------------------------------------------------------------------ */
+/* Reading a record, the revision                                     */
+/* ------------------------------------------------------------------ */
+
+sdx_status_t
+sdx_index_get_record(sdx_db_t *db, const char *id, void **data, size_t *len)
+{
+    char term[SDX_INDEX_TERM_MAX];
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_ID, id);
+    return sdx_db_get_data_by_term(db, term, SDX_SLOT_RECORD, data, len);
+}
+
+sdx_status_t
+sdx_index_revision(sdx_db_t *db, uint64_t *rev)
+{
+    char *value = NULL, *end = NULL;
+    *rev = 0;
+    sdx_status_t st = sdx_db_get_metadata(db, SDX_META_REVISION, &value);
+    if (st != SDX_OK)
+        return st;
+    unsigned long long v = strtoull(value, &end, 10);
+    if (value[0] && *end == '\0')
+        *rev = v;
+    else
+        st = SDX_NOT_FOUND;
+    free(value);
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* The index directory                                                */
+/* ------------------------------------------------------------------ */
+
+sdx_status_t
+sdx_index_resolve(const char *dir, char *out, size_t out_size, char *err,
+                  size_t err_size)
+{
+    char path[PATH_MAX_SDX], real[PATH_MAX];
+    struct stat sb;
+
+    snprintf(path, sizeof path, "%s/current", dir);
+    if (lstat(path, &sb) < 0) {
+        snprintf(path, sizeof path, "%s/iamglass", dir);
+        if (stat(path, &sb) < 0) {
+            snprintf(err, err_size, "no index at %s (run specdex-index "
+                     "-o %s corpus)", dir, dir);
+            return SDX_UNAVAILABLE;
+        }
+        snprintf(path, sizeof path, "%s", dir);
+    }
+    if (!realpath(path, real)) {
+        snprintf(err, err_size, "%s: %s", path, strerror(errno));
+        return SDX_UNAVAILABLE;
+    }
+    if (strlen(real) >= out_size) {
+        snprintf(err, err_size, "%s: path too long", real);
+        return SDX_UNAVAILABLE;
+    }
+    memcpy(out, real, strlen(real) + 1);
+    return SDX_OK;
+}

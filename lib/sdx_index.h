@@ -1,0 +1,193 @@
+/*
+ * sdx_index: the index's shape, in one place.
+ *
+ * What a clause becomes in Xapian (its terms, values and record), what
+ * a request's filters become (terms the shim filters on), the query
+ * language's fields, the metadata a build writes, and where the index
+ * being served is (DIR/current).  The indexer writes through it, the
+ * daemon reads through it; the shim below (sdx_xapian.h) knows none of
+ * it, and the clause record (sdx_clause.h) only its own fields.  A new
+ * filter is added here (its prefix, its term at index time, its terms
+ * from a request) and in the protocol (its request key, sdx_proto).
+ *
+ * Layout of an index directory DIR (indexer/build.c writes it):
+ *   DIR/current        symlink to the index being served ("rev-000042")
+ *   DIR/rev-NNNNNN/    one complete Xapian database per build
+ *   DIR/.build-XXXXXX  a build in progress, or one of its shards
+ *   DIR/.current-tmp-PID  the new symlink, an instant before the swap
+ *   DIR/.lock          held (fcntl lock) by the one build running
+ * Readers resolve DIR/current (sdx_index_resolve) and open the revision
+ * it names; a bare Xapian database directory is served as it is.
+ */
+#ifndef SDX_INDEX_H
+#define SDX_INDEX_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "sdx_clause.h"
+#include "sdx_proto.h"
+#include "sdx_status.h"
+#include "sdx_xapian.h"
+
+/* ---------------------------------------------------------------- */
+/* Terms, values and metadata                                       */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Term prefixes.  Boolean filter terms are prefix + value: "XL3",
+ * "XSksa", "XRkey-resp-06" (and its un-numbered base "XRkey-resp"),
+ * "XC5366", "XTclinical-applications-professional-1-5-hx", "XG" + the
+ * group key.  The unique id term is "Q" + id, so re-indexing a clause
+ * replaces it.
+ */
+#define SDX_PREFIX_ID      "Q"
+#define SDX_PREFIX_LEVEL   "XL"
+#define SDX_PREFIX_SECTION "XS"
+#define SDX_PREFIX_ROW     "XR"
+#define SDX_PREFIX_CODE    "XC"
+#define SDX_PREFIX_SERIES  "XT"
+#define SDX_PREFIX_GROUP   "XG"
+
+/* Value slots. */
+#define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
+#define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
+#define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
+#define SDX_SLOT_TEXT    3 /* the clause text: no longer written (the
+                              record holds it); snippets read it only
+                              from an index built before */
+#define SDX_SLOT_GROUP   4 /* the group key, "9f3a..." (see below) */
+/*
+ * The clause record, as a value and nowhere else: glass zlib-compresses
+ * document data, and inflating it was a third of the daemon's
+ * instructions per search (callgrind, bundled corpus), compressing it an
+ * eighth of the build's time; values are stored as they are.  Searches
+ * and `get` read a hit's record from here, falling back to the document
+ * data, which indexes built before this slot existed hold.
+ */
+#define SDX_SLOT_RECORD  5 /* the packed clause record */
+
+/*
+ * Grouping of identical texts (search's `group`, context's merged
+ * passages): clauses of one series and row whose text is the same carry
+ * the same key, 16 hex digits of a 64-bit FNV-1a hash of (series slug,
+ * row slug, text), as a value (Xapian collapses on it) and as a boolean
+ * term (to find the levels sharing it).
+ */
+#define SDX_GROUP_KEY_LEN 16  /* hex digits of a group key */
+
+/* Metadata a build writes. */
+#define SDX_META_REVISION "specdex.revision" /* NNNNNN of rev-NNNNNN */
+#define SDX_META_BUILT_AT "specdex.built_at" /* ISO 8601 UTC */
+#define SDX_META_CLAUSES  "specdex.clauses"  /* clauses indexed */
+
+/* A prefixed term, bytes with its NUL, at most. */
+#define SDX_INDEX_TERM_MAX (SDX_PROTO_STR_MAX + 8)
+
+/* ---------------------------------------------------------------- */
+/* Writing: a clause as a document                                  */
+/* ---------------------------------------------------------------- */
+
+/* The group key of CLAUSE (see SDX_SLOT_GROUP) into OUT, NUL-terminated. */
+void sdx_index_group_key(const sdx_clause_t *clause,
+                         char out[SDX_GROUP_KEY_LEN + 1]);
+
+/*
+ * Index CLAUSE as one document of W (begin_doc .. add_doc): its text as
+ * free text (positions, stemming, spelling); boolean terms level, section,
+ * row slug and its un-numbered base ("XRkey-resp" beside
+ * "XRkey-resp-06"), job code (when set), series slug and group key;
+ * values level, section, row slug, group key and the msgpack record
+ * (SDX_SLOT_*), the record's only copy: no document data, no text slot;
+ * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
+ * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
+ * section unknown, or a label too long for a term; or the writer's
+ * status (message in sdx_writer_errmsg).
+ */
+sdx_status_t sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *clause);
+
+/* ---------------------------------------------------------------- */
+/* Reading: fields, filters, the record                             */
+/* ---------------------------------------------------------------- */
+
+/* The query language's fields (level:, section:, row:, code:), all
+   boolean filters on the terms above. */
+extern const sdx_field_t sdx_index_fields[];
+extern const size_t sdx_index_nfields;
+
+#define SDX_INDEX_FILTERS_MAX 8 /* filters of one search */
+
+/* Filters as terms for the shim; each filter's terms are owned here. */
+typedef struct sdx_index_filters {
+    char **terms[SDX_INDEX_FILTERS_MAX];   /* "XL3", "XSksa", ...; malloc'd */
+    sdx_filter_t f[SDX_INDEX_FILTERS_MAX]; /* views of TERMS for the shim */
+    size_t n;                              /* filters in use */
+} sdx_index_filters_t;
+
+/* Free every filter; FS is empty again (a zeroed FS is empty too). */
+void sdx_index_filters_free(sdx_index_filters_t *fs);
+
+/*
+ * Add one filter of N terms PREFIX + VALUES[i] (slugged when SLUG; KEY
+ * names the request key in an error).  N == 0 adds nothing.  Returns
+ * SDX_E_NONE; SDX_E_BAD_REQUEST when a slugged value has no letter or
+ * digit; SDX_E_INTERNAL (too many filters, out of memory).
+ */
+sdx_errcode_t sdx_index_filter_add(sdx_index_filters_t *fs,
+                                   const char *prefix,
+                                   const char *const *values, size_t n,
+                                   bool slug, const char *key,
+                                   sdx_proto_error_t *err);
+
+/* Remove the last filter added (nothing when there is none). */
+void sdx_index_filter_pop(sdx_index_filters_t *fs);
+
+/*
+ * The request's filters (levels, sections, rows, codes) as filters, in
+ * that order; a key not given adds none.  Returns as
+ * sdx_index_filter_add.
+ */
+sdx_errcode_t sdx_index_filters_from_request(sdx_index_filters_t *fs,
+                                             const sdx_request_t *req,
+                                             sdx_proto_error_t *err);
+
+/*
+ * A search spec on this index's shape, every other member zero: Q
+ * (NULL: all documents), the query fields, FS's filters (FS NULL: none)
+ * and where a hit's record and snippet text are (SDX_SLOT_RECORD,
+ * sdx_clause_text).  The caller adds limits and what it wants.
+ */
+void sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
+                         const sdx_index_filters_t *fs);
+
+/*
+ * The record of the clause with id ID into *data and *len (malloc'd,
+ * caller frees).  Returns SDX_NOT_FOUND (*data NULL) when the index
+ * has no such clause, or the shim's status.
+ */
+sdx_status_t sdx_index_get_record(sdx_db_t *db, const char *id,
+                                  void **data, size_t *len);
+
+/*
+ * The revision number the indexer wrote into DB (SDX_META_REVISION)
+ * into *rev.  Returns SDX_OK; SDX_NOT_FOUND (*rev 0) when it wrote none
+ * or it is not a number; or the shim's status.
+ */
+sdx_status_t sdx_index_revision(sdx_db_t *db, uint64_t *rev);
+
+/* ---------------------------------------------------------------- */
+/* The index directory                                              */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Resolve INDEX_DIR to the database being served: the real path of
+ * INDEX_DIR/current, or INDEX_DIR itself when it is a Xapian database.
+ * Readers open the resolved path, so a later swap of "current" never
+ * changes the files under an open handle.  Returns SDX_UNAVAILABLE
+ * (with ERR) when there is no index.
+ */
+sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
+                               size_t out_size, char *err, size_t err_size);
+
+#endif /* SDX_INDEX_H */
