@@ -57,6 +57,7 @@
 
 #include "grid.h"
 #include "reader.h"
+#include "sdx_util.h"
 
 #define MAX_CANDIDATES 1024 /* candidate cuts in one row */
 #define EXCERPT 40          /* bytes of input quoted in an error */
@@ -276,10 +277,7 @@ strip_word(span_t s)
 static uint64_t
 word_hash(span_t w)
 {
-    uint64_t h = 1469598103934665603u; /* FNV-1a */
-    for (size_t i = 0; i < w.n; i++)
-        h = (h ^ (unsigned char)w.p[i]) * 1099511628211u;
-    return h;
+    return sdx_fnv1a(SDX_FNV1A_INIT, w.p, w.n);
 }
 
 static bool
