@@ -160,29 +160,9 @@ sdx_file_read_push(sdx_file_read_t *r, sdx_clause_t **c_p, sdx_cut_t cut)
 sdx_status_t
 sdx_check_utf8_text(sdx_file_read_t *r, const char *text, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)text;
-    size_t line = 1, col = 1;
-    for (size_t i = 0; i < len;) {
-        if (p[i] == '\n') {
-            line++;
-            col = 1;
-            i++;
-            continue;
-        }
-        if (p[i] == 0)
-            return sdx_note(r, SDX_NOTE_ERROR, line, NULL,
-                            "NUL byte at column %zu: not a text file", col);
-        if ((p[i] < 0x20 && p[i] != '\t' && p[i] != '\r') || p[i] == 0x7f)
-            return sdx_note(r, SDX_NOTE_ERROR, line, NULL,
-                            "control character 0x%02x at column %zu", p[i],
-                            col);
-        size_t n = sdx_utf8_seq_len(p + i, len - i);
-        if (n == 0)
-            return sdx_note(r, SDX_NOTE_ERROR, line, NULL,
-                            "invalid UTF-8 (byte 0x%02x) at column %zu", p[i],
-                            col);
-        i += n;
-        col++;
-    }
-    return SDX_OK;
+    char msg[128];
+    size_t line;
+    if (sdx_utf8_check_text(text, len, &line, msg, sizeof msg))
+        return SDX_OK;
+    return sdx_note(r, SDX_NOTE_ERROR, line, NULL, "%s", msg);
 }
