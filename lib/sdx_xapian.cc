@@ -629,6 +629,58 @@ sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec, char **out)
 }
 
 extern "C" sdx_status_t
+sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max, char **out,
+             size_t *len, size_t *count, bool *more)
+{
+    *out = nullptr;
+    *len = 0;
+    *count = 0;
+    *more = false;
+    try {
+        std::string all;
+        size_t n = 0, plen = strlen(prefix);
+        for (Xapian::TermIterator t = db->db.allterms_begin(prefix);
+             t != db->db.allterms_end(prefix); ++t) {
+            if (n == max) {
+                *more = true;
+                break;
+            }
+            const std::string term = *t;
+            all.append(term, plen, std::string::npos);
+            all += '\0';
+            n++;
+        }
+        if (n == 0)
+            return SDX_OK;
+        char *copy = static_cast<char *>(malloc(all.size()));
+        if (!copy)
+            throw std::bad_alloc();
+        memcpy(copy, all.data(), all.size());
+        *out = copy;
+        *len = all.size();
+        *count = n;
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
+extern "C" void
+sdx_db_set_user(sdx_db_t *db, void *data, sdx_user_free_fn free_fn)
+{
+    if (db->user_free && db->user != data)
+        db->user_free(db->user);
+    db->user = data;
+    db->user_free = free_fn;
+}
+
+extern "C" void *
+sdx_db_user(const sdx_db_t *db)
+{
+    return db ? db->user : nullptr;
+}
+
+extern "C" sdx_status_t
 sdx_db_reopen(sdx_db_t *db)
 {
     try {

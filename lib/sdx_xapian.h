@@ -348,6 +348,37 @@ sdx_status_t sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec,
                             char **out);
 
 /*
+ * The terms of DB beginning with PREFIX, PREFIX cut off, in ascending
+ * byte order, at most MAX of them: *out is a malloc'd block (caller
+ * frees) of *count NUL-terminated strings one after another, *len bytes
+ * in all; *out NULL and *count 0 when there are none.  For the few
+ * boolean terms of a kind a caller lists once per handle (the daemon's
+ * series slugs), not for free-text terms.  *more is true when MAX cut
+ * the list short.
+ * Returns SDX_OK, SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max,
+                          char **out, size_t *len, size_t *count,
+                          bool *more);
+
+/* Frees what a caller keeps with a handle (sdx_db_set_user). */
+typedef void (*sdx_user_free_fn)(void *data);
+
+/*
+ * Keep DATA with DB on behalf of the layer above: what it derives from
+ * the index once per handle (the daemon's table of series names), freed
+ * with the handle.  FREE_FN (may be NULL) frees DATA when DB is
+ * destroyed or another sdx_db_set_user replaces it.  The shim never
+ * looks inside DATA and never frees it on a reopen (a caller may be
+ * holding it): a caller whose DATA depends on the revision checks
+ * sdx_db_revision itself.  No failure mode.
+ */
+void sdx_db_set_user(sdx_db_t *db, void *data, sdx_user_free_fn free_fn);
+
+/* What sdx_db_set_user kept with DB, or NULL. */
+void *sdx_db_user(const sdx_db_t *db);
+
+/*
  * Reopen DB at the latest revision of the same path.  (A swapped stub or
  * symlink is NOT followed by this: open a new handle for that.)
  */

@@ -74,6 +74,17 @@ struct sdx_db {
                                    /* key -> its synonyms, read at open */
     size_t synonym_words = 0;      /* words in the longest key */
     std::string errmsg;            /* last error, "" when none */
+    void *user = nullptr;          /* sdx_db_set_user's DATA */
+    sdx_user_free_fn user_free = nullptr; /* frees USER, or NULL */
+
+    sdx_db() = default;
+    sdx_db(const sdx_db &) = delete;
+    sdx_db &operator=(const sdx_db &) = delete;
+    ~sdx_db()
+    {
+        if (user_free)
+            user_free(user);
+    }
 };
 
 struct sdx_results {

@@ -417,7 +417,10 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
             db->synonyms.count(word) || db->db.term_exists(lower))
             continue;
         std::string fix = db->db.get_spelling_suggestion(lower, 2);
-        if (fix.empty() || fix == lower)
+        /* The spelling table holds every word of the texts, stop words
+         * too: "fro" would become "for", a correction that searches
+         * for nothing ("Did you mean: for"). */
+        if (fix.empty() || fix == lower || db->stopper(fix))
             continue;
         out.append(q, copied, b - copied);
         out += fix;

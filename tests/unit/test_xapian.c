@@ -985,6 +985,69 @@ test_spelling(void **state)
     assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
     assert_string_equal(sdx_results_corrected(r), "");
     sdx_results_destroy(&r);
+    /* the spelling table holds the stop words too, and offers none:
+       "fro" is two edits from "for" and from nothing else */
+    spec.query = "fro";
+    spec.fields = NULL;
+    spec.nfields = 0;
+    assert_int_equal(sdx_db_suggest(f->db, &spec, &s), SDX_OK);
+    assert_null(s);
+    spec.query = "teh team";
+    assert_int_equal(sdx_db_suggest(f->db, &spec, &s), SDX_OK);
+    assert_null(s);
+}
+
+/* The terms of a prefix, and what a caller keeps with a handle. */
+static int user_freed;
+
+static void
+s_user_free(void *data)
+{
+    user_freed++;
+    free(data);
+}
+
+static void
+test_terms_and_user(void **state)
+{
+    fixture_t *f = *state;
+    char *terms = NULL;
+    size_t len = 0, count = 0;
+    bool more = true;
+    assert_int_equal(sdx_db_terms(f->db, "XL", 10, &terms, &len, &count,
+                                  &more), SDX_OK);
+    assert_int_equal(count, 3);
+    assert_false(more);
+    assert_int_equal(len, 6);
+    assert_memory_equal(terms, "1\0" "2\0" "3\0", 6);
+    free(terms);
+    assert_int_equal(sdx_db_terms(f->db, "XL", 2, &terms, &len, &count,
+                                  &more), SDX_OK);
+    assert_int_equal(count, 2);
+    assert_true(more);
+    free(terms);
+    assert_int_equal(sdx_db_terms(f->db, "XNONE", 10, &terms, &len, &count,
+                                  &more), SDX_OK);
+    assert_null(terms);
+    assert_int_equal(count, 0);
+
+    /* kept until replaced or the handle goes, never on a reopen */
+    sdx_db_t *db = NULL;
+    assert_int_equal(sdx_db_open(f->path, &db, NULL), SDX_OK);
+    assert_null(sdx_db_user(db));
+    char *a = strdup("a"), *b = strdup("b");
+    user_freed = 0;
+    sdx_db_set_user(db, a, s_user_free);
+    assert_ptr_equal(sdx_db_user(db), a);
+    assert_int_equal(sdx_db_reopen(db), SDX_OK);
+    assert_ptr_equal(sdx_db_user(db), a);
+    sdx_db_set_user(db, a, s_user_free); /* the same: not freed */
+    assert_int_equal(user_freed, 0);
+    sdx_db_set_user(db, b, s_user_free);
+    assert_int_equal(user_freed, 1);
+    sdx_db_destroy(&db);
+    assert_int_equal(user_freed, 2);
+    assert_null(sdx_db_user(NULL));
 }
 
 static void
@@ -1033,6 +1096,7 @@ main(void)
         cmocka_unit_test(test_collapse_and_facets),
         cmocka_unit_test(test_collapse_scan),
         cmocka_unit_test(test_spelling),
+        cmocka_unit_test(test_terms_and_user),
         cmocka_unit_test(test_operators_and_bounds),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
