@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "question.h"
 #include "sdx_log.h"
 
 #define CONTEXT_MIN_CUT 100        /* characters: a passage that does not
@@ -23,6 +24,169 @@
                                       least this much is left, else the
                                       list ends */
 #define ELLIPSIS "\xe2\x80\xa6"    /* U+2026, ends a cut passage */
+#define ROWS_MIN_SHARE 0.25        /* the rows a question names answer it
+                                      when their best match scores at
+                                      least this share of the best in
+                                      all rows (docs/RELEVANCE.md) */
+
+/* ---------------------------------------------------------------- */
+/* Plain words (question.h)                                         */
+/* ---------------------------------------------------------------- */
+
+/* What a search of a question in plain words did. */
+typedef struct plain {
+    sdx_question_t qn;         /* the question as read */
+    bool searched;             /* it had something to search for */
+    bool rows_applied;         /* the hits come from the rows it named */
+} plain_t;
+
+/*
+ * Read REQ's q as a question into P and add what it restricts (levels,
+ * series) to FS, before a spec is made of FS.
+ */
+static sdx_errcode_t
+s_plain_read(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+             sdx_index_filters_t *fs, plain_t *p, sdx_proto_error_t *err)
+{
+    sdx_errcode_t code = sdx_question_read(ctx->db, req->q, &p->qn, err);
+    return code ? code : sdx_question_restrict(&p->qn, fs, err);
+}
+
+/* The score of R's first hit, 0 when it has none. */
+static double
+s_best(const sdx_results_t *r)
+{
+    sdx_hit_t hit;
+    if (sdx_results_count(r) == 0)
+        return 0;
+    sdx_results_hit(r, 0, &hit);
+    return hit.score;
+}
+
+/*
+ * Search for P's question with SPEC (made of FS): among the rows it
+ * names, unless their best match scores under ROWS_MIN_SHARE of the
+ * best match in all rows (then the named rows hold only a stray word of
+ * the question, and all rows answer: a named row says where the answer
+ * should be, never that there is none when it is elsewhere).  The
+ * choice is made on the best matches, so every page of one question
+ * makes the same one.  A question with neither words nor rows searches
+ * nothing: *RESULTS stays NULL.  FS keeps the filter of the named rows
+ * when they answer.
+ */
+static sdx_errcode_t
+s_plain_search(sdx_ops_ctx_t *ctx, plain_t *p, sdx_search_spec_t *spec,
+               sdx_index_filters_t *fs, const char *what,
+               sdx_results_t **results, sdx_proto_error_t *err)
+{
+    sdx_errcode_t code;
+    sdx_results_t *all = NULL, *named = NULL;
+    sdx_status_t st = SDX_OK;
+    bool rows = sdx_question_names_rows(&p->qn);
+    *results = NULL;
+    spec->query = p->qn.query;
+    if (p->qn.nwords == 0 && !rows)
+        return SDX_E_NONE;
+    p->searched = true;
+    if (!rows) {
+        st = sdx_db_search(ctx->db, spec, results);
+        return st ? sdx_ops_status_error(ctx, st, what, err) : SDX_E_NONE;
+    }
+    /* past the first page, the best matches come from a probe */
+    sdx_search_spec_t probe = *spec;
+    probe.offset = 0;
+    probe.limit = 1;
+    probe.snippets = false;
+    probe.nfacets = 0;
+    probe.correct = false;
+    const sdx_search_spec_t *first = spec->offset ? &probe : spec;
+    if (p->qn.nwords > 0 && (st = sdx_db_search(ctx->db, first, &all)))
+        goto failed;
+    if ((code = sdx_question_prefer(&p->qn, fs, err))) {
+        sdx_results_destroy(&all);
+        return code;
+    }
+    spec->filters = probe.filters = fs->f;
+    spec->nfilters = probe.nfilters = fs->n;
+    if ((st = sdx_db_search(ctx->db, first, &named)))
+        goto failed;
+    if (!all || (sdx_results_count(named) > 0 &&
+                 s_best(named) >= ROWS_MIN_SHARE * s_best(all))) {
+        p->rows_applied = true;
+        sdx_results_destroy(&all);
+        if (first == spec) {
+            *results = named;
+            return SDX_E_NONE;
+        }
+        sdx_results_destroy(&named);
+        st = sdx_db_search(ctx->db, spec, results);
+        return st ? sdx_ops_status_error(ctx, st, what, err) : SDX_E_NONE;
+    }
+    sdx_results_destroy(&named);
+    sdx_index_filter_pop(fs);
+    spec->nfilters = fs->n;
+    if (first == spec) {
+        *results = all;
+        return SDX_E_NONE;
+    }
+    sdx_results_destroy(&all);
+    st = sdx_db_search(ctx->db, spec, results);
+    return st ? sdx_ops_status_error(ctx, st, what, err) : SDX_E_NONE;
+failed:
+    sdx_results_destroy(&all);
+    sdx_results_destroy(&named);
+    return sdx_ops_status_error(ctx, st, what, err);
+}
+
+/*
+ * Search with SPEC: for P's question (s_plain_search) when P is not
+ * NULL, else for SPEC's query as it is (the query language).
+ */
+static sdx_errcode_t
+s_search(sdx_ops_ctx_t *ctx, plain_t *p, sdx_search_spec_t *spec,
+         sdx_index_filters_t *fs, const char *what, sdx_results_t **results,
+         sdx_proto_error_t *err)
+{
+    if (p)
+        return s_plain_search(ctx, p, spec, fs, what, results, err);
+    sdx_status_t st = sdx_db_search(ctx->db, spec, results);
+    return st ? sdx_ops_status_error(ctx, st, what, err) : SDX_E_NONE;
+}
+
+/*
+ * Pack `understood`, and when nothing matched, `note` saying why and
+ * `corrected` (the question with its misspelt words put right) when
+ * there is one.
+ */
+static sdx_errcode_t
+s_plain_pack(sdx_ops_ctx_t *ctx, const sdx_request_t *req, const plain_t *p,
+             size_t found, sdx_body_t *body, sdx_proto_error_t *err)
+{
+    sdx_body_key(body, "understood");
+    sdx_question_pack(&p->qn, p->rows_applied, &body->pk);
+    if (found > 0)
+        return SDX_E_NONE;
+    bool restricted = p->qn.levels || p->qn.nseries;
+    const char *note =
+        !p->searched
+            ? "the question has no words to search for: only question "
+              "words, or only what it names (see understood)"
+        : restricted ? "no clause matches the question's words within "
+                       "what it names (see understood)"
+                     : "no clause matches the question's words";
+    sdx_body_key(body, "note");
+    sdx_msgpack_pack_str(&body->pk, note);
+    sdx_status_t st;
+    char *fixed = sdx_question_correct(ctx->db, req->q, &p->qn, &st);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, "suggest", err);
+    if (fixed) {
+        sdx_body_key(body, "corrected");
+        sdx_msgpack_pack_str(&body->pk, fixed);
+        free(fixed);
+    }
+    return SDX_E_NONE;
+}
 
 /* ---------------------------------------------------------------- */
 /* search                                                           */
@@ -83,12 +247,16 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     sdx_results_t *results = NULL;
     unsigned *masks = NULL;
     bool partial = false;
+    bool plain = sdx_request_plain(req);
+    plain_t p;
     sdx_errcode_t code;
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)))
+    memset(&p, 0, sizeof p);
+    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+        (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
 
     sdx_ops_spec_init(&spec, req->q, &fs);
@@ -97,7 +265,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     spec.snippets = req->snippet;
     spec.hl_open = req->highlight[0];
     spec.hl_close = req->highlight[1];
-    spec.correct = true;
+    spec.correct = !plain; /* a question's correction is its own */
     if (req->group) {
         spec.collapse = true;
         spec.key_slot = SDX_SLOT_GROUP;
@@ -107,11 +275,9 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         spec.nfacets = 2;
         spec.check_at_least = FACET_CHECK_AT_LEAST;
     }
-    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
-    if (st != SDX_OK) {
-        code = sdx_ops_status_error(ctx, st, "search", err);
+    if ((code = s_search(ctx, plain ? &p : NULL, &spec, &fs, "search",
+                         &results, err)))
         goto cleanup;
-    }
     partial = sdx_results_partial(results);
 
     size_t n = sdx_results_count(results);
@@ -160,11 +326,12 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if (req->facets)
         s_pack_facets(body, results);
     s_pack_partial(body, partial, sdx_results_corrected(results));
-    code = SDX_E_NONE;
+    code = plain ? s_plain_pack(ctx, req, &p, n, body, err) : SDX_E_NONE;
 cleanup:
     free(masks);
     sdx_results_destroy(&results);
     sdx_index_filters_free(&fs);
+    sdx_question_clear(&p.qn);
     return code;
 }
 
@@ -311,27 +478,43 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     passage_t ps[SDX_PROTO_K_MAX];
     size_t np = 0, used = 0;
     bool partial = false;
+    bool plain = sdx_request_plain(req);
+    plain_t p;
     sdx_errcode_t code;
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
     memset(ps, 0, sizeof ps);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)))
+    memset(&p, 0, sizeof p);
+    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+        (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
     sdx_ops_spec_init(&spec, req->q, &fs);
     spec.limit = req->k;
     spec.collapse = true;
     spec.key_slot = SDX_SLOT_GROUP;
-    sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
-    if (st != SDX_OK) {
-        code = sdx_ops_status_error(ctx, st, "context", err);
+    if ((code = s_search(ctx, plain ? &p : NULL, &spec, &fs, "context",
+                         &results, err)))
         goto cleanup;
-    }
     partial = sdx_results_partial(results);
     size_t n = sdx_results_count(results);
     if (n > SDX_PROTO_K_MAX)
         n = SDX_PROTO_K_MAX;
+    /* Not padded in: a passage far below the best matched a stray word
+       of the question, not its point (docs/RELEVANCE.md). */
+    if (n > 0) {
+        sdx_hit_t best;
+        sdx_results_hit(results, 0, &best);
+        for (size_t i = 1; i < n; i++) {
+            sdx_hit_t hit;
+            sdx_results_hit(results, i, &hit);
+            if (hit.score < req->min_score * best.score) {
+                n = i;
+                break;
+            }
+        }
+    }
     if ((code = sdx_ops_group_levels(ctx, &spec, &fs, results, masks,
                                      &partial, err)))
         goto cleanup;
@@ -391,11 +574,12 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     sdx_body_key(body, "chars");
     msgpack_pack_uint64(&body->pk, used);
     s_pack_partial(body, partial, NULL);
-    code = SDX_E_NONE;
+    code = plain ? s_plain_pack(ctx, req, &p, np, body, err) : SDX_E_NONE;
 cleanup:
     for (size_t i = 0; i < np; i++)
         sdx_clause_destroy(&ps[i].clause);
     sdx_results_destroy(&results);
     sdx_index_filters_free(&fs);
+    sdx_question_clear(&p.qn);
     return code;
 }

@@ -496,7 +496,7 @@ s_strlist_clear(sdx_strlist_t *list)
 enum key_id {
     K_V, K_OP, K_ID, K_Q, K_OFFSET, K_LIMIT, K_LEVELS, K_SECTIONS, K_ROWS,
     K_CODES, K_HIGHLIGHT, K_SNIPPET, K_GROUP, K_FACETS, K_IDS, K_K,
-    K_MAX_CHARS, K_ROW, K_SERIES, K_COUNT
+    K_MAX_CHARS, K_ROW, K_SERIES, K_SYNTAX, K_MIN_SCORE, K_COUNT
 };
 
 #define BIT(k) (1u << (k))
@@ -515,6 +515,8 @@ typedef enum kind {
                                   OFF_N: 1..ENTRIES ints in MIN..MAX */
     KIND_MARKS,                /* char *[2]: exactly 2 str of 1..MAX
                                   bytes (open, close) */
+    KIND_SHARE,                /* double: a float (or the int 0 or 1)
+                                  in MIN..MAX */
 } kind_t;
 
 /* Checks a key's value needs beyond its kind's (sections' names). */
@@ -522,6 +524,7 @@ typedef int (*check_fn)(const sdx_request_t *req, sdx_proto_error_t *err);
 
 static int s_check_sections(const sdx_request_t *req,
                             sdx_proto_error_t *err);
+static int s_check_syntax(const sdx_request_t *req, sdx_proto_error_t *err);
 
 #define AT(member) offsetof(sdx_request_t, member)
 
@@ -536,6 +539,7 @@ static const struct key_def {
     unsigned def;              /* KIND_UINT, KIND_BOOL: the value when
                                   the key is not given */
     check_fn check;            /* more checks once decoded, or NULL */
+    double share_def;          /* KIND_SHARE: the value when not given */
 } key_defs[K_COUNT] = {
     [K_V] = {"v", KIND_ENVELOPE, 0, 0, 0, 0, 0, 0, NULL},
     [K_OP] = {"op", KIND_ENVELOPE, 0, 0, 0, 0, 0, 0, NULL},
@@ -572,6 +576,10 @@ static const struct key_def {
                NULL},
     [K_SERIES] = {"series", KIND_STR, AT(series), 0, 1, SDX_PROTO_STR_MAX,
                   0, 0, NULL},
+    [K_SYNTAX] = {"syntax", KIND_STR, AT(syntax), 0, 1, 16, 0, 0,
+                  s_check_syntax},
+    [K_MIN_SCORE] = {"min_score", KIND_SHARE, AT(min_score), 0, 0, 1, 0, 0,
+                     NULL, SDX_PROTO_MIN_SCORE_DEFAULT},
 };
 
 /* The markers of a snippet when `highlight` is not given. */
@@ -586,13 +594,15 @@ static const struct op_def {
     [SDX_OP_SEARCH] = {BIT(K_Q) | BIT(K_OFFSET) | BIT(K_LIMIT) |
                            BIT(K_LEVELS) | BIT(K_SECTIONS) | BIT(K_ROWS) |
                            BIT(K_CODES) | BIT(K_SNIPPET) |
-                           BIT(K_HIGHLIGHT) | BIT(K_FACETS) | BIT(K_GROUP),
+                           BIT(K_HIGHLIGHT) | BIT(K_FACETS) | BIT(K_GROUP) |
+                           BIT(K_SYNTAX),
                        BIT(K_Q)},
     [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS), BIT(K_Q)},
     [SDX_OP_ROW] = {BIT(K_ROW) | BIT(K_SERIES), BIT(K_ROW)},
     [SDX_OP_GET] = {BIT(K_IDS), BIT(K_IDS)},
     [SDX_OP_CONTEXT] = {BIT(K_Q) | BIT(K_K) | BIT(K_MAX_CHARS) |
-                            BIT(K_LEVELS) | BIT(K_SECTIONS),
+                            BIT(K_LEVELS) | BIT(K_SECTIONS) |
+                            BIT(K_SYNTAX) | BIT(K_MIN_SCORE),
                         BIT(K_Q)},
     [SDX_OP_SUGGEST] = {BIT(K_Q), BIT(K_Q)},
     [SDX_OP_STATS] = {0, 0},
@@ -619,6 +629,83 @@ s_check_sections(const sdx_request_t *req, sdx_proto_error_t *err)
         }
     }
     return 0;
+}
+
+/* How each op reads q when `syntax` is not given. */
+static bool
+s_plain_by_default(sdx_op_t op)
+{
+    return op == SDX_OP_CONTEXT;
+}
+
+bool
+sdx_request_plain(const sdx_request_t *req)
+{
+    if (req->syntax)
+        return strcmp(req->syntax, "plain") == 0;
+    return s_plain_by_default(req->op);
+}
+
+/*
+ * `syntax` is "plain" or "query".  The op's own is forgotten (NULL), so
+ * that a request spelling out the default packs, and keys the cache,
+ * as one that leaves it out.
+ */
+static int
+s_check_syntax(const sdx_request_t *req, sdx_proto_error_t *err)
+{
+    sdx_request_t *r = (sdx_request_t *)req;
+    bool plain = strcmp(r->syntax, "plain") == 0;
+    if (!plain && strcmp(r->syntax, "query") != 0) {
+        char q[QUOTE_SIZE];
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "syntax: \"%s\" is not a syntax (one of plain, query)",
+               s_quote(r->syntax, strlen(r->syntax), q));
+        return -1;
+    }
+    if (plain == s_plain_by_default(r->op)) {
+        free(r->syntax);
+        r->syntax = NULL;
+    }
+    return 0;
+}
+
+/* Check O is a number in MIN..MAX (a float, or an int) and store it. */
+static int
+s_share(const msgpack_object *o, const char *key, double min, double max,
+        double *value, sdx_proto_error_t *err)
+{
+    double v;
+    if (o->type == MSGPACK_OBJECT_FLOAT64 ||
+        o->type == MSGPACK_OBJECT_FLOAT32) {
+        v = o->via.f64;
+    } else if (o->type == MSGPACK_OBJECT_POSITIVE_INTEGER) {
+        v = o->via.u64 > 1000 ? 1000 : (double)o->via.u64;
+    } else if (o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER) {
+        v = -1;
+    } else {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: expected float, got %s", key,
+               s_type_name(o));
+        return -1;
+    }
+    /* written so that NaN fails too */
+    if (!(v >= min && v <= max)) {
+        s_fail(err, SDX_E_BAD_REQUEST, "%s: %g is out of range %g..%g", key,
+               v, min, max);
+        return -1;
+    }
+    *value = v;
+    return 0;
+}
+
+/* True when S holds nothing but blanks (ASCII white space). */
+static bool
+s_blank(const char *s)
+{
+    for (; *s; s++)
+        if (!strchr(" \t\r\n\v\f", *s))
+            return false;
+    return true;
 }
 
 /* Exactly two markers (open, close) into MARKS, each 1..MAX bytes. */
@@ -686,6 +773,10 @@ s_decode_key(sdx_request_t *req, const struct key_def *d,
     case KIND_MARKS:
         rc = s_marks(o, d->name, (size_t)d->max, (char **)member, err);
         break;
+    case KIND_SHARE:
+        rc = s_share(o, d->name, (double)d->min, (double)d->max,
+                     (double *)member, err);
+        break;
     }
     if (rc == 0 && d->check)
         rc = d->check(req, err);
@@ -716,6 +807,8 @@ s_is_default(const sdx_request_t *req, const struct key_def *d)
                (strcmp(m[0], default_marks[0]) == 0 &&
                 strcmp(m[1], default_marks[1]) == 0);
     }
+    case KIND_SHARE:
+        return *(const double *)member == d->share_def;
     }
     return true;
 }
@@ -761,6 +854,9 @@ s_pack_value(const sdx_request_t *req, const struct key_def *d,
         sdx_msgpack_pack_str(pk, ((char *const *)member)[0]);
         sdx_msgpack_pack_str(pk, ((char *const *)member)[1]);
         break;
+    case KIND_SHARE:
+        msgpack_pack_double(pk, *(const double *)member);
+        break;
     }
 }
 
@@ -775,6 +871,8 @@ sdx_request_init(sdx_request_t *req, sdx_op_t op)
             *(unsigned *)((char *)req + d->off) = d->def;
         else if (d->kind == KIND_BOOL)
             *(bool *)((char *)req + d->off) = d->def;
+        else if (d->kind == KIND_SHARE)
+            *(double *)((char *)req + d->off) = d->share_def;
     }
 }
 
@@ -1097,6 +1195,12 @@ sdx_request_decode(const void *buf, size_t len, sdx_request_t *req,
             goto done;
         }
     }
+    /* A blank question is as empty as "": in the query language it
+       matches every clause, which grounds a chatbot in nothing. */
+    if (req->q && s_blank(req->q) &&
+        (req->op == SDX_OP_CONTEXT || sdx_request_plain(req)))
+        s_fail(err, SDX_E_BAD_REQUEST,
+               "q: only blanks; a question needs a word");
 done:
     msgpack_unpacked_destroy(&msg);
     return err->code;
@@ -1115,6 +1219,7 @@ sdx_request_clear(sdx_request_t *req)
     free(req->highlight[1]);
     free(req->row);
     free(req->series);
+    free(req->syntax);
     memset(req, 0, sizeof *req);
 }
 

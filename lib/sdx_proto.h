@@ -55,6 +55,9 @@
 #define SDX_PROTO_CHARS_MIN 200      /* context max_chars, characters */
 #define SDX_PROTO_CHARS_MAX 20000
 #define SDX_PROTO_CHARS_DEFAULT 4000
+#define SDX_PROTO_MIN_SCORE_DEFAULT 0.4 /* context min_score: a share of
+                                        the best passage's score
+                                        (docs/RELEVANCE.md) */
 #define SDX_PROTO_MSG_MAX 256        /* an error message, bytes with NUL */
 
 /* ---------------------------------------------------------------- */
@@ -147,7 +150,20 @@ typedef struct sdx_request {
     unsigned max_chars;        /* context: characters of text in all */
     char *row;                 /* row: the row label */
     char *series;              /* row: the series, NULL when not given */
+    char *syntax;              /* search, context: how q reads, "plain"
+                                  or "query"; NULL when it is the op's
+                                  own (sdx_request_plain) */
+    double min_score;          /* context: passages under this share of
+                                  the best passage's score are left out,
+                                  0..1 */
 } sdx_request_t;
+
+/*
+ * True when REQ's q is plain words (a question: no operators, no
+ * fields), false when it is the query language: `syntax` when given,
+ * else the op's own (context: plain; search and the rest: query).
+ */
+bool sdx_request_plain(const sdx_request_t *req);
 
 /*
  * Decode the request frame BUF (LEN bytes) into *REQ, which needs no

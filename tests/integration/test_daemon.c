@@ -1174,11 +1174,144 @@ test_context(void **state)
     s_req(&r, "{v:1, op:'context', q:'x', max_chars:100}");
     s_assert_error(&r, "bad_request");
     s_reply_free(&r);
-    s_req(&r, "{v:1, op:'context', q:'\"unclosed AND AND'}");
+    s_req(&r, "{v:1, op:'context', q:'\"unclosed AND AND', "
+              "syntax:'query'}");
     s_assert_ok(&r); /* Xapian parses it all the same */
     s_reply_free(&r);
-    s_req(&r, "{v:1, op:'context', q:'a AND AND b'}");
+    s_req(&r, "{v:1, op:'context', q:'a AND AND b', syntax:'query'}");
     s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'a AND AND b'}");
+    s_assert_ok(&r); /* plain words: no operators */
+    s_reply_free(&r);
+}
+
+/* The first passage (context) or hit (search) of R is clause ID. */
+static void
+s_assert_first(const reply_t *r, const char *key, const char *id)
+{
+    s_assert_ok(r);
+    const msgpack_object *a = s_array(r->root, key, 1);
+    s_assert_str(sdx_msgpack_get(&a->via.array.ptr[0], "id"), id);
+}
+
+/* R's understood[KEY] is the str list WANT[0..n). */
+static void
+s_assert_understood(const reply_t *r, const char *key,
+                    const char *const *want, size_t n)
+{
+    const msgpack_object *u = sdx_msgpack_get(r->root, "understood");
+    assert_non_null(u);
+    const msgpack_object *a = s_array(u, key, (uint32_t)n);
+    assert_int_equal(a->via.array.size, n);
+    for (size_t i = 0; i < n; i++)
+        s_assert_str(&a->via.array.ptr[i], want[i]);
+}
+
+/* Issue 14: questions in plain words, as a chatbot passes them on. */
+static void
+test_plain_words(void **state)
+{
+    (void)state;
+    reply_t r;
+    static const int two[] = {2};
+    /* the query language's characters are words: a trailing AND, a
+       leading NOT, an odd quote, a field prefix */
+    s_req(&r, "{v:1, op:'context', q:'What does a level 2 do for root "
+              "cause analysis AND?'}");
+    s_assert_first(&r, "passages", "5366/key-resp-06");
+    s_assert_ints(sdx_msgpack_get(sdx_msgpack_get(r.root, "understood"),
+                                  "levels"), two, 1);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'NOT sure who does root cause "
+              "analysis'}");
+    s_assert_first(&r, "passages", "5365/key-resp-06");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'who does the \"root cause analysis'}");
+    s_assert_first(&r, "passages", "5365/key-resp-06");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'row:ksa level:2 problem solving'}");
+    s_assert_first(&r, "passages", "5366/ksa-02");
+    s_reply_free(&r);
+
+    /* rows, levels, titles and codes named in the question */
+    s_req(&r, "{v:1, op:'context', q:'what are the special conditions "
+              "for Clinical Applications Professional 4?'}");
+    s_assert_first(&r, "passages", "6372/special-condition-1");
+    static const char *const condition[] = {"condition"};
+    static const char *const cap[] = {
+        "Clinical Applications Professional 1-5 HX"};
+    s_assert_understood(&r, "sections", condition, 1);
+    s_assert_understood(&r, "series", cap, 1);
+    assert_int_equal(s_array(r.root, "passages", 2)->via.array.size, 2);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'job code 5366 end user training'}");
+    s_assert_first(&r, "passages", "5366/key-resp-05");
+    s_reply_free(&r);
+    static const char *const kr[] = {"Key Resp 06"};
+    s_req(&r, "{v:1, op:'context', q:'key resp 06 at levels 1 and 2'}");
+    s_assert_first(&r, "passages", "5365/key-resp-06");
+    s_assert_understood(&r, "rows", kr, 1);
+    static const int one_two[] = {1, 2};
+    s_assert_ints(sdx_msgpack_get(sdx_msgpack_get(r.root, "understood"),
+                                  "levels"), one_two, 2);
+    assert_int_equal(s_array(r.root, "passages", 2)->via.array.size, 2);
+    s_reply_free(&r);
+    /* a row named that holds none of the words: all rows, said so */
+    s_req(&r, "{v:1, op:'context', q:'which KSA covers root cause "
+              "analysis?'}");
+    s_assert_first(&r, "passages", "5365/key-resp-06");
+    s_assert_understood(&r, "sections", NULL, 0);
+    s_reply_free(&r);
+
+    /* nothing to search for, or nothing found: no passages, and why */
+    s_req(&r, "{v:1, op:'context', q:'what is it?'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "passages", 0)->via.array.size, 0);
+    assert_non_null(sdx_msgpack_get(r.root, "note"));
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'forklift salary'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "passages", 0)->via.array.size, 0);
+    s_assert_str(sdx_msgpack_get(r.root, "note"),
+                 "no clause matches the question's words");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'who does troubleshootng?'}");
+    s_assert_ok(&r);
+    s_assert_str(sdx_msgpack_get(r.root, "corrected"),
+                 "who does troubleshooting?");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:' \t '}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "q: only blanks; a question needs a word");
+    s_reply_free(&r);
+
+    /* the cut-off: a share of the best passage's score */
+    s_req(&r, "{v:1, op:'context', q:'root cause analysis'}");
+    s_assert_ok(&r);
+    uint32_t cut = s_array(r.root, "passages", 2)->via.array.size;
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'context', q:'root cause analysis', min_score:0}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "passages", 5)->via.array.size, 5);
+    assert_true(cut < 5);
+    s_reply_free(&r);
+
+    /* search reads plain words on request, and only then */
+    s_req(&r, "{v:1, op:'search', q:'who does root cause analysis AND?'}");
+    s_assert_error(&r, "bad_query");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'who does root cause analysis AND?', "
+              "syntax:'plain'}");
+    s_assert_first(&r, "hits", "5365/key-resp-06");
+    assert_non_null(sdx_msgpack_get(r.root, "understood"));
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'background check', syntax:'query'}");
+    s_assert_first(&r, "hits", "5365/special-condition-2");
+    assert_null(sdx_msgpack_get(r.root, "understood"));
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'root cause', syntax:'Plain'}");
+    s_assert_error(&r, "bad_request");
     s_reply_free(&r);
 }
 
@@ -1553,6 +1686,7 @@ main(void)
         cmocka_unit_test(test_suggest),
         cmocka_unit_test(test_synonyms),
         cmocka_unit_test(test_context),
+        cmocka_unit_test(test_plain_words),
         cmocka_unit_test(test_query_language),
         cmocka_unit_test(test_pagination),
         cmocka_unit_test(test_concurrent),

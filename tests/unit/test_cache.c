@@ -113,8 +113,9 @@ test_key_is_canonical(void **state)
  * A value for each request key: BASE where an op needs the key (every
  * base request has them), SAMPLE a value that changes the reply of
  * every op taking the key, on the seed corpus, from what the base
- * request answers.  A key the protocol adds must be given a row here:
- * the test below fails for a key without one.
+ * request answers.  A key the protocol adds must be given a row here
+ * (or, when its default differs by op, as `syntax` does, one per op in
+ * op_samples below): the test below fails for a key without one.
  */
 static const struct sample {
     const char *key;           /* the request key */
@@ -137,11 +138,25 @@ static const struct sample {
     {"max_chars", NULL, "200"},
     {"row", "'Key Resp 06'", "'KSA 01'"},
     {"series", NULL, "'Some Other Series 1-5 XX'"},
+    {"min_score", NULL, "0.0"},
+};
+
+/* Keys whose default differs by op: a sample for each op. */
+static const struct op_sample {
+    const char *op;            /* the op */
+    struct sample s;           /* its sample */
+} op_samples[] = {
+    {"search", {"syntax", NULL, "'plain'"}},
+    {"context", {"syntax", NULL, "'query'"}},
 };
 
 static const struct sample *
-s_sample(const char *key)
+s_sample(const char *key, sdx_op_t op)
 {
+    for (size_t i = 0; i < sizeof op_samples / sizeof op_samples[0]; i++)
+        if (strcmp(op_samples[i].s.key, key) == 0 &&
+            strcmp(op_samples[i].op, sdx_op_name(op)) == 0)
+            return &op_samples[i].s;
     for (size_t i = 0; i < sizeof samples / sizeof samples[0]; i++)
         if (strcmp(samples[i].key, key) == 0)
             return &samples[i];
@@ -164,7 +179,7 @@ s_answer(t_ops_index_t *ix, sdx_op_t op, const char *key, void **key_out,
     len += (size_t)snprintf(text + len, sizeof text - len, "{v:1, op:'%s'",
                             sdx_op_name(op));
     for (size_t i = 0; i < n; i++) {
-        const struct sample *s = s_sample(names[i]);
+        const struct sample *s = s_sample(names[i], op);
         const char *value = key && strcmp(names[i], key) == 0 ? s->sample
                                                                : s->base;
         if (value)
@@ -210,7 +225,7 @@ test_every_key_changes_the_key(void **state)
         void *k0, *r0;
         size_t kl0, rl0;
         for (size_t i = 0; i < n; i++)
-            if (!s_sample(names[i]))
+            if (!s_sample(names[i], (sdx_op_t)op))
                 fail_msg("key \"%s\" of op %s has no sample in "
                          "test_cache.c", names[i], sdx_op_name(op));
         s_answer(&ix, (sdx_op_t)op, NULL, &k0, &kl0, &r0, &rl0);

@@ -324,6 +324,93 @@ test_q_length(void **state)
     OK("{v:1, op:'search', q:'a'}");
 }
 
+/* How q reads (syntax), context's cut-off (min_score), blank questions. */
+static void
+test_plain_words(void **state)
+{
+    (void)state;
+    sdx_request_t req;
+    BAD("syntax: \"Plain\" is not a syntax (one of plain, query)",
+        SEARCH "syntax:'Plain'}");
+    BAD("syntax: expected str, got bool", SEARCH "syntax:true}");
+    BAD("syntax: length 0 is out of range 1..16 bytes", SEARCH "syntax:''}");
+    BAD("key \"syntax\" is not accepted by op \"ladder\"",
+        "{v:1, op:'ladder', q:'x', syntax:'plain'}");
+    BAD("key \"min_score\" is not accepted by op \"search\"",
+        SEARCH "min_score:0.5}");
+    BAD("min_score: 1.5 is out of range 0..1",
+        "{v:1, op:'context', q:'x', min_score:1.5}");
+    BAD("min_score: -0.25 is out of range 0..1",
+        "{v:1, op:'context', q:'x', min_score:-0.25}");
+    BAD("min_score: 2 is out of range 0..1",
+        "{v:1, op:'context', q:'x', min_score:2}");
+    BAD("min_score: expected float, got str",
+        "{v:1, op:'context', q:'x', min_score:'0.5'}");
+    OK("{v:1, op:'context', q:'x', min_score:0}");
+    OK("{v:1, op:'context', q:'x', min_score:1}");
+    OK("{v:1, op:'context', q:'x', min_score:0.0}");
+
+    /* a blank question is as empty as "" */
+    BAD("q: only blanks; a question needs a word",
+        "{v:1, op:'context', q:'   '}");
+    BAD("q: only blanks; a question needs a word",
+        "{v:1, op:'context', q:' \t\n', syntax:'query'}");
+    BAD("q: only blanks; a question needs a word",
+        "{v:1, op:'search', q:' ', syntax:'plain'}");
+    OK("{v:1, op:'search', q:' '}"); /* the query language: every clause */
+
+    /* each op's own syntax, and the default forgotten once decoded, so
+       that requests meaning the same key the cache alike */
+    s_decode_ok(&req, "{v:1, op:'context', q:'x'}");
+    assert_true(sdx_request_plain(&req));
+    assert_null(req.syntax);
+    assert_true(req.min_score == SDX_PROTO_MIN_SCORE_DEFAULT);
+    sdx_request_clear(&req);
+    s_decode_ok(&req, "{v:1, op:'context', q:'x', syntax:'plain'}");
+    assert_true(sdx_request_plain(&req));
+    assert_null(req.syntax);
+    sdx_request_clear(&req);
+    s_decode_ok(&req, "{v:1, op:'context', q:'x', syntax:'query', "
+                      "min_score:0.5}");
+    assert_false(sdx_request_plain(&req));
+    assert_string_equal(req.syntax, "query");
+    assert_true(req.min_score == 0.5);
+    sdx_request_clear(&req);
+    s_decode_ok(&req, "{v:1, op:'search', q:'x'}");
+    assert_false(sdx_request_plain(&req));
+    sdx_request_clear(&req);
+    s_decode_ok(&req, "{v:1, op:'search', q:'x', syntax:'query'}");
+    assert_null(req.syntax);
+    sdx_request_clear(&req);
+    s_decode_ok(&req, "{v:1, op:'search', q:'x', syntax:'plain'}");
+    assert_true(sdx_request_plain(&req));
+    sdx_request_clear(&req);
+}
+
+/* Packing gives back what decoding read: the new keys round-trip. */
+static void
+test_pack_plain_words(void **state)
+{
+    (void)state;
+    sdx_request_t req, back;
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    sdx_proto_error_t err;
+    sdx_request_init(&req, SDX_OP_CONTEXT);
+    req.q = (char *)"who does root cause analysis";
+    req.syntax = (char *)"query";
+    req.min_score = 0.125;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    sdx_request_pack(&req, false, &pk);
+    assert_int_equal(sdx_request_decode(sb.data, sb.size, &back, &err),
+                     SDX_E_NONE);
+    assert_string_equal(back.syntax, "query");
+    assert_true(back.min_score == 0.125);
+    sdx_request_clear(&back);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 static void
 test_list_lengths(void **state)
 {
@@ -713,6 +800,8 @@ main(void)
         cmocka_unit_test(test_types),
         cmocka_unit_test(test_ranges),
         cmocka_unit_test(test_q_length),
+        cmocka_unit_test(test_plain_words),
+        cmocka_unit_test(test_pack_plain_words),
         cmocka_unit_test(test_list_lengths),
         cmocka_unit_test(test_utf8),
         cmocka_unit_test(test_defaults),
