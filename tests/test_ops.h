@@ -26,13 +26,14 @@ typedef struct t_ops_index {
 } t_ops_index_t;
 
 /*
- * Parse PATH (a corpus file or directory) and build it, with the
- * synonyms of SYNONYMS (a file, or NULL for none), into DIR/index as
+ * Parse PATHS[0..N-1] (corpus files or directories) and build them, with
+ * the synonyms of SYNONYMS (a file, or NULL for none), into DIR/index as
  * specdex-index does; open it into *IX.  A failure fails the test.
  */
 static inline void
-t_ops_index_open(t_ops_index_t *ix, const char *dir, const char *path,
-                 const char *synonyms)
+t_ops_index_open_paths(t_ops_index_t *ix, const char *dir,
+                       const char *const *paths, size_t n,
+                       const char *synonyms)
 {
     sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
     sdx_synonyms_t syn = SDX_SYNONYMS_INIT;
@@ -40,7 +41,7 @@ t_ops_index_open(t_ops_index_t *ix, const char *dir, const char *path,
 
     memset(ix, 0, sizeof *ix);
     snprintf(index, sizeof index, "%s/index", dir);
-    if (sdx_parse_paths(&path, 1, &clauses, NULL, err, sizeof err) ||
+    if (sdx_parse_paths(paths, n, &clauses, NULL, err, sizeof err) ||
         (synonyms &&
          sdx_parse_synonyms(synonyms, &syn, err, sizeof err)) ||
         sdx_build_index_syn(index, &clauses, &syn, NULL, err, sizeof err) ||
@@ -57,6 +58,14 @@ t_ops_index_open(t_ops_index_t *ix, const char *dir, const char *path,
     ix->ctx = (sdx_ops_ctx_t){.db = ix->db, .db_path = ix->path,
                               .db_error = "", .stats = ix->stats,
                               .cfg = &ix->cfg};
+}
+
+/* t_ops_index_open_paths of the one corpus file or directory PATH. */
+static inline void
+t_ops_index_open(t_ops_index_t *ix, const char *dir, const char *path,
+                 const char *synonyms)
+{
+    t_ops_index_open_paths(ix, dir, &path, 1, synonyms);
 }
 
 /* Close what t_ops_index_open opened. */

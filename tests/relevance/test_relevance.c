@@ -31,6 +31,7 @@
 #include "sdx_clause.h"
 #include "sdx_proto.h"
 #include "test_ops.h"
+#include "table.h"
 #include "test_tree.h"
 
 #define MAX_FIELD 512   /* bytes of one field of the table */
@@ -92,11 +93,7 @@ s_read_table(const char *path, judged_t **out)
     judged_t *v = calloc(cap, sizeof *v);
     assert_non_null(f);
     assert_non_null(v);
-    while (fgets(line, sizeof line, f)) {
-        lineno++;
-        line[strcspn(line, "\n")] = '\0';
-        if (line[0] == '#' || line[0] == '\0')
-            continue;
+    while (t_table_line(f, line, sizeof line, &lineno)) {
         char *field[4];
         char *p = line;
         for (int k = 0; k < 4; k++) {
