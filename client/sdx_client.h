@@ -141,6 +141,15 @@ typedef struct sdx_query {
     bool facets;                   /* search: ask for facet counts */
     unsigned k;                    /* context: passages; 0 = default */
     unsigned max_chars;            /* context: budget; 0 = default */
+    const char *syntax;            /* search, context: how q reads,
+                                      "plain" or "query"; NULL = the
+                                      op's own (search: query, context:
+                                      plain) */
+    bool has_min_score;            /* context: send MIN_SCORE (0 is a
+                                      value: no cut-off) */
+    double min_score;              /* context: passages under this share
+                                      (0..1) of the best passage's score
+                                      are left out */
 } sdx_query_t;
 
 /* One search hit: the clause and how it ranked. */
@@ -171,6 +180,21 @@ typedef struct sdx_result_passage {
     char *text;                    /* the passage */
     double score;                  /* BM25 weight */
 } sdx_result_passage_t;
+
+/*
+ * What a question in plain words named (context, search with syntax
+ * "plain"): what the answer was restricted to or drawn from.
+ */
+typedef struct sdx_result_understood {
+    int levels[SDX_MAX_LEVEL];     /* levels named, ascending */
+    size_t nlevels;                /* number of LEVELS */
+    char **sections;               /* section kinds ("ksa") */
+    size_t nsections;              /* number of SECTIONS */
+    char **series;                 /* series names, as the records */
+    size_t nseries;                /* number of SERIES */
+    char **rows;                   /* row labels ("KSA 02") */
+    size_t nrows;                  /* number of ROWS */
+} sdx_result_understood_t;
 
 /* Daemon statistics (stats). */
 typedef struct sdx_result_stats {
@@ -208,6 +232,10 @@ typedef struct sdx_result {
     sdx_result_passage_t *passages; /* PASSAGES[0..npassages) */
     size_t npassages;              /* number of PASSAGES */
     uint64_t chars;                /* sum of passage text lengths */
+    /* plain words (context; search with syntax "plain") */
+    bool has_understood;           /* the reply had `understood` */
+    sdx_result_understood_t understood; /* zero unless HAS_UNDERSTOOD */
+    char *note;                    /* why nothing came back, or NULL */
     /* suggest */
     char *suggestion;              /* corrected query, or NULL */
     /* stats */
@@ -217,7 +245,10 @@ typedef struct sdx_result {
 /* ping: SDX_OK when the daemon answers. */
 sdx_status_t sdx_client_ping(sdx_client_t *client, sdx_result_t **out);
 
-/* search: Q->q and the search members of Q. */
+/*
+ * search: Q->q and the search members of Q (Q->syntax among them).
+ * With syntax "plain", CORRECTED is the question put right.
+ */
 sdx_status_t sdx_client_search(sdx_client_t *client, const sdx_query_t *q,
                                sdx_result_t **out);
 
@@ -233,7 +264,12 @@ sdx_status_t sdx_client_row(sdx_client_t *client, const char *row,
 sdx_status_t sdx_client_get(sdx_client_t *client, const char *const *ids,
                             size_t nids, sdx_result_t **out);
 
-/* context: Q->q, Q->k, Q->max_chars, Q->levels, Q->sections. */
+/*
+ * context: Q->q, Q->k, Q->max_chars, Q->levels, Q->sections, Q->syntax,
+ * Q->min_score (when Q->has_min_score).  Besides PASSAGES, the result
+ * has UNDERSTOOD (plain words) and, when no passage came back, NOTE and
+ * CORRECTED when the daemon sent them.
+ */
 sdx_status_t sdx_client_context(sdx_client_t *client, const sdx_query_t *q,
                                 sdx_result_t **out);
 

@@ -54,6 +54,9 @@ s_request(sdx_op_t op, const sdx_query_t *q, sdx_request_t *req)
         req->k = q->k;
     if (q->max_chars > 0)
         req->max_chars = q->max_chars;
+    req->syntax = (char *)q->syntax;
+    if (q->has_min_score)
+        req->min_score = q->min_score;
     return SDX_OK;
 }
 
@@ -222,13 +225,58 @@ decode_clauses(const msgpack_object *root, sdx_result_t *r)
     return SDX_OK;
 }
 
+/* The strs under KEY into a new array *OUT of *N copies. */
+static sdx_status_t
+get_strs(const msgpack_object *map, const char *key, char ***out, size_t *n)
+{
+    const msgpack_object_array *a = get_array(map, key);
+    *out = NULL;
+    *n = 0;
+    if (!a || a->size == 0)
+        return SDX_OK;
+    if (!(*out = calloc(a->size, sizeof **out)))
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        if (a->ptr[i].type != MSGPACK_OBJECT_STR)
+            continue;
+        if (!((*out)[*n] = dup_str(&a->ptr[i])))
+            return SDX_NOMEM;
+        (*n)++;
+    }
+    return SDX_OK;
+}
+
+/* `understood`, `note` and `corrected` of a reply to plain words. */
+static sdx_status_t
+decode_plain(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object *u = sdx_msgpack_get(root, "understood");
+    sdx_result_understood_t *x = &r->understood;
+    sdx_status_t st;
+    if (dup_opt_str(sdx_msgpack_get(root, "note"), &r->note) != SDX_OK ||
+        (!r->corrected &&
+         dup_opt_str(sdx_msgpack_get(root, "corrected"), &r->corrected) !=
+             SDX_OK))
+        return SDX_NOMEM;
+    if (!u || u->type != MSGPACK_OBJECT_MAP)
+        return SDX_OK;
+    r->has_understood = true;
+    x->nlevels = get_levels(u, "levels", x->levels);
+    if ((st = get_strs(u, "sections", &x->sections, &x->nsections)) ||
+        (st = get_strs(u, "series", &x->series, &x->nseries)) ||
+        (st = get_strs(u, "rows", &x->rows, &x->nrows)))
+        return st;
+    return SDX_OK;
+}
+
 static sdx_status_t
 decode_passages(const msgpack_object *root, sdx_result_t *r)
 {
     const msgpack_object_array *a = get_array(root, "passages");
     r->chars = get_u64(root, "chars");
-    if (!a || a->size == 0)
-        return SDX_OK;
+    sdx_status_t st = decode_plain(root, r);
+    if (st != SDX_OK || !a || a->size == 0)
+        return st;
     r->passages = calloc(a->size, sizeof *r->passages);
     if (!r->passages)
         return SDX_NOMEM;
@@ -280,7 +328,8 @@ decode_search(const msgpack_object *root, sdx_result_t *r)
     if (dup_opt_str(sdx_msgpack_get(root, "corrected"), &r->corrected)
             != SDX_OK)
         return SDX_NOMEM;
-    return decode_hits(root, r);
+    sdx_status_t st = decode_plain(root, r);
+    return st != SDX_OK ? st : decode_hits(root, r);
 }
 
 static sdx_status_t
@@ -463,6 +512,17 @@ sdx_result_destroy(sdx_result_t **result_p)
         free(r->passages[i].text);
     }
     free(r->passages);
+    sdx_result_understood_t *u = &r->understood;
+    for (size_t i = 0; i < u->nsections; i++)
+        free(u->sections[i]);
+    for (size_t i = 0; i < u->nseries; i++)
+        free(u->series[i]);
+    for (size_t i = 0; i < u->nrows; i++)
+        free(u->rows[i]);
+    free(u->sections);
+    free(u->series);
+    free(u->rows);
+    free(r->note);
     free(r->corrected);
     free(r->suggestion);
     free(r->stats.index_path);

@@ -187,12 +187,17 @@ class Client:
 
     def search(self, q, offset=None, limit=None, levels=None, sections=None,
                rows=None, codes=None, snippet=None, highlight=None,
-               facets=None, group=None):
-        """Ranked clauses for ``q``: the reply with ``total`` and ``hits``."""
+               facets=None, group=None, syntax=None):
+        """Ranked clauses for ``q``: the reply with ``total`` and ``hits``.
+
+        ``q`` is the query language unless ``syntax="plain"``: then it is
+        a question in plain words, and the reply also has ``understood``
+        (and ``note`` when nothing matched), as for ``context``.
+        """
         return self.call("search", q=q, offset=offset, limit=limit,
                          levels=levels, sections=sections, rows=rows,
                          codes=codes, snippet=snippet, highlight=highlight,
-                         facets=facets, group=group)
+                         facets=facets, group=group, syntax=syntax)
 
     def ladder(self, q, sections=None, rows=None):
         """The best clause at each level for ``q``, and its row."""
@@ -207,10 +212,21 @@ class Client:
         return self.call("get", ids=list(ids))["clauses"]
 
     def context(self, q, k=None, max_chars=None, levels=None,
-                sections=None):
-        """Grounded passages with citations, for a chatbot's prompt."""
+                sections=None, syntax=None, min_score=None):
+        """Grounded passages with citations, for a chatbot's prompt.
+
+        ``q`` is the user's question as typed (plain words; pass
+        ``syntax="query"`` for the query language).  ``min_score`` (0..1,
+        default 0.4 on the daemon) leaves out passages scoring under that
+        share of the best one.  The reply has ``passages``,
+        ``understood`` ({levels, sections, series, rows}: what the
+        question named and the passages were restricted to) and, when
+        there are no passages, ``note`` saying why and perhaps
+        ``corrected`` (the question with its misspellings put right).
+        """
         return self.call("context", q=q, k=k, max_chars=max_chars,
-                         levels=levels, sections=sections)
+                         levels=levels, sections=sections, syntax=syntax,
+                         min_score=min_score)
 
     def suggest(self, q):
         """A spelling-corrected query, or None."""

@@ -209,6 +209,68 @@ test_ladder_and_row_are_decoded(void **state)
     sdx_client_destroy(&c);
 }
 
+/* Issue 14: the keys of plain words go out, `understood` comes back. */
+static void
+test_plain_words_are_decoded(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    sdx_query_t q = {
+        .q = "What KSAs does a Clinical Applications Professional 3 need?",
+    };
+    assert_int_equal(sdx_client_context(c, &q, &r), SDX_OK);
+    assert_true(r->has_understood);
+    assert_int_equal(r->understood.nlevels, 1);
+    assert_int_equal(r->understood.levels[0], 3);
+    assert_int_equal(r->understood.nsections, 1);
+    assert_string_equal(r->understood.sections[0], "ksa");
+    assert_int_equal(r->understood.nseries, 1);
+    assert_string_equal(r->understood.series[0],
+                        "Clinical Applications Professional 1-5 HX");
+    assert_int_equal(r->understood.nrows, 0);
+    assert_true(r->npassages >= 1);
+    assert_non_null(strstr(r->passages[0].cite, "KSA"));
+    assert_null(r->note);
+    sdx_result_destroy(&r);
+
+    /* min_score 0: every one of k; the default cuts the stray ones */
+    q = (sdx_query_t){.q = "root cause analysis", .k = 5,
+                      .has_min_score = true, .min_score = 0};
+    assert_int_equal(sdx_client_context(c, &q, &r), SDX_OK);
+    assert_int_equal(r->npassages, 5);
+    sdx_result_destroy(&r);
+    q.has_min_score = false;
+    assert_int_equal(sdx_client_context(c, &q, &r), SDX_OK);
+    assert_true(r->npassages < 5);
+    sdx_result_destroy(&r);
+
+    /* nothing to search for: no passages, and why */
+    q = (sdx_query_t){.q = "what is it?"};
+    assert_int_equal(sdx_client_context(c, &q, &r), SDX_OK);
+    assert_int_equal(r->npassages, 0);
+    assert_non_null(r->note);
+    sdx_result_destroy(&r);
+
+    /* search: plain words on request, the query language otherwise */
+    q = (sdx_query_t){.q = "who does root cause analysis AND?",
+                      .syntax = "plain"};
+    assert_int_equal(sdx_client_search(c, &q, &r), SDX_OK);
+    assert_true(r->has_understood);
+    assert_string_equal(r->hits[0].clause->id, "5365/key-resp-06");
+    sdx_result_destroy(&r);
+    q.syntax = NULL;
+    assert_int_equal(sdx_client_search(c, &q, &r), SDX_REMOTE);
+    assert_string_equal(sdx_client_error_code(c), "bad_query");
+    sdx_result_destroy(&r);
+    q = (sdx_query_t){.q = "who does troubleshootng?", .syntax = "plain"};
+    assert_int_equal(sdx_client_search(c, &q, &r), SDX_OK);
+    assert_string_equal(r->corrected, "who does troubleshooting?");
+    assert_non_null(r->note);
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
 static void
 test_context_and_suggest_are_decoded(void **state)
 {
@@ -322,6 +384,7 @@ main(void)
         cmocka_unit_test(test_stats_are_decoded),
         cmocka_unit_test(test_ladder_and_row_are_decoded),
         cmocka_unit_test(test_context_and_suggest_are_decoded),
+        cmocka_unit_test(test_plain_words_are_decoded),
         cmocka_unit_test(test_error_reply_is_remote),
         cmocka_unit_test(test_absent_daemon_is_unavailable),
         cmocka_unit_test(test_failover_to_the_next_endpoint),

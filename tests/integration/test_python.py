@@ -122,6 +122,30 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(first["levels"], [1, 2, 3, 4, 5])
         self.assertIn("Special Condition 2", first["cite"])
 
+    def test_plain_words(self):
+        # issue 14: the question as a user types it; what it named
+        r = self.c.context("What KSAs does a Clinical Applications "
+                           "Professional 3 need?")
+        self.assertEqual(r["understood"]["levels"], [3])
+        self.assertEqual(r["understood"]["sections"], ["ksa"])
+        self.assertEqual(r["understood"]["series"],
+                         ["Clinical Applications Professional 1-5 HX"])
+        self.assertTrue(r["passages"][0]["id"].startswith("5367/ksa-"))
+        r = self.c.context("root cause analysis", k=5, min_score=0)
+        self.assertEqual(len(r["passages"]), 5)
+        r = self.c.context("what is it?")
+        self.assertEqual(r["passages"], [])
+        self.assertIn("note", r)
+        r = self.c.search("who does root cause analysis AND?",
+                          syntax="plain", limit=1)
+        self.assertEqual(r["hits"][0]["id"], "5365/key-resp-06")
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.context("   ")
+        self.assertEqual(cm.exception.code, "bad_request")
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.context("a AND AND b", syntax="query")
+        self.assertEqual(cm.exception.code, "bad_query")
+
     def test_error_reply_is_typed(self):
         with self.assertRaises(specdex.ErrorReply) as cm:
             self.c.search("x", limit=1000)
