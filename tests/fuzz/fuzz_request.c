@@ -104,6 +104,11 @@ check_request(const sdx_request_t *r)
     if (r->max_chars < SDX_PROTO_CHARS_MIN ||
         r->max_chars > SDX_PROTO_CHARS_MAX)
         broken("max_chars out of range");
+    if (r->syntax && strcmp(r->syntax, "plain") != 0 &&
+        strcmp(r->syntax, "query") != 0)
+        broken("syntax neither plain nor query");
+    if (!(r->min_score >= 0 && r->min_score <= 1))
+        broken("min_score out of range 0..1");
 }
 
 /*
