@@ -326,7 +326,9 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if (req->facets)
         s_pack_facets(body, results);
     s_pack_partial(body, partial, sdx_results_corrected(results));
-    code = plain ? s_plain_pack(ctx, req, &p, n, body, err) : SDX_E_NONE;
+    /* a page past the last hit is no "nothing matches" */
+    size_t found = n + (size_t)sdx_results_estimate(results);
+    code = plain ? s_plain_pack(ctx, req, &p, found, body, err) : SDX_E_NONE;
 cleanup:
     free(masks);
     sdx_results_destroy(&results);

@@ -218,8 +218,9 @@ typedef struct token {
     size_t begin, end;         /* bytes in the question */
     char text[TOKEN_TEXT];     /* lower case, ’ as ', a possessive 's
                                   cut: what names are matched against */
-    bool caps;                 /* two capitals or more and no small
-                                  letter: an acronym (IT, EHR) */
+    bool caps;                 /* ASCII letters and digits only, two
+                                  capitals or more and no small letter:
+                                  an acronym (IT, EHR, HL7) */
     bool dash;                 /* a dash between words, not a word */
     bool amp;                  /* '&', not a word */
     int quote;                 /* the quoted span it is in, or -1 */
@@ -242,6 +243,12 @@ static void
 s_token_text(const char *q, token_t *t)
 {
     size_t k = 0, letters = 0, small = 0;
+    bool alnum = true; /* ASCII letters and digits only */
+    for (size_t i = t->begin; i < t->end; i++) {
+        unsigned char c = (unsigned char)q[i];
+        alnum = alnum && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                          (c >= '0' && c <= '9'));
+    }
     for (size_t i = t->begin; i < t->end && k + 1 < TOKEN_TEXT; i++) {
         unsigned char c = (unsigned char)q[i];
         if (c == 0xe2 && i + 2 < t->end && (unsigned char)q[i + 1] == 0x80 &&
@@ -263,7 +270,9 @@ s_token_text(const char *q, token_t *t)
     t->text[k] = '\0';
     if (k > 2 && strcmp(t->text + k - 2, "'s") == 0)
         t->text[k - 2] = '\0';
-    t->caps = letters >= 2 && small == 0;
+    /* Kept as typed only when nothing in it can split it for Xapian's
+       tokeniser: "☃OR" is one word here but the operator OR there. */
+    t->caps = alnum && letters >= 2 && small == 0;
 }
 
 /* Cut Q into tokens: R->t (malloc'd), R->n.  Returns -1 out of memory. */

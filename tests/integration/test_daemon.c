@@ -1310,6 +1310,13 @@ test_plain_words(void **state)
     s_assert_first(&r, "hits", "5365/special-condition-2");
     assert_null(sdx_msgpack_get(r.root, "understood"));
     s_reply_free(&r);
+    /* a page past the last hit is not "nothing matches" */
+    s_req(&r, "{v:1, op:'search', q:'root cause analysis', "
+              "syntax:'plain', offset:1000}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "hits", 0)->via.array.size, 0);
+    assert_null(sdx_msgpack_get(r.root, "note"));
+    s_reply_free(&r);
     s_req(&r, "{v:1, op:'search', q:'root cause', syntax:'Plain'}");
     s_assert_error(&r, "bad_request");
     s_reply_free(&r);

@@ -271,6 +271,65 @@ test_correct(void **state)
     sdx_question_clear(&qn);
 }
 
+/*
+ * Arbitrary text, as a fuzzer would send it: never bad_query, never a
+ * failure, and what it names stays within its bounds.  A fixed seed, so
+ * a failure repeats.
+ */
+static void
+test_arbitrary_text(void **state)
+{
+    (void)state;
+    static const char *const bits[] = {
+        "level", "levels", "3", "1-3", "and", "AND", "OR", "NOT", "NEAR",
+        "ADJ", "\"", "\xe2\x80\x9c", "\xe2\x80\x9d", "'", "\xe2\x80\x99",
+        "-", "\xe2\x80\x93", "&", ":", "*", "+", "(", ")", "/", ".", "?",
+        " ", " ", " ", "ksa", "KSA", "key", "resp", "06", "special",
+        "condition", "2", "clinical", "applications", "professional",
+        "professionals", "HX", "1-5", "5366", "job", "code", "root",
+        "cause", "analysis", "IT", "who", "what", "scope", "skills",
+        "troubleshooting", "\xc3\xa9", "\xe2\x98\x83", "\xc2\xa0", "l3",
+        "level5", "two", "to", "through", "series", "generic", "9999",
+    };
+    const size_t nbits = sizeof bits / sizeof bits[0];
+    unsigned seed = 14;
+    for (int n = 0; n < 3000; n++) {
+        char q[SDX_PROTO_Q_MAX + 1];
+        size_t len = 0;
+        int words = 1 + (int)(rand_r(&seed) % 24);
+        for (int w = 0; w < words; w++) {
+            const char *b = bits[(size_t)rand_r(&seed) % nbits];
+            size_t bl = strlen(b);
+            if (len + bl >= sizeof q)
+                break;
+            memcpy(q + len, b, bl);
+            len += bl;
+            if (rand_r(&seed) % 3)
+                q[len++] = ' ';
+        }
+        q[len] = '\0';
+        sdx_question_t qn;
+        s_read(q, &qn);
+        assert_true(qn.nseries <= SDX_QUESTION_NAMED_MAX);
+        assert_true(qn.nrows <= SDX_QUESTION_NAMED_MAX);
+        assert_true(qn.nsections <= SDX_QUESTION_NAMED_MAX);
+        assert_null(strpbrk(qn.query, ":*+()"));
+        sdx_search_spec_t spec;
+        sdx_results_t *r = NULL;
+        sdx_index_spec_init(&spec, qn.query, NULL);
+        spec.synonyms = true;
+        spec.max_terms = 1000;
+        sdx_status_t st = sdx_db_search(ix.db, &spec, &r);
+        if (st != SDX_OK)
+            fail_msg("%s\n -> %s: %s", q, qn.query, sdx_db_errmsg(ix.db));
+        sdx_results_destroy(&r);
+        char *fixed = sdx_question_correct(ix.db, q, &qn, &st);
+        assert_int_equal(st, SDX_OK);
+        free(fixed);
+        sdx_question_clear(&qn);
+    }
+}
+
 int
 main(void)
 {
@@ -281,6 +340,7 @@ main(void)
         cmocka_unit_test(test_rows),
         cmocka_unit_test(test_understood),
         cmocka_unit_test(test_correct),
+        cmocka_unit_test(test_arbitrary_text),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }
