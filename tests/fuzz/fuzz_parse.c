@@ -19,10 +19,10 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
+#define FUZZ_HARNESS "fuzz_parse"
+#include "fuzz_contract.h"
 #include "parse.h"
 #include "sdx_clause.h"
 
@@ -31,14 +31,6 @@
 #define TINY_ERR 5      /* a buffer too small for any message, bytes */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: the parser broke its contract on this input. */
-static void
-broken(const char *what)
-{
-    fprintf(stderr, "fuzz_parse: contract broken: %s\n", what);
-    abort();
-}
 
 /* Check one clause produced by a successful parse. */
 static void
@@ -86,10 +78,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (list.count != 0)
             broken("clauses appended on failure");
-        if (memchr(err, '\0', sizeof err) == NULL)
-            broken("error message not terminated");
-        if (strncmp(err, NAME ":", strlen(NAME ":")) != 0)
-            broken("error message does not start with the file name");
+        check_message(err, sizeof err, NAME);
 
         /* the same failure into a buffer too small for it */
         char tiny[TINY_ERR + 1];
@@ -98,8 +87,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (sdx_parse_text(NAME, (const char *)data, size, &again, tiny,
                            TINY_ERR) != st)
             broken("a smaller error buffer changed the status");
-        if (tiny[TINY_ERR] != '#' || memchr(tiny, '\0', TINY_ERR) == NULL)
-            broken("a small error buffer overflowed or is unterminated");
+        check_tiny(tiny, TINY_ERR);
         sdx_clause_list_clear(&again);
     }
     sdx_clause_list_clear(&list);
