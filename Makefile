@@ -26,7 +26,7 @@ ASAN_DIR     ?= build-asan
 SANITIZE     ?= 1
 FUZZ_DIR     ?= build-fuzz
 FUZZ_SECONDS ?= 60
-FUZZ_TARGETS ?= parse request
+FUZZ_TARGETS ?= parse html request
 
 # The sanitizer run: leaks reported, UB fatal with a stack trace.
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
