@@ -163,7 +163,7 @@ s_worker(void *arg)
     const shared_t *sh = w->shared;
     sdx_db_t *db = NULL;
     char *errmsg = NULL;
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK) {
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         free(errmsg);
@@ -269,7 +269,7 @@ s_per_query(const shared_t *sh, unsigned repeat)
         fprintf(stderr, "specdex-inproc: out of memory\n");
         return -1;
     }
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK) {
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         goto cleanup;
@@ -306,7 +306,7 @@ s_mean_matches(const shared_t *sh)
     uint64_t docs = 0;
     double sum = 0;
     size_t n = 0;
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK ||
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK ||
         sdx_db_doc_count(db, &docs) != SDX_OK) {
         free(errmsg);
         sdx_db_destroy(&db);

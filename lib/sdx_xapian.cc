@@ -515,6 +515,17 @@ sdx_db_doc_count(sdx_db_t *db, uint64_t *count)
 }
 
 extern "C" sdx_status_t
+sdx_db_value_count(sdx_db_t *db, unsigned slot, uint64_t *count)
+{
+    try {
+        *count = db->db.get_value_freq(slot);
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
+extern "C" sdx_status_t
 sdx_db_revision(sdx_db_t *db, uint64_t *revision)
 {
     try {

@@ -176,6 +176,13 @@ sdx_status_t sdx_db_open(const char *path, sdx_db_t **out, char **errmsg);
 /* Number of documents. */
 sdx_status_t sdx_db_doc_count(sdx_db_t *db, uint64_t *count);
 
+/*
+ * Number of documents with a value in SLOT (Xapian's get_value_freq:
+ * the slot's statistics, no document is read).
+ */
+sdx_status_t sdx_db_value_count(sdx_db_t *db, unsigned slot,
+                                uint64_t *count);
+
 /* Xapian's revision number of the open database. */
 sdx_status_t sdx_db_revision(sdx_db_t *db, uint64_t *revision);
 
