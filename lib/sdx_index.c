@@ -293,10 +293,8 @@ sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
     spec->nfields = sdx_index_nfields;
     spec->filters = fs ? fs->f : NULL;
     spec->nfilters = fs ? fs->n : 0;
-    spec->snippet_slot = SDX_SLOT_TEXT;
-    spec->snippet_text = sdx_clause_text;  /* the record has the text */
-    spec->data_in_slot = true;             /* not inflated per hit */
     spec->data_slot = SDX_SLOT_RECORD;
+    spec->snippet_text = sdx_clause_text;  /* the record has the text */
 }
 
 /* ------------------------------------------------------------------ */

@@ -54,9 +54,10 @@
 #define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
 #define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
 #define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
-#define SDX_SLOT_TEXT    3 /* the clause text: no longer written (the
-                              record holds it); snippets read it only
-                              from an index built before */
+#define SDX_SLOT_TEXT    3 /* retired: the clause text, before the
+                              record held it; neither written nor read
+                              (sdx_index_open refuses such an index),
+                              not to be reused */
 #define SDX_SLOT_GROUP   4 /* the group key, "9f3a..." (see below) */
 /*
  * The clause record, as a value and nowhere else: glass zlib-compresses

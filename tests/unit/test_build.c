@@ -308,7 +308,7 @@ test_clause_mapping(void **state)
     assert_int_equal(back->level, c->level);
     sdx_clause_destroy(&back);
     free(data);
-    /* Its only copy: no document data, no text slot. */
+    /* Its only copy: no text slot. */
     assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
                                              SDX_SLOT_TEXT, &data, &len),
                      SDX_OK);
@@ -320,7 +320,6 @@ test_clause_mapping(void **state)
     sdx_search_spec_t spec = { .query = "trains", .limit = 1,
                                .snippets = true,
                                .snippet_text = sdx_clause_text,
-                               .data_in_slot = true,
                                .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *r = NULL;
     sdx_hit_t h;
@@ -531,7 +530,6 @@ static void
 expect_same_hits(sdx_db_t *a, sdx_db_t *b, const char *query)
 {
     sdx_search_spec_t spec = { .query = query, .limit = 1000,
-                               .data_in_slot = true,
                                .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *ra = NULL, *rb = NULL;
     sdx_hit_t ha, hb;

@@ -8,9 +8,10 @@
  * worker on an old index answers `unavailable` with that message: the
  * daemon never serves it.
  *
- * The old layout is written here through the shim's writer, as the
- * older specdex-index wrote it (terms, slot 3, document data, no slot
- * 5); nothing is mocked.
+ * The old layout is written here through the shim's writer as the
+ * older specdex-index wrote it (the text's terms, the boolean terms, the
+ * text in slot 3, no slot 5), but for its document data, which the shim
+ * can no longer write or read; nothing is mocked.
  */
 #define _GNU_SOURCE /* mkdtemp */
 #include <setjmp.h>
@@ -31,8 +32,6 @@
 #include "sdx_proto.h"
 #include "test_ops.h"
 #include "test_tree.h"
-
-#define OLD_TEXT_SLOT 3 /* where the old layout kept the clause text */
 
 static char tmpdir[] = "/tmp/sdx-test-index-XXXXXX";
 
@@ -78,16 +77,13 @@ s_write_db(const char *path, int n, int with_record)
         assert_int_equal(sdx_writer_index_text(w, text, "", 1, true),
                          SDX_OK);
         assert_int_equal(sdx_writer_add_term(w, "XL1"), SDX_OK);
-        if (i < with_record) {
+        if (i < with_record)
             assert_int_equal(sdx_writer_set_value(w, SDX_SLOT_RECORD,
                                                   sb.data, sb.size),
                              SDX_OK);
-        } else {
-            assert_int_equal(sdx_writer_set_value(w, OLD_TEXT_SLOT, text,
+        else
+            assert_int_equal(sdx_writer_set_value(w, SDX_SLOT_TEXT, text,
                                                   strlen(text)), SDX_OK);
-            assert_int_equal(sdx_writer_set_data(w, sb.data, sb.size),
-                             SDX_OK);
-        }
         assert_int_equal(sdx_writer_add_doc(w, term), SDX_OK);
         msgpack_sbuffer_destroy(&sb);
     }
