@@ -168,17 +168,17 @@ s_worker(void *arg)
     sdx_db_set_xapian_snippets(db, sh->xapian_snippets);
     size_t n = sh->set->n;
     size_t qi = (n * w->index) / sh->nthreads;
-    uint64_t end = bq_now_ns() + (uint64_t)(sh->warmup * 1e9);
-    while (bq_now_ns() < end) {
+    uint64_t end = sdx_now_ns() + (uint64_t)(sh->warmup * 1e9);
+    while (sdx_now_ns() < end) {
         if (s_query(db, sh, qi))
             w->errors++;
         qi = (qi + 1) % n;
     }
-    uint64_t start = bq_now_ns(), now = start;
+    uint64_t start = sdx_now_ns(), now = start;
     end = start + (uint64_t)(sh->duration * 1e9);
     while (now < end) {
         int rc = s_query(db, sh, qi);
-        uint64_t t = bq_now_ns();
+        uint64_t t = sdx_now_ns();
         if (rc)
             w->errors++;
         if (bq_lat_add(&w->lat, t - now)) {
@@ -276,10 +276,10 @@ s_per_query(const shared_t *sh, unsigned repeat)
             goto cleanup;
     for (size_t i = 0; i < sh->set->n; i++) {
         for (unsigned k = 0; k < repeat; k++) {
-            uint64_t t0 = bq_now_ns();
+            uint64_t t0 = sdx_now_ns();
             if (s_query(db, sh, i))
                 goto cleanup;
-            us[k] = (bq_now_ns() - t0) / 1000;
+            us[k] = (sdx_now_ns() - t0) / 1000;
         }
         bq_per_query_print(stdout, &sh->set->v[i], us, repeat);
     }

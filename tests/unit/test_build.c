@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "sdx_index.h"
+#include "sdx_util.h"
 #include "sdx_xapian.h"
 #include "test_tree.h"
 
@@ -436,9 +437,7 @@ test_leftovers_and_lock(void **state)
 static double
 now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sdx_now_us() / 1e6;
 }
 
 static void
