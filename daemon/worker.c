@@ -133,14 +133,15 @@ s_refresh_db(sdx_worker_t *w, bool force)
     }
     sdx_db_t *db = NULL;
     char *msg = NULL;
-    sdx_status_t st = sdx_db_open(path, &db, &msg);
+    sdx_status_t st = sdx_index_open(path, &db, &msg);
     if (st != SDX_OK) {
         close(lock);
-        sdx_log(SDX_LOG_WARN, "worker %u: cannot open index %s: %s",
-                w->number, path, msg ? msg : sdx_status_str(st));
+        /* the message names the path: a prefix would push the
+           rebuild advice of an old index out of a 256-byte reply */
+        const char *text = msg ? msg : sdx_status_str(st);
+        sdx_log(SDX_LOG_WARN, "worker %u: %s", w->number, text);
         if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "cannot open %s: %s",
-                     path, msg ? msg : sdx_status_str(st)) < 0)
+            snprintf(w->db_error, sizeof w->db_error, "%s", text) < 0)
             w->db_error[0] = '\0';
         free(msg);
         return;

@@ -324,10 +324,9 @@ s_wait_ready(pid_t *pid)
 static int
 s_stop(pid_t *pid, long *ms)
 {
-    struct timespec t0, t1;
     int status = 0;
     pid_t got = 0;
-    clock_gettime(CLOCK_MONOTONIC, &t0);
+    uint64_t t0 = sdx_now_us();
     if (kill(*pid, SIGTERM) != 0)
         return -1;
     for (int waited = 0; waited < STOP_TIMEOUT_MS && got == 0; waited += 10) {
@@ -335,9 +334,7 @@ s_stop(pid_t *pid, long *ms)
         if (got == 0)
             usleep(10 * 1000);
     }
-    clock_gettime(CLOCK_MONOTONIC, &t1);
-    *ms = (t1.tv_sec - t0.tv_sec) * 1000 +
-          (t1.tv_nsec - t0.tv_nsec) / 1000000;
+    *ms = (long)((sdx_now_us() - t0) / 1000);
     if (got != *pid) {
         kill(*pid, SIGKILL);
         waitpid(*pid, NULL, 0);
