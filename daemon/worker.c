@@ -312,7 +312,8 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         sdx_reply_error(req.id, req.id_len, took, code, err.message, reply,
                         reply_len);
     }
-    const char *op = decoded ? sdx_op_name(req.op) : "(undecoded)";
+    const char *op = req.op < SDX_OP_LAST ? sdx_op_name(req.op)
+                                          : "(undecoded)";
     bool show_q = w->cfg->log_queries && req.q;
     /* query text only when the operator asked for it */
     sdx_log(SDX_LOG_DEBUG, "worker %u: %s %lluus %s%s%s%s", w->number, op,
@@ -332,8 +333,9 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
                 show_q ? " q=\"" : "", show_q ? req.q : "",
                 show_q ? "\"" : "");
     }
-    sdx_stats_record_op(w->stats, decoded ? req.op : SDX_OP_LAST, code,
-                        took);
+    /* a refused request counts under the op it named (SDX_OP_LAST,
+       "none", when the frame never got that far) */
+    sdx_stats_record_op(w->stats, req.op, code, took);
     sdx_body_clear(&body);
     sdx_request_clear(&req);
     return code;

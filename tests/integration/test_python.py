@@ -131,6 +131,17 @@ class ClientTest(unittest.TestCase):
             self.c.call("frobnicate")
         self.assertEqual(cm.exception.code, "unknown_op")
 
+    def test_refused_search_counts_under_search(self):
+        # docs/OPERATIONS.md: a request refused for one of its keys
+        # counts under the op it named, not under "none".
+        before = self.c.stats()["by_op"]
+        with self.assertRaises(specdex.ErrorReply):
+            self.c.search("x", limit=0)
+        after = self.c.stats()["by_op"]
+        self.assertEqual(after["search"]["errors"],
+                         before["search"]["errors"] + 1)
+        self.assertEqual(after["none"], before["none"])
+
     def test_unavailable_is_typed(self):
         with specdex.Client(f"ipc://{TMP}/nobody.sock", timeout=0.2,
                             attempts=2) as dead:
