@@ -901,10 +901,14 @@ test_row(void **state)
     /* any case and spacing; Key Resp 08 has no cell at levels 1 and 2 */
     s_req(&r, "{v:1, op:'row', row:'KEY  resp 08'}");
     s_assert_ok(&r);
+    /* the label as the corpus writes it, each cell's series */
+    s_assert_str(sdx_msgpack_get(r.root, "row"), "Key Resp 08");
     const msgpack_object *cells = s_array(r.root, "cells", 5);
     assert_int_equal(cells->via.array.size, 5);
     const msgpack_object *c0 = &cells->via.array.ptr[0];
     assert_int_equal(s_uint(sdx_msgpack_get(c0, "level")), 1);
+    s_assert_str(sdx_msgpack_get(c0, "series"),
+                 "Clinical Applications Professional 1-5 HX");
     s_assert_str(sdx_msgpack_get(c0, "id"), "5365/key-resp-08");
     s_assert_str(sdx_msgpack_get(c0, "title"),
                  "Clinical Applications Professional 1 HX");
@@ -930,6 +934,8 @@ test_row(void **state)
     s_req(&r, "{v:1, op:'row', row:'key resp 99'}");
     s_assert_ok(&r);
     assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 0);
+    assert_int_equal(sdx_msgpack_get(r.root, "row")->type,
+                     MSGPACK_OBJECT_NIL);
     s_reply_free(&r);
     s_req(&r, "{v:1, op:'row', row:'key resp 06', series:'nothing'}");
     s_assert_ok(&r);
