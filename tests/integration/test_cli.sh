@@ -18,16 +18,7 @@ py=/usr/bin/python3
 
 . "$(dirname "$0")/lib.sh"
 
-ep="ipc://$tmp/specdex.sock"
-"$bin/specdex-index" -o "$tmp/index" "$corpus" > "$tmp/index.log" 2>&1 \
-  || { cat "$tmp/index.log"; echo "1 failed: indexer"; exit 1; }
-"$bin/specdexd" --index "$tmp/index" --endpoint "$ep" --threads 2 \
-  2> "$tmp/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 50); do
-  "$bin/specdex" -e "$ep" --timeout 200 ping > /dev/null 2>&1 && break
-  sleep 0.1
-done
+serve "$bin" "$corpus"
 
 cli() { "$bin/specdex" -e "$ep" "$@"; }
 
