@@ -133,6 +133,7 @@ if command -v zsh > /dev/null; then
     "$root/usr/share/zsh/vendor-completions" "$root/usr/bin" "$tmp/zsh.log" \
     "specdex " "specdex search x --" "specdex search x --section k" \
     "specdex search x --color=al" > /dev/null 2>&1
+  check "zsh: the session on a pty ran to its end" [ $? -eq 0 ]
   offers() { awk -v n="== $1" '/^== /{on = ($0 == n); next} on' "$tmp/zsh.log" | sort -u | tr '\n' ' '; }
   check "zsh: the commands of --help ($(offers 1))" [ "$(offers 1)" = "$commands" ]
   got=$(offers 2)

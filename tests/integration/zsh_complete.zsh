@@ -2,22 +2,42 @@
 # offers at the end of each LINE, typed into an interactive zsh on a
 # pseudo-terminal (zsh/zpty) with compinit and FPATH_DIR first in $fpath.
 # compadd is wrapped to append each offer to LOG, under "== N" for the
-# N-th line (from 1).  Sourced by nothing: run as `zsh -f zsh_complete.zsh`.
+# N-th line (from 1).  Each line is typed when the shell is idle at its
+# prompt (LOG shows the marker it was asked to print), as a person types;
+# keys sent ahead of the prompt ZLE may throw away; then its offers are
+# waited for (every LINE must have some).  Each wait is bounded (10 s);
+# exits 1 when a marker never came.  Run as `zsh -f zsh_complete.zsh ...`.
 zmodload zsh/zpty || exit 2
 dir=$1 bin=$2 log=$3; shift 3
 : > $log
 zpty z zsh -f -i
 zpty -w z "fpath=($dir \$fpath); PATH=$bin:\$PATH; autoload -U compinit; compinit -u -D; bindkey '^I' complete-word"
 zpty -w z 'compadd () { local -a __m; builtin compadd -O __m "$@"; (( $#__m )) && print -rl -- $__m >> '$log'; builtin compadd "$@"; }'
-sleep 1
-n=0
+
+idle() { # idle MARKER: have the shell print MARKER to LOG; wait for it
+  local _out
+  zpty -w z "print -r -- '$1' >> $log"
+  for _ in {1..100}; do
+    grep -qx -- "$1" $log && { sleep 0.1; return 0; }
+    while zpty -rt z _out; do :; done # keep the pty drained
+    sleep 0.1
+  done
+  return 1
+}
+n=0 rc=0
 for line in "$@"; do
   n=$((n + 1))
-  zpty -w z "print -r -- '== $n' >> $log"
-  sleep 0.3
+  idle "== $n" || rc=1
+  before=$(wc -l < $log)
   zpty -w -n z "$line"$'\t'
-  sleep 1
+  # the offers (every line asked has some), then a moment for the rest
+  for _ in {1..100}; do
+    (( $(wc -l < $log) > before )) && break
+    sleep 0.1
+  done
+  sleep 0.3
   zpty -w -n z $'\C-u'
-  sleep 0.2
 done
+idle "== done" || rc=1
 zpty -d z
+exit $rc
