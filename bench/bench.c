@@ -1,6 +1,6 @@
 /*
- * bench: the query-set reader, the clock and the latency percentiles
- * shared by the benchmark programs (bench.h).
+ * bench: the query-set reader and the latency percentiles shared by the
+ * benchmark programs (bench.h).
  *
  * Percentiles are exact: every sample is kept (up to BQ_LAT_MAX, 4 bytes
  * each) and sorted once at the end, so p99.9 of a short run is a real
@@ -11,15 +11,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-uint64_t
-bq_now_ns(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* ---------------------------------------------------------------- */
 /* Query set                                                        */

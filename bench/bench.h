@@ -1,7 +1,8 @@
 /*
- * bench: what the benchmark programs share -- the fixed query set, a
- * monotonic clock, latency samples with their percentiles, and the one
- * CSV line every engine's run prints.
+ * bench: what the benchmark programs share -- the fixed query set,
+ * latency samples with their percentiles, and the one CSV line every
+ * engine's run prints.  Their clock is lib's (sdx_now_ns, sdx_util.h,
+ * included here), the one the daemon times requests with.
  *
  * The programs (specdex-load over ZeroMQ, specdex-inproc through the
  * shim, fts5-bench over SQLite) answer the same queries and report in
@@ -22,6 +23,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+
+#include "sdx_util.h"
 
 #define BQ_MAX_QUERIES 100000  /* queries in one set, at most */
 #define BQ_MAX_LEVELS 5        /* levels in one filter */
@@ -56,9 +59,6 @@ int bq_set_load(const char *path, bool skip_ladder, bq_set_t **out,
 
 /* Free a set; NULL-safe, nulls *set_p. */
 void bq_set_destroy(bq_set_t **set_p);
-
-/* Monotonic time in nanoseconds. */
-uint64_t bq_now_ns(void);
 
 /* Latency samples of one run. */
 typedef struct bq_lat {

@@ -25,6 +25,8 @@
 #include <msgpack.h>
 #include <zmq.h>
 
+#include "sdx_msgpack.h"
+
 #define FRAMES_MAX 8            /* frames in one request, at most */
 #define REPLY_MAX (1 << 20)     /* --reply-bytes upper bound */
 
@@ -35,13 +37,6 @@ s_on_signal(int sig)
 {
     (void)sig;
     stopping = 1;
-}
-
-static void
-s_pack_str(msgpack_packer *pk, const char *s, size_t n)
-{
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
 }
 
 /*
@@ -55,15 +50,17 @@ s_pack_reply(msgpack_sbuffer *sb, size_t bytes, const char *pad)
     msgpack_sbuffer_clear(sb);
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
     msgpack_pack_map(&pk, 4);
-    s_pack_str(&pk, "v", 1);
+    sdx_msgpack_pack_str(&pk, "v");
     msgpack_pack_int(&pk, 1);
-    s_pack_str(&pk, "ok", 2);
+    sdx_msgpack_pack_str(&pk, "ok");
     msgpack_pack_true(&pk);
-    s_pack_str(&pk, "took_us", 7);
+    sdx_msgpack_pack_str(&pk, "took_us");
     msgpack_pack_int(&pk, 0);
-    s_pack_str(&pk, "pad", 3);
+    sdx_msgpack_pack_str(&pk, "pad");
     size_t head = sb->size + 5;  /* the pad's own str header, at most */
-    s_pack_str(&pk, pad, bytes > head ? bytes - head : 0);
+    size_t n = bytes > head ? bytes - head : 0; /* PAD is not a string */
+    msgpack_pack_str(&pk, n);
+    msgpack_pack_str_body(&pk, pad, n);
 }
 
 int

@@ -240,7 +240,7 @@ s_build(const char *dbfile, char **files, int nfiles)
     FILE *f = NULL;
     size_t clauses = 0;
     int rc = 1;
-    uint64_t t0 = bq_now_ns();
+    uint64_t t0 = sdx_now_ns();
 
     if (remove(dbfile) && errno != ENOENT) {
         fprintf(stderr, "fts5-bench: %s: %s\n", dbfile, strerror(errno));
@@ -313,7 +313,7 @@ cleanup:
     sqlite3_close(db);
     if (rc == 0) {
         struct stat st;
-        double secs = (double)(bq_now_ns() - t0) / 1e9;
+        double secs = (double)(sdx_now_ns() - t0) / 1e9;
         printf("fts5_build,%zu,%.3f,%lld\n", clauses, secs,
                stat(dbfile, &st) == 0 ? (long long)st.st_size : -1LL);
     }
@@ -488,9 +488,9 @@ s_worker(void *arg)
         }
     }
     size_t qi = (n * w->index) / sh->nthreads;
-    uint64_t end = bq_now_ns() + (uint64_t)(sh->warmup * 1e9);
+    uint64_t end = sdx_now_ns() + (uint64_t)(sh->warmup * 1e9);
     for (int timed = 0; timed < 2; timed++) {
-        uint64_t start = bq_now_ns(), now = start;
+        uint64_t start = sdx_now_ns(), now = start;
         if (timed)
             end = start + (uint64_t)(sh->duration * 1e9);
         while (now < end) {
@@ -498,7 +498,7 @@ s_worker(void *arg)
             for (size_t j = 0; j < qs[qi].n; j++)
                 if (s_run(qs[qi].st[j], sh->match[qi]))
                     rc = -1;
-            uint64_t t = bq_now_ns();
+            uint64_t t = sdx_now_ns();
             if (rc) {
                 if (w->errors++ < 3)
                     fprintf(stderr, "fts5-bench: %s: %s\n", sh->match[qi],

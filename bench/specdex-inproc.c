@@ -90,7 +90,7 @@ typedef struct shared {
 static int64_t
 s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
          unsigned limit, unsigned check_at_least, bool snippets,
-         bool xapian_snippets, bool ladder)
+         bool ladder)
 {
     sdx_search_spec_t spec = {
         .query = q,
@@ -103,12 +103,8 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
         .max_expansion = MAX_EXPANSION,
         .time_limit_s = check_at_least > CHECK_AT_LEAST ? 0 : TIME_LIMIT_S,
         .snippets = snippets,
-        .snippet_slot = SDX_SLOT_TEXT,
         .snippet_text = sdx_clause_text,
-        .xapian_snippets = xapian_snippets,
-        /* the daemon's record slot: the index holds no document data */
-        .data_in_slot = true,
-        .data_slot = SDX_SLOT_RECORD,
+        .data_slot = SDX_SLOT_RECORD, /* the daemon's record slot */
         .hl_open = "<mark>",
         .hl_close = "</mark>",
         .snippet_chars = SNIPPET_CHARS,
@@ -143,7 +139,7 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
     const qterms_t *t = &sh->terms[qi];
     if (q->op == BQ_SEARCH)
         return s_search(db, q->q, t->f, t->nf, 10, CHECK_AT_LEAST,
-                        sh->snippets, sh->xapian_snippets, false) < 0
+                        sh->snippets, false) < 0
                    ? -1 : 0;
     sdx_filter_t f[2];
     size_t nf = 0;
@@ -152,8 +148,7 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
         .exclude = true};
     if (q->nsections)
         f[nf++] = t->f[t->nf - 1];
-    return s_search(db, q->q, f, nf, 5, 0, false, sh->xapian_snippets,
-                    true) < 0 ? -1 : 0;
+    return s_search(db, q->q, f, nf, 5, 0, false, true) < 0 ? -1 : 0;
 }
 
 static void *
@@ -163,26 +158,27 @@ s_worker(void *arg)
     const shared_t *sh = w->shared;
     sdx_db_t *db = NULL;
     char *errmsg = NULL;
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK) {
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         free(errmsg);
         w->failed = 1;
         return NULL;
     }
+    sdx_db_set_xapian_snippets(db, sh->xapian_snippets);
     size_t n = sh->set->n;
     size_t qi = (n * w->index) / sh->nthreads;
-    uint64_t end = bq_now_ns() + (uint64_t)(sh->warmup * 1e9);
-    while (bq_now_ns() < end) {
+    uint64_t end = sdx_now_ns() + (uint64_t)(sh->warmup * 1e9);
+    while (sdx_now_ns() < end) {
         if (s_query(db, sh, qi))
             w->errors++;
         qi = (qi + 1) % n;
     }
-    uint64_t start = bq_now_ns(), now = start;
+    uint64_t start = sdx_now_ns(), now = start;
     end = start + (uint64_t)(sh->duration * 1e9);
     while (now < end) {
         int rc = s_query(db, sh, qi);
-        uint64_t t = bq_now_ns();
+        uint64_t t = sdx_now_ns();
         if (rc)
             w->errors++;
         if (bq_lat_add(&w->lat, t - now)) {
@@ -269,20 +265,21 @@ s_per_query(const shared_t *sh, unsigned repeat)
         fprintf(stderr, "specdex-inproc: out of memory\n");
         return -1;
     }
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK) {
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK) {
         fprintf(stderr, "specdex-inproc: %s: %s\n", sh->db_path,
                 errmsg ? errmsg : "cannot open");
         goto cleanup;
     }
+    sdx_db_set_xapian_snippets(db, sh->xapian_snippets);
     for (size_t i = 0; i < sh->set->n; i++)
         if (s_query(db, sh, i))
             goto cleanup;
     for (size_t i = 0; i < sh->set->n; i++) {
         for (unsigned k = 0; k < repeat; k++) {
-            uint64_t t0 = bq_now_ns();
+            uint64_t t0 = sdx_now_ns();
             if (s_query(db, sh, i))
                 goto cleanup;
-            us[k] = (bq_now_ns() - t0) / 1000;
+            us[k] = (sdx_now_ns() - t0) / 1000;
         }
         bq_per_query_print(stdout, &sh->set->v[i], us, repeat);
     }
@@ -306,7 +303,7 @@ s_mean_matches(const shared_t *sh)
     uint64_t docs = 0;
     double sum = 0;
     size_t n = 0;
-    if (sdx_db_open(sh->db_path, &db, &errmsg) != SDX_OK ||
+    if (sdx_index_open(sh->db_path, &db, &errmsg) != SDX_OK ||
         sdx_db_doc_count(db, &docs) != SDX_OK) {
         free(errmsg);
         sdx_db_destroy(&db);
@@ -319,7 +316,7 @@ s_mean_matches(const shared_t *sh)
             continue;
         const qterms_t *t = &sh->terms[i];
         int64_t est = s_search(db, q->q, t->f, t->nf, 1, all, false,
-                               false, false);
+                               false);
         if (est < 0) {
             sdx_db_destroy(&db);
             return -1;

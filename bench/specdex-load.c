@@ -45,6 +45,7 @@
 #include <zmq.h>
 
 #include "bench.h"
+#include "sdx_msgpack.h"
 
 #define K_MAX 256            /* sockets (requests in flight), at most */
 #define STALL_MS 10000       /* no reply at all for this long: give up */
@@ -97,14 +98,6 @@ typedef struct run {
     char last_code[64];      /* code of the last error reply */
 } run_t;
 
-static void
-s_pack_str(msgpack_packer *pk, const char *s)
-{
-    size_t n = strlen(s);
-    msgpack_pack_str(pk, n);
-    msgpack_pack_str_body(pk, s, n);
-}
-
 /* Pack Q as a request (SNIPPETS: the search's `snippet`; HL_OPEN, when
    not NULL, its opening highlight marker). */
 static int
@@ -119,38 +112,38 @@ s_pack_request(const bq_query_t *q, bool snippets, const char *hl_open,
     unsigned n = 3 + (q->nsections > 0) +
                  (ladder ? 0 : 2u + (q->nlevels > 0) + (hl_open != NULL));
     msgpack_pack_map(&pk, n);
-    s_pack_str(&pk, "v");
+    sdx_msgpack_pack_str(&pk, "v");
     msgpack_pack_int(&pk, 1);
-    s_pack_str(&pk, "op");
-    s_pack_str(&pk, ladder ? "ladder" : "search");
-    s_pack_str(&pk, "q");
-    s_pack_str(&pk, q->q);
+    sdx_msgpack_pack_str(&pk, "op");
+    sdx_msgpack_pack_str(&pk, ladder ? "ladder" : "search");
+    sdx_msgpack_pack_str(&pk, "q");
+    sdx_msgpack_pack_str(&pk, q->q);
     if (!ladder) {
-        s_pack_str(&pk, "limit");
+        sdx_msgpack_pack_str(&pk, "limit");
         msgpack_pack_int(&pk, 10);
-        s_pack_str(&pk, "snippet");
+        sdx_msgpack_pack_str(&pk, "snippet");
         if (snippets)
             msgpack_pack_true(&pk);
         else
             msgpack_pack_false(&pk);
         if (q->nlevels) {
-            s_pack_str(&pk, "levels");
+            sdx_msgpack_pack_str(&pk, "levels");
             msgpack_pack_array(&pk, q->nlevels);
             for (size_t i = 0; i < q->nlevels; i++)
                 msgpack_pack_int(&pk, q->levels[i]);
         }
         if (hl_open) {
-            s_pack_str(&pk, "highlight");
+            sdx_msgpack_pack_str(&pk, "highlight");
             msgpack_pack_array(&pk, 2);
-            s_pack_str(&pk, hl_open);
-            s_pack_str(&pk, "</mark>");
+            sdx_msgpack_pack_str(&pk, hl_open);
+            sdx_msgpack_pack_str(&pk, "</mark>");
         }
     }
     if (q->nsections) {
-        s_pack_str(&pk, "sections");
+        sdx_msgpack_pack_str(&pk, "sections");
         msgpack_pack_array(&pk, q->nsections);
         for (size_t i = 0; i < q->nsections; i++)
-            s_pack_str(&pk, q->sections[i]);
+            sdx_msgpack_pack_str(&pk, q->sections[i]);
     }
     if (!sb.data) {
         msgpack_sbuffer_destroy(&sb);
@@ -230,7 +223,7 @@ s_send(client_t *c, const req_t *req)
         return -1;
     }
     c->busy = true;
-    c->sent_ns = bq_now_ns();
+    c->sent_ns = sdx_now_ns();
     return 0;
 }
 
@@ -346,7 +339,7 @@ s_loop(client_t *cl, unsigned k, stream_t *stream, uint64_t end_ns,
         }
     }
     bool stop = false;
-    uint64_t last_ns = bq_now_ns();
+    uint64_t last_ns = sdx_now_ns();
     for (;;) {
         unsigned busy = 0;
         for (unsigned i = 0; i < k; i++)
@@ -361,7 +354,7 @@ s_loop(client_t *cl, unsigned k, stream_t *stream, uint64_t end_ns,
                     zmq_strerror(zmq_errno()));
             return -1;
         }
-        uint64_t now = bq_now_ns();
+        uint64_t now = sdx_now_ns();
         if (rc == 0) {
             if (now - last_ns > (uint64_t)(stop ? DRAIN_MS : STALL_MS) *
                                     1000000u) {
@@ -380,7 +373,7 @@ s_loop(client_t *cl, unsigned k, stream_t *stream, uint64_t end_ns,
                 continue;
             bool ok;
             long size = s_recv(&cl[i], run, &ok);
-            uint64_t t = bq_now_ns();
+            uint64_t t = sdx_now_ns();
             if (size < 0)
                 return -1;
             if (!ok)
@@ -526,10 +519,10 @@ s_per_query(client_t *c, const bq_set_t *set, const req_t *reqs,
             goto cleanup;
     for (size_t i = 0; i < set->n; i++) {
         for (unsigned k = 0; k < repeat; k++) {
-            uint64_t t0 = bq_now_ns();
+            uint64_t t0 = sdx_now_ns();
             if (s_roundtrip(c, &reqs[i], run))
                 goto cleanup;
-            us[k] = (bq_now_ns() - t0) / 1000;
+            us[k] = (sdx_now_ns() - t0) / 1000;
         }
         bq_per_query_print(stdout, &set->v[i], us, repeat);
     }
@@ -700,14 +693,14 @@ main(int argc, char **argv)
         }
     }
 
-    uint64_t start = bq_now_ns(), end = start;
+    uint64_t start = sdx_now_ns(), end = start;
     if (o.warmup > 0 &&
         s_loop(cl, o.inflight, stream, start + (uint64_t)(o.warmup * 1e9),
                0, false, &run))
         goto report;
     if (o.repeat >= 0)
         s_cache_stats(&cl[0], "before");
-    start = bq_now_ns();
+    start = sdx_now_ns();
     end = start + (uint64_t)(o.duration * 1e9);
     if (s_loop(cl, o.inflight, stream, end, o.count, true, &run))
         goto report;
@@ -715,7 +708,7 @@ main(int argc, char **argv)
     if (o.repeat >= 0)
         s_cache_stats(&cl[0], "after");
 report:;
-    uint64_t stop = bq_now_ns();
+    uint64_t stop = sdx_now_ns();
     bq_result_t r = {
         .engine = o.engine, .corpus = o.corpus, .inflight = o.inflight,
         .threads = o.threads, .snippets = o.snippets,

@@ -169,6 +169,8 @@ typedef struct sdx_result_cell {
     char *id;                      /* "" when the level has no cell */
     char *title;                   /* the level's title */
     char *text;                    /* NULL when the level has no cell */
+    char *series;                  /* the series title, "" from a daemon
+                                      that does not send it */
 } sdx_result_cell_t;
 
 /* One context passage for a chatbot. */
@@ -221,7 +223,9 @@ typedef struct sdx_result {
     size_t nhits;                  /* number of HITS */
     /* ladder: LADDER[l] is the best clause at level l, or NULL */
     sdx_clause_t *ladder[SDX_MAX_LEVEL + 1];
-    char *row;                     /* ladder: row of the best hit */
+    char *row;                     /* ladder: row of the best hit; row:
+                                      the label as the corpus writes it
+                                      (NULL when nothing matched) */
     /* ladder (row_cells), row (cells) */
     sdx_result_cell_t *cells;      /* CELLS[0..ncells) */
     size_t ncells;                 /* number of CELLS */

@@ -181,7 +181,8 @@ decode_cells(const msgpack_object *root, const char *key, sdx_result_t *r)
         cell->level = (int)get_u64(c, "level");
         cell->id = dup_str(sdx_msgpack_get(c, "id"));
         cell->title = dup_str(sdx_msgpack_get(c, "title"));
-        if (!cell->id || !cell->title ||
+        cell->series = dup_str(sdx_msgpack_get(c, "series"));
+        if (!cell->id || !cell->title || !cell->series ||
             dup_opt_str(sdx_msgpack_get(c, "text"), &cell->text) != SDX_OK)
             return SDX_NOMEM;
     }
@@ -335,6 +336,8 @@ decode_search(const msgpack_object *root, sdx_result_t *r)
 static sdx_status_t
 decode_row(const msgpack_object *root, sdx_result_t *r)
 {
+    if (dup_opt_str(sdx_msgpack_get(root, "row"), &r->row) != SDX_OK)
+        return SDX_NOMEM;
     return decode_cells(root, "cells", r);
 }
 
@@ -501,6 +504,7 @@ sdx_result_destroy(sdx_result_t **result_p)
         free(r->cells[i].id);
         free(r->cells[i].title);
         free(r->cells[i].text);
+        free(r->cells[i].series);
     }
     free(r->cells);
     for (size_t i = 0; i < r->nclauses; i++)

@@ -180,7 +180,7 @@ cleanup:
 
 /*
  * Pack the cells of row ROW (slug) of one series at each of its levels
- * LV: {level, id, title, text}, text nil (and id the id the cell would
+ * LV: {level, series, id, title, text}, text nil (and id the id the cell would
  * have) where the row has no cell.  CS holds the row's clauses of that
  * series (others are ignored by SERIES, the series name).
  */
@@ -195,9 +195,13 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
             if (cs->v[j]->level == lv[i].level &&
                 strcmp(cs->v[j]->series, series) == 0)
                 cell = cs->v[j];
-        msgpack_pack_map(pk, 4);
+        msgpack_pack_map(pk, 5);
         sdx_msgpack_pack_str(pk, "level");
         msgpack_pack_int(pk, lv[i].level);
+        /* the series as the records write it: a client that asked with
+           a series that has not this row can name the one that has */
+        sdx_msgpack_pack_str(pk, "series");
+        sdx_msgpack_pack_str(pk, series);
         sdx_msgpack_pack_str(pk, "id");
         if (cell) {
             sdx_msgpack_pack_str(pk, cell->id);
@@ -495,6 +499,9 @@ sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         ncells += nlv[nseries - 1];
     }
 
+    /* the label as the corpus writes it ("Key Resp 06"), as ladder's */
+    sdx_body_key(body, "row");
+    sdx_msgpack_pack_str(&body->pk, nseries ? first[0]->row : NULL);
     sdx_body_key(body, "cells");
     msgpack_pack_array(&body->pk, ncells);
     for (size_t s = 0; s < nseries; s++) {

@@ -133,14 +133,15 @@ s_refresh_db(sdx_worker_t *w, bool force)
     }
     sdx_db_t *db = NULL;
     char *msg = NULL;
-    sdx_status_t st = sdx_db_open(path, &db, &msg);
+    sdx_status_t st = sdx_index_open(path, &db, &msg);
     if (st != SDX_OK) {
         close(lock);
-        sdx_log(SDX_LOG_WARN, "worker %u: cannot open index %s: %s",
-                w->number, path, msg ? msg : sdx_status_str(st));
+        /* the message names the path: a prefix would push the
+           rebuild advice of an old index out of a 256-byte reply */
+        const char *text = msg ? msg : sdx_status_str(st);
+        sdx_log(SDX_LOG_WARN, "worker %u: %s", w->number, text);
         if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "cannot open %s: %s",
-                     path, msg ? msg : sdx_status_str(st)) < 0)
+            snprintf(w->db_error, sizeof w->db_error, "%s", text) < 0)
             w->db_error[0] = '\0';
         free(msg);
         return;
@@ -311,7 +312,8 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         sdx_reply_error(req.id, req.id_len, took, code, err.message, reply,
                         reply_len);
     }
-    const char *op = decoded ? sdx_op_name(req.op) : "(undecoded)";
+    const char *op = req.op < SDX_OP_LAST ? sdx_op_name(req.op)
+                                          : "(undecoded)";
     bool show_q = w->cfg->log_queries && req.q;
     /* query text only when the operator asked for it */
     sdx_log(SDX_LOG_DEBUG, "worker %u: %s %lluus %s%s%s%s", w->number, op,
@@ -331,8 +333,9 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
                 show_q ? " q=\"" : "", show_q ? req.q : "",
                 show_q ? "\"" : "");
     }
-    sdx_stats_record_op(w->stats, decoded ? req.op : SDX_OP_LAST, code,
-                        took);
+    /* a refused request counts under the op it named (SDX_OP_LAST,
+       "none", when the frame never got that far) */
+    sdx_stats_record_op(w->stats, req.op, code, took);
     sdx_body_clear(&body);
     sdx_request_clear(&req);
     return code;

@@ -254,34 +254,35 @@ lock_dir(const char *dir, int *fd, char *err, size_t err_size)
     return SDX_OK;
 }
 
+/* The first duplicate id: its message into the build's ERR. */
+typedef struct build_ids {
+    const sdx_clause_list_t *list; /* the clauses to build */
+    char *err;                     /* the caller's message buffer */
+    size_t err_size;               /* its bytes */
+} build_ids_t;
+
 static int
-cmp_id(const void *a, const void *b)
+report_dup(void *arg, size_t first, size_t second)
 {
-    const sdx_clause_t *const *x = a, *const *y = b;
-    return strcmp((*x)->id, (*y)->id);
+    build_ids_t *ids = arg;
+    (void)second;
+    fail(SDX_BAD_INPUT, ids->err, ids->err_size,
+         "duplicate clause id \"%s\"", ids->list->items[first]->id);
+    return 1;
 }
 
-/* SDX_BAD_INPUT naming the first duplicate id of LIST, if any. */
+/*
+ * SDX_BAD_INPUT naming the first duplicate id of LIST, if any: the
+ * readers check their input, but a caller of the build may hand it any
+ * list, and Xapian's bulk writer relies on the ids being unique.
+ */
 static sdx_status_t
 check_ids(const sdx_clause_list_t *list, char *err, size_t err_size)
 {
-    sdx_status_t st = SDX_OK;
-    if (list->count < 2)
-        return SDX_OK;
-    const sdx_clause_t **sorted = malloc(list->count * sizeof *sorted);
-    if (!sorted)
-        return fail(SDX_NOMEM, err, err_size, "out of memory");
-    memcpy(sorted, list->items, list->count * sizeof *sorted);
-    qsort(sorted, list->count, sizeof *sorted, cmp_id);
-    for (size_t i = 1; i < list->count; i++) {
-        if (strcmp(sorted[i - 1]->id, sorted[i]->id) == 0) {
-            st = fail(SDX_BAD_INPUT, err, err_size,
-                      "duplicate clause id \"%s\"", sorted[i]->id);
-            break;
-        }
-    }
-    free(sorted);
-    return st;
+    build_ids_t ids = { list, err, err_size };
+    int rc = sdx_clause_dup_ids(list->items, list->count, report_dup, &ids);
+    return rc < 0 ? fail(SDX_NOMEM, err, err_size, "out of memory")
+           : rc ? SDX_BAD_INPUT : SDX_OK;
 }
 
 /* Seconds of the monotonic clock, for the report. */

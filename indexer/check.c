@@ -26,13 +26,14 @@
 #define WIDTH_MIN 60 /* narrowest table */
 #define WIDTH_MAX 200 /* widest table */
 
-/* The width to wrap at: $COLUMNS, the terminal's, else 100. */
+/* The width to wrap at, by git's rule as the CLI: $COLUMNS, the
+ * terminal's, else 80. */
 static int
 table_width(FILE *out)
 {
     const char *env = getenv("COLUMNS");
     struct winsize ws;
-    int w = 100;
+    int w = 80;
     if (env && atoi(env) > 0)
         w = atoi(env);
     else if (ioctl(fileno(out), TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)

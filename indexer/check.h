@@ -13,7 +13,7 @@
 
 /*
  * Print the corpus C read by sdx_corpus_read: as a terminal table
- * (wrapped at $COLUMNS or the terminal's width, else 100), or with JSON
+ * (wrapped at $COLUMNS or the terminal's width, else 80), or with JSON
  * one object per file and line: {"file", "format", "ok", "notes":
  * [{"kind", "text"}], "clauses": [{..., "cut", "text"}]}, then one
  * {"error"} per corpus-wide error.  Returns 0, or -1 when writing fails

@@ -119,6 +119,41 @@ sdx_clause_list_clear(sdx_clause_list_t *list)
     list->cap = 0;
 }
 
+/* A clause's id and its place, sorted by both: the first of an id first. */
+typedef struct idplace {
+    const char *id;   /* the clause's id, not owned */
+    size_t at;        /* its index in the array scanned */
+} idplace_t;
+
+static int
+compare_idplace(const void *a, const void *b)
+{
+    const idplace_t *x = a, *y = b;
+    int c = strcmp(x->id, y->id);
+    return c ? c : (x->at > y->at) - (x->at < y->at);
+}
+
+int
+sdx_clause_dup_ids(sdx_clause_t *const *items, size_t n, sdx_dup_fn fn,
+                   void *arg)
+{
+    if (n < 2)
+        return 0;
+    idplace_t *v = malloc(n * sizeof *v);
+    if (!v)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        v[i] = (idplace_t){ items[i]->id, i };
+    qsort(v, n, sizeof *v, compare_idplace);
+    int rc = 0;
+    for (size_t i = 1; i < n && rc == 0; i++)
+        if (strcmp(v[i - 1].id, v[i].id) == 0 &&
+            (i < 2 || strcmp(v[i - 2].id, v[i].id) != 0)) /* once an id */
+            rc = fn(arg, v[i - 1].at, v[i].at);
+    free(v);
+    return rc;
+}
+
 /* ---- one file ---------------------------------------------------------- */
 
 /* An I/O error note "PATH: what: strerror" in R; SDX_IO. */
@@ -363,19 +398,37 @@ cleanup:
     return st;
 }
 
-/* The file clause I of the corpus came from (files with clauses only). */
-typedef struct origin {
-    const char *id;      /* the clause's id, not owned */
-    size_t file;         /* index into the corpus's files */
-    size_t order;        /* its place in the corpus */
-} origin_t;
+/* The corpus's clauses, all files' in a row, for the duplicate check. */
+typedef struct corpus_ids {
+    sdx_corpus_t *c;               /* the corpus */
+    sdx_clause_t **all;            /* its files' clauses, in order */
+} corpus_ids_t;
 
-static int
-compare_origins(const void *a, const void *b)
+/* The file holding clause AT of the row (a walk: duplicates are rare). */
+static size_t
+file_of(const sdx_corpus_t *c, size_t at)
 {
-    const origin_t *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    return c ? c : (x->order > y->order) - (x->order < y->order);
+    size_t f = 0;
+    while (at >= c->files[f].clauses.count)
+        at -= c->files[f++].clauses.count;
+    return f;
+}
+
+/* One id two clauses share, named with both files (sdx_dup_fn). */
+static int
+report_dup(void *arg, size_t first, size_t second)
+{
+    corpus_ids_t *ids = arg;
+    size_t a = file_of(ids->c, first), b = file_of(ids->c, second);
+    const char *fa = ids->c->files[a].path, *fb = ids->c->files[b].path;
+    const char *id = ids->all[first]->id;
+    if (a == b)
+        corpus_error(ids->c, SDX_BAD_INPUT, "%s: duplicate clause id "
+                     "\"%s\" (twice in this file)", fa, id);
+    else
+        corpus_error(ids->c, SDX_BAD_INPUT, "duplicate clause id \"%s\": "
+                     "in %s and in %s", id, fa, fb);
+    return 0;
 }
 
 /* Every clause id that two clauses share, named with both files. */
@@ -387,29 +440,17 @@ check_unique_ids(sdx_corpus_t *c)
         total += c->files[f].clauses.count;
     if (total < 2)
         return;
-    origin_t *o = malloc(total * sizeof *o);
-    if (!o) {
+    corpus_ids_t ids = { c, malloc(total * sizeof *ids.all) };
+    if (!ids.all) {
         corpus_error(c, SDX_NOMEM, "out of memory");
         return;
     }
     for (size_t f = 0; f < c->nfiles; f++)
-        for (size_t i = 0; i < c->files[f].clauses.count; i++, k++)
-            o[k] = (origin_t){ c->files[f].clauses.items[i]->id, f, k };
-    qsort(o, total, sizeof *o, compare_origins);
-    for (size_t i = 1; i < total; i++) {
-        if (strcmp(o[i - 1].id, o[i].id) != 0 ||
-            (i >= 2 && strcmp(o[i - 2].id, o[i].id) == 0))
-            continue; /* each id reported once */
-        const char *fa = c->files[o[i - 1].file].path;
-        const char *fb = c->files[o[i].file].path;
-        if (o[i - 1].file == o[i].file)
-            corpus_error(c, SDX_BAD_INPUT, "%s: duplicate clause id \"%s\" "
-                         "(twice in this file)", fa, o[i].id);
-        else
-            corpus_error(c, SDX_BAD_INPUT, "duplicate clause id \"%s\": in "
-                         "%s and in %s", o[i].id, fa, fb);
-    }
-    free(o);
+        for (size_t i = 0; i < c->files[f].clauses.count; i++)
+            ids.all[k++] = c->files[f].clauses.items[i];
+    if (sdx_clause_dup_ids(ids.all, total, report_dup, &ids) < 0)
+        corpus_error(c, SDX_NOMEM, "out of memory");
+    free(ids.all);
 }
 
 sdx_status_t

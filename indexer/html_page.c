@@ -721,8 +721,8 @@ first_row(const xmlNode *table)
     return NULL;
 }
 
-/* The first cell's text of TABLE into TB ("" when it has no cell);
- * false when it has no cell at all. */
+/* The text of TABLE's first cell into TB; *HAS_CELL false (and TB
+ * empty) when the table has no cell at all. */
 static sdx_status_t
 table_head(const xmlNode *table, text_buf_t *tb, bool *has_cell)
 {
@@ -818,7 +818,7 @@ typedef struct page_walk {
     size_t late_heading;  /* a "Job Summary" block after the table */
 } page_walk_t;
 
-/* One non-empty block, TEXT at LINE. */
+/* Sort W's text, one non-empty block at W's line, into PW. */
 static sdx_status_t
 page_block(walk_t *w, page_walk_t *pw)
 {

@@ -48,6 +48,25 @@ sdx_status_t sdx_clause_list_push(sdx_clause_list_t *list,
 /* Free every clause and the array; the list is empty and reusable. */
 void sdx_clause_list_clear(sdx_clause_list_t *list);
 
+/*
+ * What sdx_clause_dup_ids calls for each id held twice: FIRST < SECOND
+ * are the places (indexes into the array given) of its first two
+ * clauses.  Nonzero stops the scan.
+ */
+typedef int (*sdx_dup_fn)(void *arg, size_t first, size_t second);
+
+/*
+ * The one duplicate-id check (a file's JSON Lines, a corpus's files, a
+ * build's list all call it, each saying it its own way): every id that
+ * two or more of ITEMS[0..N) share, in byte order of the ids, once each,
+ * to FN with ARG.  One sort of N (id, place) pairs: O(N log N), N
+ * pointers and places of memory.  Returns 0 when the scan ran through,
+ * FN's nonzero value when FN stopped it, -1 when out of memory (nothing
+ * reported).
+ */
+int sdx_clause_dup_ids(sdx_clause_t *const *items, size_t n, sdx_dup_fn fn,
+                       void *arg);
+
 /* ---- a corpus: every file, each with what came of it ----------------- */
 
 #define SDX_CORPUS_ERRORS_MAX 50 /* corpus-wide errors kept */

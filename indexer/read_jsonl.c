@@ -202,38 +202,27 @@ syntax_error(const char *text)
     return text;
 }
 
-/* For the duplicate check: a clause's id and line. */
-typedef struct idline {
-    const char *id;   /* the clause's id (not owned) */
-    size_t line;      /* its line */
-} idline_t;
+/* What the duplicate check reports to: the file and each clause's line. */
+typedef struct jsonl_ids {
+    sdx_file_read_t *r;   /* the file being read */
+    const size_t *lines;  /* LINES[i]: the line of clause i */
+} jsonl_ids_t;
 
+/* The first id held twice: the line of the second and of the first. */
 static int
-compare_idline(const void *a, const void *b)
+report_dup(void *arg, size_t first, size_t second)
 {
-    const idline_t *x = a, *y = b;
-    int c = strcmp(x->id, y->id);
-    return c ? c : (x->line > y->line) - (x->line < y->line);
-}
-
-/* Each id once in the file: the line of a second one and of the first. */
-static sdx_status_t
-check_ids(sdx_file_read_t *r, idline_t *lines, size_t n)
-{
-    if (n > 1)
-        qsort(lines, n, sizeof *lines, compare_idline);
-    for (size_t i = 1; i < n; i++)
-        if (strcmp(lines[i - 1].id, lines[i].id) == 0)
-            return sdx_note(r, SDX_NOTE_ERROR, lines[i].line, NULL,
-                            "duplicate clause id \"%s\" (first at line %zu)",
-                            lines[i].id, lines[i - 1].line);
-    return SDX_OK;
+    jsonl_ids_t *ids = arg;
+    sdx_note(ids->r, SDX_NOTE_ERROR, ids->lines[second], NULL,
+             "duplicate clause id \"%s\" (first at line %zu)",
+             ids->r->clauses.items[first]->id, ids->lines[first]);
+    return 1; /* the file is refused: one is enough */
 }
 
 sdx_status_t
 sdx_read_jsonl(sdx_file_read_t *r, const char *text, size_t len)
 {
-    idline_t *lines = NULL;
+    size_t *lines = NULL;
     size_t nlines = 0, lines_cap = 0, lineno = 0;
     for (size_t b = 0; b < len && r->st == SDX_OK;) {
         const char *nl = memchr(text + b, '\n', len - b);
@@ -271,7 +260,7 @@ sdx_read_jsonl(sdx_file_read_t *r, const char *text, size_t len)
         }
         if (nlines == lines_cap) {
             size_t cap = lines_cap ? lines_cap * 2 : 64;
-            idline_t *l = realloc(lines, cap * sizeof *l);
+            size_t *l = realloc(lines, cap * sizeof *l);
             if (!l) {
                 sdx_note_nomem(r);
                 break;
@@ -279,14 +268,15 @@ sdx_read_jsonl(sdx_file_read_t *r, const char *text, size_t len)
             lines = l;
             lines_cap = cap;
         }
-        lines[nlines++] = (idline_t){ r->clauses.items[r->clauses.count - 1]->id,
-                                      lineno };
+        lines[nlines++] = lineno;
     }
     if (r->st == SDX_OK && r->clauses.count == 0)
         sdx_note(r, SDX_NOTE_ERROR, lineno ? lineno : 1, NULL,
                  "no clause records (an empty file)");
-    if (r->st == SDX_OK)
-        check_ids(r, lines, nlines);
+    jsonl_ids_t ids = { r, lines };
+    if (r->st == SDX_OK &&
+        sdx_clause_dup_ids(r->clauses.items, nlines, report_dup, &ids) < 0)
+        sdx_note_nomem(r);
     free(lines);
     return r->st;
 }

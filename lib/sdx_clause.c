@@ -1,8 +1,8 @@
 /*
  * sdx_clause: the clause record's lifecycle and its msgpack form.
  *
- * The msgpack map packed here is stored as Xapian document data by the
- * indexer and copied into replies by the daemon without being rebuilt,
+ * The msgpack map packed here is stored in the index's record slot by
+ * the indexer and copied into replies by the daemon without being rebuilt,
  * so this is the only place that knows the record's key names.
  */
 #include "sdx_clause.h"

@@ -1,7 +1,8 @@
 /*
  * sdx_clause: the clause record, the one shape every part of specdex
- * shares.  The parser produces it, the indexer stores it as msgpack
- * document data, the daemon returns it unchanged, the clients print it.
+ * shares.  The parser produces it, the indexer stores it as msgpack in
+ * the index's record slot, the daemon returns it unchanged, the clients
+ * print it.
  *
  * A clause is one non-empty cell of a job standard (one row at one level),
  * or a series-wide paragraph such as the job summary (level 0).  The field

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,10 +293,8 @@ sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
     spec->nfields = sdx_index_nfields;
     spec->filters = fs ? fs->f : NULL;
     spec->nfilters = fs ? fs->n : 0;
-    spec->snippet_slot = SDX_SLOT_TEXT;
-    spec->snippet_text = sdx_clause_text;  /* the record has the text */
-    spec->data_in_slot = true;             /* not inflated per hit */
     spec->data_slot = SDX_SLOT_RECORD;
+    spec->snippet_text = sdx_clause_text;  /* the record has the text */
 }
 
 /* ------------------------------------------------------------------ */
@@ -358,4 +357,60 @@ sdx_index_resolve(const char *dir, char *out, size_t out_size, char *err,
     }
     memcpy(out, real, strlen(real) + 1);
     return SDX_OK;
+}
+
+/* malloc'd printf, for the shim's malloc'd *errmsg; NULL when out of
+   memory (the caller then has only the status). */
+static char *
+s_strdupf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *s = n < 0 ? NULL : malloc((size_t)n + 1);
+    if (s) {
+        va_start(ap, fmt);
+        vsnprintf(s, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    }
+    return s;
+}
+
+sdx_status_t
+sdx_index_open(const char *path, sdx_db_t **out, char **errmsg)
+{
+    uint64_t docs = 0, records = 0;
+    char *why = NULL;
+    sdx_status_t st = sdx_db_open(path, out, errmsg ? &why : NULL);
+    if (st != SDX_OK) {
+        if (errmsg)
+            *errmsg = s_strdupf("cannot open %s: %s", path,
+                                why ? why : sdx_status_str(st));
+        free(why);
+        return st;
+    }
+    if ((st = sdx_db_doc_count(*out, &docs)) != SDX_OK ||
+        (st = sdx_db_value_count(*out, SDX_SLOT_RECORD, &records)) !=
+            SDX_OK) {
+        if (errmsg)
+            *errmsg = s_strdupf("cannot open %s: %s", path,
+                                sdx_db_errmsg(*out));
+        sdx_db_destroy(out);
+        return st;
+    }
+    if (records == docs)
+        return SDX_OK;
+    /* DIR/rev-NNNNNN names its index directory; a bare database does
+       not, and the message says DIR. */
+    const char *slash = strrchr(path, '/');
+    bool rev = slash && slash > path && strncmp(slash + 1, "rev-", 4) == 0;
+    if (errmsg)
+        *errmsg = s_strdupf("index at %s was built by an older "
+                            "specdex-index (no record slot): rebuild it "
+                            "with specdex-index -o %.*s CORPUS", path,
+                            rev ? (int)(slash - path) : 3,
+                            rev ? path : "DIR");
+    sdx_db_destroy(out);
+    return SDX_UNAVAILABLE;
 }

@@ -54,17 +54,18 @@
 #define SDX_SLOT_LEVEL   0 /* level as a one-digit string "0".."9" */
 #define SDX_SLOT_SECTION 1 /* section kind, e.g. "ksa" */
 #define SDX_SLOT_ROW     2 /* row slug, e.g. "key-resp-06" */
-#define SDX_SLOT_TEXT    3 /* the clause text: no longer written (the
-                              record holds it); snippets read it only
-                              from an index built before */
+#define SDX_SLOT_TEXT    3 /* retired: the clause text, before the
+                              record held it; neither written nor read
+                              (sdx_index_open refuses such an index),
+                              not to be reused */
 #define SDX_SLOT_GROUP   4 /* the group key, "9f3a..." (see below) */
 /*
  * The clause record, as a value and nowhere else: glass zlib-compresses
  * document data, and inflating it was a third of the daemon's
  * instructions per search (callgrind, bundled corpus), compressing it an
  * eighth of the build's time; values are stored as they are.  Searches
- * and `get` read a hit's record from here, falling back to the document
- * data, which indexes built before this slot existed hold.
+ * and `get` read a hit's record from here and nowhere else: an index
+ * built before this slot existed is refused (sdx_index_open).
  */
 #define SDX_SLOT_RECORD  5 /* the packed clause record */
 
@@ -189,5 +190,23 @@ sdx_status_t sdx_index_revision(sdx_db_t *db, uint64_t *rev);
  */
 sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
                                size_t out_size, char *err, size_t err_size);
+
+/*
+ * Open the database at PATH (as resolved by sdx_index_resolve) to serve
+ * it: sdx_db_open, and the layout check.  Every document of an index
+ * holds its record in SDX_SLOT_RECORD; one built before that slot
+ * existed (the record in the document data, the text in slot 3) is
+ * refused here rather than served through fallbacks: SDX_UNAVAILABLE,
+ * *errmsg "index at PATH was built by an older specdex-index (no record
+ * slot): rebuild it with specdex-index -o DIR CORPUS" (DIR the index
+ * directory when PATH is one of its revisions).  The check compares two
+ * counts Xapian keeps (documents, and documents with the slot), so it
+ * reads no document and needs no metadata.  On success *out is the
+ * handle (the caller's; sdx_db_destroy); on failure *out is NULL and
+ * *errmsg (when ERRMSG is not NULL) a malloc'd message naming PATH
+ * ("cannot open PATH: " and the shim's message, or the one above) that
+ * the caller frees and need not prefix.  Returns as sdx_db_open.
+ */
+sdx_status_t sdx_index_open(const char *path, sdx_db_t **out, char **errmsg);
 
 #endif /* SDX_INDEX_H */

@@ -990,7 +990,9 @@ s_closest(const char *s, size_t len, const char *const *names, size_t n,
 static sdx_errcode_t
 s_defaults(sdx_request_t *req, sdx_proto_error_t *err)
 {
-    sdx_request_init(req, SDX_OP_PING);
+    /* SDX_OP_LAST until `op` is read: a frame refused before that is
+       nobody's op in the daemon's by_op counts */
+    sdx_request_init(req, SDX_OP_LAST);
     req->highlight[0] = strdup(default_marks[0]);
     req->highlight[1] = strdup(default_marks[1]);
     if (!req->highlight[0] || !req->highlight[1])

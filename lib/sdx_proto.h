@@ -170,7 +170,9 @@ bool sdx_request_plain(const sdx_request_t *req);
  * initialisation and must be released with sdx_request_clear() whatever
  * the result.  On failure ERR holds the code and message and *REQ may be
  * partly filled: its id is set when the frame was a well-formed map
- * with an `id`, so an error reply can still echo it.
+ * with an `id`, so an error reply can still echo it, and its op is the
+ * op named (SDX_OP_LAST until a known `op` was read), so a refused
+ * request is counted under the op it asked for.
  * Returns ERR->code: SDX_E_NONE, SDX_E_BAD_REQUEST (not msgpack, trailing
  * bytes, not a map, missing / ill-typed / unknown key, out of range,
  * invalid UTF-8), SDX_E_UNSUPPORTED_VERSION, SDX_E_UNKNOWN_OP,

@@ -19,9 +19,15 @@ sdx_fnv1a(uint64_t h, const void *p, size_t len)
 }
 
 uint64_t
-sdx_now_us(void)
+sdx_now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t
+sdx_now_us(void)
+{
+    return sdx_now_ns() / 1000u;
 }

@@ -351,19 +351,6 @@ sdx_writer_set_value(sdx_writer_t *w, unsigned slot, const void *value,
 }
 
 extern "C" sdx_status_t
-sdx_writer_set_data(sdx_writer_t *w, const void *data, size_t len)
-{
-    if (!w->in_doc)
-        return no_doc(w);
-    try {
-        w->doc.set_data(std::string(static_cast<const char *>(data), len));
-        return SDX_OK;
-    } catch (...) {
-        return classify(&w->errmsg);
-    }
-}
-
-extern "C" sdx_status_t
 sdx_writer_add_doc(sdx_writer_t *w, const char *unique_term)
 {
     if (!w->in_doc)
@@ -515,6 +502,17 @@ sdx_db_doc_count(sdx_db_t *db, uint64_t *count)
 }
 
 extern "C" sdx_status_t
+sdx_db_value_count(sdx_db_t *db, unsigned slot, uint64_t *count)
+{
+    try {
+        *count = db->db.get_value_freq(slot);
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
+extern "C" sdx_status_t
 sdx_db_revision(sdx_db_t *db, uint64_t *revision)
 {
     try {
@@ -557,8 +555,6 @@ sdx_db_get_data_by_term(sdx_db_t *db, const char *term, unsigned data_slot,
         }
         Xapian::Document doc = db->db.get_document(*p);
         std::string d = doc.get_value(data_slot);
-        if (d.empty())
-            d = doc.get_data();
         /* malloc(0) may return NULL: allocate one byte at least. */
         void *copy = malloc(d.size() ? d.size() : 1);
         if (!copy)
@@ -570,6 +566,12 @@ sdx_db_get_data_by_term(sdx_db_t *db, const char *term, unsigned data_slot,
     } catch (...) {
         return classify(&db->errmsg);
     }
+}
+
+extern "C" void
+sdx_db_set_xapian_snippets(sdx_db_t *db, bool on)
+{
+    db->xapian_snippets = on;
 }
 
 extern "C" sdx_status_t

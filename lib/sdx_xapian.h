@@ -98,10 +98,6 @@ sdx_status_t sdx_writer_add_term(sdx_writer_t *w, const char *term);
 sdx_status_t sdx_writer_set_value(sdx_writer_t *w, unsigned slot,
                                   const void *value, size_t len);
 
-/* Set the current document's data (stored, returned with hits). */
-sdx_status_t sdx_writer_set_data(sdx_writer_t *w, const void *data,
-                                 size_t len);
-
 /*
  * Add the current document, replacing any document indexed by
  * UNIQUE_TERM (which is also added to it as a boolean term).
@@ -176,6 +172,13 @@ sdx_status_t sdx_db_open(const char *path, sdx_db_t **out, char **errmsg);
 /* Number of documents. */
 sdx_status_t sdx_db_doc_count(sdx_db_t *db, uint64_t *count);
 
+/*
+ * Number of documents with a value in SLOT (Xapian's get_value_freq:
+ * the slot's statistics, no document is read).
+ */
+sdx_status_t sdx_db_value_count(sdx_db_t *db, unsigned slot,
+                                uint64_t *count);
+
 /* Xapian's revision number of the open database. */
 sdx_status_t sdx_db_revision(sdx_db_t *db, uint64_t *revision);
 
@@ -189,9 +192,9 @@ sdx_status_t sdx_db_get_metadata(sdx_db_t *db, const char *key,
 /*
  * Data of the document indexed by TERM (e.g. "Q5366/ksa-01") into
  * *data and *len (malloc'd, caller frees): the value in slot DATA_SLOT
- * (stored as it is; sdx_search_spec_t.data_slot), or the document data
- * when that slot is empty.  Returns SDX_NOT_FOUND (with *data NULL)
- * when no document has that term.
+ * (stored as it is; sdx_search_spec_t.data_slot), *len 0 when the
+ * document has none.  Returns SDX_NOT_FOUND (with *data NULL) when no
+ * document has that term.
  */
 sdx_status_t sdx_db_get_data_by_term(sdx_db_t *db, const char *term,
                                      unsigned data_slot, void **data,
@@ -232,9 +235,9 @@ typedef struct sdx_filter {
 } sdx_filter_t;
 
 /*
- * Find the plain text of a document inside its data DATA (LEN bytes):
- * *text points into DATA, *text_len its bytes; false when it is not
- * there.  sdx_clause_text has this shape.
+ * Find the plain text of a hit inside its data DATA (LEN bytes): *text
+ * points into DATA, *text_len its bytes; false when it is not there.
+ * sdx_clause_text has this shape.
  */
 typedef bool (*sdx_text_fn)(const void *data, size_t len, const char **text,
                             size_t *text_len);
@@ -253,24 +256,16 @@ typedef struct sdx_search_spec {
     double time_limit_s;        /* Enquire time limit in s; 0: none (nor
                                    on a database of under 10,000
                                    documents, matched in far less) */
+    unsigned data_slot;         /* value slot of each hit's data
+                                   (sdx_hit_t.data; values are stored
+                                   uncompressed, document data is not
+                                   read); 0 is a slot, no default */
     bool snippets;              /* build a snippet for each hit */
-    unsigned snippet_slot;      /* value slot holding the plain text to
-                                   cut snippets from (read only when
-                                   SNIPPETS; 0 is a slot, no default) */
-    sdx_text_fn snippet_text;   /* when not NULL, the text is found in
-                                   the document data instead (already
-                                   read for the hit: no value lookup);
-                                   the slot is read when it fails */
-    bool data_in_slot;          /* read each hit's data from the value
-                                   slot DATA_SLOT (stored uncompressed)
-                                   rather than the document data; the
-                                   data when the slot is empty */
-    unsigned data_slot;         /* that slot, when DATA_IN_SLOT */
-    bool xapian_snippets;       /* Xapian's MSet::snippet with its
-                                   default flags instead of the shim's
-                                   highlighter (on the same text): the
-                                   naive baseline `make bench` measures
-                                   against */
+    sdx_text_fn snippet_text;   /* finds the text to cut a snippet from
+                                   in the hit's data, already read (no
+                                   copy, no other lookup); no snippet
+                                   text when it fails; NULL: the data
+                                   is the text */
     const char *hl_open;        /* marker before a match; NULL/"": <b> */
     const char *hl_close;       /* marker after a match; NULL/"": </b> */
     unsigned snippet_chars;     /* snippet length in bytes; 0: 200 */
@@ -322,9 +317,10 @@ typedef struct sdx_search_spec {
  * Facets count the values of FACET_SLOTS over the documents the match
  * looked at; they are exact (sdx_results_facets_exact) only when it
  * looked at every match, so ask with CHECK_AT_LEAST >= the collection.
- * Snippets are cut by Xapian from the value in SNIPPET_SLOT, with the
- * same stemmer, HTML-escaped, matches between HL_OPEN and HL_CLOSE, and
- * an ellipsis (U+2026) where text was left out.
+ * Snippets are cut by the shim's highlighter from the text SNIPPET_TEXT
+ * finds in each hit's data, with the same stemmer, HTML-escaped,
+ * matches between HL_OPEN and HL_CLOSE, and an ellipsis (U+2026) where
+ * text was left out.
  * A DatabaseModifiedError during the search reopens the handle and tries
  * the whole search once more.
  * On success *out holds the page (caller owns; sdx_results_destroy).
@@ -379,6 +375,14 @@ void sdx_db_set_user(sdx_db_t *db, void *data, sdx_user_free_fn free_fn);
 void *sdx_db_user(const sdx_db_t *db);
 
 /*
+ * For bench/specdex-inproc only: with ON, snippets on DB are cut by
+ * Xapian's MSet::snippet with its default flags instead of the shim's
+ * highlighter (from the same text): the naive figure `make bench`
+ * measures the highlighter against.  Off when opened; no failure mode.
+ */
+void sdx_db_set_xapian_snippets(sdx_db_t *db, bool on);
+
+/*
  * Reopen DB at the latest revision of the same path.  (A swapped stub or
  * symlink is NOT followed by this: open a new handle for that.)
  */
@@ -402,7 +406,7 @@ uint64_t sdx_results_estimate(const sdx_results_t *r);
 
 /* One hit of a page; every pointer is owned by the results object. */
 typedef struct sdx_hit {
-    const void *data;     /* document data */
+    const void *data;     /* the value in SPEC.data_slot */
     size_t data_len;      /* bytes of DATA */
     double score;         /* BM25 weight */
     int percent;          /* Xapian's percentage, 0..100 */

@@ -46,7 +46,7 @@ const char SNIPPET_OMIT[] = "\xe2\x80\xa6"; /* U+2026 HORIZONTAL ELLIPSIS */
 
 /* One hit, copied out of the MSet so the results own their strings. */
 struct hit {
-    std::string data;     /* document data */
+    std::string data;     /* the value in the data slot */
     std::string snippet;  /* HTML-escaped, "" when not asked for */
     std::string key;      /* value in the key slot, "" when not asked */
     double score;         /* BM25 weight */
@@ -73,6 +73,8 @@ struct sdx_db {
     std::map<std::string, std::vector<std::string>> synonyms;
                                    /* key -> its synonyms, read at open */
     size_t synonym_words = 0;      /* words in the longest key */
+    bool xapian_snippets = false;  /* sdx_db_set_xapian_snippets: the
+                                      bench's baseline */
     std::string errmsg;            /* last error, "" when none */
     void *user = nullptr;          /* sdx_db_set_user's DATA */
     sdx_user_free_fn user_free = nullptr; /* frees USER, or NULL */

@@ -437,7 +437,7 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
 void
 run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
 {
-    bool own_snippets = spec->snippets && !spec->xapian_snippets;
+    bool own_snippets = spec->snippets && !db->xapian_snippets;
     std::vector<std::string> terms;
     Xapian::Query query = parse(db, spec, own_snippets ? &terms : nullptr);
     highlighter_ptr hl;
@@ -500,26 +500,21 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
     auto make_hit = [&](const Xapian::MSetIterator &it,
                         const Xapian::Document &doc, std::string key) {
         hit h;
-        if (spec->data_in_slot)
-            h.data = doc.get_value(spec->data_slot);
-        if (h.data.empty())
-            h.data = doc.get_data();
+        h.data = doc.get_value(spec->data_slot);
         h.score = it.get_weight();
         h.percent = it.get_percent();
         h.collapsed = spec->collapse && !scan ? it.get_collapse_count() : 0;
         h.key = std::move(key);
-        if (spec->snippets && (spec->xapian_snippets || hl)) {
-            /* the text from the record in place, else its own slot */
-            const char *p = nullptr;
-            size_t n = 0;
-            std::string text;
-            if (!spec->snippet_text ||
+        if (spec->snippets && (db->xapian_snippets || hl)) {
+            /* the text where it lies in the data, not copied */
+            const char *p = h.data.data();
+            size_t n = h.data.size();
+            if (spec->snippet_text &&
                 !spec->snippet_text(h.data.data(), h.data.size(), &p, &n)) {
-                text = doc.get_value(spec->snippet_slot);
-                p = text.data();
-                n = text.size();
+                p = "";
+                n = 0;
             }
-            if (spec->xapian_snippets)
+            if (db->xapian_snippets)
                 h.snippet = mset.snippet(
                     std::string(p, n), chars, db->stem,
                     Xapian::MSet::SNIPPET_BACKGROUND_MODEL |

@@ -50,7 +50,7 @@ t_ops_index_open_paths(t_ops_index_t *ix, const char *dir,
         fail_msg("building the index: %s", err);
     sdx_clause_list_clear(&clauses);
     sdx_synonyms_clear(&syn);
-    if (sdx_db_open(ix->path, &ix->db, &msg) != SDX_OK)
+    if (sdx_index_open(ix->path, &ix->db, &msg) != SDX_OK)
         fail_msg("opening the index: %s", msg ? msg : "?");
     free(msg);
     ix->stats = sdx_stats_new(1, 1);

@@ -5,10 +5,16 @@
  *
  * Every command goes through the typed calls of libspecdex-client (this
  * file never packs a request by hand) and prints the reply either for a
- * person — wrapped to the terminal, matches in bold colour on a terminal
- * unless NO_COLOR is set, ladders and rows as level-by-level tables — or
- * for a script: --json prints the reply's data as one JSON document,
- * --jsonl one JSON line per hit, clause, cell or passage.
+ * person — wrapped to COLUMNS or the terminal, matches in bold colour on
+ * a terminal (--color, NO_COLOR), ladders and rows as level-by-level
+ * tables — or for a script: --json prints the reply's data as one JSON
+ * document, --jsonl one JSON line per hit, clause, cell or passage.
+ *
+ * The command line is checked whole before anything is sent: a number
+ * out of the protocol's range, a section that is not one, a blank query
+ * or a malformed endpoint is a usage error naming the option and what it
+ * takes (the ranges are sdx_proto.h's, the daemon's own), never a silent
+ * default and never an error reply to decode.
  *
  * Exit status: 0 results, 1 no results, 2 usage error, 3 daemon
  * unavailable, 4 error reply (its message on stderr).
@@ -16,11 +22,14 @@
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <msgpack.h>
@@ -28,6 +37,7 @@
 #include "sdx_client.h"
 #include "sdx_curve.h"
 #include "sdx_json.h"
+#include "sdx_proto.h" /* the protocol's limits, checked before sending */
 
 enum {
     EXIT_RESULTS = 0,     /* the request succeeded with results */
@@ -63,9 +73,20 @@ typedef struct cli {
     sdx_curve_key_t secret_key;  /* this client's secret key */
     bool json;             /* print the reply's data as JSON */
     bool jsonl;            /* print one JSON line per item */
-    bool color;            /* colour: a terminal, and NO_COLOR unset */
+    const char *endpoint_source; /* where ENDPOINTS came from, for a
+                                    usage error: "--endpoint", ... */
+    int color_mode;        /* --color: COLOR_AUTO, _ALWAYS, _NEVER */
+    bool color;            /* colour, as COLOR_MODE decides for stdout */
     int width;             /* columns to wrap text to */
 } cli_t;
+
+/* --color=WHEN.  AUTO: on a terminal unless NO_COLOR is set and not
+ * empty; an explicit --color=always wins over NO_COLOR (no-color.org:
+ * a per-run option overrides it). */
+enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
+
+/* getopt value of --color, which has no short letter. */
+#define OPT_COLOR 256
 
 static const char *program = "specdex";
 
@@ -85,8 +106,11 @@ typedef struct command {
     const char *letters;   /* its options, as getopt letters */
     operands_t operands;   /* what follows the options */
     const char *missing;   /* the usage error when operands are missing */
-    /* the library call; NULL for keygen, which needs no daemon */
-    sdx_status_t (*call)(sdx_client_t *c, const query_args_t *a,
+    const char *operand;   /* the operand's name in messages ("QUERY") */
+    size_t operand_max;    /* its length at most, bytes; 0: unbounded */
+    /* the library call; NULL for keygen, which needs no daemon.  It may
+       note in A what it learnt for SHOW (ping's round trip, row's retry) */
+    sdx_status_t (*call)(sdx_client_t *c, query_args_t *a,
                          sdx_result_t **r);
     /* print for a person (not under --json); true when there are results */
     bool (*show)(const cli_t *cli, const query_args_t *a,
@@ -96,12 +120,22 @@ typedef struct command {
     const char *help;      /* the command's --help text */
 } command_t;
 
-static void
-usage_error(const char *fmt, const char *arg)
+/*
+ * A usage error on stderr: "specdex search: MESSAGE" and where to read
+ * more ("Try 'specdex search --help'."); CMD NULL for the options before
+ * the command.
+ */
+__attribute__((format(printf, 2, 3))) static void
+usage_error(const command_t *cmd, const char *fmt, ...)
 {
-    fprintf(stderr, "%s: ", program);
-    fprintf(stderr, fmt, arg);
-    fprintf(stderr, "\nTry '%s --help'.\n", program);
+    va_list ap;
+    fprintf(stderr, "%s%s%s: ", program, cmd ? " " : "",
+            cmd ? cmd->name : "");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\nTry '%s%s%s --help'.\n", program, cmd ? " " : "",
+            cmd ? cmd->name : "");
 }
 
 /* ---------------------------------------------------------------- */
@@ -235,9 +269,12 @@ display_width(const char *text)
 }
 
 /*
- * A clause's heading, fitted to the width from column COL: "Key Resp 06 ·
- * level 2 · 5366", then, while they fit, the title and EXTRA (the id and
- * score, dimmed).  Ends the line.
+ * A clause's heading from column COL: "Key Resp 06 · level 2 · 5366",
+ * the title when the line has room for it and EXTRA, then EXTRA (the id
+ * and percent, dimmed).  EXTRA is never dropped: the id is what `specdex
+ * get` takes, so the title gives way to it, and where even the heading
+ * and EXTRA are too wide EXTRA goes on a line of its own, indented to
+ * COL.  Ends the line.
  */
 static void
 print_clause_head(const cli_t *cli, const sdx_clause_t *c,
@@ -260,17 +297,25 @@ print_clause_head(const cli_t *cli, const sdx_clause_t *c,
         title = c->series;
     }
     snprintf(head, sizeof head, "%s · %s", c->row, where);
-    col += display_width(head);
+    int head_end = col + display_width(head);
+    int title_w = 3 + display_width(title);
+    int extra_w = extra ? 2 + display_width(extra) : 0;
+    bool extra_fits = head_end + extra_w <= cli->width;
+    bool with_title = extra_fits
+        ? head_end + title_w + extra_w <= cli->width
+        : head_end + title_w <= cli->width;
     style(cli, SGR_BOLD);
     fputs(head, stdout);
-    if (col + 3 + display_width(title) <= cli->width) {
+    if (with_title)
         printf(" · %s", title);
-        col += 3 + display_width(title);
-    }
     style(cli, SGR_RESET);
-    if (extra && col + 2 + display_width(extra) <= cli->width) {
+    if (extra) {
+        if (extra_fits)
+            fputs("  ", stdout);
+        else
+            printf("\n%*s", col, "");
         style(cli, SGR_DIM);
-        printf("  %s", extra);
+        fputs(extra, stdout);
         style(cli, SGR_RESET);
     }
     putchar('\n');
@@ -349,65 +394,198 @@ call_failed(const cli_t *cli, sdx_client_t *client, sdx_status_t st,
 /* Option parsing                                                   */
 /* ---------------------------------------------------------------- */
 
-/* Parse "3", "1-3" or "1,4,5" into LEVELS; returns the count or -1. */
+/*
+ * Parse --level's "3", "1-3" or "1,4,5" into LEVELS (room for MAX).
+ * Returns the count, or 0 after a usage error for CMD: not a level, a
+ * range or a list, or a level outside the protocol's levels.
+ */
 static int
-parse_levels(const char *spec, int *levels, int max)
+parse_levels(const command_t *cmd, const char *spec, int *levels, int max)
 {
     int n = 0;
     const char *p = spec;
     while (*p) {
         char *end;
+        long lo, hi;
         errno = 0;
-        long lo = strtol(p, &end, 10), hi;
-        if (end == p || errno)
-            return -1;
+        if (*p < '0' || *p > '9' || (lo = strtol(p, &end, 10), errno))
+            goto malformed;
         p = end;
         hi = lo;
         if (*p == '-') {
             p++;
-            hi = strtol(p, &end, 10);
-            if (end == p)
-                return -1;
+            if (*p < '0' || *p > '9' || (hi = strtol(p, &end, 10), errno))
+                goto malformed;
             p = end;
         }
-        if (lo < 0 || hi > 99 || lo > hi)
-            return -1;
+        if (lo > hi) {
+            usage_error(cmd, "--level: '%s': a range goes up, as in "
+                        "%ld-%ld", spec, hi, lo);
+            return 0;
+        }
+        if (lo < SDX_PROTO_LEVEL_MIN || hi > SDX_PROTO_LEVEL_MAX) {
+            usage_error(cmd, "--level: %ld is out of range %d..%d",
+                        lo < SDX_PROTO_LEVEL_MIN ? lo : hi,
+                        SDX_PROTO_LEVEL_MIN, SDX_PROTO_LEVEL_MAX);
+            return 0;
+        }
         for (long l = lo; l <= hi; l++) {
-            if (n >= max)
-                return -1;
+            if (n >= max) {
+                usage_error(cmd, "--level: '%s': more than %d levels",
+                            spec, max);
+                return 0;
+            }
             levels[n++] = (int)l;
         }
         if (*p == ',')
             p++;
         else if (*p)
-            return -1;
+            goto malformed;
     }
-    return n > 0 ? n : -1;
+    if (n > 0)
+        return n;
+malformed:
+    usage_error(cmd, "--level: '%s' is not a level (%d..%d), a range like "
+                "1-3, or a list like 1,4,5", spec, SDX_PROTO_LEVEL_MIN,
+                SDX_PROTO_LEVEL_MAX);
+    return 0;
 }
 
-/* Add the comma-separated values of ARG to VALS. */
-static bool
-add_values(char *arg, const char **vals, size_t *n)
+/* The section kinds as "summary, scope, ...", for a usage error. */
+static const char *
+section_list(void)
 {
-    for (char *save = NULL, *tok = strtok_r(arg, ",", &save); tok;
-         tok = strtok_r(NULL, ",", &save)) {
-        if (*n >= MAX_VALUES)
+    static char list[256];
+    size_t n = 0;
+    for (const char *const *k = sdx_sections; *k && n < sizeof list; k++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+                              n ? ", " : "", *k);
+    return list;
+}
+
+/*
+ * Check one value of OPT (a text option or operand, named so): not
+ * blank, at most MAX bytes (0: no bound).  False after a usage error.
+ */
+static bool
+check_text(const command_t *cmd, const char *opt, const char *value,
+           size_t max)
+{
+    size_t len = strlen(value);
+    if (strspn(value, " \t\n\r\f\v") == len) {
+        usage_error(cmd, "%s is %s", opt, len ? "blank" : "empty");
+        return false;
+    }
+    if (max && len > max) {
+        usage_error(cmd, "%s: %zu bytes is over the %zu bytes allowed",
+                    opt, len, max);
+        return false;
+    }
+    return true;
+}
+
+/*
+ * Add the comma-separated values of ARG (option OPT, each at most MAX
+ * bytes) to VALS (*N of MAX_VALUES used).  A --section value is folded
+ * to lower case and must be a section kind.  False after a usage error.
+ */
+static bool
+add_values(const command_t *cmd, const char *opt, char *arg,
+           const char **vals, size_t *n, size_t max)
+{
+    char *save = NULL, *tok = strtok_r(arg, ",", &save);
+    if (!tok)
+        return check_text(cmd, opt, "", 0);
+    for (; tok; tok = strtok_r(NULL, ",", &save)) {
+        if (!check_text(cmd, opt, tok, max))
             return false;
+        if (strcmp(opt, "--section") == 0) {
+            for (char *c = tok; *c; c++)
+                if (*c >= 'A' && *c <= 'Z')
+                    *c = (char)(*c - 'A' + 'a');
+            if (!sdx_section_valid(tok)) {
+                usage_error(cmd, "--section: '%s' is not a section (one "
+                            "of %s)", tok, section_list());
+                return false;
+            }
+        }
+        if (*n >= MAX_VALUES) {
+            usage_error(cmd, "%s: at most %d values", opt, MAX_VALUES);
+            return false;
+        }
         vals[(*n)++] = tok;
     }
     return true;
 }
 
+/*
+ * Parse ARG, the value of option OPT, as a whole number LO..HI into
+ * *OUT.  False after a usage error naming OPT and its range.
+ */
 static bool
-parse_count(const char *arg, long max, unsigned *out)
+parse_number(const command_t *cmd, const char *opt, const char *arg,
+             long lo, long hi, unsigned *out)
 {
     char *end;
     errno = 0;
     long v = strtol(arg, &end, 10);
-    if (end == arg || *end || errno || v < 0 || v > max)
+    if (end == arg || *end || errno || arg[0] == ' ' || arg[0] == '+') {
+        usage_error(cmd, "%s: '%s' is not a number (%ld..%ld)", opt, arg,
+                    lo, hi);
         return false;
+    }
+    if (v < lo || v > hi) {
+        usage_error(cmd, "%s: %ld is out of range %ld..%ld", opt, v, lo,
+                    hi);
+        return false;
+    }
     *out = (unsigned)v;
     return true;
+}
+
+/*
+ * True when EP is an endpoint this client can reach: tcp://HOST:PORT
+ * (PORT 1..65535; HOST a name, an address or [an IPv6 address]) or
+ * ipc://PATH (a path a Unix socket can have).  Else a usage error naming
+ * WHERE (--endpoint, SPECDEX_ENDPOINT).  inproc:// only reaches sockets
+ * of the same process, never a daemon.
+ */
+static bool
+check_endpoint(const char *where, const char *ep)
+{
+    const char *why = NULL;
+    if (strncmp(ep, "ipc://", 6) == 0) {
+        size_t len = strlen(ep + 6);
+        if (len == 0)
+            why = "ipc:// needs a path";
+        else if (len >= sizeof ((struct sockaddr_un *)0)->sun_path)
+            why = "the path is too long for a Unix socket";
+    } else if (strncmp(ep, "tcp://", 6) == 0) {
+        const char *host = ep + 6, *colon = strrchr(host, ':');
+        char *end;
+        long port = 0;
+        if (colon) {
+            errno = 0;
+            port = strtol(colon + 1, &end, 10);
+            if (colon[1] < '0' || colon[1] > '9' || *end || errno)
+                port = 0;
+        }
+        if (!colon || colon == host)
+            why = "tcp:// needs HOST:PORT";
+        else if (port < 1 || port > 65535)
+            why = "the port is not 1..65535";
+        else if (strcspn(host, "*; /") < (size_t)(colon - host) ||
+                 (host[0] == '[') != (colon[-1] == ']'))
+            why = "the host is not a name or an address";
+    } else if (strncmp(ep, "inproc://", 9) == 0) {
+        why = "inproc:// reaches only this process, never a daemon";
+    } else {
+        why = "not tcp://HOST:PORT or ipc://PATH";
+    }
+    if (why)
+        usage_error(NULL, "%s: '%s' is not an endpoint: %s", where, ep,
+                    why);
+    return why == NULL;
 }
 
 /* Everything a query command can be given. */
@@ -421,6 +599,9 @@ struct query_args {
     const char *rows[MAX_VALUES];   /* --row */
     const char *codes[MAX_VALUES];  /* --code */
     const char *series;             /* --series (row) */
+    uint64_t round_trip_us;         /* ping: as measured here, µs */
+    sdx_result_t *without_series;   /* row: the row in any series, asked
+                                       when --series found no cell */
 };
 
 /* Which options a command takes, as getopt letters. */
@@ -430,6 +611,24 @@ struct query_args {
 #define OPTS_ROW "S:jJh"
 #define OPTS_PLAIN "jJh"
 #define OPTS_KEYGEN "h"
+
+/* --color's WHEN (NULL: always, as ls and grep take it) into *MODE. */
+static bool
+parse_color(const command_t *cmd, const char *when, int *mode)
+{
+    if (!when || strcmp(when, "always") == 0)
+        *mode = COLOR_ALWAYS;
+    else if (strcmp(when, "never") == 0)
+        *mode = COLOR_NEVER;
+    else if (strcmp(when, "auto") == 0)
+        *mode = COLOR_AUTO;
+    else {
+        usage_error(cmd, "--color: '%s' is not auto, always or never",
+                    when);
+        return false;
+    }
+    return true;
+}
 
 /*
  * Parse a command's options (those in LETTERS) into A; return the index
@@ -454,6 +653,7 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
         { "series", required_argument, NULL, 'S' },
         { "json", no_argument, NULL, 'j' },
         { "jsonl", no_argument, NULL, 'J' },
+        { "color", optional_argument, NULL, OPT_COLOR },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
@@ -462,49 +662,61 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
     opterr = 0;
     while ((ch = getopt_long(argc, argv, letters, opts, NULL)) != -1) {
         /* getopt_long accepts any long option; refuse those whose
-         * letter this command does not take. */
-        if (ch != '?' && ch != ':' && !strchr(letters, ch))
+         * letter this command does not take (every one takes --color). */
+        if (ch != '?' && ch != ':' && ch != OPT_COLOR &&
+            !strchr(letters, ch))
             ch = '?';
         switch (ch) {
         case 'l':
-            n = parse_levels(optarg, a->levels, MAX_VALUES);
-            if (n < 0) {
-                usage_error("--level: '%s' is not a level, a range like "
-                            "1-3, or a list like 1,4,5", optarg);
+            if (!(n = parse_levels(cmd, optarg, a->levels, MAX_VALUES)))
                 return -EXIT_USAGE - 1;
-            }
             a->q.levels = a->levels;
             a->q.nlevels = (size_t)n;
             break;
         case 's':
-            if (!add_values(optarg, a->sections, &a->q.nsections))
-                goto too_many;
+            if (!add_values(cmd, "--section", optarg, a->sections,
+                            &a->q.nsections, 0))
+                return -EXIT_USAGE - 1;
             a->q.sections = a->sections;
             break;
         case 'r':
-            if (a->q.nrows >= MAX_VALUES)
-                goto too_many;
-            a->rows[a->q.nrows++] = optarg; /* labels may hold commas */
+            if (a->q.nrows >= MAX_VALUES) {
+                usage_error(cmd, "--row: at most %d values", MAX_VALUES);
+                return -EXIT_USAGE - 1;
+            }
+            /* labels may hold commas: one value per --row */
+            if (!check_text(cmd, "--row", optarg, SDX_PROTO_STR_MAX))
+                return -EXIT_USAGE - 1;
+            a->rows[a->q.nrows++] = optarg;
             a->q.rows = a->rows;
             break;
         case 'c':
-            if (!add_values(optarg, a->codes, &a->q.ncodes))
-                goto too_many;
+            if (!add_values(cmd, "--code", optarg, a->codes, &a->q.ncodes,
+                            SDX_PROTO_STR_MAX))
+                return -EXIT_USAGE - 1;
             a->q.codes = a->codes;
             break;
         case 'n':
-        case 'o':
-        case 'k':
-        case 'm': {
-            unsigned *dst = ch == 'n' ? &a->q.limit
-                          : ch == 'o' ? &a->q.offset
-                          : ch == 'k' ? &a->q.k : &a->q.max_chars;
-            if (!parse_count(optarg, 1000000, dst)) {
-                usage_error("'%s' is not a number", optarg);
+            if (!parse_number(cmd, "--limit", optarg, 1,
+                              SDX_PROTO_LIMIT_MAX, &a->q.limit))
                 return -EXIT_USAGE - 1;
-            }
             break;
-        }
+        case 'o':
+            if (!parse_number(cmd, "--offset", optarg, 0,
+                              SDX_PROTO_OFFSET_MAX, &a->q.offset))
+                return -EXIT_USAGE - 1;
+            break;
+        case 'k':
+            if (!parse_number(cmd, "--k", optarg, SDX_PROTO_K_MIN,
+                              SDX_PROTO_K_MAX, &a->q.k))
+                return -EXIT_USAGE - 1;
+            break;
+        case 'm':
+            if (!parse_number(cmd, "--max-chars", optarg,
+                              SDX_PROTO_CHARS_MIN, SDX_PROTO_CHARS_MAX,
+                              &a->q.max_chars))
+                return -EXIT_USAGE - 1;
+            break;
         case 'g':
             a->q.group = true;
             break;
@@ -512,6 +724,8 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
             a->q.facets = true;
             break;
         case 'S':
+            if (!check_text(cmd, "--series", optarg, SDX_PROTO_STR_MAX))
+                return -EXIT_USAGE - 1;
             a->series = optarg;
             break;
         case 'j':
@@ -520,35 +734,33 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
         case 'J':
             cli->jsonl = true;
             break;
+        case OPT_COLOR:
+            if (!parse_color(cmd, optarg, &cli->color_mode))
+                return -EXIT_USAGE - 1;
+            break;
         case 'h':
             fputs(cmd->help, stdout);
             return -EXIT_RESULTS - 1;
         default:
-            fprintf(stderr, "%s %s: unknown option or missing value: "
-                    "'%s'\nTry 'specdex %s --help'.\n", program, cmd->name,
-                    argv[optind - 1], cmd->name);
+            usage_error(cmd, "unknown option or missing value: '%s'",
+                        argv[optind - 1]);
             return -EXIT_USAGE - 1;
         }
     }
-    if (cli->json || cli->jsonl)
-        cli->color = false;
     return optind;
-too_many:
-    usage_error("too many values at '%s'", optarg);
-    return -EXIT_USAGE - 1;
 }
 
-/* The one QUERY operand of a command, or NULL after a usage error. */
+/* The one operand of a command, or NULL after a usage error. */
 static const char *
-one_operand(const command_t *cmd, int first, int argc, char **argv,
-            const char *what)
+one_operand(const command_t *cmd, int first, int argc, char **argv)
 {
-    if (first == argc - 1)
+    if (first >= argc)
+        usage_error(cmd, "%s", cmd->missing);
+    else if (first < argc - 1)
+        usage_error(cmd, "too many arguments (quote a %s that has spaces)",
+                    cmd->operand);
+    else if (check_text(cmd, cmd->operand, argv[first], cmd->operand_max))
         return argv[first];
-    fprintf(stderr, "%s %s: %s\nTry 'specdex %s --help'.\n", program,
-            cmd->name, first >= argc ? what
-            : "too many arguments (quote a query that has spaces)",
-            cmd->name);
     return NULL;
 }
 
@@ -593,7 +805,7 @@ print_facets(const cli_t *cli, const sdx_result_t *r)
 }
 
 static sdx_status_t
-call_search(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_search(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     return sdx_client_search(c, &a->q, r);
 }
@@ -601,7 +813,6 @@ call_search(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
 static bool
 show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
-    (void)a;
     if (cli->json || cli->jsonl)
         return r->nhits > 0;
     for (size_t i = 0; i < r->nhits; i++) {
@@ -617,7 +828,13 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
         else
             print_text(cli, h->clause->text, 4, false);
     }
-    if (r->nhits == 0) {
+    if (r->nhits == 0 && r->total > 0 && a->q.offset > 0) {
+        /* matches there are, just not this far: say so, not "none" */
+        printf("--offset %u is past the last of the %llu matching %s.\n",
+               a->q.offset, (unsigned long long)r->total,
+               a->q.group ? (r->total == 1 ? "group" : "groups")
+                          : (r->total == 1 ? "clause" : "clauses"));
+    } else if (r->nhits == 0) {
         printf("No clauses match.\n");
         if (r->corrected)
             printf("Did you mean: %s\n", r->corrected);
@@ -670,7 +887,7 @@ print_cells_table(const cli_t *cli, const sdx_result_t *r)
 }
 
 static sdx_status_t
-call_ladder(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_ladder(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     return sdx_client_ladder(c, &a->q, r);
 }
@@ -704,23 +921,48 @@ show_ladder(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
     return true;
 }
 
+/*
+ * When --series found no cell, ask once more without it: if the row is
+ * there in another series, the series is what is wrong, and the person
+ * is told which series have the row rather than that it does not exist.
+ */
 static sdx_status_t
-call_row(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_row(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
-    return sdx_client_row(c, a->q.q, a->series, r);
+    sdx_status_t st = sdx_client_row(c, a->q.q, a->series, r);
+    if (st == SDX_OK && (*r)->ncells == 0 && a->series &&
+        sdx_client_row(c, a->q.q, NULL, &a->without_series) != SDX_OK)
+        sdx_result_destroy(&a->without_series); /* only a better message */
+    return st;
 }
 
 static bool
 show_row(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
+    const sdx_result_t *any = a->without_series;
     if (cli->json || cli->jsonl)
         return r->ncells > 0;
+    if (!r->ncells && any && any->ncells) {
+        printf("No series \"%s\" has %s; it is in", a->series,
+               any->row ? any->row : a->q.q);
+        for (size_t i = 0; i < any->ncells; i++)
+            if (i == 0 || strcmp(any->cells[i].series,
+                                 any->cells[i - 1].series) != 0)
+                printf("%s \"%s\"", i ? "," : "", any->cells[i].series);
+        printf(".\n");
+        return false;
+    }
+    if (!r->ncells && a->series && !any) {
+        printf("No row \"%s\" in series \"%s\".\n", a->q.q, a->series);
+        return false;
+    }
     if (!r->ncells) {
-        printf("No row \"%s\".\n", a->q.q);
+        printf("No row \"%s\"%s.\n", a->q.q,
+               a->series ? " in any series" : "");
         return false;
     }
     style(cli, SGR_BOLD);
-    printf("%s", a->q.q);
+    printf("%s", r->row ? r->row : a->q.q); /* as the corpus writes it */
     style(cli, SGR_RESET);
     printf(" across levels\n\n");
     print_cells_table(cli, r);
@@ -728,7 +970,7 @@ show_row(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 }
 
 static sdx_status_t
-call_get(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_get(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     return sdx_client_get(c, a->operands, a->noperands, r);
 }
@@ -755,7 +997,7 @@ show_get(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 }
 
 static sdx_status_t
-call_context(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_context(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     return sdx_client_context(c, &a->q, r);
 }
@@ -785,7 +1027,7 @@ show_context(const cli_t *cli, const query_args_t *a,
 }
 
 static sdx_status_t
-call_suggest(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_suggest(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     return sdx_client_suggest(c, a->q.q, r);
 }
@@ -805,7 +1047,7 @@ show_suggest(const cli_t *cli, const query_args_t *a,
 }
 
 static sdx_status_t
-call_stats(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+call_stats(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
     (void)a;
     return sdx_client_stats(c, r);
@@ -833,19 +1075,33 @@ show_stats(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
     return true;
 }
 
-static sdx_status_t
-call_ping(sdx_client_t *c, const query_args_t *a, sdx_result_t **r)
+/* Microseconds on the monotonic clock. */
+static uint64_t
+now_us(void)
 {
-    (void)a;
-    return sdx_client_ping(c, r);
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* The round trip is timed here, around the whole call: connecting,
+ * sending, the daemon's work and the reply, as a client lives it; the
+ * reply's took_us is only the daemon's part. */
+static sdx_status_t
+call_ping(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    uint64_t t0 = now_us();
+    sdx_status_t st = sdx_client_ping(c, r);
+    a->round_trip_us = now_us() - t0;
+    return st;
 }
 
 static bool
 show_ping(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
-    (void)a;
     if (!cli->json && !cli->jsonl)
-        printf("specdexd answers (%llu µs)\n",
+        printf("specdexd answers: round trip %llu µs (the daemon's own "
+               "time %llu µs)\n", (unsigned long long)a->round_trip_us,
                (unsigned long long)r->took_us);
     return true;
 }
@@ -864,6 +1120,47 @@ run_keygen(const char *base)
     return EXIT_RESULTS;
 }
 
+/*
+ * Colour for stdout, as --color and NO_COLOR say; never under --json or
+ * --jsonl, whose output is for programs.
+ */
+static bool
+use_color(const cli_t *cli)
+{
+    const char *no_color = getenv("NO_COLOR");
+    if (cli->json || cli->jsonl || cli->color_mode == COLOR_NEVER)
+        return false;
+    return cli->color_mode == COLOR_ALWAYS ||
+           (isatty(STDOUT_FILENO) && !(no_color && *no_color));
+}
+
+/* Check the operands from FIRST; false after a usage error. */
+static bool
+check_operands(const command_t *cmd, int first, int argc, char **argv,
+               query_args_t *a)
+{
+    if (cmd->operands == OPERAND_ONE)
+        return (a->q.q = one_operand(cmd, first, argc, argv)) != NULL;
+    if (cmd->operands == OPERAND_NONE) {
+        if (first < argc)
+            usage_error(cmd, "unexpected argument '%s'", argv[first]);
+        return first >= argc;
+    }
+    if (first >= argc) {
+        usage_error(cmd, "%s", cmd->missing);
+        return false;
+    }
+    if (argc - first > SDX_PROTO_IDS_MAX) {
+        usage_error(cmd, "%d %ss; at most %d", argc - first, cmd->operand,
+                    SDX_PROTO_IDS_MAX);
+        return false;
+    }
+    for (int i = first; i < argc; i++)
+        if (!check_text(cmd, cmd->operand, argv[i], cmd->operand_max))
+            return false;
+    return true;
+}
+
 /* Parse a command's options and operands, run it, print, exit status. */
 static int
 run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
@@ -872,22 +1169,16 @@ run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
     int first = parse_command_opts(cli, cmd, cmd->letters, argc, argv, &a);
     if (first < 0)
         return -first - 1;
-    if (cmd->operands == OPERAND_ONE) {
-        if (!(a.q.q = one_operand(cmd, first, argc, argv, cmd->missing)))
-            return EXIT_USAGE;
-    } else if (cmd->operands == OPERAND_MANY && first >= argc) {
-        fprintf(stderr, "%s %s: %s\nTry 'specdex %s --help'.\n", program,
-                cmd->name, cmd->missing, cmd->name);
+    if (!check_operands(cmd, first, argc, argv, &a))
         return EXIT_USAGE;
-    } else if (cmd->operands == OPERAND_NONE && first < argc) {
-        fprintf(stderr, "%s %s: unexpected argument '%s'\nTry 'specdex %s "
-                "--help'.\n", program, cmd->name, argv[first], cmd->name);
-        return EXIT_USAGE;
-    }
     a.operands = (const char *const *)argv + first;
     a.noperands = (size_t)(argc - first);
     if (!cmd->call)
         return run_keygen(a.q.q);
+    for (size_t i = 0; i < cli->nendpoints; i++)
+        if (!check_endpoint(cli->endpoint_source, cli->endpoints[i]))
+            return EXIT_USAGE;
+    cli->color = use_color(cli);
     if (!cli->json && !cli->jsonl) {
         a.q.hl_open = MARK_OPEN;
         a.q.hl_close = MARK_CLOSE;
@@ -906,6 +1197,7 @@ run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
         if (cli->json || cli->jsonl)
             print_json(cli, r, cmd->json_key);
     }
+    sdx_result_destroy(&a.without_series);
     sdx_result_destroy(&r);
     sdx_client_destroy(&client);
     return rc;
@@ -915,14 +1207,21 @@ run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
 /* Help and dispatch                                                */
 /* ---------------------------------------------------------------- */
 
+/* A protocol limit as text, for the help: STR(SDX_PROTO_LIMIT_MAX). */
+#define STR_(x) #x
+#define STR(x) STR_(x)
+#define LEVELS STR(SDX_PROTO_LEVEL_MIN) ".." STR(SDX_PROTO_LEVEL_MAX)
+
 #define OUTPUT_OPTS                                                        \
 "  -j, --json         print the reply as one JSON document\n"              \
 "  -J, --jsonl        print one JSON line per item\n"                      \
+"      --color[=WHEN] colour: auto (on a terminal, unless NO_COLOR is\n"   \
+"                     set), always (the default WHEN) or never\n"          \
 "  -h, --help         this help\n"
 
 static const command_t commands[] = {
     { "search", OPTS_SEARCH, OPERAND_ONE,
-      "a QUERY is needed",
+      "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_search, show_search, "hits",
       "ranked clauses matching a query",
 "Usage: specdex search QUERY [OPTIONS]\n"
@@ -934,14 +1233,16 @@ static const command_t commands[] = {
 "code:5366.\n"
 "\n"
 "Options:\n"
-"  -l, --level L      only these levels: 3, 1-3 or 1,4,5\n"
+"  -l, --level L      only these levels (" LEVELS "): 3, 1-3 or 1,4,5\n"
 "  -s, --section S    only these sections (repeatable or a comma list):\n"
 "                     summary scope responsibility ksa education\n"
 "                     condition environment\n"
 "  -r, --row ROW      only this row, e.g. \"key resp 06\" (repeatable)\n"
 "  -c, --code CODE    only this job code, e.g. 5366 (repeatable)\n"
-"  -n, --limit N      hits to show, 1..100 (default 10)\n"
-"  -o, --offset N     skip the first N hits (the next page)\n"
+"  -n, --limit N      hits to show, 1.." STR(SDX_PROTO_LIMIT_MAX)
+" (default " STR(SDX_PROTO_LIMIT_DEFAULT) ")\n"
+"  -o, --offset N     skip the first N hits (the next page), 0.."
+STR(SDX_PROTO_OFFSET_MAX) "\n"
 "  -g, --group        one hit for a row whose text is the same at\n"
 "                     several levels\n"
 "  -f, --facets       also count the matches per level and section\n"
@@ -949,10 +1250,10 @@ OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex search \"root cause analysis\"\n"
-"  specdex search vendors --section ksa --level 3\n"
+"  specdex search communication --section ksa --level 3\n"
 "  specdex search 'level:5 troubleshooting' --json\n" },
     { "ladder", OPTS_LADDER, OPERAND_ONE,
-      "a QUERY is needed",
+      "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_ladder, show_ladder, "ladder",
       "how a duty changes from level to level",
 "Usage: specdex ladder QUERY [OPTIONS]\n"
@@ -966,9 +1267,10 @@ OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex ladder \"root cause analysis\"\n"
-"  specdex ladder vendors --section ksa\n" },
+"  specdex ladder \"written communication\" --section ksa\n" },
     { "row", OPTS_ROW, OPERAND_ONE,
-      "a ROW label is needed, e.g. \"key resp 06\"",
+      "a ROW label is needed, e.g. \"key resp 06\"", "ROW",
+      SDX_PROTO_STR_MAX,
       call_row, show_row, "cells",
       "one row across the levels",
 "Usage: specdex row ROW [OPTIONS]\n"
@@ -984,7 +1286,7 @@ OUTPUT_OPTS
 "  specdex row \"key resp 06\"\n"
 "  specdex row \"special condition 2\" --json\n" },
     { "get", OPTS_PLAIN, OPERAND_MANY,
-      "at least one ID is needed",
+      "at least one ID is needed", "ID", SDX_PROTO_STR_MAX,
       call_get, show_get, "clauses",
       "clauses by id",
 "Usage: specdex get ID... [OPTIONS]\n"
@@ -997,7 +1299,7 @@ OUTPUT_OPTS
 "Example:\n"
 "  specdex get 5366/key-resp-06 5367/ksa-07\n" },
     { "context", OPTS_CONTEXT, OPERAND_ONE,
-      "a QUERY is needed",
+      "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_context, show_context, "passages",
       "cited passages for a question (chatbots)",
 "Usage: specdex context QUERY [OPTIONS]\n"
@@ -1005,16 +1307,19 @@ OUTPUT_OPTS
 "citation a person can check: what a chatbot is given to answer from.\n"
 "\n"
 "Options:\n"
-"  -k, --k N          passages, 1..20 (default 5)\n"
-"  -m, --max-chars N  budget for all passages, 200..20000 (default 4000)\n"
-"  -l, --level L      only these levels: 3, 1-3 or 1,4,5\n"
+"  -k, --k N          passages, " STR(SDX_PROTO_K_MIN) ".."
+STR(SDX_PROTO_K_MAX) " (default " STR(SDX_PROTO_K_DEFAULT) ")\n"
+"  -m, --max-chars N  budget for all passages, " STR(SDX_PROTO_CHARS_MIN)
+".." STR(SDX_PROTO_CHARS_MAX) " (default " STR(SDX_PROTO_CHARS_DEFAULT)
+")\n"
+"  -l, --level L      only these levels (" LEVELS "): 3, 1-3 or 1,4,5\n"
 "  -s, --section S    only these sections\n"
 OUTPUT_OPTS
 "\n"
 "Example:\n"
 "  specdex context \"who talks to vendors\" -k 3\n" },
     { "suggest", OPTS_PLAIN, OPERAND_ONE,
-      "a QUERY is needed",
+      "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_suggest, show_suggest, NULL,
       "a spelling correction for a query",
 "Usage: specdex suggest QUERY [OPTIONS]\n"
@@ -1027,7 +1332,7 @@ OUTPUT_OPTS
 "Example:\n"
 "  specdex suggest troubleshootng\n" },
     { "stats", OPTS_PLAIN, OPERAND_NONE,
-      "",
+      "", "", 0,
       call_stats, show_stats, NULL,
       "what the daemon serves, and how it is doing",
 "Usage: specdex stats [OPTIONS]\n"
@@ -1040,7 +1345,7 @@ OUTPUT_OPTS
 "Example:\n"
 "  specdex stats --json\n" },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
-      "a NAME for the key files is needed",
+      "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,
       "write a CURVE keypair (NAME.key, NAME.key_secret)",
 "Usage: specdex keygen NAME\n"
@@ -1051,13 +1356,15 @@ OUTPUT_OPTS
 "NAME.key as --server-key and its own NAME.key_secret as --client-key.\n"
 "\n"
 "Example:\n"
-"  specdex keygen /etc/specdex/server && specdex keygen ~/.config/alice\n" },
+"  specdex keygen server && specdex keygen alice\n" },
     { "ping", OPTS_PLAIN, OPERAND_NONE,
-      "",
+      "", "", 0,
       call_ping, show_ping, NULL,
       "check that the daemon answers",
 "Usage: specdex ping [OPTIONS]\n"
-"Exit 0 when the daemon answers, 3 when it does not.\n"
+"Whether the daemon answers, and how fast: the round trip measured here\n"
+"(connecting, sending, the daemon's work, the reply) and, beside it, the\n"
+"daemon's own time.  Exit 0 when it answers, 3 when it does not.\n"
 "\n"
 "Options:\n"
 OUTPUT_OPTS
@@ -1093,11 +1400,15 @@ print_main_help(FILE *out)
 "                      " SDX_CLIENT_DEFAULT_ENDPOINT ")\n"
 "  -t, --timeout MS    wait per attempt, milliseconds (default %d;\n"
 "                      %d attempts)\n"
-"  --server-key FILE   CURVE: the daemon's public key file (NAME.key)\n"
-"  --client-key FILE   CURVE: this client's secret key file\n"
+"      --server-key FILE\n"
+"                      CURVE: the daemon's public key file (NAME.key)\n"
+"      --client-key FILE\n"
+"                      CURVE: this client's secret key file\n"
 "                      (NAME.key_secret); see 'specdex keygen --help'\n"
 "  -j, --json          print replies as JSON, for scripts\n"
 "  -J, --jsonl         print one JSON line per item\n"
+"      --color[=WHEN]  colour: auto (on a terminal, unless NO_COLOR is\n"
+"                      set), always (the default WHEN) or never\n"
 "  -V, --version       the version\n"
 "  -h, --help          this help; 'specdex COMMAND --help' for a command\n"
 "\n"
@@ -1106,21 +1417,32 @@ print_main_help(FILE *out)
 "  specdex ladder \"root cause analysis\"\n"
 "  specdex row \"key resp 06\"\n"
 "\n"
-"Colour is used on a terminal unless NO_COLOR is set.\n"
+"Text is wrapped to $COLUMNS when it is set, else to the terminal, else\n"
+"to 80 columns.\n"
 "Exit status: 0 results, 1 no results, 2 usage error, 3 daemon\n"
 "unavailable, 4 error reply.  See specdex(1).\n",
             SDX_CLIENT_DEFAULT_TIMEOUT_MS, SDX_CLIENT_DEFAULT_ATTEMPTS);
 }
 
+/*
+ * Columns to wrap to, by git's rule (term_columns() in its pager.c):
+ * COLUMNS when it is a positive number, on a terminal or not (so a
+ * script or a test can ask for a width); else the width of the terminal
+ * on stdout; else 80.  Shells set COLUMNS without exporting it, so on a
+ * terminal it is normally the terminal that counts.
+ */
 static int
 terminal_width(void)
 {
     struct winsize ws;
     const char *cols = getenv("COLUMNS");
+    char *end;
+    long n;
+    if (cols && *cols && (errno = 0, n = strtol(cols, &end, 10), !*end) &&
+        !errno && n > 0 && n <= 10000)
+        return (int)n;
     if (ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
         return ws.ws_col;
-    if (cols && atoi(cols) > 0)
-        return atoi(cols);
     return 80;
 }
 
@@ -1134,15 +1456,16 @@ main(int argc, char **argv)
         { "client-key", required_argument, NULL, 'k' },
         { "json", no_argument, NULL, 'j' },
         { "jsonl", no_argument, NULL, 'J' },
+        { "color", optional_argument, NULL, OPT_COLOR },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, 'V' },
         { NULL, 0, NULL, 0 },
     };
     const char *env_ep = getenv("SPECDEX_ENDPOINT");
-    const char *no_color = getenv("NO_COLOR");
     cli_t cli = {
         .timeout_ms = SDX_CLIENT_DEFAULT_TIMEOUT_MS,
-        .color = isatty(STDOUT_FILENO) && !(no_color && *no_color),
+        .endpoint_source = "--endpoint",
+        .color_mode = COLOR_AUTO,
         .width = terminal_width(),
     };
     const char *server_key_file = NULL, *client_key_file = NULL;
@@ -1152,16 +1475,16 @@ main(int argc, char **argv)
         switch (ch) {
         case 'e':
             if (cli.nendpoints >= MAX_ENDPOINTS) {
-                usage_error("at most 8 endpoints ('%s')", optarg);
+                usage_error(NULL, "--endpoint: at most %d endpoints ('%s')",
+                            MAX_ENDPOINTS, optarg);
                 return EXIT_USAGE;
             }
             cli.endpoints[cli.nendpoints++] = optarg;
             break;
         case 't':
-            if (!parse_count(optarg, 600000, &timeout) || timeout == 0) {
-                usage_error("--timeout: '%s' is not 1..600000 ms", optarg);
+            if (!parse_number(NULL, "--timeout", optarg, 1, 600000,
+                              &timeout))
                 return EXIT_USAGE;
-            }
             cli.timeout_ms = (int)timeout;
             break;
         case 'K':
@@ -1175,6 +1498,10 @@ main(int argc, char **argv)
             break;
         case 'J':
             cli.jsonl = true;
+            break;
+        case OPT_COLOR:
+            if (!parse_color(NULL, optarg, &cli.color_mode))
+                return EXIT_USAGE;
             break;
         case 'h':
             print_main_help(stdout);
@@ -1190,7 +1517,7 @@ main(int argc, char **argv)
     if (server_key_file || client_key_file) {
         char err[512];
         if (!server_key_file || !client_key_file) {
-            usage_error("%s", "CURVE needs both --server-key and "
+            usage_error(NULL, "CURVE needs both --server-key and "
                         "--client-key");
             return EXIT_USAGE;
         }
@@ -1198,21 +1525,24 @@ main(int argc, char **argv)
                            sizeof err) != SDX_OK ||
             sdx_curve_read(client_key_file, &cli.public_key,
                            &cli.secret_key, err, sizeof err) != SDX_OK) {
-            usage_error("%s", err);
+            usage_error(NULL, "%s", err);
             return EXIT_USAGE;
         }
         cli.curve = true;
     }
-    if (cli.nendpoints == 0)
-        cli.endpoints[cli.nendpoints++] =
-            env_ep && *env_ep ? env_ep : SDX_CLIENT_DEFAULT_ENDPOINT;
+    if (cli.nendpoints == 0 && env_ep && *env_ep) {
+        cli.endpoints[cli.nendpoints++] = env_ep;
+        cli.endpoint_source = "SPECDEX_ENDPOINT";
+    } else if (cli.nendpoints == 0) {
+        cli.endpoints[cli.nendpoints++] = SDX_CLIENT_DEFAULT_ENDPOINT;
+    }
     if (optind >= argc) {
         print_main_help(stderr);
         return EXIT_USAGE;
     }
     const command_t *cmd = find_command(argv[optind]);
     if (!cmd) {
-        usage_error("unknown command '%s'", argv[optind]);
+        usage_error(NULL, "unknown command '%s'", argv[optind]);
         return EXIT_USAGE;
     }
     int rc = run_command(&cli, cmd, argc - optind, argv + optind);

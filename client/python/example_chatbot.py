@@ -1,7 +1,14 @@
-#!/usr/bin/env python3
+#!/usr/bin/python3
 """example_chatbot: the retrieval half of a chatbot backend, on specdex.
 
-    python3 example_chatbot.py [--listen 127.0.0.1:8080] [--endpoint EP]
+    /usr/bin/python3 example_chatbot.py [--listen 127.0.0.1:8080] [--endpoint EP]
+
+The interpreter: Python 3.9 or later with pyzmq and msgpack.  On Debian 12
+that is /usr/bin/python3 with python3-zmq and python3-msgpack (the
+interpreter the tests run it with, and the one the first line names);
+elsewhere, a venv where ``pip install client/python`` ran, started as
+``VENV/bin/python example_chatbot.py``.  A bare ``python3`` that is some
+other interpreter (pyenv, conda) finds neither module.
 
     curl -s localhost:8080/ask -d '{"question": "Who does root cause analysis?"}'
 
@@ -13,20 +20,36 @@ them.  Put an LLM behind ``prompt`` and this is a chatbot that cites its
 sources.  Standard library only, apart from the specdex client.
 """
 
+from __future__ import annotations
+
 import argparse
 import json
 import os
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+if sys.version_info < (3, 9):
+    sys.exit(f"example_chatbot: needs Python 3.9 or later, not "
+             f"{sys.version.split()[0]} ({sys.executable})")
+# specdex.py beside this file, when it is not installed
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-import specdex  # noqa: E402
+try:
+    import specdex  # noqa: E402
+except ImportError as e:  # zmq or msgpack missing in this interpreter
+    sys.exit(f"example_chatbot: {e} in {sys.executable}; run it with "
+             "/usr/bin/python3 (python3-zmq, python3-msgpack) or a venv "
+             "where 'pip install client/python' ran")
 
 MAX_BODY = 64 * 1024  # bytes of request body accepted
 
 
-def build_prompt(question, passages):
-    """A grounded prompt: the numbered passages, then the question."""
+def build_prompt(question: str, passages: list[dict]) -> str:
+    """A grounded prompt: the numbered passages, then the question.
+
+    Args:
+        question (str): the user's question, as asked.
+        passages (list[dict]): the ``passages`` of a context reply.
+    """
     lines = ["Answer from these job-standard clauses only, citing them "
              "by number. Say so if they do not answer the question.", ""]
     for n, p in enumerate(passages, 1):
@@ -35,7 +58,12 @@ def build_prompt(question, passages):
     return "\n".join(lines)
 
 
-def make_handler(client):
+def make_handler(client: specdex.Client) -> type[BaseHTTPRequestHandler]:
+    """The request handler class of the HTTP server, on CLIENT.
+
+    Args:
+        client (specdex.Client): shared by the server's threads.
+    """
     class AskHandler(BaseHTTPRequestHandler):
         server_version = "specdex-chatbot/1"
 
@@ -84,7 +112,7 @@ def make_handler(client):
     return AskHandler
 
 
-def main():
+def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--listen", default="127.0.0.1:8080",
                     help="host:port to serve on (default 127.0.0.1:8080)")

@@ -21,13 +21,22 @@ daemon's public key file and this client's secret key file, as written by
 
     Client("tcp://10.0.0.5:5599", server_key="server.key",
            client_key="chatbot.key_secret")
+
+Replies are the daemon's maps as msgpack decodes them (``dict`` with
+``str`` keys); their keys are described in docs/PROTOCOL.md.  Install with
+``pip install client/python`` (pyproject.toml: Python 3.9 or later, pyzmq,
+msgpack), or put this file on ``sys.path``.
 """
 
+from __future__ import annotations
+
+import html
 import itertools
 import os
 import re
 import stat
 import threading
+from typing import Any, Iterable, Sequence
 
 import msgpack
 import zmq
@@ -37,6 +46,14 @@ __all__ = ["Client", "SpecdexError", "ErrorReply", "Unavailable",
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
 PROTOCOL_VERSION = 1
+
+#: A reply: the daemon's msgpack map, decoded.
+Reply = dict[str, Any]
+
+# highlight=False: markers that never occur in the corpus' text (control
+# characters), asked of the daemon and taken out of the snippets, which
+# are then plain text rather than HTML.
+_PLAIN_MARKS = ("\x02", "\x03")
 
 
 class SpecdexError(Exception):
@@ -50,7 +67,7 @@ class ErrorReply(SpecdexError):
     ``overloaded``, ...), ``message`` the daemon's explanation.
     """
 
-    def __init__(self, code, message):
+    def __init__(self, code: str, message: str) -> None:
         super().__init__(f"{code}: {message}")
         self.code = code
         self.message = message
@@ -63,11 +80,24 @@ class Unavailable(SpecdexError):
 _KEY_LINE = re.compile(r'^\s*(public|secret)-key\s*=\s*"([^"]*)"\s*$')
 
 
-def read_key_file(path, secret=False):
+def read_key_file(path: str | os.PathLike[str], secret: bool = False
+                  ) -> tuple[bytes, bytes | None]:
     """Read a key file of ``specdex keygen``: (public, secret or None).
 
-    Keys come back as Z85 bytes.  With ``secret=True`` the secret key must
-    be there and the file must not be readable by others.
+    Args:
+        path (str | os.PathLike): the ``NAME.key`` or ``NAME.key_secret``
+            file.
+        secret (bool): the secret key must be there, and the file must
+            not be readable by others.
+
+    Returns:
+        tuple[bytes, bytes | None]: the public key and the secret key (or
+        None), each 40 bytes of Z85.
+
+    Raises:
+        ValueError: a line is malformed, a key is missing, or a secret key
+            file is readable by others.
+        OSError: the file cannot be read.
     """
     keys = {}
     with open(path, encoding="ascii") as f:
@@ -95,15 +125,25 @@ def read_key_file(path, secret=False):
 class Client:
     """A connection to one or more specdexd endpoints.
 
-    ``endpoint`` is a ZeroMQ endpoint or a list of them, tried in turn
-    (failover); default ``$SPECDEX_ENDPOINT`` or tcp://127.0.0.1:5599.
-    ``timeout`` is seconds per attempt, ``attempts`` attempts per call.
-    ``server_key`` (the daemon's NAME.key) and ``client_key`` (this
-    client's NAME.key_secret) turn on CURVE encryption and authentication.
+    Args:
+        endpoint (str | Sequence[str] | None): a ZeroMQ endpoint or a list
+            of them, tried in turn (failover); default
+            ``$SPECDEX_ENDPOINT`` or tcp://127.0.0.1:5599.
+        timeout (float): seconds one attempt waits for its reply (> 0).
+        attempts (int): attempts per call (>= 1), each on a fresh socket.
+        server_key (str | None): the daemon's ``NAME.key``; with
+            ``client_key``, turns on CURVE encryption and authentication.
+        client_key (str | None): this client's ``NAME.key_secret``.
+
+    Raises:
+        ValueError: no endpoint, a timeout or attempts out of range, only
+            one of the two keys, or a key file that is not right.
     """
 
-    def __init__(self, endpoint=None, timeout=2.0, attempts=2,
-                 server_key=None, client_key=None):
+    def __init__(self, endpoint: str | Sequence[str] | None = None,
+                 timeout: float = 2.0, attempts: int = 2,
+                 server_key: str | None = None,
+                 client_key: str | None = None) -> None:
         if endpoint is None:
             endpoint = os.environ.get("SPECDEX_ENDPOINT") or DEFAULT_ENDPOINT
         self.endpoints = [endpoint] if isinstance(endpoint, str) \
@@ -130,7 +170,7 @@ class Client:
 
     # -- the request loop ------------------------------------------------
 
-    def _socket(self):
+    def _socket(self) -> zmq.Socket:
         sock = getattr(self._local, "sock", None)
         if sock is None:
             ep = self.endpoints[next(self._next) % len(self.endpoints)]
@@ -145,7 +185,7 @@ class Client:
                 self._sockets.append(sock)
         return sock
 
-    def _drop_socket(self):
+    def _drop_socket(self) -> None:
         sock = self._local.sock
         self._local.sock = None
         with self._lock:
@@ -153,11 +193,21 @@ class Client:
                 self._sockets.remove(sock)
         sock.close(linger=0)
 
-    def call(self, op, **fields):
-        """Send one request and return the reply map (ok is true).
+    def call(self, op: str, **fields: Any) -> Reply:
+        """Send one request and return the reply map (``ok`` is true).
 
-        Fields whose value is None are left out.  Raises ErrorReply for an
-        error reply and Unavailable when no endpoint replies in time.
+        Args:
+            op (str): the operation (``search``, ``ladder``, ...).
+            **fields (Any): the request's keys; those whose value is None
+                are left out.
+
+        Returns:
+            Reply: the reply map.
+
+        Raises:
+            ErrorReply: the daemon answered with an error reply.
+            Unavailable: no endpoint replied within the attempts.
+            SpecdexError: the reply is not a map.
         """
         req = {"v": PROTOCOL_VERSION, "op": op, "id": next(self._ids)}
         req.update({k: v for k, v in fields.items() if v is not None})
@@ -181,64 +231,211 @@ class Client:
 
     # -- the operations of the contract ---------------------------------
 
-    def ping(self):
-        """True when the daemon answers."""
+    def ping(self) -> bool:
+        """True when the daemon answers.
+
+        Raises:
+            Unavailable: no endpoint replied within the attempts.
+        """
         return bool(self.call("ping").get("pong"))
 
-    def search(self, q, offset=None, limit=None, levels=None, sections=None,
-               rows=None, codes=None, snippet=None, highlight=None,
-               facets=None, group=None, syntax=None):
+    def search(self, q: str, offset: int | None = None,
+               limit: int | None = None,
+               levels: Sequence[int] | None = None,
+               sections: Sequence[str] | None = None,
+               rows: Sequence[str] | None = None,
+               codes: Sequence[str] | None = None,
+               snippet: bool | None = None,
+               highlight: bool | tuple[str, str] | None = None,
+               facets: bool | None = None,
+               group: bool | None = None,
+               syntax: str | None = None) -> Reply:
         """Ranked clauses for ``q``: the reply with ``total`` and ``hits``.
 
-        ``q`` is the query language unless ``syntax="plain"``: then it is
-        a question in plain words, and the reply also has ``understood``
-        (and ``note`` when nothing matched), as for ``context``.
-        """
-        return self.call("search", q=q, offset=offset, limit=limit,
-                         levels=levels, sections=sections, rows=rows,
-                         codes=codes, snippet=snippet, highlight=highlight,
-                         facets=facets, group=group, syntax=syntax)
+        Args:
+            q (str): the query, in Xapian's syntax (1..1024 bytes).
+            offset (int | None): hits to skip, 0..10000 (default 0).
+            limit (int | None): hits to return, 1..100 (default 10).
+            levels (Sequence[int] | None): only these levels, each 1..5.
+            sections (Sequence[str] | None): only these section kinds
+                (``summary``, ``scope``, ``responsibility``, ``ksa``,
+                ``education``, ``condition``, ``environment``).
+            rows (Sequence[str] | None): only these row labels, any case
+                (``"key resp 06"``).
+            codes (Sequence[str] | None): only these job codes.
+            snippet (bool | None): add each hit's ``snippet`` (default
+                True).
+            highlight (bool | tuple[str, str] | None): how a snippet marks
+                the matched words: a pair of markers (each 1..64 bytes) and
+                HTML-escaped text; True or None for ``("<mark>",
+                "</mark>")``; False for plain text, no markers and no HTML
+                escaping.
+            facets (bool | None): add ``facets``, the matches per level
+                and per section.
+            group (bool | None): one hit per row whose text is the same at
+                several levels, with their ``levels``.
+            syntax (str | None): ``"plain"`` to read ``q`` as a question
+                in plain words, as :meth:`context` does (the reply then
+                has ``understood``, and ``note`` when nothing matched);
+                ``"query"`` or None for the query language.
 
-    def ladder(self, q, sections=None, rows=None):
-        """The best clause at each level for ``q``, and its row."""
+        Returns:
+            Reply: ``total``, ``hits`` (clause records with ``rank``,
+            ``score``, ``percent``, ``snippet``), ``partial``, and
+            ``corrected``, ``facets`` when they apply.
+
+        Raises:
+            TypeError: ``highlight`` is none of the above.
+            ErrorReply: ``bad_request`` (a value out of range, named in
+                the message), ``bad_query``, ``overloaded``, ...
+            Unavailable: no endpoint replied within the attempts.
+        """
+        plain = highlight is False
+        if plain:
+            marks: tuple[str, str] | None = _PLAIN_MARKS
+        elif highlight is None or highlight is True:
+            marks = None
+        elif (isinstance(highlight, (tuple, list)) and len(highlight) == 2
+              and all(isinstance(m, str) for m in highlight)):
+            marks = (highlight[0], highlight[1])
+        else:
+            raise TypeError(
+                "highlight takes a pair of markers such as ('<mark>', "
+                "'</mark>'), True or None for those, or False for "
+                "plain-text snippets (snippet=False for none); got "
+                f"{highlight!r}")
+        reply = self.call("search", q=q, offset=offset, limit=limit,
+                          levels=levels, sections=sections, rows=rows,
+                          codes=codes, snippet=snippet,
+                          highlight=list(marks) if marks else None,
+                          facets=facets, group=group, syntax=syntax)
+        if plain:
+            for hit in reply.get("hits", []):
+                if isinstance(hit.get("snippet"), str):
+                    text = hit["snippet"]
+                    for m in _PLAIN_MARKS:
+                        text = text.replace(m, "")
+                    hit["snippet"] = html.unescape(text)
+        return reply
+
+    def ladder(self, q: str, sections: Sequence[str] | None = None,
+               rows: Sequence[str] | None = None) -> Reply:
+        """The best clause at each level for ``q``, and its row.
+
+        Args:
+            q (str): the query, as for :meth:`search`.
+            sections (Sequence[str] | None): only these section kinds.
+            rows (Sequence[str] | None): only these row labels.
+
+        Returns:
+            Reply: ``ladder`` (``{level, hit}`` for levels 1..5, ``hit``
+            None where nothing relevant), ``row``, ``row_cells``,
+            ``partial``.
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
         return self.call("ladder", q=q, sections=sections, rows=rows)
 
-    def row(self, row, series=None):
-        """One row (``"key resp 06"``) across the levels."""
+    def row(self, row: str, series: str | None = None) -> Reply:
+        """One row across the levels.
+
+        Args:
+            row (str): the row label in any case and spacing
+                (``"key resp 06"``).
+            series (str | None): only this series, by its title
+                (``"Clinical Applications Professional 1-5 HX"``).
+
+        Returns:
+            Reply: ``row`` (the label as the corpus writes it, None when no
+            series has it) and ``cells`` (``{level, series, id, title,
+            text}``, ``text`` None where a level has no such cell).
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
         return self.call("row", row=row, series=series)
 
-    def get(self, ids):
-        """Clauses by id, None where an id is unknown, in order."""
+    def get(self, ids: Iterable[str]) -> list[dict[str, Any] | None]:
+        """Clauses by id, None where an id is unknown, in order.
+
+        Args:
+            ids (Iterable[str]): 1..100 clause ids (``"5366/key-resp-06"``).
+
+        Returns:
+            list[dict | None]: one clause record or None per id.
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
         return self.call("get", ids=list(ids))["clauses"]
 
-    def context(self, q, k=None, max_chars=None, levels=None,
-                sections=None, syntax=None, min_score=None):
+    def context(self, q: str, k: int | None = None,
+                max_chars: int | None = None,
+                levels: Sequence[int] | None = None,
+                sections: Sequence[str] | None = None,
+                syntax: str | None = None,
+                min_score: float | None = None) -> Reply:
         """Grounded passages with citations, for a chatbot's prompt.
 
-        ``q`` is the user's question as typed (plain words; pass
-        ``syntax="query"`` for the query language).  ``min_score`` (0..1,
-        default 0.4 on the daemon) leaves out passages scoring under that
-        share of the best one.  The reply has ``passages``,
-        ``understood`` ({levels, sections, series, rows}: what the
-        question named and the passages were restricted to) and, when
-        there are no passages, ``note`` saying why and perhaps
-        ``corrected`` (the question with its misspellings put right).
+        Args:
+            q (str): the question as the user typed it, in plain words
+                (not the query language: no operator, field or odd quote
+                can fail it).
+            k (int | None): passages at most, 1..20 (default 5).
+            max_chars (int | None): characters of all passages' text,
+                200..20000 (default 4000).
+            levels (Sequence[int] | None): only these levels, each 1..5.
+            sections (Sequence[str] | None): only these section kinds.
+            syntax (str | None): ``"query"`` to read ``q`` in the query
+                language of :meth:`search`; ``"plain"`` or None for plain
+                words.
+            min_score (float | None): leave out passages scoring under
+                this share (0..1) of the best one (default 0.4; 0 keeps
+                all ``k``).
+
+        Returns:
+            Reply: ``passages`` (``{id, cite, levels, text, score}``),
+            ``chars``, ``partial``; with plain words ``understood``
+            (``{levels, sections, series, rows}``: what the question named
+            and the passages were restricted to or drawn from); when no
+            passage came back, ``note`` saying why and, when a word was
+            misspelt, ``corrected`` (the question put right).
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
         """
         return self.call("context", q=q, k=k, max_chars=max_chars,
                          levels=levels, sections=sections, syntax=syntax,
                          min_score=min_score)
 
-    def suggest(self, q):
-        """A spelling-corrected query, or None."""
+    def suggest(self, q: str) -> str | None:
+        """A spelling-corrected query, or None when nothing needs it.
+
+        Args:
+            q (str): the query.
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
         return self.call("suggest", q=q).get("suggestion")
 
-    def stats(self):
-        """The daemon's stats reply."""
+    def stats(self) -> Reply:
+        """The daemon's stats reply (docs/PROTOCOL.md, docs/OPERATIONS.md).
+
+        Raises:
+            Unavailable: no endpoint replied within the attempts.
+        """
         return self.call("stats")
 
     # -- lifecycle --------------------------------------------------------
 
-    def close(self):
+    def close(self) -> None:
         """Close every socket and the context.  Safe to call twice."""
         with self._lock:
             for sock in self._sockets:
@@ -248,8 +445,8 @@ class Client:
         if not self._ctx.closed:
             self._ctx.term()
 
-    def __enter__(self):
+    def __enter__(self) -> Client:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.close()

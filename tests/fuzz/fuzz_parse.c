@@ -1,8 +1,8 @@
 /*
- * fuzz_parse, fuzz_html, fuzz_jsonl: libFuzzer harnesses for the three
- * readers of job standards (indexer/read_text.c, read_html.c with
- * html_page.c, read_jsonl.c), one source built three times with
- * SDX_FUZZ_FORMAT naming the reader.  Each input is one file's bytes,
+ * fuzz_parse, fuzz_jsonl: libFuzzer harnesses for two readers of job
+ * standards (indexer/read_text.c, read_jsonl.c), one source built twice,
+ * SDX_FUZZ_JSONL naming the second (the saved-page reader has its own
+ * harness, fuzz_html.c).  Each input is one file's bytes,
  * handed to the reader exactly as read (no terminating NUL, so an
  * overread past LEN is caught by ASan), and everything it made is freed,
  * so LeakSanitizer sees any clause or cell a reader loses.
@@ -21,35 +21,26 @@
  */
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "parse.h"
 #include "sdx_clause.h"
 
-#if defined(SDX_FUZZ_HTML)
-#define NAME "fuzz.html"   /* the file name errors mention */
-#define PARSE sdx_parse_html
-#elif defined(SDX_FUZZ_JSONL)
-#define NAME "fuzz.jsonl"
+#if defined(SDX_FUZZ_JSONL)
+#define NAME "fuzz.jsonl"   /* the file name errors mention */
 #define PARSE sdx_parse_jsonl
+#define FUZZ_HARNESS "fuzz_jsonl"
 #else
 #define NAME "fuzz.txt"
 #define PARSE sdx_parse_text
+#define FUZZ_HARNESS "fuzz_parse"
 #endif
+#include "fuzz_contract.h"
+
 #define ERR_SIZE 256    /* error buffer, bytes: as specdex-index uses */
 #define TINY_ERR 5      /* a buffer too small for any message, bytes */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: the parser broke its contract on this input. */
-static void
-broken(const char *what)
-{
-    fprintf(stderr, "fuzz %s: contract broken: %s\n", NAME, what);
-    abort();
-}
 
 /* Check one clause produced by a successful parse. */
 static void
@@ -97,10 +88,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     } else {
         if (list.count != 0)
             broken("clauses appended on failure");
-        if (memchr(err, '\0', sizeof err) == NULL)
-            broken("error message not terminated");
-        if (strncmp(err, NAME ":", strlen(NAME ":")) != 0)
-            broken("error message does not start with the file name");
+        check_message(err, sizeof err, NAME);
 
         /* the same failure into a buffer too small for it */
         char tiny[TINY_ERR + 1];
@@ -109,8 +97,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (PARSE(NAME, (const char *)data, size, &again, tiny, TINY_ERR) !=
             st)
             broken("a smaller error buffer changed the status");
-        if (tiny[TINY_ERR] != '#' || memchr(tiny, '\0', TINY_ERR) == NULL)
-            broken("a small error buffer overflowed or is unterminated");
+        check_tiny(tiny, TINY_ERR);
         sdx_clause_list_clear(&again);
     }
     sdx_clause_list_clear(&list);

@@ -25,26 +25,19 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <msgpack.h>
 
+#define FUZZ_HARNESS "fuzz_request"
+#include "fuzz_contract.h"
 #include "sdx_proto.h"
 #include "sdx_utf8.h"
 
 #define TOOK_US 1234 /* a fixed took_us for replies, microseconds */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Stop the run: sdx_proto broke its contract on this input. */
-static void
-broken(const char *what)
-{
-    fprintf(stderr, "fuzz_request: contract broken: %s\n", what);
-    abort();
-}
 
 /* Check a string the decoder handed out: set, terminated, UTF-8. */
 static void

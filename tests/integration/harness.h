@@ -29,6 +29,7 @@
 #include <msgpack.h>
 
 #include "sdx_msgpack.h" /* sdx_msgpack_get */
+#include "sdx_util.h"    /* sdx_now_us */
 #include <zmq.h>
 
 #define H_START_TIMEOUT_MS 15000 /* daemon start-up, milliseconds */
@@ -45,12 +46,11 @@ typedef struct harness {
     void *zctx;                /* the clients' ZeroMQ context */
 } harness_t;
 
+/* Milliseconds of lib's monotonic clock. */
 static inline uint64_t
 h_now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+    return sdx_now_us() / 1000u;
 }
 
 static inline void

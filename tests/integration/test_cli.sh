@@ -4,24 +4,21 @@
 # Indexes the shipped corpus into a temp dir, starts specdexd, and checks
 # what a person and a script see: the first hits for "root cause
 # analysis", filters, plain and JSON output, and every exit status
-# (0 results, 1 none, 2 usage, 3 unavailable, 4 error reply).
+# (0 results, 1 none, 2 usage, 3 unavailable, 4 error reply); the width
+# rule (COLUMNS, then the terminal, then 80) with the id and percent of
+# every hit at any width; usage errors caught before anything is sent;
+# --offset past the end, --series that has not the row, ping's round
+# trip, --color.
 set -u
+# The width rule is under test: start from no COLUMNS, as a terminal has.
+unset COLUMNS NO_COLOR
 bin=${1:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
 corpus=${2:?usage: test_cli.sh BIN_DIR CORPUS_DIR}
 py=/usr/bin/python3
 
 . "$(dirname "$0")/lib.sh"
 
-ep="ipc://$tmp/specdex.sock"
-"$bin/specdex-index" -o "$tmp/index" "$corpus" > "$tmp/index.log" 2>&1 \
-  || { cat "$tmp/index.log"; echo "1 failed: indexer"; exit 1; }
-"$bin/specdexd" --index "$tmp/index" --endpoint "$ep" --threads 2 \
-  2> "$tmp/daemon.log" &
-daemon_pid=$!
-for _ in $(seq 50); do
-  "$bin/specdex" -e "$ep" --timeout 200 ping > /dev/null 2>&1 && break
-  sleep 0.1
-done
+serve "$bin" "$corpus"
 
 cli() { "$bin/specdex" -e "$ep" "$@"; }
 
@@ -36,8 +33,11 @@ check "root cause analysis: 5365 and 5366 key-resp-06 first" \
 
 # Plain output: labelled by row, level, job code; no escape codes off a tty.
 cli search "root cause analysis" --limit 2 > "$tmp/rca.txt"
-check "plain output names row, level and code" \
-  grep -q "^ 1\. Key Resp 06 · level 1 · 5365 · Clinical Applications Professional 1 HX" "$tmp/rca.txt"
+check "plain output names row, level, code, id and percent" \
+  grep -qE "^ 1\. Key Resp 06 · level 1 · 5365  5365/key-resp-06 \([0-9]+%\)$" "$tmp/rca.txt"
+COLUMNS=120 cli search "root cause analysis" --limit 1 > "$tmp/wide.txt"
+check "the title too where the line has room" \
+  grep -qE "^ 1\. Key Resp 06 · level 1 · 5365 · Clinical Applications Professional 1 HX  5365/key-resp-06 \([0-9]+%\)$" "$tmp/wide.txt"
 check "plain output has no escape codes" bash -c "! grep -q $'\033' '$tmp/rca.txt'"
 check "plain output shows the matched passage" grep -q "root cause analysis" "$tmp/rca.txt"
 
@@ -74,8 +74,81 @@ cli bogus > /dev/null 2>&1; rc=$?
 check "unknown command exits 2" [ "$rc" -eq 2 ]
 cli search 'x AND AND y' > /dev/null 2> "$tmp/err.txt"; rc=$?
 check "error reply exits 4 with a message" bash -c "[ $rc -eq 4 ] && grep -q 'bad_query' '$tmp/err.txt'"
-cli search x --limit 1000 > /dev/null 2> "$tmp/err.txt"; rc=$?
-check "out-of-range limit exits 4 naming the field" bash -c "[ $rc -eq 4 ] && grep -q limit '$tmp/err.txt'"
+
+# The id `specdex get` needs, and the percent, on every hit at any width
+# (a narrow one puts them on a line of their own).
+for w in 20 40 60 80 100 200; do
+  COLUMNS=$w cli search "root cause analysis" > "$tmp/w$w.txt"
+  n=$(grep -cE '(^| )[0-9]+/[a-z0-9-]+ \([0-9]+%\)$' "$tmp/w$w.txt")
+  check "COLUMNS=$w: id and percent on all 10 hits ($n)" [ "$n" -eq 10 ]
+done
+
+# Width, by git's rule: COLUMNS wins, on a terminal or not; then the
+# terminal; then 80.
+widest() { # widest FILE: the longest line, escape codes not counted
+  $py -c 'import re,sys
+print(max(len(re.sub("\x1b\\[[0-9;]*m", "", l)) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$1"
+}
+COLUMNS=50 cli search "root cause analysis" > "$tmp/c50.txt"
+check "piped, COLUMNS=50: wrapped to 50 ($(widest "$tmp/c50.txt"))" [ "$(widest "$tmp/c50.txt")" -le 50 ]
+cli search "root cause analysis" > "$tmp/c80.txt"
+w=$(widest "$tmp/c80.txt")
+check "piped, no COLUMNS: wrapped to 80 ($w)" [ "$w" -le 80 ] && [ "$w" -gt 70 ]
+COLUMNS=abc cli search "root cause analysis" > "$tmp/cabc.txt"
+check "COLUMNS not a number: ignored (80)" [ "$(widest "$tmp/cabc.txt")" = "$w" ]
+
+# Usage errors: exit 2, a message naming the option and what it takes,
+# and nothing sent (the endpoint has no daemon: sending would exit 3).
+usage() { # usage EXPECTED-MESSAGE ARGS...: exit 2 with that message
+  local want=$1; shift
+  "$bin/specdex" -e "ipc://$tmp/nobody.sock" "$@" > "$tmp/u.out" 2> "$tmp/u.err"
+  local rc=$?
+  check "usage error ($*): exit 2 ($rc), '$want'" \
+    bash -c "[ $rc -eq 2 ] && [ ! -s '$tmp/u.out' ] && grep -qF -- \"\$1\" '$tmp/u.err'" _ "$want"
+}
+usage "--limit: 0 is out of range 1..100" search x -n 0
+usage "--limit: 101 is out of range 1..100" search x -n 101
+usage "--limit: 1000 is out of range 1..100" search x --limit 1000
+usage "--limit: 'abc' is not a number (1..100)" search x -n abc
+usage "--offset: 10001 is out of range 0..10000" search x -o 10001
+usage "--level: 0 is out of range 1..5" search x --level 0
+usage "--level: 9 is out of range 1..5" search x --level 9
+usage "--level: 9 is out of range 1..5" context x --level 2-9
+usage "--level: '9-1': a range goes up" search x --level 9-1
+usage "--section: 'bogus' is not a section (one of summary, scope, responsibility, ksa, education, condition, environment)" search x --section bogus
+usage "--section: 'bogus' is not a section" ladder x --section ksa,bogus
+usage "QUERY is empty" search ""
+usage "QUERY is blank" search "   "
+usage "QUERY is blank" context " "
+usage "ROW is blank" row " "
+usage "--k: 0 is out of range 1..20" context x -k 0
+usage "--max-chars: 100 is out of range 200..20000" context x -m 100
+usage "--endpoint: 'foo' is not an endpoint" -e foo search x
+usage "--endpoint: 'tcp://127.0.0.1' is not an endpoint: tcp:// needs HOST:PORT" -e tcp://127.0.0.1 search x
+usage "the port is not 1..65535" -e tcp://127.0.0.1:99999 search x
+usage "--timeout: 0 is out of range 1..600000" --timeout 0 ping
+usage "--color: 'sometimes' is not auto, always or never" search x --color=sometimes
+SPECDEX_ENDPOINT=nonsense "$bin/specdex" search x > /dev/null 2> "$tmp/err.txt"; rc=$?
+check "a malformed SPECDEX_ENDPOINT is named" bash -c "[ $rc -eq 2 ] && grep -q \"SPECDEX_ENDPOINT: 'nonsense' is not an endpoint\" '$tmp/err.txt'"
+check "a section in capitals is the section" cli --json search vendors --section RESPONSIBILITY
+
+# Past the last hit: the offset is what is wrong, not the query.
+cli search vendors --offset 1000 > "$tmp/off.txt"; rc=$?
+check "--offset past the end: says so, exit 1" bash -c "[ $rc -eq 1 ] && grep -qx -- '--offset 1000 is past the last of the 7 matching clauses.' '$tmp/off.txt'"
+
+# row: the label as the corpus writes it; a --series without the row.
+cli row "KEY  resp 08" > "$tmp/row8.txt"
+check "row: the heading is the corpus' label" grep -q "^Key Resp 08 across levels" "$tmp/row8.txt"
+cli row "key resp 06" -S x > "$tmp/rowx.txt"; rc=$?
+check "row -S x: the series is what is wrong" bash -c "[ $rc -eq 1 ] && grep -qx 'No series \"x\" has Key Resp 06; it is in \"Clinical Applications Professional 1-5 HX\".' '$tmp/rowx.txt'"
+cli row "key resp 99" -S x > "$tmp/rowy.txt"; rc=$?
+check "row -S x of no row: no such row" bash -c "[ $rc -eq 1 ] && grep -qx 'No row \"key resp 99\" in any series.' '$tmp/rowy.txt'"
+
+# ping: the round trip measured here, the daemon's own time beside it.
+cli ping > "$tmp/ping.txt"
+check "ping: round trip and the daemon's time" $py -c 'import re,sys
+m = re.fullmatch(r"specdexd answers: round trip (\d+) µs \(the daemon.s own time (\d+) µs\)\n", open(sys.argv[1], encoding="utf-8").read())
+assert m and int(m.group(1)) >= int(m.group(2)), m' "$tmp/ping.txt"
 cli search --help | grep -q "Examples:"; check "search --help has examples" [ $? -eq 0 ]
 
 
@@ -89,13 +162,30 @@ esc=$'\033'
 on_tty 60 "$bin/specdex -e $ep search 'root cause analysis' --limit 2" > "$tmp/tty.txt"
 check "tty: matched words in bold colour" grep -q "${esc}\[1;31mroot" "$tmp/tty.txt"
 check "tty: headings in bold" grep -q "${esc}\[1mKey Resp 06 · level 1" "$tmp/tty.txt"
-widest=$($py -c 'import re,sys
-print(max(len(re.sub("\x1b\\[[0-9;]*m", "", l)) for l in open(sys.argv[1], encoding="utf-8").read().splitlines()))' "$tmp/tty.txt")
-check "tty: text wrapped to 60 columns (widest line $widest)" [ "$widest" -le 60 ]
+w=$(widest "$tmp/tty.txt")
+check "tty: text wrapped to 60 columns (widest line $w)" [ "$w" -le 60 ]
 on_tty 60 "NO_COLOR=1 $bin/specdex -e $ep search 'root cause analysis' --limit 2" > "$tmp/nocolor.txt"
 check "tty: NO_COLOR turns colour off" bash -c "! grep -q '$esc' '$tmp/nocolor.txt' && grep -q 'root cause analysis' '$tmp/nocolor.txt'"
 on_tty 100 "$bin/specdex -e $ep --json search 'root cause analysis'" > "$tmp/ttyjson.txt"
 check "tty: --json is plain JSON" $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/ttyjson.txt"
+on_tty 100 "COLUMNS=50 $bin/specdex -e $ep search 'root cause analysis'" > "$tmp/ttyc50.txt"
+check "tty 100 wide, COLUMNS=50: COLUMNS wins ($(widest "$tmp/ttyc50.txt"))" [ "$(widest "$tmp/ttyc50.txt")" -le 50 ]
+on_tty 30 "$bin/specdex -e $ep search 'root cause analysis'" > "$tmp/tty30.txt"
+n=$(sed "s/${esc}\[[0-9;]*m//g" "$tmp/tty30.txt" | grep -cE '(^| )[0-9]+/[a-z0-9-]+ \([0-9]+%\)$')
+check "tty 30 wide: id and percent on all 10 hits ($n)" [ "$n" -eq 10 ]
+
+# --color beside NO_COLOR: always wins over NO_COLOR and a pipe, never
+# over a terminal; auto is the default.
+cli search "root cause analysis" --limit 1 --color=always > "$tmp/always.txt"
+check "--color=always: colour into a pipe" grep -q "${esc}\[1;31m" "$tmp/always.txt"
+NO_COLOR=1 "$bin/specdex" -e "$ep" --color search "root cause analysis" --limit 1 > "$tmp/always2.txt"
+check "--color (always) before the command wins over NO_COLOR" grep -q "${esc}\[1;31m" "$tmp/always2.txt"
+on_tty 80 "$bin/specdex -e $ep search 'root cause analysis' --limit 1 --color=never" > "$tmp/never.txt"
+check "--color=never: no colour on a terminal" bash -c "! grep -q '$esc' '$tmp/never.txt' && grep -q 'root cause analysis' '$tmp/never.txt'"
+on_tty 80 "$bin/specdex -e $ep search 'root cause analysis' --limit 1 --color=auto" > "$tmp/auto.txt"
+check "--color=auto: colour on a terminal" grep -q "${esc}\[1;31m" "$tmp/auto.txt"
+cli --json search "root cause analysis" --limit 1 --color=always > "$tmp/cj.json"
+check "--json stays plain JSON under --color=always" $py -c 'import json,sys; json.load(open(sys.argv[1]))' "$tmp/cj.json"
 
 # ladder and row: a level-by-level table a person can scan.
 on_tty 100 "NO_COLOR=1 $bin/specdex -e $ep ladder 'root cause analysis'" > "$tmp/ladder.txt"

@@ -200,6 +200,9 @@ test_ladder_and_row_are_decoded(void **state)
     /* Key Resp 08 has no cell at levels 1 and 2. */
     assert_int_equal(sdx_client_row(c, "KEY RESP 08", NULL, &r), SDX_OK);
     assert_int_equal(r->ncells, 5);
+    assert_string_equal(r->row, "Key Resp 08");
+    assert_string_equal(r->cells[0].series,
+                        "Clinical Applications Professional 1-5 HX");
     assert_null(r->cells[0].text);
     assert_null(r->cells[1].text);
     assert_non_null(strstr(r->cells[2].text, "Adjusts strategies"));

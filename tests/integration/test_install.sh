@@ -6,7 +6,9 @@
 # sandbox's exposure score from systemd-analyze security, at most 2.0),
 # then uses only installed files: indexes the installed corpus, starts the
 # installed daemon, and queries it from a C program compiled against the
-# installed library through its pkg-config file.
+# installed library through its pkg-config file; the installed shell
+# completions complete commands, options and sections (bash, and zsh
+# when it is installed).
 set -u
 build=${1:?usage: test_install.sh BUILD_DIR}
 . "$(dirname "$0")/lib.sh"
@@ -23,6 +25,8 @@ for f in usr/bin/specdex usr/bin/specdex-index usr/sbin/specdexd \
          usr/include/specdex/sdx_client.h usr/include/specdex/sdx_clause.h \
          usr/share/man/man1/specdex.1 usr/share/man/man1/specdex-index.1 \
          usr/share/man/man8/specdexd.8 \
+         usr/share/bash-completion/completions/specdex \
+         usr/share/zsh/vendor-completions/_specdex \
          usr/share/specdex/corpus/clinical-applications-professional-hx.txt \
          usr/lib/systemd/system/specdexd.service \
          usr/lib/systemd/system/specdex-index.service \
@@ -94,6 +98,53 @@ check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
   || cat "$tmp/cc.log"
 top=$("$tmp/top" "$ep" "root cause analysis" 2>&1)
 check "it queries the installed daemon ($top)" [ "$top" = "5365/key-resp-06" ]
+# Shell completions, as installed, with the installed specdex on PATH.
+export PATH=$root/usr/bin:$PATH
+bash_complete() { # bash_complete WORD...: what bash offers for the last
+  bash -c '. "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
+    _specdex; printf "%s\n" "${COMPREPLY[@]}"' _ \
+    "$root/usr/share/bash-completion/completions/specdex" "$@" | sort | tr '\n' ' '
+}
+commands=$(specdex --help | sed -n '/^Commands:/,/^$/s/^  \([a-z]*\) .*/\1/p' | sort | tr '\n' ' ')
+got=$(bash_complete specdex "")
+check "bash: the commands of --help ($got)" [ "$got" = "$commands" ]
+got=$(bash_complete specdex search x --)
+check "bash: search's options ($got)" \
+  bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+got=$(bash_complete specdex row "key resp 06" --)
+check "bash: row's options ($got)" \
+  bash -c "[[ '$got' == *--series* && '$got' != *--limit* ]]"
+got=$(bash_complete specdex search x --section k)
+check "bash: --section k -> ksa ($got)" [ "$got" = "ksa " ]
+got=$(bash_complete specdex search x --section ksa,res)
+check "bash: --section ksa,res -> ksa,responsibility ($got)" [ "$got" = "ksa,responsibility " ]
+got=$(bash_complete specdex --color = a)
+check "bash: --color=a, split at '=' as by default -> auto always ($got)" [ "$got" = "always auto " ]
+got=$(bash_complete specdex --color=a)
+check "bash: --color=a, one word -> --color=auto --color=always ($got)" [ "$got" = "--color=always --color=auto " ]
+got=$(bash_complete specdex -e ipc : ///run/x.sock --timeout = 500 ro)
+check "bash: the command after split option values ($got)" [ "$got" = "row " ]
+# The sections the completions offer are the program's own.
+sections=$(specdex -e "$ep" search x --section none 2>&1 | sed -n 's/.*(one of \(.*\))$/\1/p' | tr -d ',' | tr ' ' '\n' | sort | tr '\n' ' ')
+got=$(bash_complete specdex search x --section "")
+check "bash: the sections are specdex's ($got)" [ "$got" = "$sections" ]
+if command -v zsh > /dev/null; then
+  timeout 60 zsh -f "$(dirname "$0")/zsh_complete.zsh" \
+    "$root/usr/share/zsh/vendor-completions" "$root/usr/bin" "$tmp/zsh.log" \
+    "specdex " "specdex search x --" "specdex search x --section k" \
+    "specdex search x --color=al" > /dev/null 2>&1
+  check "zsh: the session on a pty ran to its end" [ $? -eq 0 ]
+  offers() { awk -v n="== $1" '/^== /{on = ($0 == n); next} on' "$tmp/zsh.log" | sort -u | tr '\n' ' '; }
+  check "zsh: the commands of --help ($(offers 1))" [ "$(offers 1)" = "$commands" ]
+  got=$(offers 2)
+  check "zsh: search's options ($got)" \
+    bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+  check "zsh: --section k -> ksa ($(offers 3))" [ "$(offers 3)" = "ksa " ]
+  check "zsh: --color=al -> always ($(offers 4))" [ "$(offers 4)" = "always " ]
+else
+  echo "# zsh is not installed: its completion is not exercised"
+fi
+
 # Rendered as a terminal would, overstrike (bold) undone.
 nroff -man "$root/usr/share/man/man1/specdex.1" 2>/dev/null \
   | sed "s/.\x08//g" > "$tmp/man.txt"

@@ -2,11 +2,17 @@
 """test_python: the Python client and the example chatbot, live.
 
 Indexes the corpus into a temp dir, starts the real specdexd on an ipc
-socket, and drives client/python/specdex.py and example_chatbot.py.
+socket, and drives client/python/specdex.py and example_chatbot.py; checks
+that every public call has type hints and documents each parameter, and
+that `pip install client/python` works offline in a venv that sees
+Debian's pyzmq and msgpack (skipped, and said, where the interpreter has
+no venv or setuptools).
 usage: test_python.py BIN_DIR CORPUS_DIR CLIENT_DIR
 """
+import inspect
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -73,6 +79,32 @@ class ClientTest(unittest.TestCase):
         self.assertTrue(r["hits"])
         for h in r["hits"]:
             self.assertEqual(h["level"], 3)
+
+    def test_highlight(self):
+        # False: plain text, no markers, no HTML escaping
+        hit = self.c.search("root cause analysis", limit=1,
+                            highlight=False)["hits"][0]
+        snip = hit["snippet"]
+        self.assertIn("root cause analysis", snip)
+        self.assertNotIn("<mark>", snip)
+        self.assertFalse(any(ord(ch) < 32 for ch in snip), snip)
+        self.assertIn(snip.strip("…"), hit["text"])
+        # a pair of markers, and True for the default ones
+        snip = self.c.search("root cause analysis", limit=1,
+                             highlight=("[", "]"))["hits"][0]["snippet"]
+        self.assertIn("[root cause analysis]", snip)
+        snip = self.c.search("root cause analysis", limit=1,
+                             highlight=True)["hits"][0]["snippet"]
+        self.assertIn("<mark>root cause analysis</mark>", snip)
+        with self.assertRaises(TypeError) as cm:
+            self.c.search("x", highlight="yes")
+        self.assertIn("False for plain-text snippets", str(cm.exception))
+
+    def test_row_names_label_and_series(self):
+        r = self.c.row("KEY resp 06")
+        self.assertEqual(r["row"], "Key Resp 06")
+        self.assertEqual({c["series"] for c in r["cells"]},
+                         {"Clinical Applications Professional 1-5 HX"})
 
     def test_get_keeps_order_and_nil(self):
         got = self.c.get(["5367/ksa-07", "nope/none", "5365/education"])
@@ -155,6 +187,17 @@ class ClientTest(unittest.TestCase):
             self.c.call("frobnicate")
         self.assertEqual(cm.exception.code, "unknown_op")
 
+    def test_refused_search_counts_under_search(self):
+        # docs/OPERATIONS.md: a request refused for one of its keys
+        # counts under the op it named, not under "none".
+        before = self.c.stats()["by_op"]
+        with self.assertRaises(specdex.ErrorReply):
+            self.c.search("x", limit=0)
+        after = self.c.stats()["by_op"]
+        self.assertEqual(after["search"]["errors"],
+                         before["search"]["errors"] + 1)
+        self.assertEqual(after["none"], before["none"])
+
     def test_unavailable_is_typed(self):
         with specdex.Client(f"ipc://{TMP}/nobody.sock", timeout=0.2,
                             attempts=2) as dead:
@@ -218,7 +261,97 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(s["docs"], 105)
 
 
+class ApiDocTest(unittest.TestCase):
+    """Every public call has type hints and documents each parameter."""
+
+    def test_hints_and_documented_parameters(self):
+        calls = [getattr(specdex, n) for n in specdex.__all__
+                 if inspect.isfunction(getattr(specdex, n))]
+        calls += [f for n, f in vars(specdex.Client).items()
+                  if inspect.isfunction(f) and
+                  (not n.startswith("_") or n == "__init__")]
+        self.assertGreater(len(calls), 10)
+        for f in calls:
+            name = f.__qualname__
+            doc = (specdex.Client.__doc__ if f.__name__ == "__init__"
+                   else f.__doc__) or ""
+            sig = inspect.signature(f)
+            if f.__name__ != "__init__":
+                self.assertIsNot(sig.return_annotation, sig.empty,
+                                 f"{name}: no return type")
+            for p in sig.parameters.values():
+                if p.name == "self":
+                    continue
+                self.assertIsNot(p.annotation, p.empty,
+                                 f"{name}: {p.name} has no type hint")
+                star = "**" if p.kind is p.VAR_KEYWORD else ""
+                self.assertRegex(doc, rf"\n\s+{re.escape(star + p.name)} \(",
+                                 f"{name}: {p.name} not documented with "
+                                 "its type")
+
+
+def _venv_ok():
+    """Why a venv with pip and setuptools cannot be made here, or ''."""
+    r = subprocess.run([sys.executable, "-c",
+                        "import ensurepip, setuptools, venv"],
+                       capture_output=True, text=True)
+    return r.stderr.strip().splitlines()[-1] if r.returncode else ""
+
+
+class PipInstallTest(unittest.TestCase):
+    """pip install client/python, offline, in a venv that sees Debian's
+    pyzmq and msgpack; then the module and the chatbot run from it."""
+
+    def test_pip_install_in_venv(self):
+        why = _venv_ok()
+        if why:
+            self.skipTest(f"no venv with setuptools here: {why}")
+        src = os.path.join(TMP, "pysrc")
+        # a copy: a build writes build/ and *.egg-info beside the sources
+        shutil.copytree(CLIENT_DIR, src,
+                        ignore=shutil.ignore_patterns("__pycache__",
+                                                      "build",
+                                                      "*.egg-info"))
+        venv = os.path.join(TMP, "venv")
+        subprocess.run([sys.executable, "-m", "venv",
+                        "--system-site-packages", venv], check=True)
+        py = os.path.join(venv, "bin", "python")
+        r = subprocess.run([os.path.join(venv, "bin", "pip"), "install",
+                            "--no-index", "--no-build-isolation", src],
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stdout + r.stderr)
+        r = subprocess.run([os.path.join(venv, "bin", "pip"), "show",
+                            "specdex"], capture_output=True, text=True)
+        self.assertIn("Requires: msgpack, pyzmq", r.stdout)
+        away = os.path.join(TMP, "elsewhere")
+        os.mkdir(away)
+        r = subprocess.run([py, "-c", "import specdex, sys; "
+                            "print(specdex.__file__); "
+                            f"print(specdex.Client({EP!r}).ping())"],
+                           cwd=away, capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+        where, pong = r.stdout.split()
+        self.assertTrue(where.startswith(venv), where)
+        self.assertEqual(pong, "True")
+        # the chatbot alone, its specdex the installed one
+        shutil.copy(os.path.join(CLIENT_DIR, "example_chatbot.py"), away)
+        r = subprocess.run([py, "example_chatbot.py", "--help"], cwd=away,
+                           capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
+
 class ChatbotTest(unittest.TestCase):
+    def test_states_its_interpreter(self):
+        path = os.path.join(CLIENT_DIR, "example_chatbot.py")
+        with open(path, encoding="utf-8") as f:
+            first = f.readline()
+            doc = f.read(2000)
+        self.assertEqual(first, "#!/usr/bin/python3\n")
+        self.assertIn("Python 3.9 or later with pyzmq and msgpack", doc)
+        self.assertTrue(os.access(path, os.X_OK))
+        r = subprocess.run([path, "--help"], capture_output=True, text=True)
+        self.assertEqual(r.returncode, 0, r.stderr)
+
     def test_ask_returns_passages_with_citations(self):
         sys.path.insert(0, CLIENT_DIR)
         import example_chatbot

@@ -30,6 +30,7 @@
 
 #include "build.h"
 #include "sdx_index.h"
+#include "sdx_util.h"
 #include "sdx_xapian.h"
 #include "test_tree.h"
 
@@ -308,7 +309,7 @@ test_clause_mapping(void **state)
     assert_int_equal(back->level, c->level);
     sdx_clause_destroy(&back);
     free(data);
-    /* Its only copy: no document data, no text slot. */
+    /* Its only copy: no text slot. */
     assert_int_equal(sdx_db_get_data_by_term(db, "Q5366/key-resp-00002",
                                              SDX_SLOT_TEXT, &data, &len),
                      SDX_OK);
@@ -320,7 +321,6 @@ test_clause_mapping(void **state)
     sdx_search_spec_t spec = { .query = "trains", .limit = 1,
                                .snippets = true,
                                .snippet_text = sdx_clause_text,
-                               .data_in_slot = true,
                                .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *r = NULL;
     sdx_hit_t h;
@@ -437,9 +437,7 @@ test_leftovers_and_lock(void **state)
 static double
 now_s(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    return (double)sdx_now_us() / 1e6;
 }
 
 static void
@@ -531,7 +529,6 @@ static void
 expect_same_hits(sdx_db_t *a, sdx_db_t *b, const char *query)
 {
     sdx_search_spec_t spec = { .query = query, .limit = 1000,
-                               .data_in_slot = true,
                                .data_slot = SDX_SLOT_RECORD };
     sdx_results_t *ra = NULL, *rb = NULL;
     sdx_hit_t ha, hb;

@@ -25,6 +25,7 @@
 
 #include "html_page.h"
 #include "parse.h"
+#include "sdx_util.h"
 
 #define SEED_TEXT SDX_SEED_CORPUS "/clinical-applications-professional-hx.txt"
 #define HTML_DIR SDX_TEST_DATA "/html"
@@ -831,22 +832,19 @@ test_contract(void **state)
 #define THREADS 4 /* readers at once */
 #define ROUNDS 10 /* pages each reads */
 
-/* A hash of every string of PAGE, in order (FNV-1a). */
+/* A hash of every string of PAGE, in order (lib's FNV-1a). */
 static uint64_t
 page_hash(const sdx_html_page_t *page)
 {
-    uint64_t h = 1469598103934665603u;
-    const char *strs[3] = { page->series, page->summary, "" };
-    for (size_t i = 0; i < 2; i++)
-        for (const char *p = strs[i]; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211u;
+    uint64_t h = SDX_FNV1A_INIT;
+    h = sdx_fnv1a(h, page->series, strlen(page->series));
+    h = sdx_fnv1a(h, page->summary, strlen(page->summary));
     for (size_t r = 0; r < page->nrows; r++) {
-        h = (h ^ page->rows[r].line) * 1099511628211u;
-        for (const char *p = page->rows[r].label; *p; p++)
-            h = (h ^ (unsigned char)*p) * 1099511628211u;
+        h = sdx_fnv1a(h, &page->rows[r].line, sizeof page->rows[r].line);
+        h = sdx_fnv1a(h, page->rows[r].label, strlen(page->rows[r].label));
         for (size_t k = 0; k < page->rows[r].ncells; k++)
-            for (const char *p = page->rows[r].cells[k]; *p; p++)
-                h = (h ^ (unsigned char)*p) * 1099511628211u;
+            h = sdx_fnv1a(h, page->rows[r].cells[k],
+                          strlen(page->rows[r].cells[k]));
     }
     return h;
 }

@@ -109,7 +109,6 @@ test_level_beyond_the_scan(void **state)
     sdx_search_spec_t spec = {.query = "zephyr", .filters = &filter,
                               .nfilters = 1, .limit = 5, .collapse = true,
                               .key_slot = SDX_SLOT_LEVEL,
-                              .data_in_slot = true,
                               .data_slot = SDX_SLOT_RECORD};
     sdx_results_t *r = NULL;
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);

@@ -6,7 +6,9 @@
  * row are empty, the first and last word of every cell), so a change to
  * the boundary rule that moves one sentence from one level to another
  * fails here.  Each broken file FOO.txt has FOO.txt.expected holding a
- * part of the error message (file, line, row, what is wrong).
+ * part of the error message (file, line, row, what is wrong).  The
+ * one duplicate-id scan the readers, the corpus and the build share
+ * (sdx_clause_dup_ids) is tested here too.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -1200,6 +1202,51 @@ test_html_table(void **state)
     html_bad(PAGE(CODES), "no text rows");
 }
 
+/* What sdx_clause_dup_ids reported, as "ID:FIRST-SECOND;". */
+typedef struct dups {
+    sdx_clause_t **items; /* the clauses scanned */
+    char seen[128];       /* the reports, in order */
+    int stop_after;       /* reports before FN returns 7; 0: never */
+    int n;                /* reports so far */
+} dups_t;
+
+static int
+note_dup(void *arg, size_t first, size_t second)
+{
+    dups_t *d = arg;
+    size_t k = strlen(d->seen);
+    snprintf(d->seen + k, sizeof d->seen - k, "%s:%zu-%zu;",
+             d->items[first]->id, first, second);
+    return ++d->n == d->stop_after ? 7 : 0;
+}
+
+/* The one duplicate-id scan: each id once, in id order, its first two
+   places; FN stops it. */
+static void
+test_clause_dup_ids(void **state)
+{
+    (void)state;
+    static const char *const ids[] = { "b", "a", "c", "a", "b", "a" };
+    sdx_clause_t *items[6];
+    for (size_t i = 0; i < 6; i++) {
+        assert_non_null(items[i] = sdx_clause_new());
+        assert_int_equal(sdx_clause_set(&items[i]->id, ids[i]), SDX_OK);
+    }
+    dups_t d = { items, "", 0, 0 };
+    assert_int_equal(sdx_clause_dup_ids(items, 6, note_dup, &d), 0);
+    assert_string_equal(d.seen, "a:1-3;b:0-4;");
+    d = (dups_t){ items, "", 1, 0 };
+    assert_int_equal(sdx_clause_dup_ids(items, 6, note_dup, &d), 7);
+    assert_string_equal(d.seen, "a:1-3;");
+    d = (dups_t){ items, "", 0, 0 };
+    assert_int_equal(sdx_clause_dup_ids(items, 3, note_dup, &d), 0);
+    assert_string_equal(d.seen, "");           /* b, a, c: none twice */
+    assert_int_equal(sdx_clause_dup_ids(items, 1, note_dup, &d), 0);
+    assert_int_equal(sdx_clause_dup_ids(NULL, 0, note_dup, &d), 0);
+    for (size_t i = 0; i < 6; i++)
+        sdx_clause_destroy(&items[i]);
+}
+
 int
 main(void)
 {
@@ -1226,6 +1273,7 @@ main(void)
         cmocka_unit_test(test_jsonl),
         cmocka_unit_test(test_jsonl_errors),
         cmocka_unit_test(test_jsonl_in_corpus_and_duplicates),
+        cmocka_unit_test(test_clause_dup_ids),
         cmocka_unit_test(test_synonyms_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

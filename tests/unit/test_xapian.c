@@ -23,7 +23,9 @@
 #include "sdx_xapian.h"
 #include "test_tree.h"
 
-#define TEXT_SLOT 3 /* the value slot the snippets are cut from */
+#define DATA_SLOT 0 /* the hits' data, the ids (spec.data_slot's zero) */
+#define LEVEL_SLOT 1 /* the second database's level, a key and facet */
+#define TEXT_SLOT 3 /* a value slot holding the text */
 #define UNSET_SLOT 7 /* a value slot no document sets */
 
 /* The test corpus: id, text, level term, section term. */
@@ -48,6 +50,34 @@ static const sdx_field_t fields[] = {
     { "section", "XS", true, NULL },
 };
 
+/*
+ * The snippet text of a hit of the first database, whose data is its
+ * id: the text of that id (sdx_search_spec_t.snippet_text).  An id not
+ * in docs[] has none.
+ */
+static bool
+doc_text(const void *data, size_t len, const char **text, size_t *text_len)
+{
+    for (size_t i = 0; i < NDOCS; i++)
+        if (strlen(docs[i].id) == len && memcmp(docs[i].id, data, len) == 0) {
+            *text = docs[i].text;
+            *text_len = strlen(docs[i].text);
+            return true;
+        }
+    return false;
+}
+
+/* A snippet_text that finds no text in any data. */
+static bool
+no_text(const void *data, size_t len, const char **text, size_t *text_len)
+{
+    (void)data;
+    (void)len;
+    (void)text;
+    (void)text_len;
+    return false;
+}
+
 /* The fixture: a temporary directory holding database "db". */
 typedef struct fixture {
     char dir[64];       /* the mkdtemp directory */
@@ -67,8 +97,8 @@ add_doc(sdx_writer_t *w, int i)
     assert_int_equal(sdx_writer_add_term(w, docs[i].section), SDX_OK);
     assert_int_equal(sdx_writer_set_value(w, TEXT_SLOT, docs[i].text,
                                           strlen(docs[i].text)), SDX_OK);
-    assert_int_equal(sdx_writer_set_data(w, docs[i].id,
-                                         strlen(docs[i].id)), SDX_OK);
+    assert_int_equal(sdx_writer_set_value(w, DATA_SLOT, docs[i].id,
+                                          strlen(docs[i].id)), SDX_OK);
     assert_int_equal(sdx_writer_add_doc(w, unique), SDX_OK);
 }
 
@@ -179,13 +209,17 @@ test_data_by_term(void **state)
     fixture_t *f = *state;
     void *data = NULL;
     size_t len = 0;
-    /* A slot the document does not set: its data. */
+    /* A slot the document does not set: nothing. */
     assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", UNSET_SLOT,
+                                             &data, &len), SDX_OK);
+    assert_int_equal(len, 0);
+    free(data);
+    /* A slot it sets: that value. */
+    assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", DATA_SLOT,
                                              &data, &len), SDX_OK);
     assert_int_equal(len, 2);
     assert_memory_equal(data, "d3", 2);
     free(data);
-    /* A slot it sets: that value, not the data. */
     assert_int_equal(sdx_db_get_data_by_term(f->db, "Qd3", TEXT_SLOT,
                                              &data, &len), SDX_OK);
     assert_int_equal(len, strlen(docs[2].text));
@@ -358,7 +392,7 @@ test_snippets(void **state)
 {
     fixture_t *f = *state;
     sdx_search_spec_t spec = { .query = "outage", .limit = 10,
-                               .snippets = true, .snippet_slot = TEXT_SLOT,
+                               .snippets = true, .snippet_text = doc_text,
                                .hl_open = "[[", .hl_close = "]]" };
     sdx_results_t *r = NULL;
     sdx_hit_t h;
@@ -393,6 +427,29 @@ test_snippets(void **state)
         assert_non_null(strstr(h.snippet, "<b>clinical</b>"));
         assert_non_null(strstr(h.snippet, "\xe2\x80\xa6"));
     }
+    sdx_results_destroy(&r);
+
+    /* The bench's baseline, Xapian's MSet::snippet, on the same text. */
+    spec.query = "outage";
+    spec.snippet_chars = 0;
+    spec.hl_open = "[[";
+    spec.hl_close = "]]";
+    sdx_db_set_xapian_snippets(f->db, true);
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    sdx_db_set_xapian_snippets(f->db, false);
+    assert_int_equal(sdx_results_count(r), 1);
+    sdx_results_hit(r, 0, &h);
+    assert_non_null(strstr(h.snippet, "[[outages]]"));
+    assert_non_null(strstr(h.snippet, "&amp;"));
+    sdx_results_destroy(&r);
+
+    /* Data without a text (the callback fails): an empty snippet, not
+       one cut from elsewhere. */
+    spec.snippet_text = no_text;
+    assert_int_equal(sdx_db_search(f->db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r), 1);
+    sdx_results_hit(r, 0, &h);
+    assert_string_equal(h.snippet, "");
     sdx_results_destroy(&r);
 }
 
@@ -532,7 +589,7 @@ test_bulk_and_compact(void **state)
     sdx_filter_t filter = { level, 1, false };
     spec = (sdx_search_spec_t){ .query = "\"workflow requirements\"",
                                 .limit = 10, .snippets = true,
-                                .snippet_slot = TEXT_SLOT,
+                                .snippet_text = doc_text,
                                 .filters = &filter, .nfilters = 1 };
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
     assert_int_equal(sdx_results_count(r), 1);
@@ -608,9 +665,8 @@ many_doc(sdx_writer_t *w, int i, int round)
              (i * 7 + round) % 101);
     assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
     assert_int_equal(sdx_writer_index_text(w, text, "", 1, false), SDX_OK);
-    assert_int_equal(sdx_writer_set_value(w, TEXT_SLOT, text, strlen(text)),
+    assert_int_equal(sdx_writer_set_value(w, DATA_SLOT, text, strlen(text)),
                      SDX_OK);
-    assert_int_equal(sdx_writer_set_data(w, "m", 1), SDX_OK);
     assert_int_equal(sdx_writer_add_doc(w, unique), SDX_OK);
 }
 
@@ -627,7 +683,7 @@ test_modified_retry(void **state)
     sdx_db_t *db = NULL;
     sdx_results_t *r = NULL;
     sdx_search_spec_t spec = { .query = "clinical", .limit = 50,
-                               .snippets = true, .snippet_slot = TEXT_SLOT };
+                               .snippets = true }; /* the data: text */
     uint64_t before = 0, after = 0;
     char path[160];
 
@@ -740,10 +796,10 @@ open_db2(fixture_t *f, sdx_db_t **db)
         assert_int_equal(sdx_writer_index_text(w, docs2[i].text, "", 1,
                                                true), SDX_OK);
         assert_int_equal(sdx_writer_add_term(w, docs2[i].row), SDX_OK);
-        assert_int_equal(sdx_writer_set_value(w, 0, docs2[i].level, 1),
-                         SDX_OK);
-        assert_int_equal(sdx_writer_set_data(w, docs2[i].id,
-                                             strlen(docs2[i].id)), SDX_OK);
+        assert_int_equal(sdx_writer_set_value(w, LEVEL_SLOT,
+                                              docs2[i].level, 1), SDX_OK);
+        assert_int_equal(sdx_writer_set_value(w, DATA_SLOT, docs2[i].id,
+                                              strlen(docs2[i].id)), SDX_OK);
         assert_int_equal(sdx_writer_add_doc(w, unique), SDX_OK);
     }
     /* a group: both directions; an exact-case key */
@@ -854,12 +910,12 @@ test_collapse_and_facets(void **state)
     fixture_t *f = *state;
     sdx_db_t *db = NULL;
     sdx_results_t *r = NULL;
-    static const unsigned slots[] = { 0 };
+    static const unsigned slots[] = { LEVEL_SLOT };
     open_db2(f, &db);
 
     /* one hit per level value, the best of each */
     sdx_search_spec_t spec = { .query = "", .limit = 10, .collapse = true,
-                               .key_slot = 0 };
+                               .key_slot = LEVEL_SLOT };
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
     assert_int_equal(sdx_results_count(r), 3);
     sdx_hit_t h;
@@ -907,7 +963,7 @@ test_collapse_scan(void **state)
     sdx_search_spec_t spec = { .query = "root cause analysis incidents "
                                         "daily practice",
                                .limit = 10, .collapse = true,
-                               .key_slot = 0 };
+                               .key_slot = LEVEL_SLOT };
     snprintf(xapian, sizeof xapian, "%s", joined(db, &spec, true));
     assert_int_equal(strlen(xapian) > 0, 1);
     spec.collapse_scan = 100;
@@ -919,7 +975,7 @@ test_collapse_scan(void **state)
 
     /* the other matches of a kept key are counted */
     spec = (sdx_search_spec_t){ .query = "", .limit = 10, .collapse = true,
-                                .key_slot = 0, .collapse_scan = 10 };
+                                .key_slot = LEVEL_SLOT, .collapse_scan = 10 };
     assert_string_equal(joined(db, &spec, true), "e1/1,e2/2,e4/3");
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
     sdx_hit_t h;
@@ -940,7 +996,7 @@ test_collapse_scan(void **state)
     spec = (sdx_search_spec_t){ .query = "root cause analysis incidents "
                                          "daily practice",
                                 .limit = 10, .collapse = true,
-                                .key_slot = 0, .collapse_scan = 1 };
+                                .key_slot = LEVEL_SLOT, .collapse_scan = 1 };
     assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
     assert_int_equal(sdx_results_count(r), 1);
     assert_true(sdx_results_scan_cut(r, &floor));

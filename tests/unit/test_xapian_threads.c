@@ -50,8 +50,7 @@ setup(void **state)
         if (sdx_writer_begin_doc(w) != SDX_OK ||
             sdx_writer_index_text(w, text, "", 1, true) != SDX_OK ||
             sdx_writer_add_term(w, level) != SDX_OK ||
-            sdx_writer_set_value(w, 3, text, strlen(text)) != SDX_OK ||
-            sdx_writer_set_data(w, text, strlen(text)) != SDX_OK ||
+            sdx_writer_set_value(w, 0, text, strlen(text)) != SDX_OK ||
             sdx_writer_add_doc(w, term) != SDX_OK)
             return -1;
     }
@@ -90,8 +89,7 @@ reader(void *arg)
             .filters = i % 2 ? &filter : NULL,
             .nfilters = i % 2 ? 1 : 0,
             .limit = 10,
-            .snippets = true,
-            .snippet_slot = 3,
+            .snippets = true, /* from the data (slot 0): the text */
             .hl_open = "[",
             .hl_close = "]",
         };

@@ -1,0 +1,268 @@
+/*
+ * test_index: opening an index to serve it (sdx_index_open, lib/sdx_index)
+ * against real Xapian databases in a mkdtemp directory.  An index of the
+ * layout before the record slot (the record in the document data, the
+ * clause text in slot 3) is refused with a message that says to
+ * rebuild, and so is one where only some documents have the slot; an
+ * index built by today's indexer opens, and so does an empty one.  A
+ * worker on an old index answers `unavailable` with that message: the
+ * daemon never serves it.
+ *
+ * The old layout is written here through the shim's writer as the
+ * older specdex-index wrote it (the text's terms, the boolean terms, the
+ * text in slot 3, no slot 5), but for its document data, which the shim
+ * can no longer write or read; nothing is mocked.
+ */
+#define _GNU_SOURCE /* mkdtemp */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <msgpack.h>
+
+#include "../integration/mp_notation.h"
+#include "daemon.h"
+#include "sdx_index.h"
+#include "sdx_proto.h"
+#include "test_ops.h"
+#include "test_tree.h"
+
+static char tmpdir[] = "/tmp/sdx-test-index-XXXXXX";
+
+static int
+s_setup(void **state)
+{
+    (void)state;
+    return mkdtemp(tmpdir) ? 0 : -1;
+}
+
+static int
+s_teardown(void **state)
+{
+    (void)state;
+    return t_rm_tree(tmpdir);
+}
+
+/*
+ * Write a database at PATH of N clauses; the first WITH_RECORD of them
+ * get today's record slot, the others the layout before it.
+ */
+static void
+s_write_db(const char *path, int n, int with_record)
+{
+    sdx_writer_t *w = NULL;
+    assert_int_equal(sdx_writer_create(path, &w, NULL), SDX_OK);
+    for (int i = 0; i < n; i++) {
+        char id[32], term[40], text[64];
+        snprintf(id, sizeof id, "5366/ksa-%02d", i + 1);
+        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_ID, id);
+        snprintf(text, sizeof text, "Knowledge of clinical workflow %d",
+                 i + 1);
+        sdx_clause_t c = {.id = id, .series = "Analyst", .level = 1,
+                          .job_code = "5366", .title = "Analyst 1",
+                          .flsa = "", .row = "KSA 01", .section = "ksa",
+                          .item = 1, .text = text};
+        msgpack_sbuffer sb;
+        msgpack_packer pk;
+        msgpack_sbuffer_init(&sb);
+        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+        sdx_clause_pack(&c, &pk, 0);
+        assert_int_equal(sdx_writer_begin_doc(w), SDX_OK);
+        assert_int_equal(sdx_writer_index_text(w, text, "", 1, true),
+                         SDX_OK);
+        assert_int_equal(sdx_writer_add_term(w, "XL1"), SDX_OK);
+        if (i < with_record)
+            assert_int_equal(sdx_writer_set_value(w, SDX_SLOT_RECORD,
+                                                  sb.data, sb.size),
+                             SDX_OK);
+        else
+            assert_int_equal(sdx_writer_set_value(w, SDX_SLOT_TEXT, text,
+                                                  strlen(text)), SDX_OK);
+        assert_int_equal(sdx_writer_add_doc(w, term), SDX_OK);
+        msgpack_sbuffer_destroy(&sb);
+    }
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+}
+
+/*
+ * s_write_db into TMPDIR/NAME/rev-000001, TMPDIR/NAME/current naming
+ * it, as a build leaves an index directory.  Its path into PATH.
+ */
+static void
+s_write_index(const char *name, int n, int with_record, char *path,
+              size_t size)
+{
+    char index[256], link[300];
+    snprintf(index, sizeof index, "%s/%s", tmpdir, name);
+    assert_int_equal(mkdir(index, 0700), 0);
+    snprintf(path, size, "%s/rev-000001", index);
+    s_write_db(path, n, with_record);
+    snprintf(link, sizeof link, "%s/current", index);
+    assert_int_equal(symlink("rev-000001", link), 0);
+}
+
+/* sdx_index_open on PATH fails with SDX_UNAVAILABLE and the rebuild
+   message naming PATH and its index directory NAME. */
+static void
+s_expect_refused(const char *path, const char *name)
+{
+    sdx_db_t *db = (sdx_db_t *)1;
+    char *msg = NULL, want[512];
+    assert_int_equal(sdx_index_open(path, &db, &msg), SDX_UNAVAILABLE);
+    assert_null(db);
+    assert_non_null(msg);
+    snprintf(want, sizeof want, "index at %s was built by an older "
+             "specdex-index (no record slot): rebuild it with "
+             "specdex-index -o %s/%s CORPUS", path, tmpdir, name);
+    assert_string_equal(msg, want);
+    free(msg);
+}
+
+static void
+test_old_layout_refused(void **state)
+{
+    (void)state;
+    char path[300];
+    s_write_index("old", 3, 0, path, sizeof path);
+    s_expect_refused(path, "old");
+    /* The shim alone still opens it: the layout is the index's rule. */
+    sdx_db_t *db = NULL;
+    assert_int_equal(sdx_db_open(path, &db, NULL), SDX_OK);
+    sdx_db_destroy(&db);
+}
+
+static void
+test_mixed_layout_refused(void **state)
+{
+    (void)state;
+    char path[300];
+    s_write_index("mixed", 3, 2, path, sizeof path);
+    s_expect_refused(path, "mixed");
+}
+
+static void
+test_bare_database_names_dir(void **state)
+{
+    (void)state;
+    char path[300], *msg = NULL;
+    sdx_db_t *db = NULL;
+    /* a database outside an index directory: the message says DIR */
+    snprintf(path, sizeof path, "%s/bare", tmpdir);
+    s_write_db(path, 1, 0);
+    assert_int_equal(sdx_index_open(path, &db, &msg), SDX_UNAVAILABLE);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "rebuild it with specdex-index -o DIR "
+                                "CORPUS"));
+    free(msg);
+}
+
+/* A database that cannot be opened: the message names the path. */
+static void
+test_missing_names_path(void **state)
+{
+    (void)state;
+    char path[300], *msg = NULL, want[320];
+    sdx_db_t *db = NULL;
+    snprintf(path, sizeof path, "%s/nothing", tmpdir);
+    assert_int_equal(sdx_index_open(path, &db, &msg), SDX_UNAVAILABLE);
+    assert_null(db);
+    assert_non_null(msg);
+    snprintf(want, sizeof want, "cannot open %s: ", path);
+    assert_memory_equal(msg, want, strlen(want));
+    free(msg);
+}
+
+static void
+test_current_and_empty_open(void **state)
+{
+    (void)state;
+    char path[300], *msg = NULL;
+    sdx_db_t *db = NULL;
+    uint64_t n = 0;
+    s_write_index("current", 3, 3, path, sizeof path);
+    assert_int_equal(sdx_index_open(path, &db, &msg), SDX_OK);
+    assert_null(msg);
+    assert_int_equal(sdx_db_doc_count(db, &n), SDX_OK);
+    assert_int_equal(n, 3);
+    assert_int_equal(sdx_db_value_count(db, SDX_SLOT_RECORD, &n), SDX_OK);
+    assert_int_equal(n, 3);
+    sdx_db_destroy(&db);
+    s_write_index("empty", 0, 0, path, sizeof path);
+    assert_int_equal(sdx_index_open(path, &db, &msg), SDX_OK);
+    sdx_db_destroy(&db);
+    /* what specdex-index builds opens (t_ops_index_open opens it so) */
+    t_ops_index_t ix;
+    char dir[300];
+    snprintf(dir, sizeof dir, "%s/built", tmpdir);
+    assert_int_equal(mkdir(dir, 0700), 0);
+    t_ops_index_open(&ix, dir, SDX_SEED_CORPUS, NULL);
+    t_ops_index_close(&ix);
+}
+
+/* A worker on the old index: every request is `unavailable`, saying
+   why. */
+static void
+test_worker_refuses_old_index(void **state)
+{
+    (void)state;
+    char path[300], index[256];
+    s_write_index("served", 2, 0, path, sizeof path);
+    snprintf(index, sizeof index, "%s/served", tmpdir);
+    sdx_config_t cfg = {.index_dir = index};
+    sdx_stats_t *stats = sdx_stats_new(1, 1);
+    assert_non_null(stats);
+    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
+    assert_non_null(w);
+    msgpack_sbuffer sb;
+    s_mp(&sb, "{v:1, op:'search', q:'clinical'}");
+    void *reply = NULL;
+    size_t len = 0, off = 0;
+    sdx_worker_answer(w, sb.data, sb.size, &reply, &len);
+    msgpack_sbuffer_destroy(&sb);
+    assert_non_null(reply);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    assert_int_equal(msgpack_unpack_next(&u, reply, len, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    const msgpack_object *e = sdx_msgpack_get(&u.data, "error");
+    assert_non_null(e);
+    const msgpack_object *code = sdx_msgpack_get(e, "code");
+    const msgpack_object *m = sdx_msgpack_get(e, "message");
+    assert_non_null(code);
+    assert_non_null(m);
+    assert_int_equal(code->via.str.size, strlen("unavailable"));
+    assert_memory_equal(code->via.str.ptr, "unavailable",
+                        code->via.str.size);
+    char text[SDX_PROTO_MSG_MAX], want[1024];
+    snprintf(text, sizeof text, "%.*s", (int)m->via.str.size,
+             m->via.str.ptr);
+    snprintf(want, sizeof want, "no index loaded: index at %s was built "
+             "by an older specdex-index (no record slot): rebuild it with "
+             "specdex-index -o %s CORPUS", path, index);
+    assert_string_equal(text, want);
+    msgpack_unpacked_destroy(&u);
+    free(reply);
+    sdx_worker_free(&w);
+    sdx_stats_destroy(&stats);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_old_layout_refused),
+        cmocka_unit_test(test_mixed_layout_refused),
+        cmocka_unit_test(test_bare_database_names_dir),
+        cmocka_unit_test(test_missing_names_path),
+        cmocka_unit_test(test_current_and_empty_open),
+        cmocka_unit_test(test_worker_refuses_old_index),
+    };
+    return cmocka_run_group_tests(tests, s_setup, s_teardown);
+}
