@@ -1,10 +1,23 @@
 /*
- * sdx_client: Lazy Pirate request loop over a ZeroMQ REQ socket.
+ * sdx_client: Lazy Pirate request loop over ZeroMQ REQ sockets, one per
+ * replica.
  *
- * The socket is created lazily and thrown away after any attempt that
- * timed out: a REQ socket whose reply never came cannot send again, and
- * a fresh socket also drops whatever the old one still had queued
- * (LINGER 0), so a dead daemon never makes a client hang on exit.
+ * Each endpoint of the list is a replica: a daemon serving the same
+ * index.  Requests go round the replicas in turn, one socket each, made
+ * when first needed.  A replica that stays silent for a timeout (or
+ * answers `unavailable` or `overloaded`) is put aside for a back-off
+ * that starts at backoff_min_ms and doubles with each failure in a row
+ * up to backoff_max_ms; the request is sent again to the next replica
+ * in service.  When the back-off has passed, the replica gets requests
+ * again (its next request is the probe); one reply puts it back in
+ * service.  When every replica is put aside, the one whose back-off
+ * ends first is tried rather than none: a caller never fails without an
+ * attempt.
+ *
+ * A socket is thrown away after any attempt that timed out: a REQ socket
+ * whose reply never came cannot send again, and a fresh socket also drops
+ * whatever the old one still had queued (LINGER 0), so a dead daemon
+ * never makes a client hang on exit.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include "sdx_client.h"
@@ -15,20 +28,35 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <unistd.h>
 
 #include <zmq.h>
 
 /* Largest reply accepted, bytes; a bigger one is refused by ZeroMQ. */
 #define CLIENT_MAX_REPLY (16 * 1024 * 1024)
 
+/* One daemon of the list and what this client knows of it. */
+typedef struct replica {
+    char *endpoint;        /* ZeroMQ endpoint, owned */
+    void *sock;            /* REQ socket, NULL until needed */
+    uint64_t retry_us;     /* put aside until then (monotonic); 0: in
+                              service */
+    unsigned failures;     /* failures in a row, for the back-off */
+    uint64_t answered;     /* replies from it, over the client's life */
+} replica_t;
+
 struct sdx_client {
     void *ctx;             /* ZeroMQ context, one per client */
-    void *sock;            /* REQ socket, NULL until needed */
-    char **endpoints;      /* endpoints to try, in turn */
-    size_t nendpoints;     /* number of ENDPOINTS */
-    size_t next;           /* index of the endpoint to use next */
+    replica_t *replicas;   /* the endpoints */
+    size_t nreplicas;      /* number of REPLICAS */
+    size_t next;           /* replica to try first next time */
+    size_t last;           /* replica that sent the last reply, or
+                              NREPLICAS */
     int timeout_ms;        /* wait for one reply, milliseconds */
     int attempts;          /* attempts per request */
+    int backoff_min_ms;    /* first back-off of a failing replica */
+    int backoff_max_ms;    /* longest back-off */
     char errmsg[512];      /* last error, "" when none */
     char errcode[32];      /* wire code of the last error reply, or "" */
     bool curve;            /* use CURVE with the keys below */
@@ -51,6 +79,15 @@ set_error(sdx_client_t *c, const char *fmt, ...)
     va_end(ap);
 }
 
+/* Microseconds of the monotonic clock (back-offs survive clock steps). */
+static uint64_t
+now_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 sdx_status_t
 sdx_client_new(const char *const *endpoints, size_t nendpoints,
                int timeout_ms, int attempts, sdx_client_t **out)
@@ -63,19 +100,25 @@ sdx_client_new(const char *const *endpoints, size_t nendpoints,
         return SDX_NOMEM;
     c->timeout_ms = timeout_ms;
     c->attempts = attempts;
-    c->endpoints = calloc(nendpoints, sizeof *c->endpoints);
-    if (!c->endpoints)
+    c->backoff_min_ms = SDX_CLIENT_DEFAULT_BACKOFF_MIN_MS;
+    c->backoff_max_ms = SDX_CLIENT_DEFAULT_BACKOFF_MAX_MS;
+    c->replicas = calloc(nendpoints, sizeof *c->replicas);
+    if (!c->replicas)
         goto nomem;
     for (size_t i = 0; i < nendpoints; i++) {
         if (!endpoints[i] || !*endpoints[i]) {
             sdx_client_destroy(&c);
             return SDX_BAD_INPUT;
         }
-        c->endpoints[i] = strdup(endpoints[i]);
-        if (!c->endpoints[i])
+        c->replicas[i].endpoint = strdup(endpoints[i]);
+        if (!c->replicas[i].endpoint)
             goto nomem;
-        c->nendpoints++;
+        c->nreplicas++;
     }
+    /* Many short-lived clients (one CLI run each) would all start on
+       the first replica; a start that differs by process spreads them. */
+    c->next = ((size_t)getpid() ^ (size_t)(now_us() / 1000u)) % nendpoints;
+    c->last = c->nreplicas;
     c->ctx = zmq_ctx_new();
     if (!c->ctx) {
         sdx_client_destroy(&c);
@@ -88,46 +131,93 @@ nomem:
     return SDX_NOMEM;
 }
 
-static void
-close_socket(sdx_client_t *c)
+sdx_status_t
+sdx_client_set_backoff(sdx_client_t *c, int min_ms, int max_ms)
 {
-    if (c->sock) {
-        zmq_close(c->sock);
-        c->sock = NULL;
+    if (min_ms <= 0 || max_ms < min_ms)
+        return SDX_BAD_INPUT;
+    c->backoff_min_ms = min_ms;
+    c->backoff_max_ms = max_ms;
+    return SDX_OK;
+}
+
+static void
+close_socket(replica_t *r)
+{
+    if (r->sock) {
+        zmq_close(r->sock);
+        r->sock = NULL;
     }
 }
 
-/* Open a REQ socket connected to the next endpoint in turn. */
+/*
+ * The replica the next attempt goes to: the first in service (or whose
+ * back-off has passed) from the round's cursor on; when all are put
+ * aside, the one back soonest.  Moves the cursor past it.
+ */
+static size_t
+pick_replica(sdx_client_t *c)
+{
+    uint64_t now = now_us();
+    size_t soonest = c->next;
+    for (size_t k = 0; k < c->nreplicas; k++) {
+        size_t i = (c->next + k) % c->nreplicas;
+        if (c->replicas[i].retry_us <= now) {
+            soonest = i;
+            break;
+        }
+        if (c->replicas[i].retry_us < c->replicas[soonest].retry_us)
+            soonest = i;
+    }
+    c->next = (soonest + 1) % c->nreplicas;
+    return soonest;
+}
+
+/* REPLICA failed once more: put it aside for its back-off. */
+static void
+put_aside(sdx_client_t *c, replica_t *r)
+{
+    uint64_t ms = (uint64_t)c->backoff_min_ms;
+    for (unsigned i = 1; i < r->failures && ms < (uint64_t)c->backoff_max_ms;
+         i++)
+        ms *= 2;
+    if (r->failures < 64)
+        r->failures++;
+    if (ms > (uint64_t)c->backoff_max_ms)
+        ms = (uint64_t)c->backoff_max_ms;
+    r->retry_us = now_us() + ms * 1000u;
+}
+
+/* Open REPLICA's REQ socket and connect it. */
 static sdx_status_t
-open_socket(sdx_client_t *c)
+open_socket(sdx_client_t *c, replica_t *r)
 {
     int linger = 0;
     int64_t maxmsg = CLIENT_MAX_REPLY;
-    const char *ep = c->endpoints[c->next];
-    c->next = (c->next + 1) % c->nendpoints;
 
-    c->sock = zmq_socket(c->ctx, ZMQ_REQ);
-    if (!c->sock) {
+    r->sock = zmq_socket(c->ctx, ZMQ_REQ);
+    if (!r->sock) {
         set_error(c, "cannot create socket: %s", zmq_strerror(errno));
         return SDX_IO;
     }
     if (c->curve &&
-        (zmq_setsockopt(c->sock, ZMQ_CURVE_SERVERKEY, c->server_key, 41)
+        (zmq_setsockopt(r->sock, ZMQ_CURVE_SERVERKEY, c->server_key, 41)
              != 0 ||
-         zmq_setsockopt(c->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, 41)
+         zmq_setsockopt(r->sock, ZMQ_CURVE_PUBLICKEY, c->public_key, 41)
              != 0 ||
-         zmq_setsockopt(c->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, 41)
+         zmq_setsockopt(r->sock, ZMQ_CURVE_SECRETKEY, c->secret_key, 41)
              != 0)) {
         set_error(c, "cannot set CURVE keys: %s", zmq_strerror(errno));
-        close_socket(c);
+        close_socket(r);
         return SDX_IO;
     }
-    if (zmq_setsockopt(c->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_setsockopt(c->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
+    if (zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
             != 0 ||
-        zmq_connect(c->sock, ep) != 0) {
-        set_error(c, "cannot connect to %s: %s", ep, zmq_strerror(errno));
-        close_socket(c);
+        zmq_connect(r->sock, r->endpoint) != 0) {
+        set_error(c, "cannot connect to %s: %s", r->endpoint,
+                  zmq_strerror(errno));
+        close_socket(r);
         return SDX_IO;
     }
     return SDX_OK;
@@ -160,58 +250,130 @@ unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_client_reply_t **out)
     return SDX_OK;
 }
 
+/*
+ * True when REPLY says its daemon cannot serve now (no index yet, a
+ * full queue) rather than anything about the request: another replica
+ * may answer it.
+ */
+static bool
+replica_cannot_serve(const sdx_client_reply_t *reply)
+{
+    char code[32];
+    if (sdx_client_reply_ok(reply))
+        return false;
+    sdx_client_reply_error(reply, code, sizeof code, NULL, 0);
+    return strcmp(code, "unavailable") == 0 || strcmp(code, "overloaded") == 0;
+}
+
+/*
+ * One attempt on replica R: send REQ and wait for its reply.  SDX_OK
+ * with *out set when a reply came; SDX_UNAVAILABLE on silence (R's
+ * socket closed); SDX_IO or SDX_NOMEM.
+ */
+static sdx_status_t
+attempt(sdx_client_t *c, replica_t *r, const void *req, size_t len,
+        sdx_client_reply_t **out)
+{
+    sdx_status_t st;
+    if (!r->sock && (st = open_socket(c, r)) != SDX_OK)
+        return st;
+    if (zmq_send(r->sock, req, len, 0) < 0) {
+        set_error(c, "cannot send to %s: %s", r->endpoint,
+                  zmq_strerror(errno));
+        close_socket(r);
+        return SDX_IO;
+    }
+    zmq_pollitem_t item = { r->sock, 0, ZMQ_POLLIN, 0 };
+    int rc;
+    do {
+        rc = zmq_poll(&item, 1, c->timeout_ms);
+    } while (rc < 0 && errno == EINTR);
+    if (rc <= 0) {
+        /* Silence: this socket is spent. */
+        close_socket(r);
+        return SDX_UNAVAILABLE;
+    }
+    zmq_msg_t frame;
+    zmq_msg_init(&frame);
+    if (zmq_msg_recv(&frame, r->sock, 0) < 0) {
+        set_error(c, "cannot receive from %s: %s", r->endpoint,
+                  zmq_strerror(errno));
+        zmq_msg_close(&frame);
+        close_socket(r);
+        return SDX_IO;
+    }
+    st = unpack_reply(c, &frame, out);
+    zmq_msg_close(&frame);
+    return st;
+}
+
 sdx_status_t
 sdx_client_call(sdx_client_t *c, const void *req, size_t len,
                 sdx_client_reply_t **out)
 {
     sdx_status_t st = SDX_UNAVAILABLE;
+    sdx_client_reply_t *held = NULL; /* a replica's "cannot serve now" */
     *out = NULL;
     c->errmsg[0] = '\0';
     c->errcode[0] = '\0';
-    for (int attempt = 0; attempt < c->attempts; attempt++) {
-        if (!c->sock && (st = open_socket(c)) != SDX_OK)
-            return st;
-        if (zmq_send(c->sock, req, len, 0) < 0) {
-            set_error(c, "cannot send: %s", zmq_strerror(errno));
-            close_socket(c);
-            st = SDX_IO;
+    for (int n = 0; n < c->attempts; n++) {
+        size_t i = pick_replica(c);
+        replica_t *r = &c->replicas[i];
+        sdx_client_reply_t *reply = NULL;
+        st = attempt(c, r, req, len, &reply);
+        if (st == SDX_NOMEM)
+            break;
+        if (st != SDX_OK) {
+            /* Silence or a broken socket: the next attempt goes to the
+               next replica in service. */
+            put_aside(c, r);
             continue;
         }
-        zmq_pollitem_t item = { c->sock, 0, ZMQ_POLLIN, 0 };
-        int rc;
-        do {
-            rc = zmq_poll(&item, 1, c->timeout_ms);
-        } while (rc < 0 && errno == EINTR);
-        if (rc > 0) {
-            zmq_msg_t frame;
-            zmq_msg_init(&frame);
-            if (zmq_msg_recv(&frame, c->sock, 0) < 0) {
-                set_error(c, "cannot receive: %s", zmq_strerror(errno));
-                zmq_msg_close(&frame);
-                close_socket(c);
-                st = SDX_IO;
-                continue;
-            }
-            st = unpack_reply(c, &frame, out);
-            zmq_msg_close(&frame);
-            return st;
+        /* A reply: the daemon is there, whatever it said. */
+        r->answered++;
+        c->last = i;
+        sdx_client_reply_destroy(&held);
+        if (replica_cannot_serve(reply) && c->nreplicas > 1) {
+            /* Reads are idempotent: another replica may serve it; this
+               answer stands if none does. */
+            put_aside(c, r);
+            held = reply;
+            continue;
         }
-        /* Silence: this socket is spent.  Try afresh, maybe elsewhere. */
-        close_socket(c);
-        st = SDX_UNAVAILABLE;
+        r->failures = 0;
+        r->retry_us = 0;
+        *out = reply;
+        return SDX_OK;
+    }
+    if (held) {
+        c->errmsg[0] = '\0';
+        *out = held;
+        return SDX_OK;
     }
     if (st == SDX_UNAVAILABLE) {
-        if (c->nendpoints == 1)
+        if (c->nreplicas == 1)
             set_error(c, "no reply from %s after %d attempt%s of %d ms "
-                      "(is specdexd running?)", c->endpoints[0],
+                      "(is specdexd running?)", c->replicas[0].endpoint,
                       c->attempts, c->attempts == 1 ? "" : "s",
                       c->timeout_ms);
         else
             set_error(c, "no reply from any of %zu endpoints after %d "
                       "attempts of %d ms (is specdexd running?)",
-                      c->nendpoints, c->attempts, c->timeout_ms);
+                      c->nreplicas, c->attempts, c->timeout_ms);
     }
     return st;
+}
+
+const char *
+sdx_client_last_endpoint(const sdx_client_t *c)
+{
+    return c->last < c->nreplicas ? c->replicas[c->last].endpoint : NULL;
+}
+
+uint64_t
+sdx_client_replica_answered(const sdx_client_t *c, size_t i)
+{
+    return i < c->nreplicas ? c->replicas[i].answered : 0;
 }
 
 const char *
@@ -239,7 +401,9 @@ sdx_client_set_curve(sdx_client_t *c, const char *server_key,
     memcpy(c->public_key, client_public, 41);
     memcpy(c->secret_key, client_secret, 41);
     c->curve = true;
-    close_socket(c); /* the next request connects with the keys */
+    /* the next request connects with the keys */
+    for (size_t i = 0; i < c->nreplicas; i++)
+        close_socket(&c->replicas[i]);
     return SDX_OK;
 }
 
@@ -264,13 +428,14 @@ sdx_client_destroy(sdx_client_t **client_p)
     if (!client_p || !*client_p)
         return;
     sdx_client_t *c = *client_p;
-    close_socket(c);
+    for (size_t i = 0; i < c->nreplicas; i++) {
+        close_socket(&c->replicas[i]);
+        free(c->replicas[i].endpoint);
+    }
     if (c->ctx)
         zmq_ctx_term(c->ctx);
     explicit_bzero(c->secret_key, sizeof c->secret_key);
-    for (size_t i = 0; i < c->nendpoints; i++)
-        free(c->endpoints[i]);
-    free(c->endpoints);
+    free(c->replicas);
     free(c);
     *client_p = NULL;
 }

@@ -8,6 +8,14 @@
  * bounded number of attempts; then report the daemon unavailable.  Every
  * specdex request is idempotent, so resending is safe.
  *
+ * Several endpoints are replicas of one service: requests go round them
+ * in turn, and one that fails (silence, or an `unavailable` or
+ * `overloaded` reply) is skipped for a back-off, SDX_CLIENT_DEFAULT_
+ * BACKOFF_MIN_MS doubling with each failure in a row up to
+ * SDX_CLIENT_DEFAULT_BACKOFF_MAX_MS (sdx_client_set_backoff), then tried
+ * again; one reply puts it back in service (docs/PROTOCOL.md,
+ * "Replicas").
+ *
  * Requests and replies are msgpack maps (docs/PROTOCOL.md).  A reply comes
  * back unpacked, as an sdx_client_reply_t that owns its memory.
  *
@@ -39,9 +47,13 @@ typedef struct sdx_client_reply sdx_client_reply_t; /* one unpacked reply */
 #define SDX_CLIENT_DEFAULT_ENDPOINT "tcp://127.0.0.1:5599"
 #define SDX_CLIENT_DEFAULT_TIMEOUT_MS 1000 /* per attempt, milliseconds */
 #define SDX_CLIENT_DEFAULT_ATTEMPTS 2      /* tries in all, >= 1 */
+#define SDX_CLIENT_DEFAULT_BACKOFF_MIN_MS 1000  /* a failed replica is */
+#define SDX_CLIENT_DEFAULT_BACKOFF_MAX_MS 16000 /*   skipped 1 s, 2 s, ...
+                                                   16 s */
 
 /*
- * A client for ENDPOINTS (NENDPOINTS >= 1 ZeroMQ endpoints, tried in turn;
+ * A client for ENDPOINTS (NENDPOINTS >= 1 ZeroMQ endpoints, replicas that
+ * requests go round in turn, starting at one that differs by process;
  * copied).  Nothing is connected until the first request.  TIMEOUT_MS is
  * how long one attempt waits for its reply; ATTEMPTS how many attempts a
  * request gets in all.  On success *out is the client (caller owns;
@@ -56,6 +68,10 @@ sdx_status_t sdx_client_new(const char *const *endpoints, size_t nendpoints,
  * Send the request REQ (LEN bytes of one msgpack map) and wait for its
  * reply.  On success *out is the reply (caller owns;
  * sdx_client_reply_destroy), whether it says ok or carries an error.
+ * An attempt that gets no reply, or an `unavailable` or `overloaded`
+ * error reply while other replicas are listed, goes again to the next
+ * replica in service; the last such error reply is the answer when no
+ * attempt does better.
  * Returns SDX_OK, SDX_UNAVAILABLE (no reply from any endpoint within the
  * attempts), SDX_BAD_INPUT (the reply is not a msgpack map), SDX_IO (a
  * ZeroMQ call failed), SDX_NOMEM.
@@ -76,6 +92,23 @@ sdx_status_t sdx_client_set_curve(sdx_client_t *client,
                                   const char *server_key,
                                   const char *client_public,
                                   const char *client_secret);
+
+/*
+ * How long a failed replica is skipped: MIN_MS after its first failure,
+ * doubled with each failure in a row, at most MAX_MS.  Returns
+ * SDX_BAD_INPUT unless 0 < MIN_MS <= MAX_MS.
+ */
+sdx_status_t sdx_client_set_backoff(sdx_client_t *client, int min_ms,
+                                    int max_ms);
+
+/*
+ * The endpoint that sent the last reply (as given to sdx_client_new), or
+ * NULL before any.  Owned by CLIENT.
+ */
+const char *sdx_client_last_endpoint(const sdx_client_t *client);
+
+/* Replies from the I-th endpoint so far (0 for I out of range). */
+uint64_t sdx_client_replica_answered(const sdx_client_t *client, size_t i);
 
 /* Last error message of CLIENT, or "".  Owned by CLIENT. */
 const char *sdx_client_errmsg(const sdx_client_t *client);

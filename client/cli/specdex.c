@@ -54,7 +54,7 @@ enum {
 #define MARK_CLOSE "\x03"
 
 #define MAX_VALUES 32    /* values per repeatable option */
-#define MAX_ENDPOINTS 8  /* --endpoint given several times: failover */
+#define MAX_ENDPOINTS 8  /* --endpoint given several times: replicas */
 
 /* SGR sequences used on a colour terminal. */
 #define SGR_BOLD "\033[1m"
@@ -64,7 +64,7 @@ enum {
 
 /* Options shared by every command. */
 typedef struct cli {
-    const char *endpoints[MAX_ENDPOINTS]; /* tried in turn */
+    const char *endpoints[MAX_ENDPOINTS]; /* replicas, taken in turn */
     size_t nendpoints;     /* number of ENDPOINTS */
     int timeout_ms;        /* wait per attempt, milliseconds */
     bool curve;            /* --server-key and --client-key were given */
@@ -354,9 +354,12 @@ static sdx_client_t *
 open_client(const cli_t *cli)
 {
     sdx_client_t *client = NULL;
+    /* one attempt per replica at least, so each is tried once */
+    int attempts = (int)cli->nendpoints > SDX_CLIENT_DEFAULT_ATTEMPTS
+                       ? (int)cli->nendpoints
+                       : SDX_CLIENT_DEFAULT_ATTEMPTS;
     sdx_status_t st = sdx_client_new(cli->endpoints, cli->nendpoints,
-                                     cli->timeout_ms,
-                                     SDX_CLIENT_DEFAULT_ATTEMPTS, &client);
+                                     cli->timeout_ms, attempts, &client);
     if (st != SDX_OK)
         fprintf(stderr, "%s: cannot start a client: %s\n", program,
                 sdx_status_str(st));
@@ -1395,11 +1398,11 @@ print_main_help(FILE *out)
     fprintf(out,
 "\n"
 "Options (before the command):\n"
-"  -e, --endpoint EP   daemon endpoint; give it again for a fallback\n"
-"                      (default $SPECDEX_ENDPOINT, else\n"
+"  -e, --endpoint EP   daemon endpoint; give it again for replicas\n"
+"                      (default $SPECDEX_ENDPOINT, comma-separated, else\n"
 "                      " SDX_CLIENT_DEFAULT_ENDPOINT ")\n"
 "  -t, --timeout MS    wait per attempt, milliseconds (default %d;\n"
-"                      %d attempts)\n"
+"                      %d attempts, or one per replica)\n"
 "      --server-key FILE\n"
 "                      CURVE: the daemon's public key file (NAME.key)\n"
 "      --client-key FILE\n"
@@ -1531,8 +1534,31 @@ main(int argc, char **argv)
         cli.curve = true;
     }
     if (cli.nendpoints == 0 && env_ep && *env_ep) {
-        cli.endpoints[cli.nendpoints++] = env_ep;
+        /* replicas, comma-separated; kept for the whole run */
+        static char env_copy[4096];
+        if (strlen(env_ep) >= sizeof env_copy) {
+            usage_error(NULL, "SPECDEX_ENDPOINT: longer than %zu bytes",
+                        sizeof env_copy - 1);
+            return EXIT_USAGE;
+        }
+        strcpy(env_copy, env_ep);
         cli.endpoint_source = "SPECDEX_ENDPOINT";
+        for (char *ep = env_copy, *comma; ep; ep = comma) {
+            if ((comma = strchr(ep, ',')))
+                *comma++ = '\0';
+            if (!*ep) {
+                usage_error(NULL, "SPECDEX_ENDPOINT: an empty endpoint in "
+                            "'%s' (endpoints are separated by one comma)",
+                            env_ep);
+                return EXIT_USAGE;
+            }
+            if (cli.nendpoints >= MAX_ENDPOINTS) {
+                usage_error(NULL, "SPECDEX_ENDPOINT: at most %d endpoints "
+                            "('%s')", MAX_ENDPOINTS, env_ep);
+                return EXIT_USAGE;
+            }
+            cli.endpoints[cli.nendpoints++] = ep;
+        }
     } else if (cli.nendpoints == 0) {
         cli.endpoints[cli.nendpoints++] = SDX_CLIENT_DEFAULT_ENDPOINT;
     }

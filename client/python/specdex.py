@@ -7,6 +7,14 @@ pattern: each attempt waits at most ``timeout`` seconds for its reply; a
 silent attempt closes its socket and the next goes to the next endpoint;
 after ``attempts`` attempts the call raises :class:`Unavailable`.
 
+Several endpoints are replicas (daemons serving the same index):
+``Client([a, b, c])`` sends requests round them in turn.  One that is
+silent, or answers ``unavailable`` or ``overloaded``, is skipped for a
+back-off (:data:`BACKOFF`: 1 s, doubling up to 16 s) while the request
+goes to the next; when the back-off has passed it gets requests again,
+and one reply puts it back in service.  Every request is a read, so
+sending it again elsewhere is safe (docs/PROTOCOL.md, "Replicas").
+
     >>> from specdex import Client
     >>> with Client("tcp://127.0.0.1:5599") as sdx:
     ...     for hit in sdx.search("root cause analysis", limit=3)["hits"]:
@@ -36,6 +44,7 @@ import os
 import re
 import stat
 import threading
+import time
 from typing import Any, Iterable, Sequence
 
 import msgpack
@@ -46,6 +55,9 @@ __all__ = ["Client", "SpecdexError", "ErrorReply", "Unavailable",
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5599"
 PROTOCOL_VERSION = 1
+#: A failed replica is skipped BACKOFF[0] seconds, doubling with each
+#: failure in a row up to BACKOFF[1] (``Client.backoff`` per client).
+BACKOFF = (1.0, 16.0)
 
 #: A reply: the daemon's msgpack map, decoded.
 Reply = dict[str, Any]
@@ -127,10 +139,11 @@ class Client:
 
     Args:
         endpoint (str | Sequence[str] | None): a ZeroMQ endpoint or a list
-            of them, tried in turn (failover); default
-            ``$SPECDEX_ENDPOINT`` or tcp://127.0.0.1:5599.
+            of them, replicas taken in turn; default ``$SPECDEX_ENDPOINT``
+            (comma-separated) or tcp://127.0.0.1:5599.
         timeout (float): seconds one attempt waits for its reply (> 0).
-        attempts (int): attempts per call (>= 1), each on a fresh socket.
+        attempts (int | None): attempts per call (>= 1), each on a fresh
+            socket; default two, or one per replica when there are more.
         server_key (str | None): the daemon's ``NAME.key``; with
             ``client_key``, turns on CURVE encryption and authentication.
         client_key (str | None): this client's ``NAME.key_secret``.
@@ -141,15 +154,21 @@ class Client:
     """
 
     def __init__(self, endpoint: str | Sequence[str] | None = None,
-                 timeout: float = 2.0, attempts: int = 2,
+                 timeout: float = 2.0, attempts: int | None = None,
                  server_key: str | None = None,
                  client_key: str | None = None) -> None:
         if endpoint is None:
             endpoint = os.environ.get("SPECDEX_ENDPOINT") or DEFAULT_ENDPOINT
+            endpoint = endpoint.split(",")
         self.endpoints = [endpoint] if isinstance(endpoint, str) \
             else list(endpoint)
         if not self.endpoints:
             raise ValueError("at least one endpoint is needed")
+        if not all(isinstance(e, str) and e for e in self.endpoints):
+            raise ValueError("an endpoint must be a non-empty string "
+                             f"(got {self.endpoints!r})")
+        if attempts is None:
+            attempts = max(2, len(self.endpoints))
         if timeout <= 0 or attempts < 1:
             raise ValueError("timeout must be > 0 and attempts >= 1")
         if (server_key is None) != (client_key is None):
@@ -161,33 +180,59 @@ class Client:
             self._curve = (server_public, public, secret)
         self.timeout_ms = int(timeout * 1000)
         self.attempts = attempts
+        self.backoff = BACKOFF
         self._ctx = zmq.Context()
         self._local = threading.local()
         self._sockets = []          # every socket made, for close()
         self._lock = threading.Lock()
-        self._next = itertools.count()
+        n = len(self.endpoints)
+        self._next = (os.getpid() ^ int(time.monotonic() * 1000)) % n
+        self._retry_at = [0.0] * n  # put aside until (monotonic), 0: in
+        self._failures = [0] * n    # failures in a row, for the back-off
+        #: replies from each endpoint, over the client's life
+        self.answered = [0] * n
         self._ids = itertools.count(1)
 
     # -- the request loop ------------------------------------------------
 
-    def _socket(self) -> zmq.Socket:
-        sock = getattr(self._local, "sock", None)
+    def _pick(self) -> int:
+        """The replica the next attempt goes to (see the module's doc)."""
+        now = time.monotonic()
+        n = len(self.endpoints)
+        with self._lock:
+            order = [(self._next + k) % n for k in range(n)]
+            live = [i for i in order if self._retry_at[i] <= now]
+            i = live[0] if live else min(order,
+                                         key=lambda j: self._retry_at[j])
+            self._next = (i + 1) % n
+        return i
+
+    def _put_aside(self, i: int) -> None:
+        lo, hi = self.backoff
+        with self._lock:
+            delay = min(hi, lo * 2 ** min(self._failures[i], 30))
+            self._failures[i] += 1
+            self._retry_at[i] = time.monotonic() + delay
+
+    def _socket(self, i: int) -> zmq.Socket:
+        socks = getattr(self._local, "socks", None)
+        if socks is None:
+            socks = self._local.socks = {}
+        sock = socks.get(i)
         if sock is None:
-            ep = self.endpoints[next(self._next) % len(self.endpoints)]
             sock = self._ctx.socket(zmq.REQ)
             sock.setsockopt(zmq.LINGER, 0)
             if self._curve:
                 sock.curve_serverkey, sock.curve_publickey, \
                     sock.curve_secretkey = self._curve
-            sock.connect(ep)
-            self._local.sock = sock
+            sock.connect(self.endpoints[i])
+            socks[i] = sock
             with self._lock:
                 self._sockets.append(sock)
         return sock
 
-    def _drop_socket(self) -> None:
-        sock = self._local.sock
-        self._local.sock = None
+    def _drop_socket(self, i: int) -> None:
+        sock = self._local.socks.pop(i)
         with self._lock:
             if sock in self._sockets:
                 self._sockets.remove(sock)
@@ -212,19 +257,37 @@ class Client:
         req = {"v": PROTOCOL_VERSION, "op": op, "id": next(self._ids)}
         req.update({k: v for k, v in fields.items() if v is not None})
         frame = msgpack.packb(req, use_bin_type=True)
+        held = None     # a replica's "cannot serve now", if none does
         for _ in range(self.attempts):
-            sock = self._socket()
+            i = self._pick()
+            sock = self._socket(i)
             sock.send(frame)
-            if sock.poll(self.timeout_ms, zmq.POLLIN):
-                reply = msgpack.unpackb(sock.recv(), raw=False)
-                if not isinstance(reply, dict):
-                    raise SpecdexError("the daemon's reply is not a map")
-                if not reply.get("ok"):
-                    err = reply.get("error") or {}
-                    raise ErrorReply(err.get("code", "error"),
-                                     err.get("message", ""))
-                return reply
-            self._drop_socket()
+            if not sock.poll(self.timeout_ms, zmq.POLLIN):
+                self._drop_socket(i)
+                self._put_aside(i)
+                continue
+            reply = msgpack.unpackb(sock.recv(), raw=False)
+            if not isinstance(reply, dict):
+                raise SpecdexError("the daemon's reply is not a map")
+            with self._lock:
+                self.answered[i] += 1
+            err = reply.get("error") or {}
+            if not reply.get("ok") and len(self.endpoints) > 1 and \
+                    err.get("code") in ("unavailable", "overloaded"):
+                # reads are idempotent: another replica may serve it
+                self._put_aside(i)
+                held = err
+                continue
+            with self._lock:
+                self._failures[i] = 0
+                self._retry_at[i] = 0.0
+            if not reply.get("ok"):
+                raise ErrorReply(err.get("code", "error"),
+                                 err.get("message", ""))
+            return reply
+        if held is not None:
+            raise ErrorReply(held.get("code", "error"),
+                             held.get("message", ""))
         raise Unavailable(
             f"no reply from {', '.join(self.endpoints)} after "
             f"{self.attempts} attempts of {self.timeout_ms} ms")

@@ -130,6 +130,10 @@ usage "--timeout: 0 is out of range 1..600000" --timeout 0 ping
 usage "--color: 'sometimes' is not auto, always or never" search x --color=sometimes
 SPECDEX_ENDPOINT=nonsense "$bin/specdex" search x > /dev/null 2> "$tmp/err.txt"; rc=$?
 check "a malformed SPECDEX_ENDPOINT is named" bash -c "[ $rc -eq 2 ] && grep -q \"SPECDEX_ENDPOINT: 'nonsense' is not an endpoint\" '$tmp/err.txt'"
+SPECDEX_ENDPOINT="ipc://$tmp/nobody.sock,$ep" "$bin/specdex" -t 200 ping > /dev/null 2> "$tmp/err.txt"; rc=$?
+check "SPECDEX_ENDPOINT lists replicas: a dead one is passed over" bash -c "[ $rc -eq 0 ]"
+SPECDEX_ENDPOINT="$ep,,$ep" "$bin/specdex" ping > /dev/null 2> "$tmp/err.txt"; rc=$?
+check "an empty endpoint in SPECDEX_ENDPOINT is named" bash -c "[ $rc -eq 2 ] && grep -q 'SPECDEX_ENDPOINT: an empty endpoint' '$tmp/err.txt'"
 check "a section in capitals is the section" cli --json search vendors --section RESPONSIBILITY
 
 # Past the last hit: the offset is what is wrong, not the query.

@@ -209,6 +209,36 @@ class ClientTest(unittest.TestCase):
                             attempts=2) as c:
             self.assertTrue(c.ping())
 
+    def test_replicas_share_the_load_and_skip_a_dead_one(self):
+        # Round the replicas in turn; the silent one is put aside after
+        # its timeout and the request goes on to a live one.
+        dead = f"ipc://{TMP}/nobody.sock"
+        with specdex.Client([dead, EP, EP], timeout=0.2) as c:
+            self.assertEqual(c.attempts, 3)
+            c.backoff = (60.0, 60.0)    # once aside, aside for the test
+            for _ in range(30):
+                self.assertTrue(c.search("troubleshooting", limit=1)["hits"])
+            self.assertEqual(c.answered[0], 0)
+            self.assertEqual(c.answered[1] + c.answered[2], 30)
+            self.assertGreater(c.answered[1], 0)
+            self.assertGreater(c.answered[2], 0)
+
+    def test_endpoint_list_from_the_environment(self):
+        old = os.environ.get("SPECDEX_ENDPOINT")
+        os.environ["SPECDEX_ENDPOINT"] = f"ipc://{TMP}/nobody.sock,{EP}"
+        try:
+            with specdex.Client(timeout=0.2) as c:
+                self.assertEqual(c.endpoints,
+                                 [f"ipc://{TMP}/nobody.sock", EP])
+                self.assertTrue(c.ping())
+        finally:
+            if old is None:
+                del os.environ["SPECDEX_ENDPOINT"]
+            else:
+                os.environ["SPECDEX_ENDPOINT"] = old
+        with self.assertRaises(ValueError):
+            specdex.Client([EP, ""])
+
     def test_threads_share_one_client(self):
         errors = []
 
