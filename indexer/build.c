@@ -582,6 +582,159 @@ swap_current(const char *dir, uint64_t rev, char *err, size_t err_size)
     return SDX_OK;
 }
 
+/* ERR emptied; DIR short enough for the paths made under it. */
+static sdx_status_t
+check_dir_arg(const char *dir, char *err, size_t err_size)
+{
+    if (err_size)
+        err[0] = '\0';
+    if (strlen(dir) > PATH_MAX_SDX - 64)
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
+    return SDX_OK;
+}
+
+/*
+ * Steps 5-7 of a build (docs/ARCHITECTURE.md), for a whole database at
+ * SRC inside DIR, under the build lock: fsync SRC, rename it to
+ * DIR/rev-REV (REV_PATH, PATH_MAX_SDX bytes), point DIR/current at it,
+ * remove the revisions but REV and PREVIOUS.  *MOVED is false once SRC
+ * has been renamed (nothing is left to remove on failure).
+ */
+static sdx_status_t
+publish(const char *dir, const char *src, uint64_t rev, uint64_t previous,
+        char *rev_path, bool *moved, char *err, size_t err_size)
+{
+    sdx_status_t st;
+    if (fsync_dir(src) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", src, strerror(errno));
+    snprintf(rev_path, PATH_MAX_SDX, "%s/rev-%06" PRIu64, dir, rev);
+    if (rename(src, rev_path) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", rev_path,
+                    strerror(errno));
+    *moved = false;
+    if (fsync_dir(dir) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    if ((st = swap_current(dir, rev, err, err_size)) != SDX_OK)
+        return st;
+    /* Keep the new revision and the one a daemon may still be reading.
+     * The build has succeeded: a revision that cannot be removed now
+     * is removed by the next build, so its error is dropped. */
+    char ignored[256];
+    scan_dir(dir, NULL, rev, previous, false, ignored, sizeof ignored);
+    return SDX_OK;
+}
+
+/*
+ * What makes the database at PATH fit to serve as a shipped revision:
+ * Xapian's own check passes, specdex can serve it (sdx_index_open), it
+ * names its revision (*REV) and holds as many documents as its build
+ * wrote.  ERR says what is wrong.
+ */
+static sdx_status_t
+check_shipped(const char *path, uint64_t *rev, char *err, size_t err_size)
+{
+    char *msg = NULL, *clauses = NULL;
+    sdx_db_t *db = NULL;
+    uint64_t docs = 0;
+    sdx_status_t st = sdx_db_check(path, &msg);
+    if (st == SDX_OK)
+        st = sdx_index_open(path, &db, &msg);
+    if (st != SDX_OK) {
+        st = fail(st == SDX_UNAVAILABLE ? SDX_UNAVAILABLE : SDX_BAD_INPUT,
+                  err, err_size, "%s: not a whole index: %s", path,
+                  msg ? msg : sdx_status_str(st));
+        free(msg);
+        return st;
+    }
+    if (sdx_index_revision(db, rev) != SDX_OK || *rev == 0)
+        st = fail(SDX_BAD_INPUT, err, err_size, "%s: no %s in its "
+                  "metadata: not a revision specdex-index built", path,
+                  SDX_META_REVISION);
+    else if (sdx_db_doc_count(db, &docs) != SDX_OK ||
+             sdx_db_get_metadata(db, SDX_META_CLAUSES, &clauses) != SDX_OK ||
+             strtoull(clauses, NULL, 10) != docs)
+        st = fail(SDX_BAD_INPUT, err, err_size, "%s: %" PRIu64 " documents "
+                  "where its build wrote %s: not a whole copy", path, docs,
+                  clauses ? clauses : "no count");
+    free(clauses);
+    sdx_db_destroy(&db);
+    return st;
+}
+
+sdx_status_t
+sdx_build_adopt(const char *dir, const char *src, sdx_build_report_t *report,
+                char *err, size_t err_size)
+{
+    char real_dir[PATH_MAX_SDX], real_src[PATH_MAX_SDX];
+    char rev_path[PATH_MAX_SDX];
+    uint64_t rev = 0, previous;
+    bool moved = true;
+    int lock = -1;
+    sdx_status_t st;
+
+    if ((st = check_dir_arg(dir, err, err_size)) != SDX_OK)
+        return st;
+    if (!realpath(src, real_src))
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: %s", src,
+                    strerror(errno));
+    if (mkdir_p(dir) < 0 || !realpath(dir, real_dir))
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    /* rename(2) is what makes the switch atomic: same directory */
+    const char *slash = strrchr(real_src, '/');
+    if (!slash || (size_t)(slash - real_src) != strlen(real_dir) ||
+        strncmp(real_src, real_dir, strlen(real_dir)) != 0 ||
+        strncmp(slash + 1, ".ship-", 6) != 0)
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: a shipped revision "
+                    "is adopted from DIR/.ship-NAME, in the index directory "
+                    "itself (%s)", src, dir);
+    if ((st = lock_dir(dir, &lock, err, err_size)) != SDX_OK)
+        return st;
+    if ((st = check_shipped(real_src, &rev, err, err_size)) != SDX_OK)
+        goto cleanup;
+    previous = current_rev(dir);
+    if (rev == previous) {
+        /* shipped twice: nothing to do but drop the copy */
+        rm_rf(real_src);
+        st = SDX_OK;
+        goto report;
+    }
+    if (rev < previous) {
+        st = fail(SDX_BAD_INPUT, err, err_size, "%s: revision %" PRIu64
+                  " is older than the one served here (%" PRIu64 "): a "
+                  "replica does not go back", src, rev, previous);
+        goto cleanup;
+    }
+    /* a revision directory of that number that is not current is what
+       a dead adoption or build left: never served, so replaced */
+    snprintf(rev_path, sizeof rev_path, "%s/rev-%06" PRIu64, dir, rev);
+    if (rm_revision(rev_path) != 0) {
+        st = fail(SDX_IO, err, err_size, "%s: cannot be replaced: %s",
+                  rev_path, strerror(errno));
+        goto cleanup;
+    }
+    /* the copy is in the page cache only, maybe: on disk before the
+       rename makes it a revision */
+    if (fsync_tree(real_src) < 0) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", real_src,
+                  strerror(errno));
+        goto cleanup;
+    }
+    if ((st = publish(dir, real_src, rev, previous, rev_path, &moved, err,
+                      err_size)) != SDX_OK)
+        goto cleanup;
+report:
+    if (report) {
+        memset(report, 0, sizeof *report);
+        report->revision = rev;
+        snprintf(report->path, sizeof report->path, "%s/rev-%06" PRIu64,
+                 dir, rev);
+    }
+cleanup:
+    if (lock >= 0)
+        close(lock);
+    return st;
+}
+
 sdx_status_t
 sdx_build_index(const char *dir, const sdx_clause_list_t *clauses,
                 sdx_build_report_t *report, char *err, size_t err_size)
@@ -613,10 +766,8 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
     int lock = -1;
     sdx_status_t st;
 
-    if (err_size)
-        err[0] = '\0';
-    if (strlen(dir) > PATH_MAX_SDX - 64)
-        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
+    if ((st = check_dir_arg(dir, err, err_size)) != SDX_OK)
+        return st;
     if ((st = check_ids(clauses, err, err_size)) != SDX_OK)
         return st;
     if (mkdir_p(dir) < 0)
@@ -639,28 +790,10 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
                           opts->shard_max, &nsyn, &merge_s, err,
                           err_size)) != SDX_OK)
         goto cleanup;
-    if (fsync_dir(build) < 0) {
-        st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+    st = publish(dir, build, rev, previous, rev_path, &built, err,
+                 err_size);
+    if (st != SDX_OK)
         goto cleanup;
-    }
-    snprintf(rev_path, sizeof rev_path, "%s/rev-%06" PRIu64, dir, rev);
-    if (rename(build, rev_path) < 0) {
-        st = fail(SDX_IO, err, err_size, "%s: %s", rev_path,
-                  strerror(errno));
-        goto cleanup;
-    }
-    built = false;
-    if (fsync_dir(dir) < 0) {
-        st = fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
-        goto cleanup;
-    }
-    if ((st = swap_current(dir, rev, err, err_size)) != SDX_OK)
-        goto cleanup;
-    /* Keep the new revision and the one a daemon may still be reading.
-     * The build has succeeded: a revision that cannot be removed now
-     * is removed by the next build, so its error is dropped. */
-    char ignored[256];
-    scan_dir(dir, NULL, rev, previous, false, ignored, sizeof ignored);
     if (report) {
         report->clauses = clauses->count;
         report->synonyms = nsyn;

@@ -92,4 +92,24 @@ sdx_status_t sdx_build_index_opts(const char *index_dir,
                                   sdx_build_report_t *report,
                                   char *err, size_t err_size);
 
+/*
+ * Make the database at SRC, a revision another machine built and copied
+ * here (rsync of its DIR/rev-NNNNNN to INDEX_DIR/.ship-NAME), the current
+ * revision of INDEX_DIR, keeping its revision number NNNNNN: the same
+ * steps a build ends with (the rename to rev-NNNNNN, the symlink swap,
+ * the removal of older revisions), under the same lock, so a reader sees
+ * the old revision or the new one.  Before anything changes, SRC must
+ * pass Xapian's check (sdx_db_check), open for serving (sdx_index_open),
+ * name its revision and hold the documents its build counted: a copy cut
+ * short is refused and the current revision stays.  A revision equal to
+ * the current one is a repeat (SRC is removed, SDX_OK); an older one is
+ * refused.  REPORT (may be NULL) gets the revision and its path.
+ * Returns SDX_OK; SDX_BAD_INPUT (SRC not in INDEX_DIR, not whole, or
+ * older; ERR says which); SDX_UNAVAILABLE (another build or adoption
+ * holds the lock, or SRC is not a database); SDX_IO.
+ */
+sdx_status_t sdx_build_adopt(const char *index_dir, const char *src,
+                             sdx_build_report_t *report, char *err,
+                             size_t err_size);
+
 #endif /* SDX_BUILD_H */

@@ -5,6 +5,9 @@
  *                                  of *.txt and *.jsonl), then build
  *                                  DIR/rev-NNNNNN and make it current
  *                                  (indexer/build.h)
+ *   specdex-index -o DIR --adopt DIR/.ship-NAME
+ *                                  make a revision built elsewhere and
+ *                                  copied there current (sdx_build_adopt)
  *   specdex-index --dump PATH...   print each clause as one JSON line
  *   specdex-index --check PATH...  every row of every file as a table of
  *                                  its cells per level, uncertain cuts
@@ -50,6 +53,7 @@ static void
 usage(FILE *out)
 {
     fputs("usage: " PROGRAM " -o DIR PATH...\n"
+          "       " PROGRAM " -o DIR --adopt DIR/.ship-NAME\n"
           "       " PROGRAM " --dump PATH...\n"
           "       " PROGRAM " --check [--json] PATH...\n"
           "\n"
@@ -64,6 +68,10 @@ usage(FILE *out)
           "                      directory's synonyms.txt, when present)\n"
           "  -j, --jobs N        writer threads, merged at the end (default:\n"
           "                      one per core; 1 to 64)\n"
+          "      --adopt SRC     make SRC, a revision built elsewhere and\n"
+          "                      copied into DIR/.ship-NAME (specdex-ship),\n"
+          "                      DIR's current revision, once it is checked\n"
+          "                      whole; no PATH\n"
           "      --dump          print the clauses as JSON Lines; no index\n"
           "      --check         every row of every file as a table of its\n"
           "                      cells per level, the uncertain cuts marked\n"
@@ -199,7 +207,7 @@ report_corpus(const sdx_corpus_t *c, bool notes)
 int
 main(int argc, char **argv)
 {
-    enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON };
+    enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON, OPT_ADOPT };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "synonyms", required_argument, NULL, 's' },
@@ -207,6 +215,7 @@ main(int argc, char **argv)
         { "dump", no_argument, NULL, OPT_DUMP },
         { "check", no_argument, NULL, OPT_CHECK },
         { "json", no_argument, NULL, OPT_JSON },
+        { "adopt", required_argument, NULL, OPT_ADOPT },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -215,7 +224,7 @@ main(int argc, char **argv)
     sdx_synonyms_t synonyms = SDX_SYNONYMS_INIT;
     const char *syn_file = NULL;
     sdx_build_report_t report;
-    const char *out_dir = NULL;
+    const char *out_dir = NULL, *adopt = NULL;
     bool want_dump = false, want_check = false, want_json = false;
     sdx_corpus_t corpus;
     char err[1024];
@@ -250,6 +259,9 @@ main(int argc, char **argv)
         case OPT_JSON:
             want_json = true;
             break;
+        case OPT_ADOPT:
+            adopt = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -263,12 +275,30 @@ main(int argc, char **argv)
                 fprintf(stderr, PROGRAM ": -s needs a file\n");
             else if (optopt == 'j')
                 fprintf(stderr, PROGRAM ": -j needs a number\n");
+            else if (optopt == OPT_ADOPT)
+                fprintf(stderr, PROGRAM ": --adopt needs a directory\n");
             else
                 fprintf(stderr, PROGRAM ": unknown option %s\n",
                         argv[optind - 1]);
             fprintf(stderr, "Try '" PROGRAM " --help'.\n");
             return 2;
         }
+    }
+    if (adopt) {
+        if (!out_dir || want_dump || want_check || optind < argc) {
+            fprintf(stderr, PROGRAM ": --adopt goes with -o DIR alone "
+                    "(no PATH, --dump or --check)\n"
+                    "Try '" PROGRAM " --help'.\n");
+            return 2;
+        }
+        if (sdx_build_adopt(out_dir, adopt, &report, err, sizeof err)
+                != SDX_OK) {
+            fprintf(stderr, PROGRAM ": %s\n", err);
+            return 1;
+        }
+        printf("%s is current in %s (revision %llu)\n", report.path,
+               out_dir, (unsigned long long)report.revision);
+        return 0;
     }
     int modes = want_dump + want_check + (out_dir != NULL);
     if (modes != 1 || optind >= argc || (want_json && !want_check)) {

@@ -19,6 +19,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
+#include <sstream>
+#include <string>
 
 using sdx_x::correction;
 using sdx_x::load_synonyms;
@@ -459,6 +461,33 @@ sdx_compact(const char *const *paths, size_t n, const char *out,
         /* FULL: blocks packed full, as nobody updates a revision. */
         all.compact(out, Xapian::Compactor::FULL);
         return SDX_OK;
+    } catch (...) {
+        return classify_to(errmsg);
+    }
+}
+
+extern "C" sdx_status_t
+sdx_db_check(const char *path, char **errmsg)
+{
+    if (errmsg)
+        *errmsg = nullptr;
+    try {
+        /* check() throws for what is not a database; it counts (and
+           writes to OUT) what is wrong in one */
+        std::ostringstream out;
+        size_t errors = Xapian::Database::check(path, 0, &out);
+        if (errors == 0)
+            return SDX_OK;
+        std::string first = out.str();
+        size_t nl = first.find('\n');
+        if (nl != std::string::npos)
+            first.erase(nl);
+        give_errmsg(std::string(path) + ": " + std::to_string(errors) +
+                        " error" + (errors == 1 ? "" : "s") +
+                        " in the database" +
+                        (first.empty() ? "" : " (" + first + ")"),
+                    errmsg);
+        return SDX_BAD_INPUT;
     } catch (...) {
         return classify_to(errmsg);
     }

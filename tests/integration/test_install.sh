@@ -19,7 +19,7 @@ DESTDIR=$root cmake --install "$build" --prefix /usr > "$tmp/install.log" 2>&1 \
 libdir=$(cd "$root/usr" && dirname "$(find . -name 'libspecdex-client.so' | head -1)")
 libdir=${libdir#./}
 
-for f in usr/bin/specdex usr/bin/specdex-index usr/sbin/specdexd \
+for f in usr/bin/specdex usr/bin/specdex-index usr/bin/specdex-ship usr/sbin/specdexd \
          "usr/$libdir/libspecdex-client.so" \
          "usr/$libdir/pkgconfig/specdex-client.pc" \
          usr/include/specdex/sdx_client.h usr/include/specdex/sdx_clause.h \

@@ -706,6 +706,125 @@ test_groups_and_synonyms(void **state)
     free_list(&list);
 }
 
+/* cp -r FROM TO (a copy as rsync would leave it). */
+static void
+copy_tree(const char *from, const char *to)
+{
+    char cmd[1200];
+    snprintf(cmd, sizeof cmd, "cp -r '%s' '%s'", from, to);
+    assert_int_equal(system(cmd), 0);
+}
+
+/*
+ * A database at PATH that no build wrote whole: N_DOCS documents of
+ * make_list, and REVISION and CLAUSES as its metadata (NULL: unset).
+ */
+static void
+write_odd_db(const char *path, size_t n_docs, const char *revision,
+             const char *clauses)
+{
+    sdx_writer_t *w = NULL;
+    sdx_clause_list_t list = make_list(n_docs);
+    assert_int_equal(sdx_writer_create(path, &w, NULL), SDX_OK);
+    for (size_t i = 0; i < list.count; i++)
+        assert_int_equal(sdx_index_add_clause(w, list.items[i]), SDX_OK);
+    if (revision)
+        assert_int_equal(sdx_writer_set_metadata(w, SDX_META_REVISION,
+                                                 revision), SDX_OK);
+    if (clauses)
+        assert_int_equal(sdx_writer_set_metadata(w, SDX_META_CLAUSES,
+                                                 clauses), SDX_OK);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+    free_list(&list);
+}
+
+/* sdx_build_adopt: a shipped revision made current, or refused whole. */
+static void
+test_adopt(void **state)
+{
+    char primary[512], replica[512], ship[600], err[512], path[700];
+    sdx_build_report_t report;
+    uint64_t rev = 0;
+    snprintf(primary, sizeof primary, "%s/primary", (char *)*state);
+    snprintf(replica, sizeof replica, "%s/replica", (char *)*state);
+    snprintf(ship, sizeof ship, "%s/.ship-a", replica);
+
+    /* the first revision, into a replica that does not exist yet */
+    assert_int_equal(build(primary, 5), 1);
+    assert_int_equal(build(primary, 6), 2);
+    assert_int_equal(mkdir(replica, 0777), 0);
+    copy_tree(sub(primary, "rev-000002"), ship);
+    assert_int_equal(sdx_build_adopt(replica, ship, &report, err,
+                                     sizeof err), SDX_OK);
+    assert_int_equal(report.revision, 2);
+    assert_int_equal(check_served(replica, &rev), 6);
+    assert_int_equal(rev, 2);       /* the primary's number, not ours */
+    assert_int_equal(count_entries(replica, ".ship-"), 0);
+
+    /* the same again: a repeat, the copy dropped */
+    copy_tree(sub(primary, "rev-000002"), ship);
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_OK);
+    assert_int_equal(count_entries(replica, ".ship-"), 0);
+
+    /* older: refused, the copy left for the operator to see */
+    t_rm_tree(sub(primary, "rev-000001"));
+    write_odd_db(ship, 3, "1", "3");
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "does not go back"));
+    t_rm_tree(ship);
+
+    /* fewer documents than its build counted */
+    write_odd_db(ship, 3, "7", "4");
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "3 documents where its build wrote 4"));
+    t_rm_tree(ship);
+
+    /* no revision in its metadata */
+    write_odd_db(ship, 3, NULL, "3");
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "no specdex.revision"));
+    t_rm_tree(ship);
+
+    /* not a database at all */
+    assert_int_equal(mkdir(ship, 0777), 0);
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_UNAVAILABLE);
+    assert_non_null(strstr(err, "not a whole index"));
+    t_rm_tree(ship);
+
+    /* a copy cut short: Xapian's check finds it */
+    assert_int_equal(build(primary, BIG), 3);
+    copy_tree(sub(primary, "rev-000003"), ship);
+    snprintf(path, sizeof path, "%s/postlist.glass", ship);
+    struct stat sb;
+    assert_int_equal(stat(path, &sb), 0);
+    assert_true(sb.st_size >= 2 * 8192); /* two blocks at least */
+    assert_int_equal(truncate(path, sb.st_size / 2), 0);
+    assert_int_equal(sdx_build_adopt(replica, ship, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "not a whole index"));
+    t_rm_tree(ship);
+
+    /* not in the index directory, or not named .ship-* */
+    assert_int_equal(sdx_build_adopt(replica, sub(primary, "rev-000002"),
+                                     NULL, err, sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "DIR/.ship-NAME"));
+    assert_int_equal(sdx_build_adopt(replica, sub(replica, "rev-000002"),
+                                     NULL, err, sizeof err), SDX_BAD_INPUT);
+    assert_int_equal(sdx_build_adopt(replica, sub(replica, ".ship-none"),
+                                     NULL, err, sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "No such file"));
+
+    /* and through all of it, revision 2 served whole */
+    assert_int_equal(check_served(replica, &rev), 6);
+    assert_int_equal(rev, 2);
+}
+
 int
 main(void)
 {
@@ -727,6 +846,7 @@ main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_failing_shard, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
