@@ -40,7 +40,12 @@
 
 /* What the operator asked for on the command line. */
 typedef struct sdx_config {
-    const char *index_dir;     /* --index DIR (sdx_index_resolve) */
+    const char *index_dir;     /* --index DIR (sdx_index_resolve): the
+                                  first of INDEX_DIRS */
+    const char *index_dirs[SDX_DB_SHARDS_MAX]; /* --index given again:
+                                  the shards of one index, each a DIR or
+                                  tcp://HOST:PORT (xapian-tcpsrv) */
+    size_t nindex;             /* number of INDEX_DIRS */
     const char *endpoint;      /* --endpoint EP, the frontend */
     unsigned threads;          /* --threads: worker threads */
     unsigned queue_max;        /* --queue: requests waiting, at most */

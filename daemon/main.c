@@ -107,7 +107,10 @@ s_usage(FILE *out)
             "                [--log-queries] [-v]\n"
             "                [--curve-secret FILE --allow-keys DIR] "
             "[--insecure-bind]\n"
-            "  --index DIR       index directory (specdex-index -o DIR)\n"
+            "  --index DIR       index directory (specdex-index -o DIR);\n"
+            "                    again for each shard of one (DIR/meta,\n"
+            "                    DIR/shard-K, or tcp://HOST:PORT of\n"
+            "                    xapian-tcpsrv)\n"
             "  --endpoint EP     ZeroMQ endpoint to bind (default $%s or\n"
             "                    %s); loopback, ipc:// or inproc:// "
             "only\n"
@@ -308,7 +311,16 @@ s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
     while ((c = getopt_long(argc, argv, "vh", options, NULL)) != -1) {
         long v;
         switch (c) {
-        case 'i': cfg->index_dir = optarg; break;
+        case 'i':
+            /* again: the next shard of the index */
+            if (cfg->nindex == SDX_DB_SHARDS_MAX) {
+                fprintf(stderr, "specdexd: --index: at most %d shards "
+                        "('%s')\n", SDX_DB_SHARDS_MAX, optarg);
+                return 2;
+            }
+            cfg->index_dirs[cfg->nindex++] = optarg;
+            cfg->index_dir = cfg->index_dirs[0];
+            break;
         case 'e': cfg->endpoint = optarg; break;
         case 'L': cfg->log_queries = true; break;
         case 'C': o->curve_secret = optarg; break;

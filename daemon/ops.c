@@ -72,6 +72,12 @@ sdx_ops_status_error(sdx_ops_ctx_t *ctx, sdx_status_t st,
         return err->code;
     }
     sdx_log(SDX_LOG_ERROR, "%s: %s: %s", what, sdx_status_str(st), detail);
+    if (st == SDX_UNAVAILABLE && ctx->db && sdx_db_broken(ctx->db)) {
+        /* which remote shard is missing: the caller's to know (the
+           message names endpoints, never the query) */
+        snprintf(err->message, sizeof err->message, "%s: %s", what, detail);
+        return err->code;
+    }
     snprintf(err->message, sizeof err->message, "%s: %s", what,
              (unsigned)st < SDX_STATUS_LAST ? status_map[st].message
                                             : "internal error");

@@ -55,8 +55,10 @@ struct sdx_worker {
     sdx_cache_t *cache;        /* shared result cache, or NULL */
     unsigned number;           /* 0-based, for log lines */
     sdx_db_t *db;              /* this thread's handle, or NULL */
-    int db_lock;               /* the revision's directory, flock'd
-                                  LOCK_SH while DB reads it; or -1 */
+    int db_locks[SDX_DB_SHARDS_MAX]; /* the revisions' directories (one
+                                  per local shard), flock'd LOCK_SH while
+                                  DB reads them */
+    size_t nlocks;             /* number of DB_LOCKS */
     char db_path[PATH_MAX];    /* what DB was opened on, or "" */
     char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL */
     uint64_t resolved_us;      /* when the index was last resolved */
@@ -91,86 +93,120 @@ s_lock_revision(const char *path, const char **why)
     return fd;
 }
 
+/* Close the handle and drop its revisions' locks. */
+static void
+s_close_db(sdx_worker_t *w)
+{
+    sdx_db_destroy(&w->db);
+    for (size_t i = 0; i < w->nlocks; i++)
+        close(w->db_locks[i]);
+    w->nlocks = 0;
+}
+
+/* Remember why there is no handle (when there is none). */
+static void
+s_no_db(sdx_worker_t *w, const char *fmt, const char *a, const char *b)
+{
+    if (!w->db &&
+        snprintf(w->db_error, sizeof w->db_error, fmt, a, b) < 0)
+        w->db_error[0] = '\0';
+}
+
 /*
- * Open the database DIR/current points at, unless it is the one open
- * (and no SIGHUP asks for a fresh handle).  On failure keep the old
- * handle if there is one (a half-finished swap must not take the
- * service down), else remember why.  FORCE skips the period check.
+ * Open the database DIR/current points at (each --index's, as shards of
+ * one index; a tcp:// one is a remote shard, not resolved), unless it is
+ * the one open (and no SIGHUP asks for a fresh handle, and no remote
+ * shard has failed on it: Xapian's remote handle does not reconnect).
+ * On failure keep the old handle if there is one (a half-finished swap
+ * must not take the service down), else remember why.  FORCE skips the
+ * period check.
  */
 static void
 s_refresh_db(sdx_worker_t *w, bool force)
 {
-    char path[PATH_MAX];
+    char paths[SDX_DB_SHARDS_MAX][PATH_MAX];
+    const char *specs[SDX_DB_SHARDS_MAX];
+    int locks[SDX_DB_SHARDS_MAX];
+    char joined[PATH_MAX];
     char err[SDX_PROTO_MSG_MAX];
+    size_t n = w->cfg->nindex ? w->cfg->nindex : 1, nlocks = 0, len = 0;
     uint64_t now = sdx_now_us();
     unsigned gen = sdx_stats_reopen_generation(w->stats);
-    bool reopen = gen != w->reopen_gen;
-    if (!force && !reopen && w->resolved_us &&
-        now - w->resolved_us < REFRESH_US)
+    bool reopen = gen != w->reopen_gen || (w->db && sdx_db_broken(w->db));
+    if (!force && w->resolved_us && now - w->resolved_us < REFRESH_US &&
+        gen == w->reopen_gen)
         return;
     w->resolved_us = now;
-    if (sdx_index_resolve(w->cfg->index_dir, path, sizeof path, err,
-                          sizeof err) != SDX_OK) {
-        if (!w->db)
-            snprintf(w->db_error, sizeof w->db_error, "%s", err);
-        w->reopen_gen = gen;
-        return;
+    joined[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        const char *dir = w->cfg->nindex ? w->cfg->index_dirs[i]
+                                         : w->cfg->index_dir;
+        if (strncmp(dir, "tcp://", 6) == 0) {
+            specs[i] = dir;    /* xapian-tcpsrv's: it resolves its own */
+        } else if (sdx_index_resolve(dir, paths[i], sizeof paths[i], err,
+                                     sizeof err) != SDX_OK) {
+            s_no_db(w, "%s%s", err, "");
+            w->reopen_gen = gen;
+            return;
+        } else {
+            specs[i] = paths[i];
+        }
+        int k = snprintf(joined + len, sizeof joined - len, "%s%s",
+                         i ? " + " : "", specs[i]);
+        if (k < 0 || (size_t)k >= sizeof joined - len) {
+            s_no_db(w, "%s%s", "the --index paths are too long together",
+                    "");
+            return;
+        }
+        len += (size_t)k;
     }
-    if (w->db && !reopen && strcmp(path, w->db_path) == 0)
+    if (w->db && !reopen && strcmp(joined, w->db_path) == 0)
         return;
 
     const char *why = NULL;
-    int lock = s_lock_revision(path, &why);
-    if (lock < 0) {
-        /* the next resolve finds the revision that replaced it */
-        sdx_log(SDX_LOG_DEBUG, "worker %u: not opening %s: %s", w->number,
-                path, why);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s: %s", path,
-                     why) < 0)
-            w->db_error[0] = '\0';
-        return;
+    for (size_t i = 0; i < n; i++) {
+        if (specs[i] != paths[i])
+            continue;
+        int lock = s_lock_revision(paths[i], &why);
+        if (lock < 0) {
+            /* the next resolve finds the revision that replaced it */
+            sdx_log(SDX_LOG_DEBUG, "worker %u: not opening %s: %s",
+                    w->number, paths[i], why);
+            s_no_db(w, "%s: %s", paths[i], why);
+            while (nlocks)
+                close(locks[--nlocks]);
+            return;
+        }
+        locks[nlocks++] = lock;
     }
     sdx_db_t *db = NULL;
     char *msg = NULL;
-    sdx_status_t st = sdx_index_open(path, &db, &msg);
+    sdx_status_t st = sdx_index_open_shards(specs, n, &db, &msg);
     if (st != SDX_OK) {
-        close(lock);
+        while (nlocks)
+            close(locks[--nlocks]);
         /* the message names the path: a prefix would push the
            rebuild advice of an old index out of a 256-byte reply */
         const char *text = msg ? msg : sdx_status_str(st);
         sdx_log(SDX_LOG_WARN, "worker %u: %s", w->number, text);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s", text) < 0)
-            w->db_error[0] = '\0';
+        s_no_db(w, "%s%s", text, "");
         free(msg);
         return;
     }
-    /* the new handle first, then the old one and its lock go */
-    sdx_db_destroy(&w->db);
-    if (w->db_lock >= 0)
-        close(w->db_lock);
+    /* the new handle first, then the old one and its locks go */
+    s_close_db(w);
     w->db = db;
-    w->db_lock = lock;
+    memcpy(w->db_locks, locks, nlocks * sizeof locks[0]);
+    w->nlocks = nlocks;
     w->reopen_gen = gen;
-    snprintf(w->db_path, sizeof w->db_path, "%s", path);
+    snprintf(w->db_path, sizeof w->db_path, "%s", joined);
     w->db_error[0] = '\0';
     uint64_t rev = 0;
     sdx_index_revision(db, &rev); /* 0: the indexer wrote none */
     sdx_stats_set_revision(w->stats, w->number, rev);
     sdx_log(w->number == 0 ? SDX_LOG_INFO : SDX_LOG_DEBUG,
             "worker %u: serving index %s (revision %llu%s)", w->number,
-            path, (unsigned long long)rev, reopen ? ", reopened" : "");
-}
-
-/* Close the handle and drop the revision's lock. */
-static void
-s_close_db(sdx_worker_t *w)
-{
-    sdx_db_destroy(&w->db);
-    if (w->db_lock >= 0)
-        close(w->db_lock);
-    w->db_lock = -1;
+            joined, (unsigned long long)rev, reopen ? ", reopened" : "");
 }
 
 /*
@@ -511,7 +547,7 @@ s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->stats = stats;
     w->cache = cache;
     w->number = number;
-    w->db_lock = -1;
+    w->nlocks = 0;
     w->reopen_gen = sdx_stats_reopen_generation(stats);
     return w;
 }

@@ -329,6 +329,7 @@ typedef struct shard {
     const sdx_clause_list_t *list;   /* the whole list (not owned) */
     size_t first, end;               /* its run: LIST items [FIRST, END) */
     const sdx_synonyms_t *syn;       /* synonyms to write, or NULL */
+    const sdx_build_opts_t *opts;    /* the build's options */
     bool meta;                       /* write the specdex.* metadata */
     uint64_t rev;                    /* revision number, for META */
     unsigned flags;                  /* SDX_WRITER_* */
@@ -356,7 +357,9 @@ write_db(shard_t *s)
         goto cleanup;
     for (size_t i = s->first; i < s->end; i++) {
         const sdx_clause_t *c = s->list->items[i];
-        if ((st = sdx_index_add_clause(w, c)) != SDX_OK) {
+        const uint64_t *ord = s->opts->ordinals;
+        if ((st = sdx_index_add_clause_at(w, c, ord ? ord[i] : UINT64_MAX))
+                != SDX_OK) {
             const char *why = st == SDX_BAD_INPUT
                                   ? "bad level, section or label"
                                   : sdx_writer_errmsg(w);
@@ -377,6 +380,14 @@ write_db(shard_t *s)
             goto werr;
         snprintf(value, sizeof value, "%zu", s->list->count);
         if ((st = sdx_writer_set_metadata(w, SDX_META_CLAUSES, value)))
+            goto werr;
+        if (s->opts->shard_name &&
+            (st = sdx_writer_set_metadata(w, SDX_META_SHARD,
+                                          s->opts->shard_name)))
+            goto werr;
+        if (s->opts->nspelling_from &&
+            (st = sdx_writer_add_spellings(w, s->opts->spelling_from,
+                                           s->opts->nspelling_from)))
             goto werr;
     }
     if ((st = sdx_writer_commit(w)))
@@ -459,10 +470,10 @@ writers_for(unsigned jobs, size_t count)
  */
 static sdx_status_t
 write_index(const char *dir, const char *path, const sdx_clause_list_t *list,
-            const sdx_synonyms_t *syn, uint64_t rev, unsigned jobs,
-            size_t shard_max, size_t *nsyn, double *merge_s, char *err,
-            size_t err_size)
+            const sdx_build_opts_t *opts, uint64_t rev, unsigned jobs,
+            size_t *nsyn, double *merge_s, char *err, size_t err_size)
 {
+    size_t shard_max = opts->shard_max;
     /* Shards of at most SHARD_MAX_CLAUSES: a writer's cost per clause
      * grows with its database (each flush merges into bigger tables),
      * so a writer writes several small shards in turn rather than one
@@ -490,14 +501,16 @@ write_index(const char *dir, const char *path, const sdx_clause_list_t *list,
         s->list = list;
         s->first = list->count * k / nshards;
         s->end = list->count * (k + 1) / nshards;
-        s->syn = k == 0 ? syn : NULL;
+        s->syn = k == 0 ? opts->synonyms : NULL;
+        s->opts = opts;
         s->meta = k == 0;
         s->rev = rev;
         s->st = SDX_OK;
         /* Bulk: the ids are unique (check_ids), and nothing updates a
          * revision, so no termlist table (its zlib was a sixth of the
          * build's time) and no look-up before each add. */
-        s->flags = SDX_WRITER_BULK;
+        s->flags = SDX_WRITER_BULK |
+                   (opts->termlist ? SDX_WRITER_TERMLIST : 0);
         if (nshards == 1) {
             snprintf(s->path, sizeof s->path, "%s", path);
             continue;
@@ -661,6 +674,157 @@ check_shipped(const char *path, uint64_t *rev, char *err, size_t err_size)
     return st;
 }
 
+/*
+ * Which shard (0..N-1) each clause of LIST goes to, into SHARD_OF: a
+ * series stays whole (ladder and row read one series), series in the
+ * order they first appear, each to the shard holding fewest clauses so
+ * far (the first of equals), so shards come out about even.  Returns
+ * SDX_OK or SDX_NOMEM.
+ */
+static sdx_status_t
+assign_series(const sdx_clause_list_t *list, unsigned n, unsigned *shard_of)
+{
+    size_t *load = calloc(n, sizeof *load);
+    size_t *series_first = calloc(list->count ? list->count : 1,
+                                  sizeof *series_first);
+    if (!load || !series_first) {
+        free(load);
+        free(series_first);
+        return SDX_NOMEM;
+    }
+    size_t nseries = 0;
+    /* one pass per new series: a corpus has tens of series, not
+       thousands, so the quadratic look-up stays small */
+    for (size_t i = 0; i < list->count; i++) {
+        const char *series = list->items[i]->series;
+        size_t k = 0;
+        while (k < nseries &&
+               strcmp(list->items[series_first[k]]->series, series) != 0)
+            k++;
+        if (k < nseries) {
+            shard_of[i] = shard_of[series_first[k]];
+        } else {
+            series_first[nseries++] = i;
+            unsigned best = 0;
+            for (unsigned j = 1; j < n; j++)
+                if (load[j] < load[best])
+                    best = j;
+            /* the series' size is not known yet: count it as it comes */
+            shard_of[i] = best;
+        }
+        load[shard_of[i]]++;
+    }
+    free(load);
+    free(series_first);
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_build_shards(const char *dir, const sdx_clause_list_t *clauses,
+                 unsigned nshards, const sdx_build_opts_t *base,
+                 sdx_build_report_t *report, char *err, size_t err_size)
+{
+    char sub[PATH_MAX_SDX], meta_dir[PATH_MAX_SDX];
+    char (*paths)[PATH_MAX_SDX] = NULL;
+    const char **spelling = NULL;
+    unsigned *shard_of = NULL;
+    uint64_t *ordinals = NULL, rev = 0, next;
+    sdx_clause_list_t part = SDX_CLAUSE_LIST_INIT;
+    sdx_build_report_t one;
+    sdx_status_t st;
+
+    if ((st = check_dir_arg(dir, err, err_size)) != SDX_OK)
+        return st;
+    if (nshards < 2 || nshards > SDX_BUILD_SHARDS_MAX)
+        return fail(SDX_BAD_INPUT, err, err_size, "shards: %u is out of "
+                    "range 2..%d", nshards, SDX_BUILD_SHARDS_MAX);
+    if ((st = check_ids(clauses, err, err_size)) != SDX_OK)
+        return st;
+    size_t n = clauses->count ? clauses->count : 1;
+    paths = calloc(nshards, sizeof *paths);
+    spelling = calloc(nshards, sizeof *spelling);
+    shard_of = calloc(n, sizeof *shard_of);
+    ordinals = calloc(n, sizeof *ordinals);
+    part.items = calloc(n, sizeof *part.items);
+    if (!paths || !spelling || !shard_of || !ordinals || !part.items) {
+        st = fail(SDX_NOMEM, err, err_size, "out of memory");
+        goto cleanup;
+    }
+    if ((st = assign_series(clauses, nshards, shard_of)) != SDX_OK) {
+        fail(st, err, err_size, "out of memory");
+        goto cleanup;
+    }
+    /* one revision number for all: the daemon serves shards of one
+       build together or not at all */
+    snprintf(meta_dir, sizeof meta_dir, "%s/meta", dir);
+    for (unsigned k = 0; k <= nshards; k++) {
+        if (k < nshards)
+            snprintf(sub, sizeof sub, "%s/shard-%u", dir, k + 1);
+        if ((st = sdx_build_next_revision(k < nshards ? sub : meta_dir,
+                                          &next, err, err_size)))
+            goto cleanup;
+        if (next > rev)
+            rev = next;
+    }
+    for (unsigned k = 0; k < nshards; k++) {
+        char name[32];
+        part.count = 0;
+        for (size_t i = 0; i < clauses->count; i++)
+            if (shard_of[i] == k) {
+                ordinals[part.count] = i;
+                part.items[part.count++] = clauses->items[i];
+            }
+        snprintf(name, sizeof name, "%u/%u", k + 1, nshards);
+        sdx_build_opts_t opts = *base;
+        opts.ordinals = ordinals;
+        opts.termlist = true;
+        opts.shard_name = name;
+        opts.revision = rev;
+        snprintf(sub, sizeof sub, "%s/shard-%u", dir, k + 1);
+        if ((st = sdx_build_index_opts(sub, &part, &opts, &one, err,
+                                       err_size)) != SDX_OK)
+            goto cleanup;
+        snprintf(paths[k], PATH_MAX_SDX, "%s", one.path);
+        spelling[k] = paths[k];
+    }
+    /* the meta shard: no documents, the whole corpus' spelling (Xapian's
+       remote backend serves no spelling) and the synonyms */
+    part.count = 0;
+    sdx_build_opts_t opts = *base;
+    opts.shard_name = "meta";
+    opts.spelling_from = spelling;
+    opts.nspelling_from = nshards;
+    opts.revision = rev;
+    if ((st = sdx_build_index_opts(meta_dir, &part, &opts, &one, err,
+                                   err_size)) != SDX_OK)
+        goto cleanup;
+    if (report) {
+        *report = one;
+        report->clauses = clauses->count;
+        snprintf(report->path, sizeof report->path, "%s", dir);
+    }
+cleanup:
+    free(part.items); /* the clauses are the caller's */
+    free(ordinals);
+    free(shard_of);
+    free(spelling);
+    free(paths);
+    return st;
+}
+
+sdx_status_t
+sdx_build_next_revision(const char *dir, uint64_t *rev, char *err,
+                        size_t err_size)
+{
+    uint64_t highest = 0;
+    struct stat sb;
+    sdx_status_t st = SDX_OK;
+    if (stat(dir, &sb) == 0)
+        st = scan_dir(dir, &highest, 0, 0, false, err, err_size);
+    *rev = highest + 1;
+    return st;
+}
+
 sdx_status_t
 sdx_build_adopt(const char *dir, const char *src, sdx_build_report_t *report,
                 char *err, size_t err_size)
@@ -779,6 +943,14 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
         goto cleanup;
     previous = current_rev(dir);
     rev = highest + 1;
+    if (opts->revision && opts->revision < rev) {
+        st = fail(SDX_BAD_INPUT, err, err_size, "%s: revision %" PRIu64
+                  " is taken (the highest there is %" PRIu64 ")", dir,
+                  opts->revision, highest);
+        goto cleanup;
+    }
+    if (opts->revision)
+        rev = opts->revision;
 
     snprintf(build, sizeof build, "%s/.build-XXXXXX", dir);
     if (!mkdtemp(build)) {
@@ -786,8 +958,8 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
         goto cleanup;
     }
     built = true;
-    if ((st = write_index(dir, build, clauses, opts->synonyms, rev, jobs,
-                          opts->shard_max, &nsyn, &merge_s, err,
+    if ((st = write_index(dir, build, clauses, opts, rev, jobs, &nsyn,
+                          &merge_s, err,
                           err_size)) != SDX_OK)
         goto cleanup;
     st = publish(dir, build, rev, previous, rev_path, &built, err,

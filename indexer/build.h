@@ -33,6 +33,18 @@ typedef struct sdx_build_opts {
     size_t shard_max;   /* with several writers, clauses per shard at
                            most (a writer writes its shards in turn);
                            0: 25,000 */
+    /* For the shards of specdex-index --shards (all zero otherwise): */
+    const uint64_t *ordinals; /* each clause's place in the whole corpus
+                           (SDX_SLOT_ORDER), or NULL: none written */
+    bool termlist;      /* keep the termlist table (a shard served by
+                           xapian-tcpsrv needs it) */
+    const char *shard_name; /* SDX_META_SHARD: "meta", "2/3"; NULL:
+                           none */
+    const char *const *spelling_from; /* databases whose spelling
+                           tables the new one gets (the meta shard) */
+    size_t nspelling_from; /* number of SPELLING_FROM */
+    uint64_t revision;  /* the revision number to build (every shard
+                           of one build has the same); 0: the next */
 } sdx_build_opts_t;
 
 /* What a build did, for the indexer's report. */
@@ -91,6 +103,40 @@ sdx_status_t sdx_build_index_opts(const char *index_dir,
                                   const sdx_build_opts_t *opts,
                                   sdx_build_report_t *report,
                                   char *err, size_t err_size);
+
+/* Shards of specdex-index --shards, at most (the daemon's limit less
+ * the meta shard). */
+#define SDX_BUILD_SHARDS_MAX 15
+
+/*
+ * Build CLAUSES as NSHARDS shards (2..SDX_BUILD_SHARDS_MAX), each an
+ * index directory of its own: INDEX_DIR/shard-1 .. shard-N, and
+ * INDEX_DIR/meta, with no documents but the spelling table of all the
+ * shards and the synonyms.  A series is never cut (ladder and row read
+ * one series whole); series go to the shard holding fewest clauses so
+ * far.  Every document carries its place in CLAUSES (SDX_SLOT_ORDER) and
+ * every shard a termlist table (for xapian-tcpsrv); all get one
+ * revision number, the next free in all of them.  OPTS as for
+ * sdx_build_index_opts (its shard fields are set here).  Shards are
+ * built and swapped in one after another, the meta shard last: a daemon
+ * refuses shards of two builds together, so a failure midway leaves it
+ * serving the previous whole set.  REPORT: the clauses in all, the
+ * revision, INDEX_DIR.  Errors as sdx_build_index_opts, SDX_BAD_INPUT
+ * also for NSHARDS out of range.
+ */
+sdx_status_t sdx_build_shards(const char *index_dir,
+                              const sdx_clause_list_t *clauses,
+                              unsigned nshards, const sdx_build_opts_t *opts,
+                              sdx_build_report_t *report, char *err,
+                              size_t err_size);
+
+/*
+ * The revision number the next build of DIR would get (its highest
+ * revision + 1; 1 when DIR does not exist), unlocked: a build given it
+ * (sdx_build_opts_t.revision) fails if another took it meanwhile.
+ */
+sdx_status_t sdx_build_next_revision(const char *dir, uint64_t *rev,
+                                     char *err, size_t err_size);
 
 /*
  * Make the database at SRC, a revision another machine built and copied

@@ -68,6 +68,10 @@ usage(FILE *out)
           "                      directory's synonyms.txt, when present)\n"
           "  -j, --jobs N        writer threads, merged at the end (default:\n"
           "                      one per core; 1 to 64)\n"
+          "      --shards N      build N shards (2 to 15) instead of one\n"
+          "                      index: DIR/shard-1..N, a series never cut,\n"
+          "                      and DIR/meta (spelling, synonyms), for\n"
+          "                      specdexd --index given each\n"
           "      --adopt SRC     make SRC, a revision built elsewhere and\n"
           "                      copied into DIR/.ship-NAME (specdex-ship),\n"
           "                      DIR's current revision, once it is checked\n"
@@ -207,7 +211,8 @@ report_corpus(const sdx_corpus_t *c, bool notes)
 int
 main(int argc, char **argv)
 {
-    enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON, OPT_ADOPT };
+    enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON, OPT_ADOPT,
+           OPT_SHARDS };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "synonyms", required_argument, NULL, 's' },
@@ -216,6 +221,7 @@ main(int argc, char **argv)
         { "check", no_argument, NULL, OPT_CHECK },
         { "json", no_argument, NULL, OPT_JSON },
         { "adopt", required_argument, NULL, OPT_ADOPT },
+        { "shards", required_argument, NULL, OPT_SHARDS },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -230,6 +236,7 @@ main(int argc, char **argv)
     char err[1024];
     size_t nfiles = 0;
     unsigned jobs = 0; /* one per core */
+    unsigned shards = 0; /* 0: one index */
     int opt, rc = 1;
     double t0 = now();
 
@@ -262,6 +269,15 @@ main(int argc, char **argv)
         case OPT_ADOPT:
             adopt = optarg;
             break;
+        case OPT_SHARDS:
+            if (parse_jobs(optarg, &shards) != 0 || shards < 2 ||
+                shards > SDX_BUILD_SHARDS_MAX) {
+                fprintf(stderr, PROGRAM ": --shards: \"%s\" is not a "
+                        "number from 2 to %d\n", optarg,
+                        SDX_BUILD_SHARDS_MAX);
+                return 2;
+            }
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -275,6 +291,8 @@ main(int argc, char **argv)
                 fprintf(stderr, PROGRAM ": -s needs a file\n");
             else if (optopt == 'j')
                 fprintf(stderr, PROGRAM ": -j needs a number\n");
+            else if (optopt == OPT_SHARDS)
+                fprintf(stderr, PROGRAM ": --shards needs a number\n");
             else if (optopt == OPT_ADOPT)
                 fprintf(stderr, PROGRAM ": --adopt needs a directory\n");
             else
@@ -349,9 +367,19 @@ main(int argc, char **argv)
     setenv("XAPIAN_FLUSH_THRESHOLD", FLUSH_THRESHOLD, 0);
     memset(&report, 0, sizeof report);
     sdx_build_opts_t opts = { .synonyms = &synonyms, .jobs = jobs };
-    if (sdx_build_index_opts(out_dir, &clauses, &opts, &report, err,
-                             sizeof err) != SDX_OK) {
+    if ((shards ? sdx_build_shards(out_dir, &clauses, shards, &opts,
+                                   &report, err, sizeof err)
+                : sdx_build_index_opts(out_dir, &clauses, &opts, &report,
+                                       err, sizeof err)) != SDX_OK) {
         fprintf(stderr, PROGRAM ": %s\n", err);
+        goto cleanup;
+    }
+    if (shards) {
+        printf("indexed %zu clauses from %zu file%s into %u shards of %s "
+               "(revision %llu) in %.3f s\n", report.clauses, nfiles,
+               nfiles == 1 ? "" : "s", shards, report.path,
+               (unsigned long long)report.revision, now() - t0);
+        rc = 0;
         goto cleanup;
     }
     printf("indexed %zu clauses from %zu file%s into %s (revision %llu) "

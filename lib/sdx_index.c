@@ -123,6 +123,13 @@ s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
 sdx_status_t
 sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
 {
+    return sdx_index_add_clause_at(w, c, UINT64_MAX);
+}
+
+sdx_status_t
+sdx_index_add_clause_at(sdx_writer_t *w, const sdx_clause_t *c,
+                        uint64_t ordinal)
+{
     msgpack_sbuffer buf;
     msgpack_packer pk;
     char *id_term = NULL;
@@ -151,6 +158,14 @@ sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
     if ((st = sdx_writer_set_value(w, SDX_SLOT_RECORD, buf.data,
                                    buf.size)) != SDX_OK)
         goto cleanup;
+    if (ordinal != UINT64_MAX) {
+        /* fixed width, so the values sort as the numbers do */
+        char ord[24];
+        int n = snprintf(ord, sizeof ord, "%020" PRIu64, ordinal);
+        if ((st = sdx_writer_set_value(w, SDX_SLOT_ORDER, ord,
+                                       (size_t)n)) != SDX_OK)
+            goto cleanup;
+    }
 
     size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;
     if (!(id_term = malloc(len))) {
@@ -380,24 +395,49 @@ s_strdupf(const char *fmt, ...)
 sdx_status_t
 sdx_index_open(const char *path, sdx_db_t **out, char **errmsg)
 {
-    uint64_t docs = 0, records = 0;
+    return sdx_index_open_shards(&path, 1, out, errmsg);
+}
+
+sdx_status_t
+sdx_index_open_shards(const char *const *specs, size_t n, sdx_db_t **out,
+                      char **errmsg)
+{
+    uint64_t docs = 0, records = 0, ordered = 0;
     char *why = NULL;
-    sdx_status_t st = sdx_db_open(path, out, errmsg ? &why : NULL);
+    const char *path = specs[0];
+    sdx_status_t st = sdx_db_open_shards(specs, n, SDX_SLOT_ORDER, out,
+                                         errmsg ? &why : NULL);
     if (st != SDX_OK) {
         if (errmsg)
-            *errmsg = s_strdupf("cannot open %s: %s", path,
+            *errmsg = s_strdupf("cannot open %s%s: %s", path,
+                                n > 1 ? " and its other shards" : "",
                                 why ? why : sdx_status_str(st));
         free(why);
         return st;
     }
     if ((st = sdx_db_doc_count(*out, &docs)) != SDX_OK ||
         (st = sdx_db_value_count(*out, SDX_SLOT_RECORD, &records)) !=
-            SDX_OK) {
+            SDX_OK ||
+        (n > 1 && (st = sdx_db_value_count(*out, SDX_SLOT_ORDER,
+                                           &ordered)) != SDX_OK)) {
         if (errmsg)
             *errmsg = s_strdupf("cannot open %s: %s", path,
                                 sdx_db_errmsg(*out));
         sdx_db_destroy(out);
         return st;
+    }
+    if (n > 1 && ordered != docs) {
+        /* without the order, equal scores would rank differently than
+           in one index: refused, not served in another order */
+        if (errmsg)
+            *errmsg = s_strdupf("the shards of %s were not built by "
+                                "specdex-index --shards (%" PRIu64 " of "
+                                "%" PRIu64 " documents carry their order "
+                                "in one index): rebuild them with "
+                                "specdex-index --shards N", path, ordered,
+                                docs);
+        sdx_db_destroy(out);
+        return SDX_UNAVAILABLE;
     }
     if (records == docs)
         return SDX_OK;

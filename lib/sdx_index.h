@@ -68,6 +68,14 @@
  * built before this slot existed is refused (sdx_index_open).
  */
 #define SDX_SLOT_RECORD  5 /* the packed clause record */
+/*
+ * The clause's place in the corpus (20 decimal digits), written by
+ * builds that cut the corpus into shards (specdex-index --shards):
+ * Xapian interleaves the document ids of shards, so equal scores are
+ * put in this order instead, the order one index has (its ids follow
+ * the corpus).  An index of one database goes by its ids and needs none.
+ */
+#define SDX_SLOT_ORDER   6
 
 /*
  * Grouping of identical texts (search's `group`, context's merged
@@ -82,6 +90,10 @@
 #define SDX_META_REVISION "specdex.revision" /* NNNNNN of rev-NNNNNN */
 #define SDX_META_BUILT_AT "specdex.built_at" /* ISO 8601 UTC */
 #define SDX_META_CLAUSES  "specdex.clauses"  /* clauses indexed */
+#define SDX_META_SHARD    "specdex.shard"    /* specdex-index --shards:
+                                                "meta" (no documents; the
+                                                spelling and synonyms of
+                                                all), or "K/N" */
 
 /* A prefixed term, bytes with its NUL, at most. */
 #define SDX_INDEX_TERM_MAX (SDX_PROTO_STR_MAX + 8)
@@ -107,6 +119,14 @@ void sdx_index_group_key(const sdx_clause_t *clause,
  * status (message in sdx_writer_errmsg).
  */
 sdx_status_t sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *clause);
+
+/*
+ * sdx_index_add_clause, also writing ORDINAL (the clause's place in the
+ * whole corpus) into SDX_SLOT_ORDER; UINT64_MAX writes none.
+ */
+sdx_status_t sdx_index_add_clause_at(sdx_writer_t *w,
+                                     const sdx_clause_t *clause,
+                                     uint64_t ordinal);
 
 /* ---------------------------------------------------------------- */
 /* Reading: fields, filters, the record                             */
@@ -208,5 +228,15 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  * the caller frees and need not prefix.  Returns as sdx_db_open.
  */
 sdx_status_t sdx_index_open(const char *path, sdx_db_t **out, char **errmsg);
+
+/*
+ * sdx_index_open for an index of N shards SPECS (paths resolved by
+ * sdx_index_resolve, or tcp://HOST:PORT of xapian-tcpsrv; with N > 1 the
+ * meta shard among them: sdx_db_open_shards).  Shards must carry
+ * SDX_SLOT_ORDER on every document, else SDX_UNAVAILABLE with a message
+ * saying to rebuild them with --shards.  Messages name SPECS[0].
+ */
+sdx_status_t sdx_index_open_shards(const char *const *specs, size_t n,
+                                   sdx_db_t **out, char **errmsg);
 
 #endif /* SDX_INDEX_H */

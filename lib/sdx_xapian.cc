@@ -155,6 +155,11 @@ classify(std::string *msg) noexcept
     } catch (const Xapian::DatabaseLockError &e) {
         set_xapian_msg(msg, e);
         return SDX_UNAVAILABLE;
+    } catch (const Xapian::NetworkError &e) {
+        /* a remote shard gone (or its timeout): the service is missing
+           a part, not broken */
+        set_xapian_msg(msg, e);
+        return SDX_UNAVAILABLE;
     } catch (const Xapian::Error &e) {
         set_xapian_msg(msg, e);
         return SDX_XAPIAN;
@@ -244,7 +249,7 @@ sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
         *errmsg = nullptr;
     try {
         int db_flags = Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS;
-        if (flags & SDX_WRITER_BULK)
+        if ((flags & SDX_WRITER_BULK) && !(flags & SDX_WRITER_TERMLIST))
             db_flags |= Xapian::DB_NO_TERMLIST;
         if (flags & SDX_WRITER_NO_SYNC)
             db_flags |= Xapian::DB_NO_SYNC;
@@ -418,6 +423,25 @@ sdx_writer_commit(sdx_writer_t *w)
     }
 }
 
+extern "C" sdx_status_t
+sdx_writer_add_spellings(sdx_writer_t *w, const char *const *paths,
+                         size_t n)
+{
+    try {
+        Xapian::Database all;
+        for (size_t i = 0; i < n; i++)
+            all.add_database(Xapian::Database(paths[i]));
+        /* a multi-database's spelling list sums each word's frequency
+           over its databases: the table one index of all would have */
+        for (Xapian::TermIterator t = all.spellings_begin();
+             t != all.spellings_end(); ++t)
+            w->spelling[*t] += t.get_termfreq();
+        return SDX_OK;
+    } catch (...) {
+        return classify(&w->errmsg);
+    }
+}
+
 extern "C" const char *
 sdx_writer_errmsg(const sdx_writer_t *w)
 {
@@ -500,13 +524,118 @@ sdx_db_check(const char *path, char **errmsg)
 extern "C" sdx_status_t
 sdx_db_open(const char *path, sdx_db_t **out, char **errmsg)
 {
+    return sdx_db_open_shards(&path, 1, -1, out, errmsg);
+}
+
+namespace {
+
+/* True when SPEC names a remote shard, "tcp://HOST:PORT". */
+bool
+is_remote(const char *spec)
+{
+    return strncmp(spec, "tcp://", 6) == 0;
+}
+
+/*
+ * Open the shard SPEC: a remote one through Xapian's remote backend
+ * (xapian-tcpsrv), with TIMEOUT_MS for each exchange, CONNECT_MS to
+ * connect; a local one as a path.
+ */
+Xapian::Database
+open_shard(const char *spec, unsigned timeout_ms, unsigned connect_ms)
+{
+    if (!is_remote(spec))
+        return Xapian::Database(spec);
+    std::string hp(spec + 6);
+    size_t colon = hp.rfind(':');
+    char *end = nullptr;
+    unsigned long port =
+        colon == std::string::npos ? 0 : strtoul(hp.c_str() + colon + 1,
+                                                 &end, 10);
+    if (colon == std::string::npos || colon == 0 || !end || *end ||
+        port == 0 || port > 65535)
+        throw Xapian::InvalidArgumentError(
+            std::string(spec) + ": a remote shard is tcp://HOST:PORT");
+    return Xapian::Remote::open(hp.substr(0, colon), (unsigned)port,
+                                timeout_ms, connect_ms);
+}
+
+/* The metadata KEY of DB alone (a multi-database answers its first's). */
+std::string
+meta_of(const Xapian::Database &db, const char *key)
+{
+    return db.get_metadata(key);
+}
+
+} // namespace
+
+extern "C" sdx_status_t
+sdx_db_open_shards(const char *const *specs, size_t n, int order_slot,
+                   sdx_db_t **out, char **errmsg)
+{
     sdx_db_t *db = nullptr;
     *out = nullptr;
     if (errmsg)
         *errmsg = nullptr;
+    if (n == 0 || n > SDX_DB_SHARDS_MAX) {
+        give_errmsg("an index is 1.." + std::to_string(SDX_DB_SHARDS_MAX) +
+                        " shards", errmsg);
+        return SDX_BAD_INPUT;
+    }
     try {
         db = new sdx_db_t;
-        db->db = Xapian::Database(path);
+        int meta = -1;           /* the shard holding the words, if any */
+        bool remote = false;
+        std::string revision;    /* SDX revision all shards must share */
+        Xapian::Database local;  /* the local shards together */
+        for (size_t i = 0; i < n; i++) {
+            Xapian::Database shard =
+                open_shard(specs[i], SDX_DB_REMOTE_TIMEOUT_MS,
+                           SDX_DB_REMOTE_CONNECT_MS);
+            if (is_remote(specs[i])) {
+                remote = true;
+                db->remotes.push_back(specs[i]);
+            } else {
+                local.add_database(shard);
+            }
+            if (n > 1) {
+                /* a mix of two builds would rank with the statistics of
+                   neither: refused */
+                std::string rev = meta_of(shard, "specdex.revision");
+                if (i == 0)
+                    revision = rev;
+                else if (rev != revision)
+                    throw Xapian::InvalidArgumentError(
+                        std::string("shards of different builds: ") +
+                        specs[0] + " is revision " +
+                        (revision.empty() ? "none" : revision) + ", " +
+                        specs[i] + " revision " +
+                        (rev.empty() ? "none" : rev) +
+                        " (build and ship them together)");
+                if (meta_of(shard, "specdex.shard") == "meta") {
+                    if (is_remote(specs[i]))
+                        throw Xapian::InvalidArgumentError(
+                            std::string(specs[i]) + ": the meta shard "
+                            "(spelling, synonyms) must be local: Xapian's "
+                            "remote backend serves neither");
+                    meta = (int)i;
+                    db->words = shard;
+                }
+            }
+            db->db.add_database(shard);
+        }
+        if (n == 1)
+            db->words = db->db;
+        else if (meta < 0 && !remote)
+            db->words = local; /* every shard's spelling, merged */
+        else if (meta < 0)
+            throw Xapian::InvalidArgumentError(
+                "remote shards need the meta shard (specdex-index "
+                "--shards writes DIR/meta) among the local ones: Xapian's "
+                "remote backend serves no spelling or synonyms, and "
+                "without them corrections and synonyms would be silently "
+                "missing");
+        db->order_slot = n > 1 ? order_slot : -1;
         for (const char *word : STOP_WORDS)
             db->stopper.add(word);
         load_synonyms(db);
@@ -519,6 +648,49 @@ sdx_db_open(const char *path, sdx_db_t **out, char **errmsg)
     }
 }
 
+extern "C" bool
+sdx_db_broken(const sdx_db_t *db)
+{
+    return db->broken;
+}
+
+namespace {
+
+/*
+ * classify() for a call on DB: when a remote shard is what failed, the
+ * message names the shards that do not answer now (each tried once
+ * more, briefly) and the handle is marked broken: Xapian's remote
+ * database does not reconnect, a new handle does.
+ */
+sdx_status_t
+classify_db(sdx_db_t *db) noexcept
+{
+    sdx_status_t st = classify(&db->errmsg);
+    if (st != SDX_UNAVAILABLE || db->remotes.empty())
+        return st;
+    db->broken = true;
+    try {
+        std::string gone;
+        for (const std::string &spec : db->remotes) {
+            try {
+                open_shard(spec.c_str(), SDX_DB_REMOTE_CONNECT_MS,
+                           SDX_DB_REMOTE_CONNECT_MS);
+            } catch (const Xapian::Error &) {
+                gone += (gone.empty() ? "" : ", ") + spec;
+            }
+        }
+        db->errmsg = (gone.empty() ? std::string("a remote shard failed")
+                                   : "remote shard " + gone +
+                                         " not answering") +
+                     " (" + db->errmsg + ")";
+    } catch (...) {
+        db->errmsg = "a remote shard failed";
+    }
+    return st;
+}
+
+} // namespace
+
 extern "C" sdx_status_t
 sdx_db_doc_count(sdx_db_t *db, uint64_t *count)
 {
@@ -526,7 +698,7 @@ sdx_db_doc_count(sdx_db_t *db, uint64_t *count)
         *count = db->db.get_doccount();
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -537,7 +709,7 @@ sdx_db_value_count(sdx_db_t *db, unsigned slot, uint64_t *count)
         *count = db->db.get_value_freq(slot);
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -545,10 +717,16 @@ extern "C" sdx_status_t
 sdx_db_revision(sdx_db_t *db, uint64_t *revision)
 {
     try {
-        *revision = db->db.get_revision();
+        /* Xapian has one revision per database: of shards, the meta
+           shard's (a multi-database has none; 0 then) */
+        *revision = 0;
+        try {
+            *revision = db->words.get_revision();
+        } catch (const Xapian::InvalidOperationError &) {
+        }
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -557,7 +735,8 @@ sdx_db_get_metadata(sdx_db_t *db, const char *key, char **value)
 {
     *value = nullptr;
     try {
-        std::string v = db->db.get_metadata(key);
+        /* the meta shard's (the whole index's) when there are shards */
+        std::string v = db->words.get_metadata(key);
         char *copy = static_cast<char *>(malloc(v.size() + 1));
         if (!copy)
             throw std::bad_alloc();
@@ -566,7 +745,7 @@ sdx_db_get_metadata(sdx_db_t *db, const char *key, char **value)
         *value = copy;
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -593,7 +772,7 @@ sdx_db_get_data_by_term(sdx_db_t *db, const char *term, unsigned data_slot,
         *len = d.size();
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -626,7 +805,7 @@ sdx_db_search(sdx_db_t *db, const sdx_search_spec_t *spec,
         return SDX_OK;
     } catch (...) {
         delete r;
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -655,7 +834,7 @@ sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec, char **out)
         *out = copy;
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -692,7 +871,7 @@ sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max, char **out,
         *count = n;
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 
@@ -719,7 +898,7 @@ sdx_db_reopen(sdx_db_t *db)
         load_synonyms(db);
         return SDX_OK;
     } catch (...) {
-        return classify(&db->errmsg);
+        return classify_db(db);
     }
 }
 

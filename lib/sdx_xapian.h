@@ -60,6 +60,11 @@ sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
 #define SDX_WRITER_NO_SYNC 0x2u /* commits do not fsync (Xapian's
                                    DB_NO_SYNC): for a scratch database
                                    that is compacted into the real one */
+#define SDX_WRITER_TERMLIST 0x4u /* with BULK: keep the termlist table
+                                   all the same; Xapian's remote backend
+                                   reads a document's values through it,
+                                   so a shard served by xapian-tcpsrv
+                                   needs one */
 
 /*
  * sdx_writer_create with FLAGS (SDX_WRITER_*; 0 is sdx_writer_create).
@@ -124,6 +129,17 @@ sdx_status_t sdx_writer_add_synonym(sdx_writer_t *w, const char *term,
 sdx_status_t sdx_writer_commit(sdx_writer_t *w);
 
 /*
+ * Add the spelling tables of the N databases PATHS (their words, each
+ * with its frequency summed over them) to W's, written at the next
+ * commit: the spelling of a whole corpus for a database that holds none
+ * of its documents (the meta shard of specdex-index --shards).
+ * Returns SDX_OK, SDX_UNAVAILABLE (a path is not a database),
+ * SDX_XAPIAN, SDX_NOMEM.
+ */
+sdx_status_t sdx_writer_add_spellings(sdx_writer_t *w,
+                                      const char *const *paths, size_t n);
+
+/*
  * The last error message of W, or "" when none.  Owned by W, valid until
  * the next call on W.
  */
@@ -180,6 +196,41 @@ sdx_status_t sdx_db_check(const char *path, char **errmsg);
  */
 sdx_status_t sdx_db_open(const char *path, sdx_db_t **out, char **errmsg);
 
+/* Shards of one index at most (sdx_db_open_shards). */
+#define SDX_DB_SHARDS_MAX 16
+/* A remote shard: each exchange, and connecting, at most (ms). */
+#define SDX_DB_REMOTE_TIMEOUT_MS 10000
+#define SDX_DB_REMOTE_CONNECT_MS 2000
+
+/*
+ * Open the N shards SPECS as one database (Xapian's add_database: the
+ * statistics of all combined, so ranking is that of one index of all
+ * their documents).  A spec is a database path, or tcp://HOST:PORT for a
+ * shard served by xapian-tcpsrv (Xapian's remote backend).  With N > 1:
+ * every shard must carry the same specdex.revision (one build); ties in
+ * score go in the order of the value ORDER_SLOT (the documents' order in
+ * one index; -1: document ids); spelling, synonyms and metadata come
+ * from the shard whose specdex.shard metadata is "meta" (which must be
+ * local), else, when every shard is local, from all of them; remote
+ * shards without a local meta shard are refused, since Xapian's remote
+ * backend serves no spelling and no synonyms and they would be silently
+ * missing.  Errors as sdx_db_open (SDX_BAD_INPUT for N out of 1..
+ * SDX_DB_SHARDS_MAX; SDX_XAPIAN for a mix of builds, a remote meta
+ * shard, a malformed spec; SDX_UNAVAILABLE for a shard that cannot be
+ * opened or reached).
+ */
+sdx_status_t sdx_db_open_shards(const char *const *specs, size_t n,
+                                int order_slot, sdx_db_t **out,
+                                char **errmsg);
+
+/*
+ * True once a call on DB failed because a remote shard did not answer
+ * (the call returned SDX_UNAVAILABLE, its message naming the shards not
+ * answering): Xapian's remote handle does not reconnect, so the caller
+ * opens a new handle, which reconnects when the shard is back.
+ */
+bool sdx_db_broken(const sdx_db_t *db);
+
 /* Number of documents. */
 sdx_status_t sdx_db_doc_count(sdx_db_t *db, uint64_t *count);
 
@@ -190,7 +241,8 @@ sdx_status_t sdx_db_doc_count(sdx_db_t *db, uint64_t *count);
 sdx_status_t sdx_db_value_count(sdx_db_t *db, unsigned slot,
                                 uint64_t *count);
 
-/* Xapian's revision number of the open database. */
+/* Xapian's revision number of the open database (of shards: the meta
+ * shard's, else 0). */
 sdx_status_t sdx_db_revision(sdx_db_t *db, uint64_t *revision);
 
 /*

@@ -60,7 +60,16 @@ typedef std::vector<std::pair<std::string, uint64_t>> facet;
 } /* namespace sdx_x */
 
 struct sdx_db {
-    Xapian::Database db;           /* the open database */
+    Xapian::Database db;           /* the open database: its shards */
+    Xapian::Database words;        /* where spelling, synonyms and
+                                      metadata are read: DB itself, or
+                                      its meta shard (Xapian's remote
+                                      backend serves neither spelling
+                                      nor synonyms) */
+    std::vector<std::string> remotes; /* the remote shards' specs */
+    int order_slot = -1;           /* ties in this value's order (shards
+                                      interleave ids); -1: by docid */
+    bool broken = false;           /* a remote shard failed: reopen */
     Xapian::Stem stem{"english"};  /* for queries and snippets */
     std::unordered_map<std::string, std::string> stems;
                                    /* word -> its stem, for the

@@ -139,6 +139,18 @@ as_term(const sdx_db_t *db, const std::string &text)
     return '"' + text + '"';
 }
 
+/* True when Q holds an OP_WILDCARD Xapian would expand shard by shard. */
+bool
+has_wildcard(const Xapian::Query &q)
+{
+    if (q.get_type() == Xapian::Query::OP_WILDCARD)
+        return true;
+    for (size_t i = 0; i < q.get_num_subqueries(); i++)
+        if (has_wildcard(q.get_subquery(i)))
+            return true;
+    return false;
+}
+
 /* One word of a query, for the synonym rewrite. */
 struct qword {
     size_t begin, end;    /* byte offsets in the query */
@@ -265,8 +277,8 @@ load_synonyms(sdx_db_t *db)
     db->synonyms.clear();
     db->synonym_words = 0;
     size_t nkeys = 0;
-    for (Xapian::TermIterator k = db->db.synonym_keys_begin();
-         k != db->db.synonym_keys_end() && nkeys < SYNONYM_KEYS_MAX;
+    for (Xapian::TermIterator k = db->words.synonym_keys_begin();
+         k != db->words.synonym_keys_end() && nkeys < SYNONYM_KEYS_MAX;
          ++k, nkeys++) {
         const std::string key = *k;
         size_t words = 1;
@@ -275,8 +287,8 @@ load_synonyms(sdx_db_t *db)
         if (words > SYNONYM_WORDS_MAX)
             continue;
         std::vector<std::string> &syns = db->synonyms[key];
-        for (Xapian::TermIterator s = db->db.synonyms_begin(key);
-             s != db->db.synonyms_end(key); ++s)
+        for (Xapian::TermIterator s = db->words.synonyms_begin(key);
+             s != db->words.synonyms_end(key); ++s)
             syns.push_back(*s);
         if (words > db->synonym_words)
             db->synonym_words = words;
@@ -347,6 +359,16 @@ parse(sdx_db_t *db, const sdx_search_spec_t *spec,
     Xapian::Query q = qp.parse_query(text, PARSE_FLAGS);
     if (!field_error.empty())
         throw Xapian::QueryParserError(field_error);
+    /* Xapian expands a wildcard in each shard on its own and weighs
+     * the OP_SYNONYM it makes with that shard's statistics (so does an
+     * explicit OP_SYNONYM of the same terms): over shards a wildcard
+     * ranks otherwise than in one index.  Refused, never a different
+     * ranking in silence. */
+    if (db->order_slot >= 0 && has_wildcard(q))
+        throw Xapian::QueryParserError(
+            "wildcards are not served by an index of shards (Xapian "
+            "weighs them shard by shard, which ranks otherwise than one "
+            "index): spell the words out");
     unsigned max_terms = spec->max_terms ? spec->max_terms
                                          : DEFAULT_MAX_TERMS;
     size_t nterms = 0;
@@ -416,7 +438,7 @@ correction(sdx_db_t *db, const sdx_search_spec_t *spec)
             db->stopper(lower) || db->synonyms.count(lower) ||
             db->synonyms.count(word) || db->db.term_exists(lower))
             continue;
-        std::string fix = db->db.get_spelling_suggestion(lower, 2);
+        std::string fix = db->words.get_spelling_suggestion(lower, 2);
         /* The spelling table holds every word of the texts, stop words
          * too: "fro" would become "for", a correction that searches
          * for nothing ("Did you mean: for"). */
@@ -456,6 +478,11 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
      * ranking every time, so offset/limit pages neither skip nor
      * repeat a hit. */
     enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+    /* Shards interleave document ids; equal scores then go in the order
+     * the documents have in one index, kept in a value. */
+    if (db->order_slot >= 0)
+        enquire.set_sort_by_relevance_then_value(
+            (Xapian::valueno)db->order_slot, false);
     /* The limit arms a POSIX timer per search (three system calls, 5 %
      * of a search on a small index); a database that small is matched
      * in far less than any limit, so it goes without. */

@@ -24,7 +24,7 @@ OPTION = re.compile(r"(?<![\w\-/.])(--?[A-Za-z][A-Za-z\-]*)")
 # Options a page names that are another program's: page -> {option: owner}.
 OTHERS = {
     "specdex.1": {"--curve-secret": "specdexd", "--allow-keys": "specdexd"},
-    "specdexd.8": {"-o": "specdex-index"},
+    "specdexd.8": {"-o": "specdex-index", "--shards": "specdex-index"},
     "specdex-index.1": {"-n": "head"},
 }
 
