@@ -16,7 +16,7 @@
  * error; the run's error count must be 0 for its numbers to mean
  * anything, and the exit status is 1 when it is not.
  *
- * Usage: specdex-load --endpoint EP --queries FILE [--inflight K]
+ * Usage: specdex-load --endpoint EP[,EP...] --queries FILE [--inflight K]
  *          [--duration S | --count N] [--warmup S] [--no-snippet]
  *          [--no-ladder] [--engine NAME] [--corpus LABEL]
  *          [--threads N] [--header] [--probe] [--wait S] [--repeat R]
@@ -34,6 +34,8 @@
  * over the set to warm the server, then each query R times in a row,
  * one line per query as specdex-inproc --per-query prints it (client
  * time, send to reply; nothing else in flight, so no queueing).
+ * Several endpoints, comma-separated, are replicas: every socket
+ * connects to all, and ZeroMQ sends round them.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -532,6 +534,32 @@ cleanup:
     return rc;
 }
 
+/*
+ * Connect SOCK to each endpoint of EPS (comma-separated: replicas).  A
+ * DEALER sends its messages round its peers in turn, so K sockets with
+ * one request in flight each spread the load over the replicas as the
+ * client library does (without its failover, which a bench does not
+ * need).  0, or -1 with errno set.
+ */
+static int
+s_connect_all(void *sock, const char *eps)
+{
+    char one[512];
+    for (const char *p = eps; *p;) {
+        size_t n = strcspn(p, ",");
+        if (n == 0 || n >= sizeof one) {
+            errno = EINVAL;
+            return -1;
+        }
+        memcpy(one, p, n);
+        one[n] = '\0';
+        if (zmq_connect(sock, one) != 0)
+            return -1;
+        p += n + (p[n] == ',');
+    }
+    return 0;
+}
+
 static void
 s_usage(FILE *f)
 {
@@ -647,7 +675,7 @@ main(int argc, char **argv)
         if (!cl[nsock].sock ||
             zmq_setsockopt(cl[nsock].sock, ZMQ_LINGER, &linger,
                            sizeof linger) ||
-            zmq_connect(cl[nsock].sock, o.endpoint)) {
+            s_connect_all(cl[nsock].sock, o.endpoint)) {
             fprintf(stderr, "specdex-load: socket to %s: %s\n", o.endpoint,
                     zmq_strerror(zmq_errno()));
             goto cleanup;
