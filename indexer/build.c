@@ -639,7 +639,7 @@ publish(const char *dir, const char *src, uint64_t rev, uint64_t previous,
 
 /*
  * What makes the database at PATH fit to serve as a shipped revision:
- * Xapian's own check passes, specdex can serve it (sdx_index_open), it
+ * every table reads through (sdx_db_check), specdex can serve it (sdx_index_open), it
  * names its revision (*REV) and holds as many documents as its build
  * wrote.  ERR says what is wrong.
  */

@@ -145,7 +145,7 @@ sdx_status_t sdx_build_next_revision(const char *dir, uint64_t *rev,
  * steps a build ends with (the rename to rev-NNNNNN, the symlink swap,
  * the removal of older revisions), under the same lock, so a reader sees
  * the old revision or the new one.  Before anything changes, SRC must
- * pass Xapian's check (sdx_db_check), open for serving (sdx_index_open),
+ * read through whole (sdx_db_check), open for serving (sdx_index_open),
  * name its revision and hold the documents its build counted: a copy cut
  * short is refused and the current revision stays.  A revision equal to
  * the current one is a repeat (SRC is removed, SDX_OK); an older one is

@@ -19,7 +19,6 @@
 #include <cstdlib>
 #include <cstring>
 #include <new>
-#include <sstream>
 #include <string>
 
 using sdx_x::correction;
@@ -496,22 +495,49 @@ sdx_db_check(const char *path, char **errmsg)
     if (errmsg)
         *errmsg = nullptr;
     try {
-        /* check() throws for what is not a database; it counts (and
-           writes to OUT) what is wrong in one */
-        std::ostringstream out;
-        size_t errors = Xapian::Database::check(path, 0, &out);
-        if (errors == 0)
-            return SDX_OK;
-        std::string first = out.str();
-        size_t nl = first.find('\n');
-        if (nl != std::string::npos)
-            first.erase(nl);
-        give_errmsg(std::string(path) + ": " + std::to_string(errors) +
-                        " error" + (errors == 1 ? "" : "s") +
-                        " in the database" +
-                        (first.empty() ? "" : " (" + first + ")"),
-                    errmsg);
-        return SDX_BAD_INPUT;
+        /* Every table read end to end: a block a copy lost is an EOF
+         * error here.  Not Database::check, which would say more:
+         * libxapian 1.4.22's deletes an object through the wrong type
+         * (AddressSanitizer's new-delete-type-mismatch, in every call),
+         * and `make test` runs under AddressSanitizer. */
+        Xapian::Database db(path);
+        Xapian::doccount docs = 0;
+        for (Xapian::PostingIterator p = db.postlist_begin("");
+             p != db.postlist_end(""); ++p) {
+            docs++;
+            Xapian::Document doc = db.get_document(*p);
+            (void)doc.get_value(0);
+        }
+        if (docs != db.get_doccount())
+            throw Xapian::DatabaseCorruptError(
+                std::to_string(docs) + " documents listed of " +
+                std::to_string(db.get_doccount()));
+        for (Xapian::TermIterator t = db.allterms_begin();
+             t != db.allterms_end(); ++t) {
+            const std::string term = *t;
+            for (Xapian::PostingIterator p = db.postlist_begin(term);
+                 p != db.postlist_end(term); ++p)
+                if (db.has_positions())
+                    for (Xapian::PositionIterator q = p.positionlist_begin();
+                         q != p.positionlist_end(); ++q)
+                        ;
+        }
+        for (Xapian::valueno slot = 0; slot < 16; slot++)
+            for (Xapian::ValueIterator v = db.valuestream_begin(slot);
+                 v != db.valuestream_end(slot); ++v)
+                (void)*v;
+        for (Xapian::TermIterator t = db.spellings_begin();
+             t != db.spellings_end(); ++t)
+            (void)t.get_termfreq();
+        for (Xapian::TermIterator k = db.synonym_keys_begin();
+             k != db.synonym_keys_end(); ++k)
+            for (Xapian::TermIterator v = db.synonyms_begin(*k);
+                 v != db.synonyms_end(*k); ++v)
+                ;
+        for (Xapian::TermIterator k = db.metadata_keys_begin();
+             k != db.metadata_keys_end(); ++k)
+            (void)db.get_metadata(*k);
+        return SDX_OK;
     } catch (...) {
         return classify_to(errmsg);
     }

@@ -172,13 +172,14 @@ sdx_status_t sdx_compact(const char *const *paths, size_t n,
                          const char *out, char **errmsg);
 
 /*
- * Check the database at PATH end to end (Xapian's Database::check: every
- * table's structure, every block read), as a copy received from another
- * machine must be before it is served: a file cut short or changed on
- * the way fails here.  On failure *errmsg, when ERRMSG is not NULL, is a
- * malloc'd message (how many errors, or the first) the caller frees.
- * Returns SDX_OK, SDX_BAD_INPUT (errors found), SDX_UNAVAILABLE (not a
- * database), SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ * Check the database at PATH end to end, as a copy received from another
+ * machine must be before it is served: every table read through (each
+ * document, term, posting and its positions, value stream, spelling,
+ * synonym and metadata entry), so a file cut short fails with the block
+ * it lost.  On failure *errmsg, when ERRMSG is not NULL, is a malloc'd
+ * message the caller frees.  Returns SDX_OK, SDX_UNAVAILABLE (not a
+ * database, or a table missing), SDX_XAPIAN (a table cut short or
+ * damaged), SDX_NOMEM, SDX_INTERNAL.
  */
 sdx_status_t sdx_db_check(const char *path, char **errmsg);
 

@@ -286,6 +286,14 @@ class Refused(unittest.TestCase):
         self.assertEqual(r["error"]["code"], "unavailable")
         self.assertIn("different builds", r["error"]["message"])
 
+    def test_too_many_shards_is_a_usage_error(self):
+        args = [f"{BIN}/specdexd", "--endpoint", f"ipc://{TMP}/many.sock"]
+        for _ in range(17):
+            args += ["--index", f"{TMP}/one"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=30)
+        self.assertEqual(r.returncode, 2)
+        self.assertIn("at most 16 shards", r.stderr)
+
     def test_one_index_given_as_shards_is_refused(self):
         # built without --shards: no order slot, ties would rank otherwise
         ep = daemon("plain", f"{TMP}/one", f"{TMP}/sharded/shard-1")

@@ -797,7 +797,7 @@ test_adopt(void **state)
     assert_non_null(strstr(err, "not a whole index"));
     t_rm_tree(ship);
 
-    /* a copy cut short: Xapian's check finds it */
+    /* a copy cut short: reading it through finds it */
     assert_int_equal(build(primary, BIG), 3);
     copy_tree(sub(primary, "rev-000003"), ship);
     snprintf(path, sizeof path, "%s/postlist.glass", ship);
@@ -825,6 +825,104 @@ test_adopt(void **state)
     assert_int_equal(rev, 2);
 }
 
+/* sdx_build_shards: series whole, one revision, the meta shard's words. */
+static void
+test_shards(void **state)
+{
+    char dir[512], err[512], path[700];
+    sdx_build_report_t report;
+    sdx_build_opts_t opts = { .jobs = 1 };
+    sdx_clause_list_t list = make_list(60);
+    snprintf(dir, sizeof dir, "%s/sharded", (char *)*state);
+
+    /* out of range, and duplicate ids, before anything is written */
+    assert_int_equal(sdx_build_shards(dir, &list, 1, &opts, NULL, err,
+                                      sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "out of range 2..15"));
+    assert_int_equal(sdx_build_shards(dir, &list, SDX_BUILD_SHARDS_MAX + 1,
+                                      &opts, NULL, err, sizeof err),
+                     SDX_BAD_INPUT);
+    free(list.items[1]->id);
+    list.items[1]->id = strdup(list.items[0]->id);
+    assert_int_equal(sdx_build_shards(dir, &list, 3, &opts, NULL, err,
+                                      sizeof err), SDX_BAD_INPUT);
+    assert_int_equal(access(dir, F_OK), -1);
+    free_list(&list);
+
+    list = make_list(60);
+    /* four series, of 20, 20, 10 and 10 clauses, interleaved: the first
+       two fill shards 1 and 2, the last two go to shard 3 together */
+    static const char *const series[] = {"Series A", "Series B",
+                                         "Series C", "Series D"};
+    for (size_t i = 0; i < list.count; i++)
+        assert_int_equal(sdx_clause_set(&list.items[i]->series,
+                                        series[i < 40 ? i % 2
+                                                      : 2 + i % 2]),
+                         SDX_OK);
+    assert_int_equal(sdx_build_shards(dir, &list, 3, &opts, &report, err,
+                                      sizeof err), SDX_OK);
+    assert_int_equal(report.revision, 1);
+    assert_int_equal(report.clauses, 60);
+    /* every shard and the meta shard at revision 1, the documents all
+       there once; a second build is revision 2 everywhere */
+    uint64_t docs = 0, rev = 0;
+    for (int k = 1; k <= 3; k++) {
+        snprintf(path, sizeof path, "%s/shard-%d", dir, k);
+        uint64_t n = check_served(path, &rev);
+        assert_int_equal(n, 20);
+        docs += n;
+        assert_int_equal(rev, 1);
+    }
+    assert_int_equal(docs, 60);
+    snprintf(path, sizeof path, "%s/meta", dir);
+    assert_int_equal(check_served(path, &rev), 0);
+    assert_int_equal(rev, 1);
+    assert_int_equal(sdx_build_shards(dir, &list, 3, &opts, &report, err,
+                                      sizeof err), SDX_OK);
+    assert_int_equal(report.revision, 2);
+
+    /* the meta shard's spelling is all the shards' */
+    sdx_db_t *db = NULL;
+    const char *specs[4];
+    char paths[4][600], why[256];
+    static const char *const names[] = {"meta", "shard-1", "shard-2",
+                                        "shard-3"};
+    for (int k = 0; k < 4; k++) {
+        char d[600];
+        snprintf(d, sizeof d, "%s/%s", dir, names[k]);
+        assert_int_equal(sdx_index_resolve(d, paths[k], sizeof paths[k],
+                                           why, sizeof why), SDX_OK);
+        specs[k] = paths[k];
+    }
+    assert_int_equal(sdx_index_open_shards(specs, 4, &db, NULL), SDX_OK);
+    uint64_t count = 0;
+    assert_int_equal(sdx_db_doc_count(db, &count), SDX_OK);
+    assert_int_equal(count, 60);
+    sdx_db_destroy(&db);
+
+    /* a revision taken in one shard's directory fails the next build */
+    opts.revision = 1;
+    snprintf(path, sizeof path, "%s/shard-1", dir);
+    assert_int_equal(sdx_build_index_opts(path, &list, &opts, NULL, err,
+                                          sizeof err), SDX_BAD_INPUT);
+    assert_non_null(strstr(err, "revision 1 is taken"));
+    free_list(&list);
+}
+
+/* sdx_writer_add_spellings of what is not a database. */
+static void
+test_spellings_from_nothing(void **state)
+{
+    char path[512];
+    sdx_writer_t *w = NULL;
+    const char *none[] = {"/nonexistent/db"};
+    snprintf(path, sizeof path, "%s/meta-db", (char *)*state);
+    assert_int_equal(sdx_writer_create(path, &w, NULL), SDX_OK);
+    assert_int_equal(sdx_writer_add_spellings(w, none, 1), SDX_UNAVAILABLE);
+    assert_true(strlen(sdx_writer_errmsg(w)) > 0);
+    sdx_writer_destroy(&w);
+}
+
 int
 main(void)
 {
@@ -847,6 +945,9 @@ main(void)
         cmocka_unit_test_setup_teardown(test_failing_shard, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_adopt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_shards, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_spellings_from_nothing, setup,
+                                        teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

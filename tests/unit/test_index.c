@@ -253,11 +253,72 @@ test_worker_refuses_old_index(void **state)
     sdx_stats_destroy(&stats);
 }
 
+/* sdx_index_open_shards / sdx_db_open_shards: what is refused, why. */
+static void
+test_shards_refused(void **state)
+{
+    (void)state;
+    char a[512], b[512];
+    sdx_db_t *db = NULL;
+    char *msg = NULL;
+    s_write_index("shard-a", 3, 3, a, sizeof a);
+    s_write_index("shard-b", 2, 2, b, sizeof b);
+
+    /* none, or more than the shim takes */
+    const char *many[SDX_DB_SHARDS_MAX + 1];
+    for (size_t i = 0; i <= SDX_DB_SHARDS_MAX; i++)
+        many[i] = a;
+    assert_int_equal(sdx_db_open_shards(many, 0, -1, &db, &msg),
+                     SDX_BAD_INPUT);
+    assert_null(db);
+    assert_non_null(strstr(msg, "1..16 shards"));
+    free(msg);
+    assert_int_equal(sdx_db_open_shards(many, SDX_DB_SHARDS_MAX + 1, -1,
+                                        &db, &msg), SDX_BAD_INPUT);
+    free(msg);
+
+    /* a remote spec that is not tcp://HOST:PORT */
+    static const char *const bad[] = {"tcp://127.0.0.1", "tcp://:7001",
+                                      "tcp://127.0.0.1:0",
+                                      "tcp://127.0.0.1:99999",
+                                      "tcp://127.0.0.1:7x"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        const char *specs[] = {a, bad[i]};
+        assert_int_not_equal(sdx_db_open_shards(specs, 2, -1, &db, &msg),
+                             SDX_OK);
+        assert_null(db);
+        assert_non_null(strstr(msg, "a remote shard is tcp://HOST:PORT"));
+        free(msg);
+    }
+
+    /* a remote shard nobody serves: unavailable, not a hang */
+    const char *gone[] = {a, "tcp://127.0.0.1:9"};
+    assert_int_equal(sdx_db_open_shards(gone, 2, -1, &db, &msg),
+                     SDX_UNAVAILABLE);
+    assert_null(db);
+    free(msg);
+
+    /* databases no --shards build wrote: no order slot, refused */
+    const char *two[] = {a, b};
+    assert_int_equal(sdx_index_open_shards(two, 2, &db, &msg),
+                     SDX_UNAVAILABLE);
+    assert_null(db);
+    assert_non_null(strstr(msg, "rebuild them with specdex-index "
+                                "--shards N"));
+    free(msg);
+
+    /* one shard is one index: opens as ever, and its words are its own */
+    assert_int_equal(sdx_index_open_shards(two, 1, &db, &msg), SDX_OK);
+    assert_false(sdx_db_broken(db));
+    sdx_db_destroy(&db);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_old_layout_refused),
+        cmocka_unit_test(test_shards_refused),
         cmocka_unit_test(test_mixed_layout_refused),
         cmocka_unit_test(test_bare_database_names_dir),
         cmocka_unit_test(test_missing_names_path),
