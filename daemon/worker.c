@@ -185,6 +185,11 @@ s_refresh_db(sdx_worker_t *w, bool force)
     if (st != SDX_OK) {
         while (nlocks)
             close(locks[--nlocks]);
+        /* a handle whose remote shard failed is no use: without it the
+           requests are answered `unavailable` at once, with the reason,
+           instead of each waiting on the network, until a reopen works */
+        if (w->db && sdx_db_broken(w->db))
+            s_close_db(w);
         /* the message names the path: a prefix would push the
            rebuild advice of an old index out of a 256-byte reply */
         const char *text = msg ? msg : sdx_status_str(st);

@@ -582,8 +582,14 @@ open_shard(const char *spec, unsigned timeout_ms, unsigned connect_ms)
         port == 0 || port > 65535)
         throw Xapian::InvalidArgumentError(
             std::string(spec) + ": a remote shard is tcp://HOST:PORT");
-    return Xapian::Remote::open(hp.substr(0, colon), (unsigned)port,
-                                timeout_ms, connect_ms);
+    try {
+        return Xapian::Remote::open(hp.substr(0, colon), (unsigned)port,
+                                    timeout_ms, connect_ms);
+    } catch (const Xapian::NetworkError &e) {
+        /* the message names the shard: which part is missing */
+        throw Xapian::NetworkError("remote shard " + std::string(spec) +
+                                   " not answering", e.get_msg());
+    }
 }
 
 /* The metadata KEY of DB alone (a multi-database answers its first's). */

@@ -317,6 +317,13 @@ class ShardGoesAway(unittest.TestCase):
         self.assertIn(f"tcp://127.0.0.1:{port}", r["error"]["message"])
         self.assertNotIn(f"tcp://127.0.0.1:{PORTS[0]}", r["error"]["message"])
         self.assertEqual(call(SHARDS, op="ping")["pong"], True)
+        # later requests fail at once, still naming it (the worker has
+        # let the broken handle go and cannot open a new one yet)
+        time.sleep(0.3)
+        r = call(SHARDS, op="search", q="vendors support")
+        self.assertEqual(r["error"]["code"], "unavailable")
+        self.assertIn(f"tcp://127.0.0.1:{port}", r["error"]["message"])
+        self.assertTrue(call(SHARDS, op="stats")["ok"])
         # back on its port: the daemon opens a new handle within its
         # refresh period and answers as before
         SRV[port] = (path, tcpsrv(path, port))
