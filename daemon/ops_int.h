@@ -73,6 +73,66 @@ sdx_errcode_t sdx_ops_group_levels(sdx_ops_ctx_t *ctx,
                                    unsigned *masks, bool *partial,
                                    sdx_proto_error_t *err);
 
+#define SLUG_MAX 200               /* bytes of a slug */
+#define SDX_OPS_MIN_SHARE 0.25     /* a clause counts as a match of a
+                                      query when its score is at least
+                                      this share of the best match's
+                                      (ladder, first; docs/RELEVANCE.md):
+                                      under it, a stray word matched */
+
+/*
+ * Levels 1..5 as a filter added to FS (excluding 0 and 6..9: short
+ * posting lists, the same clauses).
+ */
+sdx_errcode_t sdx_ops_levels_1_5(sdx_index_filters_t *fs,
+                                 sdx_proto_error_t *err);
+
+/* A series' level: what an empty cell at that level still shows. */
+typedef struct level_info {
+    int level;                 /* 1..9 */
+    char *title;               /* that level's title, owned */
+    char *job_code;            /* that level's job code, owned */
+} level_info_t;
+
+/* Clauses found for a row, owned. */
+typedef struct clauses {
+    sdx_clause_t **v;          /* the clauses */
+    size_t n;                  /* how many */
+} clauses_t;
+
+/* Free the clauses of CS; CS is empty again. */
+void sdx_ops_clauses_free(clauses_t *cs);
+
+/* Free the titles and codes of LV[0..N). */
+void sdx_ops_levels_free(level_info_t *lv, size_t n);
+
+/*
+ * Search Q (NULL: every document) with the filters FS, at most LIMIT
+ * hits, collapsed on COLLAPSE_SLOT unless it is -1; every hit as a
+ * clause into *OUT (caller frees with sdx_ops_clauses_free).  WHAT
+ * names the op in errors.
+ */
+sdx_errcode_t sdx_ops_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs,
+                            unsigned limit, int collapse_slot,
+                            const char *what, clauses_t *out,
+                            sdx_proto_error_t *err);
+
+/*
+ * The levels (1..9) of the series with slug SERIES, ascending, with
+ * each level's title and job code: at most 9 into LV, *NLV of them
+ * (caller frees with sdx_ops_levels_free).
+ */
+sdx_errcode_t sdx_ops_series_levels(sdx_ops_ctx_t *ctx, const char *series,
+                                    level_info_t *lv, size_t *nlv,
+                                    const char *what,
+                                    sdx_proto_error_t *err);
+
+/* The clauses of the row with slug ROW (exactly), in the series with
+   slug SERIES when not NULL, into *OUT. */
+sdx_errcode_t sdx_ops_row_clauses(sdx_ops_ctx_t *ctx, const char *series,
+                                  const char *row, const char *what,
+                                  clauses_t *out, sdx_proto_error_t *err);
+
 /* Pack the levels of MASK as an ascending array of ints. */
 void sdx_ops_pack_levels(msgpack_packer *pk, unsigned mask);
 
