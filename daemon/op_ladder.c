@@ -437,6 +437,27 @@ s_cmp_clause(const void *a, const void *b)
 }
 
 sdx_errcode_t
+sdx_ops_request_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                    const char *what, char row[SLUG_MAX], clauses_t *cs,
+                    sdx_proto_error_t *err)
+{
+    char series[SLUG_MAX];
+    sdx_errcode_t code;
+    if (sdx_slug(req->row, row, SLUG_MAX) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "row: a row label needs a letter or digit");
+    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "series: a series needs a letter or digit");
+    if ((code = sdx_ops_row_clauses(ctx, req->series ? series : NULL, row,
+                                    what, cs, err)))
+        return code;
+    if (cs->n > 1)
+        qsort(cs->v, cs->n, sizeof *cs->v, s_cmp_clause);
+    return SDX_E_NONE;
+}
+
+sdx_errcode_t
 sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
            sdx_proto_error_t *err)
 {
@@ -444,23 +465,14 @@ sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     level_info_t lv[ROW_MAX_SERIES][9];
     size_t nlv[ROW_MAX_SERIES];
     const sdx_clause_t *first[ROW_MAX_SERIES]; /* a clause per series */
-    char row[SLUG_MAX], series[SLUG_MAX];
+    char row[SLUG_MAX];
     size_t nseries = 0, ncells = 0;
     sdx_errcode_t code;
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
-    if (sdx_slug(req->row, row, sizeof row) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "row: a row label needs a letter or digit");
-    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "series: a series needs a letter or digit");
-    if ((code = sdx_ops_row_clauses(ctx, req->series ? series : NULL, row, "row",
-                              &cs, err)))
+    if ((code = sdx_ops_request_row(ctx, req, "row", row, &cs, err)))
         goto cleanup;
-    if (cs.n > 1)
-        qsort(cs.v, cs.n, sizeof *cs.v, s_cmp_clause);
 
     /* each series once, in name order, with its levels */
     for (size_t i = 0; i < cs.n && nseries < ROW_MAX_SERIES; i++) {

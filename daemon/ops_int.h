@@ -133,8 +133,71 @@ sdx_errcode_t sdx_ops_row_clauses(sdx_ops_ctx_t *ctx, const char *series,
                                   const char *row, const char *what,
                                   clauses_t *out, sdx_proto_error_t *err);
 
+/*
+ * The clauses of the row REQ->row names (in REQ->series when given) by
+ * series, then level, into *CS; its slug into ROW.  A label or series
+ * without a letter or digit is `bad_request`; WHAT names the op.
+ */
+sdx_errcode_t sdx_ops_request_row(sdx_ops_ctx_t *ctx,
+                                  const sdx_request_t *req,
+                                  const char *what, char row[SLUG_MAX],
+                                  clauses_t *cs, sdx_proto_error_t *err);
+
+/* Pack B as a msgpack bool. */
+void sdx_ops_pack_bool(msgpack_packer *pk, bool b);
+
 /* Pack the levels of MASK as an ascending array of ints. */
 void sdx_ops_pack_levels(msgpack_packer *pk, unsigned mask);
+
+/* How fit scores a level from the matches of the text's terms
+   (docs/RELEVANCE.md, "Level fit", has what each scored). */
+typedef struct sdx_fit_method {
+    enum {
+        SDX_FIT_FIRST_HIT,     /* the level of the best hit only (the
+                                  naive baseline: a plain search) */
+        SDX_FIT_TOP_K,         /* the sum of a level's K best scores */
+        SDX_FIT_SUM,           /* the sum of all its scores */
+        SDX_FIT_RANK,          /* its K best, the r-th divided by r */
+    } kind;
+    size_t k;                  /* TOP_K, RANK: clauses per level */
+} sdx_fit_method_t;
+
+/* The method the `fit` op uses. */
+extern const sdx_fit_method_t sdx_fit_default;
+
+/* One series of a fit: its levels' scores and ranking. */
+typedef struct sdx_fit_series {
+    const char *name;          /* the series, as the records (in HITS) */
+    double score[6];           /* score of levels 1..5 */
+    size_t hits[6];            /* matches read at levels 1..5 */
+    int rank[5];               /* levels 1..5, best first */
+    double best;               /* score of RANK[0] */
+} sdx_fit_series_t;
+
+/* What sdx_ops_fit_rank found; sdx_fit_clear frees it. */
+typedef struct sdx_fit {
+    clauses_t hits;            /* the matches read, in rank order */
+    double *scores;            /* their scores */
+    sdx_fit_series_t series[64]; /* series matched, best first (more
+                                  are left out) */
+    size_t nseries;            /* how many */
+    bool partial;              /* the time limit cut the search short */
+} sdx_fit_t;
+
+/*
+ * Rank the levels of each series that TEXT's terms match (in SERIES
+ * only when not NULL; without the clauses EXCLUDE names, NULL for none)
+ * by METHOD into *FIT (always to be cleared).  A text with no term
+ * searched for gives no series.  Returns as the handlers.
+ */
+sdx_errcode_t sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text,
+                               const char *series,
+                               const sdx_strlist_t *exclude,
+                               const sdx_fit_method_t *method,
+                               sdx_fit_t *fit, sdx_proto_error_t *err);
+
+/* Free what FIT holds.  Idempotent. */
+void sdx_fit_clear(sdx_fit_t *fit);
 
 /* The handlers (same shape as sdx_ops_handle). */
 sdx_errcode_t sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
@@ -147,6 +210,16 @@ sdx_errcode_t sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                             sdx_body_t *body, sdx_proto_error_t *err);
 sdx_errcode_t sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                          sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_fit(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                         sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_diff(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                          sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_first(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                           sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_verify(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                            sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                          sdx_body_t *body, sdx_proto_error_t *err);
 sdx_errcode_t sdx_op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                            sdx_body_t *body, sdx_proto_error_t *err);
 
