@@ -150,6 +150,13 @@ typedef struct sdx_query {
     double min_score;              /* context: passages under this share
                                       (0..1) of the best passage's score
                                       are left out */
+    const char *text;              /* fit, gaps: the description or
+                                      draft (at most 8 KiB) */
+    const char *series;            /* fit: only this series; gaps: the
+                                      series (required) */
+    unsigned level;                /* gaps: the intended level, 1..5 */
+    const char *const *exclude;    /* fit: clause ids left out */
+    size_t nexclude;               /* number of EXCLUDE */
 } sdx_query_t;
 
 /* One search hit: the clause and how it ranked. */
@@ -283,6 +290,33 @@ sdx_status_t sdx_client_suggest(sdx_client_t *client, const char *q,
 
 /* stats. */
 sdx_status_t sdx_client_stats(sdx_client_t *client, sdx_result_t **out);
+
+/*
+ * The grid ops (docs/PROTOCOL.md): their replies are nested lists a
+ * caller walks in the raw reply (sdx_client_reply_root(result->reply),
+ * with sdx_msgpack_get), which the result holds; nothing else of the
+ * result is set.
+ */
+
+/* fit: Q->text, optional Q->series and Q->exclude. */
+sdx_status_t sdx_client_fit(sdx_client_t *client, const sdx_query_t *q,
+                            sdx_result_t **out);
+
+/* diff: ROW (a label), SERIES (NULL for any). */
+sdx_status_t sdx_client_diff(sdx_client_t *client, const char *row,
+                             const char *series, sdx_result_t **out);
+
+/* first: Q->q, optional Q->sections and Q->rows. */
+sdx_status_t sdx_client_first(sdx_client_t *client, const sdx_query_t *q,
+                              sdx_result_t **out);
+
+/* verify: TEXT (the quoted span), CLAUSE (the id cited, NULL for none). */
+sdx_status_t sdx_client_verify(sdx_client_t *client, const char *text,
+                               const char *clause, sdx_result_t **out);
+
+/* gaps: Q->text, Q->level and Q->series, all required. */
+sdx_status_t sdx_client_gaps(sdx_client_t *client, const sdx_query_t *q,
+                             sdx_result_t **out);
 
 /*
  * The error code of the last SDX_REMOTE reply ("bad_query"), or "".

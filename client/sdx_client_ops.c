@@ -57,6 +57,12 @@ s_request(sdx_op_t op, const sdx_query_t *q, sdx_request_t *req)
     req->syntax = (char *)q->syntax;
     if (q->has_min_score)
         req->min_score = q->min_score;
+    req->text = (char *)q->text;
+    req->series = (char *)q->series;
+    req->level = q->level;
+    if (q->nexclude > SDX_PROTO_LIST_MAX)
+        return SDX_BAD_INPUT;
+    req->exclude = (sdx_strlist_t){(char **)q->exclude, q->nexclude};
     return SDX_OK;
 }
 
@@ -484,6 +490,61 @@ sdx_client_get(sdx_client_t *c, const char *const *ids, size_t nids,
     sdx_request_init(&req, SDX_OP_GET);
     req.ids = (sdx_strlist_t){(char **)ids, nids};
     return exchange(c, &req, decode_clauses, out);
+}
+
+sdx_status_t
+sdx_client_fit(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->text)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_FIT, q, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_first(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->q)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_FIRST, q, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_gaps(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->text || !q->series || !q->level)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_GAPS, q, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_diff(sdx_client_t *c, const char *row, const char *series,
+                sdx_result_t **out)
+{
+    sdx_request_t req;
+    *out = NULL;
+    if (!row)
+        return SDX_BAD_INPUT;
+    sdx_request_init(&req, SDX_OP_DIFF);
+    req.row = (char *)row;
+    req.series = (char *)series;
+    return exchange(c, &req, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_verify(sdx_client_t *c, const char *text, const char *clause,
+                  sdx_result_t **out)
+{
+    sdx_request_t req;
+    *out = NULL;
+    if (!text)
+        return SDX_BAD_INPUT;
+    sdx_request_init(&req, SDX_OP_VERIFY);
+    req.text = (char *)text;
+    req.clause = (char *)clause;
+    return exchange(c, &req, decode_nothing, out);
 }
 
 void
