@@ -8,13 +8,18 @@
  * fit is one search: the text's terms (the most frequent first, stop
  * words out, at most FIT_TERMS, lower-cased so none is an operator)
  * ORed, over levels 1..5 (and the series named, and without the
- * clauses `exclude` names), FIT_HITS matches read.  A level's score is
- * the sum of its best FIT_TOP_K clause scores; the series ranked is the
- * one whose best level scores highest (the others are listed, so that a
- * text that fits two series says so).  docs/RELEVANCE.md, "Level fit",
- * has the methods tried and how each scored leave-one-out; the
+ * clauses `exclude` names), FIT_HITS matches read.  The series are
+ * ranked by the sum of their scores among the first FIT_TOPIC_HITS
+ * (what the text is about); a series' levels by votes: each row of the
+ * series among the matches votes for the level where it matched best,
+ * so a level wins by the words that set it apart in many rows ("basic",
+ * "moderately complex", "leads"), not by the one row whose topic the
+ * text shares, whose nearest cells are one level either side of the
+ * text's own.  A level's score is its votes, and a ten-thousandth of its
+ * voters' best scores between equal votes.  docs/RELEVANCE.md, "Level
+ * fit", has the methods tried and what each scored leave-one-out; the
  * evaluation (tests/relevance/test_fit.c) calls sdx_ops_fit_rank with
- * each method.
+ * each.
  *
  * gaps searches each sentence of the draft (its terms, as fit's) over
  * the level's responsibility and KSA rows: a sentence covers the rows it
@@ -25,6 +30,7 @@
  */
 #include "ops_int.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +40,7 @@
 #define FIT_TERMS 90               /* terms of the query (the bound is 100
                                       terms, and synonyms are off) */
 #define FIT_HITS 200               /* matches read */
+#define FIT_TOPIC_HITS 50         /* hits that rank the series */
 #define FIT_SUPPORT 3              /* supporting clauses per level */
 #define FIT_OTHER_SERIES 4         /* other series listed */
 #define FIT_MAX_SERIES 64          /* series told apart in one match */
@@ -47,7 +54,7 @@
 #define STEM_MAX 64                /* bytes of a stem */
 
 /* The method of the op (docs/RELEVANCE.md: the best measured). */
-const sdx_fit_method_t sdx_fit_default = {SDX_FIT_TOP_K, 3};
+const sdx_fit_method_t sdx_fit_default = {SDX_FIT_VOTE, 0};
 
 /* ---------------------------------------------------------------- */
 /* fit                                                              */
@@ -124,21 +131,96 @@ sdx_fit_clear(sdx_fit_t *fit)
 }
 
 /* The share of a hit's score that METHOD adds to its level, given that
-   RANK (0-based) hits of that level came before it in the match, and
-   that it is the match's hit I. */
+   RANK (0-based) hits of that level came before it in the match. */
 static double
-s_weight(const sdx_fit_method_t *m, size_t rank, size_t i, double score)
+s_weight(const sdx_fit_method_t *m, size_t rank, double score)
 {
     switch (m->kind) {
-    case SDX_FIT_FIRST_HIT:
-        return i == 0 ? score : 0;
     case SDX_FIT_TOP_K:
         return rank < m->k ? score : 0;
     case SDX_FIT_SUM:
         return score;
     case SDX_FIT_RANK:
         return rank < m->k ? score / (double)(rank + 1) : 0;
+    case SDX_FIT_CONTRAST:
+    case SDX_FIT_VOTE:
+    case SDX_FIT_VOTE_MARGIN:
+    case SDX_FIT_VOTE_WEIGHED:
+    case SDX_FIT_SOFT_VOTE:
+        return 0; /* by rows: s_by_rows */
     }
+    return 0;
+}
+
+/* A row of a series among the hits, and its best score per level. */
+typedef struct fit_row {
+    const sdx_clause_t *c;     /* a clause of it (series, row) */
+    size_t series;             /* its series, an index into FIT's */
+    double score[6];           /* best score at levels 1..5 */
+} fit_row_t;
+
+/* The row methods: scores of FIT's series' levels from its hits, grouped
+   by row.  -1 when out of memory. */
+static int
+s_by_rows(const sdx_fit_method_t *m, sdx_fit_t *fit)
+{
+    double top = fit->hits.n ? fit->scores[0] : 1;
+    fit_row_t *rows = calloc(fit->hits.n ? fit->hits.n : 1, sizeof *rows);
+    size_t nrows = 0;
+    if (!rows)
+        return -1;
+    for (size_t i = 0; i < fit->hits.n; i++) {
+        const sdx_clause_t *c = fit->hits.v[i];
+        if (c->level < 1 || c->level > 5)
+            continue;
+        size_t s = 0;
+        while (s < fit->nseries && strcmp(fit->series[s].name, c->series))
+            s++;
+        if (s == fit->nseries)
+            continue; /* past FIT_MAX_SERIES */
+        size_t r = 0;
+        while (r < nrows && (rows[r].series != s ||
+                             strcmp(rows[r].c->row, c->row) != 0))
+            r++;
+        if (r == nrows)
+            rows[nrows++] = (fit_row_t){c, s, {0}};
+        if (fit->scores[i] > rows[r].score[c->level])
+            rows[r].score[c->level] = fit->scores[i];
+    }
+    for (size_t r = 0; r < nrows; r++) {
+        double *sc = fit->series[rows[r].series].score, mean = 0;
+        int best = 1, second = 0;
+        for (int l = 1; l <= 5; l++) {
+            mean += rows[r].score[l] / 5;
+            if (rows[r].score[l] > rows[r].score[best])
+                best = l;
+        }
+        for (int l = 1; l <= 5; l++)
+            if (l != best && (!second ||
+                              rows[r].score[l] > rows[r].score[second]))
+                second = l;
+        if (m->kind == SDX_FIT_CONTRAST) {
+            for (int l = 1; l <= 5; l++)
+                sc[l] += rows[r].score[l] - mean;
+        } else if (m->kind == SDX_FIT_SOFT_VOTE) {
+            for (int l = 1; l <= 5; l++)
+                sc[l] += pow(rows[r].score[l] / rows[r].score[best],
+                             (double)m->k);
+        } else {
+            /* VOTE's K: rows whose best is under K% of the best hit's
+               do not vote (a stray word) */
+            if (m->kind == SDX_FIT_VOTE &&
+                rows[r].score[best] * 100 < (double)m->k * top)
+                continue;
+            double lead = rows[r].score[best] - rows[r].score[second];
+            double w = m->kind == SDX_FIT_VOTE         ? 1.0
+                       : m->kind == SDX_FIT_VOTE_MARGIN ? lead
+                       : rows[r].score[best] / top;
+            /* the best scores decide between equal votes */
+            sc[best] += w + 1e-4 * rows[r].score[best];
+        }
+    }
+    free(rows);
     return 0;
 }
 
@@ -218,9 +300,16 @@ sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
         if (c->level < 1 || c->level > 5)
             continue;
         sdx_fit_series_t *fsr = &fit->series[s];
+        if (i < FIT_TOPIC_HITS)
+            fsr->topic += fit->scores[i];
         size_t rank = fsr->hits[c->level]++;
         fsr->score[c->level] +=
-            s_weight(method, rank, i, fit->scores[i]);
+            s_weight(method, rank, fit->scores[i]);
+    }
+    if (method->kind >= SDX_FIT_CONTRAST &&
+        s_by_rows(method, fit)) {
+        code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
+        goto cleanup;
     }
     for (size_t s = 0; s < fit->nseries; s++) {
         sdx_fit_series_t *fsr = &fit->series[s];
@@ -236,10 +325,12 @@ sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
                 }
         fsr->best = fsr->score[fsr->rank[0]];
     }
-    /* series by their best level */
+    /* series by how well they match as a whole (their topic), not by
+       their best level: a vote counts rows, and a series of many rows
+       would win on them */
     for (size_t a = 0; a < fit->nseries; a++)
         for (size_t b = a + 1; b < fit->nseries; b++)
-            if (fit->series[b].best > fit->series[a].best) {
+            if (fit->series[b].topic > fit->series[a].topic) {
                 sdx_fit_series_t t = fit->series[a];
                 fit->series[a] = fit->series[b];
                 fit->series[b] = t;

@@ -153,13 +153,27 @@ void sdx_ops_pack_levels(msgpack_packer *pk, unsigned mask);
    (docs/RELEVANCE.md, "Level fit", has what each scored). */
 typedef struct sdx_fit_method {
     enum {
-        SDX_FIT_FIRST_HIT,     /* the level of the best hit only (the
-                                  naive baseline: a plain search) */
-        SDX_FIT_TOP_K,         /* the sum of a level's K best scores */
+        SDX_FIT_TOP_K,         /* the sum of a level's K best scores
+                                  (K = 1: the levels in the order of
+                                  their first hits, the naive baseline
+                                  of a plain search) */
         SDX_FIT_SUM,           /* the sum of all its scores */
         SDX_FIT_RANK,          /* its K best, the r-th divided by r */
+        SDX_FIT_CONTRAST,      /* each hit's score less the mean of its
+                                  row's five levels (a row's topic words
+                                  cancel, its level words stay), summed */
+        SDX_FIT_VOTE,          /* each row matched votes for its best
+                                  level (ties: the sum of best scores);
+                                  K: only rows whose best scores K% of
+                                  the best hit's at least */
+        SDX_FIT_VOTE_MARGIN,   /* ... with its lead over its second */
+        SDX_FIT_VOTE_WEIGHED,  /* ... with its best score's share of
+                                  the best hit's */
+        SDX_FIT_SOFT_VOTE,     /* each row adds (score / its best)^K to
+                                  each of its levels */
     } kind;
-    size_t k;                  /* TOP_K, RANK: clauses per level */
+    size_t k;                  /* TOP_K, RANK: clauses per level;
+                                  VOTE: a share, percent */
 } sdx_fit_method_t;
 
 /* The method the `fit` op uses. */
@@ -172,6 +186,10 @@ typedef struct sdx_fit_series {
     size_t hits[6];            /* matches read at levels 1..5 */
     int rank[5];               /* levels 1..5, best first */
     double best;               /* score of RANK[0] */
+    double topic;              /* how well the series matches as a
+                                  whole: the sum of its hits' scores
+                                  among the first FIT_TOPIC_HITS; the
+                                  series are ranked by it */
 } sdx_fit_series_t;
 
 /* What sdx_ops_fit_rank found; sdx_fit_clear frees it. */

@@ -1760,7 +1760,7 @@ OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex fit \"Leads the design of the enterprise architecture\"\n"
-"  specdex fit - < draft.txt --json\n" },
+"  echo \"Troubleshoots clinical software issues\" | specdex fit - --json\n" },
     { "first", OPTS_FIRST, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_first, show_first, "rows",
@@ -1794,8 +1794,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex verify \"develop options for effective and timely issue\n"
-"    resolution\" --clause 5366/ksa-02\n" },
+"  specdex verify \"timely issue resolution\" --clause 5366/ksa-02\n" },
     { "gaps", OPTS_GAPS, OPERAND_ONE,
       "a TEXT is needed (or - to read it from standard input)", "TEXT",
       SDX_PROTO_TEXT_MAX,
@@ -1813,8 +1812,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex gaps - --level 2 --series \"Clinical Applications\n"
-"    Professional 1-5 HX\" < draft.txt\n" },
+"  specdex gaps \"Trains users.\" -l 2 -S \"Clinical Applications Professional 1-5 HX\"\n" },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
       "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,
