@@ -1258,19 +1258,24 @@ void
 sdx_request_clear(sdx_request_t *req)
 {
     free(req->id);
-    free(req->q);
-    s_strlist_clear(&req->sections);
-    s_strlist_clear(&req->rows);
-    s_strlist_clear(&req->codes);
-    s_strlist_clear(&req->ids);
-    free(req->highlight[0]);
-    free(req->highlight[1]);
-    free(req->row);
-    free(req->series);
-    free(req->syntax);
-    free(req->text);
-    free(req->clause);
-    s_strlist_clear(&req->exclude);
+    /* what each key owns, from the key table: a new key is freed too */
+    for (int k = 0; k < K_COUNT; k++) {
+        char *member = (char *)req + key_defs[k].off;
+        switch (key_defs[k].kind) {
+        case KIND_STR:
+            free(*(char **)member);
+            break;
+        case KIND_STRLIST:
+            s_strlist_clear((sdx_strlist_t *)member);
+            break;
+        case KIND_MARKS:
+            free(((char **)member)[0]);
+            free(((char **)member)[1]);
+            break;
+        default:
+            break;
+        }
+    }
     memset(req, 0, sizeof *req);
 }
 
