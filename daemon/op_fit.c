@@ -224,6 +224,64 @@ s_by_rows(const sdx_fit_method_t *m, sdx_fit_t *fit)
     return 0;
 }
 
+int
+sdx_fit_score(sdx_fit_t *fit, const sdx_fit_method_t *method)
+{
+    /* the series met, in the order of their first hits, from nothing */
+    memset(fit->series, 0, sizeof fit->series);
+    fit->nseries = 0;
+    /* per series and level: the method's sum; the hits come in rank
+       order, so a level's rank is how many of its hits came before */
+    for (size_t i = 0; i < fit->hits.n; i++) {
+        const sdx_clause_t *c = fit->hits.v[i];
+        size_t s = 0;
+        while (s < fit->nseries &&
+               strcmp(fit->series[s].name, c->series) != 0)
+            s++;
+        if (s == fit->nseries) {
+            if (s == FIT_MAX_SERIES)
+                continue;
+            fit->series[s].name = c->series;
+            fit->nseries++;
+        }
+        if (c->level < 1 || c->level > 5)
+            continue;
+        sdx_fit_series_t *fsr = &fit->series[s];
+        if (i < FIT_TOPIC_HITS)
+            fsr->topic += fit->scores[i];
+        size_t rank = fsr->hits[c->level]++;
+        fsr->score[c->level] +=
+            s_weight(method, rank, fit->scores[i]);
+    }
+    if (method->kind >= SDX_FIT_CONTRAST && s_by_rows(method, fit))
+        return -1;
+    for (size_t s = 0; s < fit->nseries; s++) {
+        sdx_fit_series_t *fsr = &fit->series[s];
+        /* levels by score, then lower first */
+        for (int l = 1; l <= 5; l++)
+            fsr->rank[l - 1] = l;
+        for (int a = 0; a < 5; a++)
+            for (int b = a + 1; b < 5; b++)
+                if (fsr->score[fsr->rank[b]] > fsr->score[fsr->rank[a]]) {
+                    int t = fsr->rank[a];
+                    fsr->rank[a] = fsr->rank[b];
+                    fsr->rank[b] = t;
+                }
+        fsr->best = fsr->score[fsr->rank[0]];
+    }
+    /* series by how well they match as a whole (their topic), not by
+       their best level: a vote counts rows, and a series of many rows
+       would win on them */
+    for (size_t a = 0; a < fit->nseries; a++)
+        for (size_t b = a + 1; b < fit->nseries; b++)
+            if (fit->series[b].topic > fit->series[a].topic) {
+                sdx_fit_series_t t = fit->series[a];
+                fit->series[a] = fit->series[b];
+                fit->series[b] = t;
+            }
+    return 0;
+}
+
 sdx_errcode_t
 sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
                  const sdx_strlist_t *exclude,
@@ -283,58 +341,8 @@ sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
         fit->hits.n++;
         fit->scores[i] = hit.score;
     }
-    /* per series and level: the method's sum; the hits come in rank
-       order, so a level's rank is how many of its hits came before */
-    for (size_t i = 0; i < fit->hits.n; i++) {
-        const sdx_clause_t *c = fit->hits.v[i];
-        size_t s = 0;
-        while (s < fit->nseries &&
-               strcmp(fit->series[s].name, c->series) != 0)
-            s++;
-        if (s == fit->nseries) {
-            if (s == FIT_MAX_SERIES)
-                continue;
-            fit->series[s].name = c->series;
-            fit->nseries++;
-        }
-        if (c->level < 1 || c->level > 5)
-            continue;
-        sdx_fit_series_t *fsr = &fit->series[s];
-        if (i < FIT_TOPIC_HITS)
-            fsr->topic += fit->scores[i];
-        size_t rank = fsr->hits[c->level]++;
-        fsr->score[c->level] +=
-            s_weight(method, rank, fit->scores[i]);
-    }
-    if (method->kind >= SDX_FIT_CONTRAST &&
-        s_by_rows(method, fit)) {
+    if (sdx_fit_score(fit, method))
         code = sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
-        goto cleanup;
-    }
-    for (size_t s = 0; s < fit->nseries; s++) {
-        sdx_fit_series_t *fsr = &fit->series[s];
-        /* levels by score, then lower first */
-        for (int l = 1; l <= 5; l++)
-            fsr->rank[l - 1] = l;
-        for (int a = 0; a < 5; a++)
-            for (int b = a + 1; b < 5; b++)
-                if (fsr->score[fsr->rank[b]] > fsr->score[fsr->rank[a]]) {
-                    int t = fsr->rank[a];
-                    fsr->rank[a] = fsr->rank[b];
-                    fsr->rank[b] = t;
-                }
-        fsr->best = fsr->score[fsr->rank[0]];
-    }
-    /* series by how well they match as a whole (their topic), not by
-       their best level: a vote counts rows, and a series of many rows
-       would win on them */
-    for (size_t a = 0; a < fit->nseries; a++)
-        for (size_t b = a + 1; b < fit->nseries; b++)
-            if (fit->series[b].topic > fit->series[a].topic) {
-                sdx_fit_series_t t = fit->series[a];
-                fit->series[a] = fit->series[b];
-                fit->series[b] = t;
-            }
 cleanup:
     sdx_results_destroy(&r);
     sdx_index_filters_free(&fs);

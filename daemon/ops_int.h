@@ -214,6 +214,14 @@ sdx_errcode_t sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text,
                                const sdx_fit_method_t *method,
                                sdx_fit_t *fit, sdx_proto_error_t *err);
 
+/*
+ * Score FIT's hits again by METHOD: its series and their levels' scores
+ * and ranks, as sdx_ops_fit_rank would have made them (one search, any
+ * number of methods: the evaluation's way).  Returns 0, or -1 when out
+ * of memory.
+ */
+int sdx_fit_score(sdx_fit_t *fit, const sdx_fit_method_t *method);
+
 /* Free what FIT holds.  Idempotent. */
 void sdx_fit_clear(sdx_fit_t *fit);
 

@@ -100,52 +100,38 @@ s_repeated(const sdx_clause_list_t *cl, const sdx_clause_t *c)
  * the series given, the first hit's series must be C's.
  */
 static void
-s_baseline(const sdx_clause_t *c, bool with_series, score_t *s)
+s_baseline(const sdx_clause_t *c, const sdx_fit_t *fit, score_t *s)
 {
-    sdx_fit_t fit;
-    sdx_proto_error_t err;
-    char *id = (char *)c->id;
-    sdx_strlist_t ex = {&id, 1};
-    static const sdx_fit_method_t any = {SDX_FIT_TOP_K, 1};
-    if (sdx_ops_fit_rank(&ix.ctx, c->text, with_series ? c->series : NULL,
-                         &ex, &any, &fit, &err) != SDX_E_NONE)
-        fail_msg("fit %s: %s", c->id, err.message);
     s->n++;
     int first = 0, second = 0;
-    for (size_t i = 0; i < fit.hits.n && !second; i++) {
-        const sdx_clause_t *h = fit.hits.v[i];
-        if (strcmp(h->series, fit.hits.v[0]->series) != 0)
+    for (size_t i = 0; i < fit->hits.n && !second; i++) {
+        const sdx_clause_t *h = fit->hits.v[i];
+        if (strcmp(h->series, fit->hits.v[0]->series) != 0)
             continue;
         if (!first)
             first = h->level;
         else if (h->level != first)
             second = h->level;
     }
-    if (first && strcmp(fit.hits.v[0]->series, c->series) != 0)
+    if (first && strcmp(fit->hits.v[0]->series, c->series) != 0)
         first = second = 0;
     s->top1 += first == c->level;
     s->top2 += first == c->level || second == c->level;
     s->confusion[c->level][first]++;
-    sdx_fit_clear(&fit);
 }
 
-/* Score cell C with method M into S (WITH_SERIES: the series given). */
+/* Score cell C with method M into S, from the matches in FIT. */
 static void
-s_score(const sdx_clause_t *c, const sdx_fit_method_t *m, bool with_series,
+s_score(const sdx_clause_t *c, sdx_fit_t *fit, const sdx_fit_method_t *m,
         score_t *s)
 {
-    sdx_fit_t fit;
-    sdx_proto_error_t err;
-    char *id = (char *)c->id;
-    sdx_strlist_t ex = {&id, 1};
-    if (sdx_ops_fit_rank(&ix.ctx, c->text, with_series ? c->series : NULL,
-                         &ex, m, &fit, &err) != SDX_E_NONE)
-        fail_msg("fit %s: %s", c->id, err.message);
+    if (sdx_fit_score(fit, m))
+        fail_msg("fit %s: out of memory", c->id);
     s->n++;
     int first = 0;
-    if (fit.nseries > 0 && fit.series[0].best > 0 &&
-        strcmp(fit.series[0].name, c->series) == 0) {
-        const sdx_fit_series_t *fs = &fit.series[0];
+    if (fit->nseries > 0 && fit->series[0].best > 0 &&
+        strcmp(fit->series[0].name, c->series) == 0) {
+        const sdx_fit_series_t *fs = &fit->series[0];
         s->series++;
         first = fs->rank[0];
         s->top1 += fs->rank[0] == c->level;
@@ -153,6 +139,24 @@ s_score(const sdx_clause_t *c, const sdx_fit_method_t *m, bool with_series,
                    (fs->score[fs->rank[1]] > 0 && fs->rank[1] == c->level);
     }
     s->confusion[c->level][first]++;
+}
+
+/* Every method and the baseline on cell C (WITH_SERIES: the series
+   given), from one search: C's text without C. */
+static void
+s_cell(const sdx_clause_t *c, bool with_series, score_t *base,
+       score_t *by_method)
+{
+    sdx_fit_t fit;
+    sdx_proto_error_t err;
+    char *id = (char *)c->id;
+    sdx_strlist_t ex = {&id, 1};
+    if (sdx_ops_fit_rank(&ix.ctx, c->text, with_series ? c->series : NULL,
+                         &ex, &sdx_fit_default, &fit, &err) != SDX_E_NONE)
+        fail_msg("fit %s: %s", c->id, err.message);
+    s_baseline(c, &fit, base);
+    for (size_t k = 0; k < NMETHODS; k++)
+        s_score(c, &fit, &methods[k].m, &by_method[k]);
     sdx_fit_clear(&fit);
 }
 
@@ -204,12 +208,8 @@ test_fit_leave_one_out(void **state)
             continue;
         }
         cells++;
-        s_baseline(c, true, &base_series);
-        s_baseline(c, false, &base_any);
-        for (size_t k = 0; k < NMETHODS; k++) {
-            s_score(c, &methods[k].m, true, &series_given[k]);
-            s_score(c, &methods[k].m, false, &any_series[k]);
-        }
+        s_cell(c, true, &base_series, series_given);
+        s_cell(c, false, &base_any, any_series);
     }
     printf("%zu cells of levels 1..5 in %zu series (%zu more repeat "
            "their row's text at another level: left out)\n\n", cells,
