@@ -35,6 +35,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sdx_util.h" /* sdx_now_ns */
 #include "sdx_words.h"
 
 #define FIT_TERMS 90               /* terms of the query (the bound is 100
@@ -50,6 +51,9 @@
                                       content words (all, when fewer) */
 #define GAPS_SENTENCE_HITS 50      /* matches read per sentence */
 #define GAPS_MAX_SENTENCES 200     /* sentences of one draft */
+#define GAPS_TIME_S 2.0            /* seconds of sentence searches, in
+                                      all: past it the rest are not read
+                                      and the reply is partial */
 #define GAPS_MAX_CLAUSES 500       /* clauses of one level read */
 #define STEM_MAX 64                /* bytes of a stem */
 
@@ -640,7 +644,13 @@ sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     }
     /* each sentence against the level's rows: what it ranks near its
        best covers a row when they share content words */
+    uint64_t deadline = sdx_now_ns() + (uint64_t)(GAPS_TIME_S * 1e9);
+    size_t read = 0;
+    bool partial = false;
     for (size_t s = 0; s < nsents; s++) {
+        if (sdx_now_ns() > deadline)
+            break; /* the rest unread: said by `partial` and `read` */
+        read++;
         char *q = NULL;
         sdx_results_t *r = NULL;
         char *sent = strndup(req->text + sents[s].off, sents[s].len);
@@ -664,6 +674,7 @@ sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
             goto cleanup;
         }
         double top = 0;
+        partial = partial || sdx_results_partial(r);
         for (size_t h = 0; h < sdx_results_count(r); h++) {
             sdx_hit_t hit;
             sdx_clause_t *c = NULL;
@@ -708,6 +719,11 @@ sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         s_pack_gap(&body->pk, &gaps[i], req->text, sents);
     sdx_body_key(body, "sentences");
     msgpack_pack_unsigned_int(&body->pk, (unsigned)nsents);
+    /* a row listed as a gap may be covered by a sentence not read */
+    sdx_body_key(body, "sentences_read");
+    msgpack_pack_unsigned_int(&body->pk, (unsigned)read);
+    sdx_body_key(body, "partial");
+    sdx_ops_pack_bool(&body->pk, partial || read < nsents);
     if (cs.n == 0) {
         sdx_body_key(body, "note");
         sdx_msgpack_pack_str(&body->pk,

@@ -6,7 +6,7 @@
  * spaces and quotes a chatbot's copy changes, the punctuation that ends
  * a term) are a handful of code points, so a table of them beats a
  * Unicode library as a dependency.  The LCS of a diff is the textbook
- * table, bounded by SDX_WORDS_DIFF_MAX words a side (16 MB at most);
+ * table, bounded by SDX_WORDS_DIFF_MAX words a side (1 MB at most);
  * Sellers' approximate match keeps two rows, so a span of 1,500 words
  * against a clause of 300 costs 450,000 cells and no table.
  */

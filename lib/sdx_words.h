@@ -76,10 +76,12 @@ typedef struct sdx_diff_run {
     size_t count;              /* words, at least 1 */
 } sdx_diff_run_t;
 
-#define SDX_WORDS_DIFF_MAX 2000 /* words of one side a diff compares
+#define SDX_WORDS_DIFF_MAX 500  /* words of one side a diff compares
                                    word by word; longer sides are one
                                    removal and one addition (the LCS
-                                   table is NA x NB cells of 4 bytes) */
+                                   table is NA x NB cells of 4 bytes:
+                                   1 MB and 250,000 steps at most; a
+                                   diff reply has up to 80 of them) */
 
 /*
  * The word diff of A (words AW[0..NA), spans of A) into B (BW[0..NB)):

@@ -1482,6 +1482,10 @@ show_gaps(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
         printf(" (%.*s)\n    ", MP_STR(g, "id"));
         print_wrapped(cli, mp_ptr(g, "text"), mp_len(g, "text"), 4, false);
     }
+    if (mp_bool(root, "partial"))
+        printf("\n(Only %ld of the %ld sentences were searched in time: a "
+               "row listed may be covered by one not read.)\n",
+               mp_int(root, "sentences_read"), mp_int(root, "sentences"));
     if (covered.size) {
         printf("\nCovered:");
         for (uint32_t i = 0; i < covered.size; i++)

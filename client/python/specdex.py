@@ -521,8 +521,10 @@ class Client:
         Returns:
             Reply: ``gaps`` (the least touched first) and ``covered``,
             each ``{row, section, id, text, touch, sentence,
-            sentence_text}``; ``sentences``; ``note`` when the series has
-            no such rows at that level.
+            sentence_text}``; ``sentences`` and ``sentences_read``;
+            ``partial`` (not every sentence was searched in time: a gap
+            may be covered by one not read); ``note`` when the series
+            has no such rows at that level.
 
         Raises:
             ErrorReply: the daemon refused the request.
