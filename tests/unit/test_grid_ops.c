@@ -547,6 +547,8 @@ test_gaps(void **state)
         free(txt);
     }
     assert_true(s_int(r, "sentences") >= 2);
+    assert_int_equal(s_int(r, "sentences_read"), s_int(r, "sentences"));
+    assert_false(s_bool(r, "partial"));
     t_answer_done(&a);
 
     /* a series without that level: no rows, and a note saying so */
