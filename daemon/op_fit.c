@@ -41,7 +41,8 @@
 #define FIT_TERMS 90               /* terms of the query (the bound is 100
                                       terms, and synonyms are off) */
 #define FIT_HITS 200               /* matches read */
-#define FIT_TOPIC_HITS 50         /* hits that rank the series */
+#define FIT_TOPIC_HITS 20          /* hits that rank the series (20 and
+                                      30 best of 5..200, RELEVANCE.md) */
 #define FIT_SUPPORT 3              /* supporting clauses per level */
 #define FIT_OTHER_SERIES 4         /* other series listed */
 #define FIT_MAX_SERIES 64          /* series told apart in one match */
