@@ -1816,7 +1816,8 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex gaps \"Trains users.\" -l 2 -S \"Clinical Applications Professional 1-5 HX\"\n" },
+"  specdex gaps \"Trains users.\" -l 2 -S \"Clinical Applications "
+"Professional 1-5 HX\"\n" },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
       "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,
