@@ -449,15 +449,23 @@ sdx_op_fit(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         sdx_msgpack_pack_str(&body->pk, "level");
         msgpack_pack_int(&body->pk, fit.series[s].rank[0]);
         sdx_msgpack_pack_str(&body->pk, "share");
-        msgpack_pack_double(&body->pk, fit.series[s].best / top->best);
+        /* the share of the first series' match as a whole, by which
+           the series are ranked */
+        msgpack_pack_double(&body->pk,
+                            fit.series[s].topic / top->topic);
     }
     sdx_body_key(body, "partial");
     sdx_ops_pack_bool(&body->pk, fit.partial);
     if (!top) {
         sdx_body_key(body, "note");
         sdx_msgpack_pack_str(&body->pk,
-                             "no clause of levels 1..5 matches the "
-                             "text's words (stop words are not searched)");
+                             req->series
+                                 ? "no clause of levels 1..5 of that series "
+                                   "matches the text's words (or the index "
+                                   "has no such series)"
+                                 : "no clause of levels 1..5 matches the "
+                                   "text's words (stop words are not "
+                                   "searched)");
     }
     code = SDX_E_NONE;
 cleanup:
