@@ -239,6 +239,14 @@ test_grid_ops(void **state)
     const msgpack_object *root = sdx_client_reply_root(r->reply);
     assert_true(s_reply_str(root, "series",
                             "Clinical Applications Professional 1-5 HX"));
+    /* decoded: the series and its levels, best first */
+    assert_string_equal(r->series,
+                        "Clinical Applications Professional 1-5 HX");
+    assert_int_equal(r->nfit_levels, 5);
+    assert_true(r->fit_levels[0].share == 1.0);
+    for (size_t i = 1; i < r->nfit_levels; i++)
+        assert_true(r->fit_levels[i].score <= r->fit_levels[i - 1].score);
+    assert_non_null(strstr(r->fit_levels[0].title, "Clinical Applications"));
     const msgpack_object *lv = sdx_msgpack_get(root, "levels");
     assert_true(lv && lv->type == MSGPACK_OBJECT_ARRAY && lv->via.array.size);
     for (uint32_t i = 0; i < lv->via.array.size; i++) {
@@ -268,6 +276,19 @@ test_grid_ops(void **state)
     root = sdx_client_reply_root(r->reply);
     const msgpack_object *v = sdx_msgpack_get(root, "verbatim");
     assert_true(v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean);
+    assert_true(r->verbatim && r->cited_verbatim && !r->has_closest);
+    assert_true(r->nplaces >= 1);
+    assert_string_equal(r->places[0].id, "5366/ksa-02");
+    assert_int_equal(r->places[0].end - r->places[0].start,
+                     strlen("timely issue resolution"));
+    sdx_result_destroy(&r);
+    /* one word changed: the closest clause, one edit away */
+    assert_int_equal(sdx_client_verify(c, "timely zebra resolution",
+                                       "5366/ksa-02", &r), SDX_OK);
+    assert_false(r->verbatim || r->cited_verbatim);
+    assert_int_equal(r->nplaces, 0);
+    assert_true(r->has_closest);
+    assert_int_equal(r->closest.distance, 1);
     sdx_result_destroy(&r);
 
     sdx_query_t gq = { .text = "Trains end users.", .level = 2,
