@@ -58,6 +58,7 @@
 #define SDX_PROTO_MIN_SCORE_DEFAULT 0.4 /* context min_score: a share of
                                         the best passage's score
                                         (docs/RELEVANCE.md) */
+#define SDX_PROTO_TEXT_MAX 8192     /* fit, verify, gaps: text, bytes */
 #define SDX_PROTO_MSG_MAX 256        /* an error message, bytes with NUL */
 
 /* ---------------------------------------------------------------- */
@@ -100,6 +101,11 @@ typedef enum sdx_op {
     SDX_OP_CONTEXT,
     SDX_OP_SUGGEST,
     SDX_OP_STATS,
+    SDX_OP_FIT,
+    SDX_OP_DIFF,
+    SDX_OP_FIRST,
+    SDX_OP_VERIFY,
+    SDX_OP_GAPS,
     SDX_OP_LAST                /* not an op: the number of ops */
 } sdx_op_t;
 
@@ -156,6 +162,11 @@ typedef struct sdx_request {
     double min_score;          /* context: passages under this share of
                                   the best passage's score are left out,
                                   0..1 */
+    char *text;                /* fit, gaps: a description or draft;
+                                  verify: the quoted span */
+    unsigned level;            /* gaps: the intended level, 1..5 */
+    char *clause;              /* verify: the clause id cited, or NULL */
+    sdx_strlist_t exclude;     /* fit: clause ids left out of the match */
 } sdx_request_t;
 
 /*

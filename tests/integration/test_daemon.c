@@ -654,7 +654,8 @@ test_bad_frames(void **state)
 
     s_req(&r, "{v:1, op:'search', q:'x', level:[1]}");
     s_assert_error(&r, "bad_request");
-    s_assert_message(&r, "unknown key \"level\" (did you mean \"levels\"?)");
+    s_assert_message(&r, "key \"level\" is not accepted by op \"search\" "
+                         "(did you mean \"levels\"?)");
     s_reply_free(&r);
     s_assert_alive();
 

@@ -194,15 +194,17 @@ test_version_and_op(void **state)
     BAD("op: expected str, got int", "{v:1, op:3}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"serch\" (did you mean \"search\"?); ops are ping, "
-           "search, ladder, row, get, context, suggest, stats",
+           "search, ladder, row, get, context, suggest, stats, fit, diff, first, "
+           "verify, gaps",
            "{v:1, op:'serch', q:'x'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"drop_tables\"; ops are ping, search, ladder, row, "
-           "get, context, suggest, stats",
+           "get, context, suggest, stats, fit, diff, first, verify, gaps",
            "{v:1, op:'drop_tables'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"\\x01\\xffx\\x5c\"; ops are ping, search, ladder, "
-           "row, get, context, suggest, stats",
+           "row, get, context, suggest, stats, fit, diff, first, verify, "
+           "gaps",
            "{v:1, op:'\x01\xffx\\'}");
     OK("{v:1, op:'ping'}");
     OK("{op:'stats', v:1, id:'abc'}");
@@ -212,8 +214,12 @@ static void
 test_keys(void **state)
 {
     (void)state;
-    BAD("unknown key \"level\" (did you mean \"levels\"?)",
+    /* "level" is gaps' key: for search, a typo of "levels" */
+    BAD("key \"level\" is not accepted by op \"search\" (did you mean "
+        "\"levels\"?)",
         "{v:1, op:'search', q:'x', level:[1]}");
+    BAD("unknown key \"levls\" (did you mean \"levels\"?)",
+        "{v:1, op:'search', q:'x', levls:[1]}");
     BAD("unknown key \"limt\" (did you mean \"limit\"?)",
         "{v:1, op:'search', q:'x', limt:5}");
     BAD("unknown key \"colour\"", "{v:1, op:'search', q:'x', colour:1}");
