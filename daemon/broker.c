@@ -41,7 +41,10 @@
 
 #define FRONTEND_MAX_MSG (1024 * 1024) /* ZMQ_MAXMSGSIZE, bytes per frame */
 #define IDENTITY_MAX 255               /* a ZeroMQ routing id, bytes */
-#define BACKEND_MAX_FRAMES (SDX_PROTO_MAX_FRAMES + 2) /* id + "" + reply */
+#define MSG_MAX_FRAMES (SDX_PROTO_MAX_FRAMES + 1) /* the identity + what
+                                        the client may send */
+#define BACKEND_MAX_FRAMES (MSG_MAX_FRAMES + 2) /* id + "" + envelope +
+                                                    reply */
 #define BATCH_MAX 64                   /* rounds of reads per poll */
 
 /* A worker's routing id on the backend. */
@@ -52,7 +55,7 @@ typedef struct ident {
 
 /* A request waiting for a worker: the client's envelope and the body. */
 typedef struct pending {
-    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES]; /* envelope..., body */
+    zmq_msg_t parts[MSG_MAX_FRAMES]; /* identity, envelope..., body */
     size_t n;                  /* frames held */
 } pending_t;
 
@@ -336,12 +339,12 @@ static int
 s_frontend(sdx_broker_t *b)
 {
     pending_t p;
-    size_t sizes[SDX_PROTO_MAX_FRAMES + 1];
-    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 1];
+    size_t sizes[MSG_MAX_FRAMES + 1];
+    zmq_msg_t parts[MSG_MAX_FRAMES + 1];
     size_t n, total;
     sdx_split_t split;
 
-    if (s_recv_all(b->frontend, parts, SDX_PROTO_MAX_FRAMES + 1, &n,
+    if (s_recv_all(b->frontend, parts, MSG_MAX_FRAMES + 1, &n,
                    &total) < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
     for (size_t i = 0; i < n; i++)

@@ -376,8 +376,10 @@ sdx_worker_refresh(sdx_worker_t *w)
 static int
 s_serve_one(sdx_worker_t *w, void *sock)
 {
-    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 1];
-    size_t sizes[SDX_PROTO_MAX_FRAMES + 1];
+    /* the client's frames and the ROUTER's identity, and one more to
+       see "too many" */
+    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 2];
+    size_t sizes[SDX_PROTO_MAX_FRAMES + 2];
     size_t n = 0;
     int more = 1;
     int rc = -1;
@@ -395,7 +397,7 @@ s_serve_one(sdx_worker_t *w, void *sock)
             goto cleanup;
         }
         more = zmq_msg_more(&part);
-        if (n < SDX_PROTO_MAX_FRAMES + 1) {
+        if (n < SDX_PROTO_MAX_FRAMES + 2) {
             sizes[n] = zmq_msg_size(&part);
             parts[n++] = part;
         } else {
@@ -406,7 +408,7 @@ s_serve_one(sdx_worker_t *w, void *sock)
     /* The broker has checked the message: all but the last frame are
        the client's envelope, the last is the request. */
     size_t nenv = n - 1;
-    if (n > SDX_PROTO_MAX_FRAMES) {
+    if (n > SDX_PROTO_MAX_FRAMES + 1) {
         sdx_reply_error(NULL, 0, 0, SDX_E_BAD_REQUEST,
                         "message has too many frames", &reply, &reply_len);
         nenv = 1;
