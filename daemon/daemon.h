@@ -35,6 +35,8 @@
                                         this plus one open */
 #define SDX_DAEMON_DRAIN_MS 1200     /* SIGTERM: in-flight requests may
                                         finish for this long, ms */
+#define SDX_DAEMON_QUERY_KEY 16     /* bytes of the slow log's hash key
+                                        (crypto_shorthash_KEYBYTES) */
 #define SDX_DAEMON_LINGER_MS 300     /* SIGTERM: replies already sent may
                                         reach their clients for this, ms */
 
@@ -61,6 +63,9 @@ typedef struct sdx_config {
     unsigned inline_us;        /* --inline-us: the broker answers
                                   requests itself while they cost less
                                   than this, us (broker.c); 0: never */
+    unsigned char query_key[SDX_DAEMON_QUERY_KEY]; /* the slow log's
+                                  query hash key: random, made at start,
+                                  never written anywhere (worker.c) */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */

@@ -34,6 +34,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
@@ -439,6 +440,12 @@ s_start(daemon_t *d)
 {
     const sdx_config_t *cfg = &d->cfg;
     char err[512];
+    /* the slow log's hash key: fresh for each process (worker.c) */
+    if (sodium_init() < 0) {
+        sdx_log(SDX_LOG_ERROR, "libsodium cannot start");
+        return -1;
+    }
+    randombytes_buf(d->cfg.query_key, sizeof d->cfg.query_key);
     if (!(d->stats = sdx_stats_new(cfg->threads,
                                    cfg->threads + (cfg->inline_us > 0))) ||
         !(d->cache = sdx_cache_new(cfg->cache_bytes))) {
@@ -534,6 +541,7 @@ s_stop(daemon_t *d)
         sdx_worker_join(&d->workers[i]);
     free(d->workers);
     d->workers = NULL;
+    explicit_bzero(d->cfg.query_key, sizeof d->cfg.query_key);
     if (d->zctx && zmq_ctx_term(d->zctx) != 0)
         sdx_log(SDX_LOG_WARN, "zmq_ctx_term: %s", zmq_strerror(errno));
     d->zctx = NULL;

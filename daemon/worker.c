@@ -40,6 +40,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "sdx_index.h"
@@ -277,6 +278,27 @@ s_answer_cached(sdx_worker_t *w, const sdx_request_t *req,
 }
 
 /*
+ * " q#" and the query's SipHash-2-4 (libsodium's crypto_shorthash) under
+ * the process's random key, in hex: the same query gets the same hash
+ * for the daemon's life, so its slow lines can be told apart and counted;
+ * a guess cannot be hashed to compare without the key, which is never
+ * logged and dies with the process.
+ */
+static void
+s_query_hash(const sdx_config_t *cfg, const char *q, char *out,
+             size_t size)
+{
+    _Static_assert(SDX_DAEMON_QUERY_KEY == crypto_shorthash_KEYBYTES,
+                   "the key is SipHash's");
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)q, strlen(q),
+                     cfg->query_key);
+    int n = snprintf(out, size, " q#");
+    for (size_t i = 0; i < sizeof h && n > 0 && (size_t)n + 2 < size; i++)
+        n += snprintf(out + n, size - (size_t)n, "%02x", h[i]);
+}
+
+/*
  * Answer one request: BODY (LEN bytes) in, *reply out (malloc'd).
  * Returns the reply's error code, for the counters.
  */
@@ -324,9 +346,7 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         sdx_stats_record_slow(w->stats);
         char hash[24] = "";
         if (req.q)
-            snprintf(hash, sizeof hash, " q#%016llx",
-                     (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, req.q,
-                                                   strlen(req.q)));
+            s_query_hash(w->cfg, req.q, hash, sizeof hash);
         sdx_log(SDX_LOG_WARN, "slow: %s %llums %s%s%s%s%s", op,
                 (unsigned long long)(took / 1000),
                 code ? sdx_errcode_str(code) : "ok", hash,

@@ -167,6 +167,13 @@ s_check_slow_line(uint64_t slowest_us, const char *q)
             h_sleep_ms(10);
         assert_true(h_file_has(h.log_path, "slow: search"));
         assert_true(h_file_has(h.log_path, " q#"));
+        /* keyed: not the plain FNV-1a anyone could compute from a guess
+           (the hash of an earlier release) */
+        char unkeyed[32];
+        snprintf(unkeyed, sizeof unkeyed, " q#%016llx",
+                 (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, q,
+                                               strlen(q)));
+        assert_false(h_file_has(h.log_path, unkeyed));
     } else {
         fprintf(stderr, "no search took 1 ms here; slow line unchecked\n");
     }
