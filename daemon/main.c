@@ -196,8 +196,9 @@ s_status(state_t *st, bool always)
     st->shown_lo = lo;
     st->shown_hi = hi;
     if (hi == 0)
-        snprintf(status, sizeof status, "STATUS=no index yet at %s; "
-                 "serving on %s, %u workers", st->cfg->index_dir,
+        snprintf(status, sizeof status, "STATUS=no index served from %s "
+                 "(none built yet, or it cannot be opened: the W: lines "
+                 "say which); serving on %s, %u workers", st->cfg->index_dir,
                  st->cfg->endpoint, st->cfg->threads);
     else if (lo == hi)
         snprintf(status, sizeof status, "STATUS=serving revision %llu "

@@ -47,6 +47,11 @@
 #include "sdx_log.h"
 
 #define REFRESH_US (SDX_DAEMON_REFRESH_MS * 1000ull) /* re-resolve, us */
+#define RETRY_MAX_US (60 * 1000000ull) /* a revision that cannot be opened
+                                          is tried again after 0.25 s,
+                                          doubling up to this, us */
+#define OPEN_LOG_BURST 5        /* open-failure lines per window */
+#define OPEN_LOG_WINDOW_S 60    /* the window, seconds */
 
 struct sdx_worker {
     pthread_t thread;          /* the worker's thread */
@@ -59,9 +64,16 @@ struct sdx_worker {
     int db_lock;               /* the revision's directory, flock'd
                                   LOCK_SH while DB reads it; or -1 */
     char db_path[PATH_MAX];    /* what DB was opened on, or "" */
-    char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL */
+    char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL, for clients:
+                                  no paths (sdx_index_public_msg) */
     uint64_t resolved_us;      /* when the index was last resolved */
     unsigned reopen_gen;       /* SIGHUP generation last acted on */
+    char failed_path[PATH_MAX]; /* the revision that last failed to
+                                  open, or "": not tried again before
+                                  RETRY_AT_US */
+    uint64_t retry_at_us;      /* when FAILED_PATH may be tried again */
+    uint64_t backoff_us;       /* the wait after its last failure, us */
+    sdx_log_limit_t open_log;  /* rate limit of open-failure lines */
 };
 
 /*
@@ -92,6 +104,40 @@ s_lock_revision(const char *path, const char **why)
     return fd;
 }
 
+/* Keep TEXT, made path-free, as why there is no handle. */
+static void
+s_set_db_error(sdx_worker_t *w, const char *text)
+{
+    if (!w->db)
+        sdx_index_public_msg(text, w->db_error, sizeof w->db_error);
+}
+
+/*
+ * PATH could not be opened (WHY, which names it, for the log): try it
+ * again only after a back-off that doubles from REFRESH_US up to
+ * RETRY_MAX_US, and log at most OPEN_LOG_BURST lines a minute.  A new
+ * revision in `current` or a SIGHUP is tried at once (s_refresh_db).
+ * Only the first handle logs at WARN: every handle meets the same
+ * broken index, and one line says it.
+ */
+static void
+s_open_failed(sdx_worker_t *w, const char *path, const char *why)
+{
+    uint64_t now = sdx_now_us();
+    if (strcmp(path, w->failed_path) != 0) {
+        snprintf(w->failed_path, sizeof w->failed_path, "%s", path);
+        w->backoff_us = REFRESH_US;
+    } else if ((w->backoff_us *= 2) > RETRY_MAX_US) {
+        w->backoff_us = RETRY_MAX_US;
+    }
+    w->retry_at_us = now + w->backoff_us;
+    if (w->number != 0 || sdx_log_allowed(&w->open_log))
+        sdx_log(w->number == 0 ? SDX_LOG_WARN : SDX_LOG_DEBUG,
+                "worker %u: %s; trying again in %.2f s", w->number, why,
+                (double)w->backoff_us / 1e6);
+    s_set_db_error(w, why);
+}
+
 /*
  * Open the database DIR/current points at, unless it is the one open
  * (and no SIGHUP asks for a fresh handle).  On failure keep the old
@@ -112,12 +158,16 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->resolved_us = now;
     if (sdx_index_resolve(w->cfg->index_dir, path, sizeof path, err,
                           sizeof err) != SDX_OK) {
-        if (!w->db)
-            snprintf(w->db_error, sizeof w->db_error, "%s", err);
+        s_set_db_error(w, err);
         w->reopen_gen = gen;
         return;
     }
     if (w->db && !reopen && strcmp(path, w->db_path) == 0)
+        return;
+    /* the revision that failed waits out its back-off; a new one in
+       `current`, or a SIGHUP, is tried now */
+    if (!reopen && now < w->retry_at_us &&
+        strcmp(path, w->failed_path) == 0)
         return;
 
     const char *why = NULL;
@@ -126,10 +176,9 @@ s_refresh_db(sdx_worker_t *w, bool force)
         /* the next resolve finds the revision that replaced it */
         sdx_log(SDX_LOG_DEBUG, "worker %u: not opening %s: %s", w->number,
                 path, why);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s: %s", path,
-                     why) < 0)
-            w->db_error[0] = '\0';
+        char text[PATH_MAX + 64];
+        snprintf(text, sizeof text, "cannot open %s: %s", path, why);
+        s_set_db_error(w, text);
         return;
     }
     sdx_db_t *db = NULL;
@@ -137,14 +186,9 @@ s_refresh_db(sdx_worker_t *w, bool force)
     sdx_status_t st = sdx_index_open(path, &db, &msg);
     if (st != SDX_OK) {
         close(lock);
-        /* the message names the path: a prefix would push the
-           rebuild advice of an old index out of a 256-byte reply */
-        const char *text = msg ? msg : sdx_status_str(st);
-        sdx_log(SDX_LOG_WARN, "worker %u: %s", w->number, text);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s", text) < 0)
-            w->db_error[0] = '\0';
+        s_open_failed(w, path, msg ? msg : sdx_status_str(st));
         free(msg);
+        w->reopen_gen = gen;
         return;
     }
     /* the new handle first, then the old one and its lock go */
@@ -156,6 +200,8 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->reopen_gen = gen;
     snprintf(w->db_path, sizeof w->db_path, "%s", path);
     w->db_error[0] = '\0';
+    w->failed_path[0] = '\0';
+    w->backoff_us = 0;
     uint64_t rev = 0;
     sdx_index_revision(db, &rev); /* 0: the indexer wrote none */
     sdx_stats_set_revision(w->stats, w->number, rev);
@@ -501,9 +547,9 @@ s_worker_main(void *arg)
         goto cleanup;
     }
     s_refresh_db(w, true);
-    if (!w->db)
-        sdx_log(SDX_LOG_WARN, "worker %u: no index: %s", w->number,
-                w->db_error);
+    if (!w->db && !w->failed_path[0])  /* a failed open said it already */
+        sdx_log(SDX_LOG_WARN, "worker %u: no index in %s: %s", w->number,
+                w->cfg->index_dir, w->db_error);
     if (zmq_send(sock, SDX_DAEMON_READY, strlen(SDX_DAEMON_READY), 0) < 0) {
         if (errno != ETERM)
             sdx_log(SDX_LOG_ERROR, "worker %u: send READY: %s", w->number,
@@ -535,6 +581,9 @@ s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->number = number;
     w->db_lock = -1;
     w->reopen_gen = sdx_stats_reopen_generation(stats);
+    w->open_log = (sdx_log_limit_t){.what = "index open failure",
+                                    .burst = OPEN_LOG_BURST,
+                                    .window_s = OPEN_LOG_WINDOW_S};
     return w;
 }
 

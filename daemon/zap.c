@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zmq.h>
 
@@ -46,20 +45,13 @@
                                 must not become a log line */
 #define ZAP_FRAME_MAX 256    /* bytes kept of each frame */
 
-/* Rate limit of one kind of refusal line (used by the ZAP thread only). */
-typedef struct zap_log_limit {
-    time_t window_start;        /* start of the current window */
-    unsigned logged;            /* lines logged in it */
-    unsigned long suppressed;   /* refusals not logged in it */
-} zap_log_limit_t;
-
 struct sdx_zap {
     void *ctx;                  /* the daemon's context (not owned) */
     void *stop;                 /* PAIR: main's end of the stop signal */
     pthread_t thread;           /* the handler */
     atomic_ulong failed;        /* handshakes failed before ZAP */
-    zap_log_limit_t unknown_log; /* "refused unknown client" lines */
-    zap_log_limit_t failed_log; /* "handshake failed" lines */
+    sdx_log_limit_t unknown_log; /* "refused unknown client" lines */
+    sdx_log_limit_t failed_log; /* "handshake failed" lines */
     char *allow_dir;            /* directory of admitted NAME.key files */
     atomic_ulong admitted;      /* handshakes admitted */
     atomic_ulong refused;       /* handshakes refused */
@@ -95,31 +87,6 @@ key_allowed(const char *dir, const char *key_z85)
     }
     closedir(d);
     return found;
-}
-
-/*
- * True when one more refusal line of this kind may be logged now.  At a
- * window's end the count of lines held back is logged once.
- */
-static bool
-log_allowed(zap_log_limit_t *lim, const char *kind)
-{
-    time_t now = time(NULL);
-    if (now - lim->window_start >= ZAP_LOG_WINDOW_S) {
-        if (lim->suppressed)
-            sdx_log(SDX_LOG_WARN, "CURVE: %lu more %s refusals in the "
-                    "last %d s not logged", lim->suppressed, kind,
-                    ZAP_LOG_WINDOW_S);
-        lim->window_start = now;
-        lim->logged = 0;
-        lim->suppressed = 0;
-    }
-    if (lim->logged < ZAP_LOG_BURST) {
-        lim->logged++;
-        return true;
-    }
-    lim->suppressed++;
-    return false;
 }
 
 /* Send the six-frame reply. */
@@ -185,7 +152,7 @@ handle_request(sdx_zap_t *zap, void *sock)
         send_reply(sock, &frames[1], "200", "OK", key_z85);
     } else {
         atomic_fetch_add(&zap->refused, 1);
-        if (log_allowed(&zap->unknown_log, "unknown-key"))
+        if (sdx_log_allowed(&zap->unknown_log))
             sdx_log(SDX_LOG_WARN, "CURVE: refused %s client %.8s%s from %s",
                     curve ? "unknown" : "non-CURVE",
                     key_z85[0] ? key_z85 : "(no key)",
@@ -219,7 +186,7 @@ handle_event(sdx_zap_t *zap, void *mon)
     if (!(event & ZAP_EVENTS))
         return;
     atomic_fetch_add(&zap->failed, 1);
-    if (log_allowed(&zap->failed_log, "handshake"))
+    if (sdx_log_allowed(&zap->failed_log))
         sdx_log(SDX_LOG_WARN, "CURVE: refused a client on %s: %s", address,
                 event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                     ? "authentication failed"
@@ -305,6 +272,12 @@ sdx_zap_start(void *ctx, const char *allow_dir, sdx_zap_t **out, char *err,
         return SDX_NOMEM;
     }
     zap->ctx = ctx;
+    zap->unknown_log = (sdx_log_limit_t){
+        .what = "CURVE: unknown-key refusal",
+        .burst = ZAP_LOG_BURST, .window_s = ZAP_LOG_WINDOW_S};
+    zap->failed_log = (sdx_log_limit_t){
+        .what = "CURVE: failed-handshake",
+        .burst = ZAP_LOG_BURST, .window_s = ZAP_LOG_WINDOW_S};
     zap->stop = zmq_socket(ctx, ZMQ_PAIR);
     int linger = 0;
     if (!zap->stop ||

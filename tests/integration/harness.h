@@ -89,6 +89,21 @@ h_file_has(const char *path, const char *needle)
     return found;
 }
 
+/* How many lines of the file PATH contain NEEDLE (0: none, or no file). */
+static inline unsigned
+h_file_count(const char *path, const char *needle)
+{
+    char line[2048];
+    unsigned n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
 /* Make the temp dir for NAME and the paths in it; 0 or -1. */
 static inline int
 h_init(harness_t *h, const char *name)
