@@ -32,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -57,6 +58,7 @@ typedef struct state {
     uint64_t watchdog_us;      /* WatchdogSec in us; 0: no watchdog */
     uint64_t last_ping_us;     /* when WATCHDOG=1 was last sent */
     uint64_t shown_lo, shown_hi; /* revisions in the last STATUS= */
+    sdx_zap_t *zap;            /* the CURVE handler, or NULL */
 } state_t;
 
 static int stop_pipe[2] = {-1, -1}; /* self-pipe: [0] polled, [1] written */
@@ -235,6 +237,15 @@ s_on_tick(void *arg)
     }
     if (st->ready)
         s_status(st, false);
+}
+
+/* The frontend's monitor: a CURVE handshake failed before ZAP. */
+static void
+s_on_handshake_failed(void *arg, unsigned event, const char *address)
+{
+    state_t *st = arg;
+    if (st->zap)
+        sdx_zap_handshake_failed(st->zap, event, address);
 }
 
 /* SIGHUP: every worker opens the index again. */
@@ -432,6 +443,29 @@ s_security(sdx_config_t *cfg, const options_t *o)
 }
 
 /*
+ * Raise the soft descriptor limit to the hard one: each client
+ * connection is a descriptor, and the soft limit's usual 1024 refused the
+ * 1,008th of 2,000 clients.  The hard limit is the operator's
+ * (LimitNOFILE= in the unit); what is in use is in `stats`.
+ */
+static void
+s_raise_nofile(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max)
+        return;
+    rlim_t was = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        sdx_log(SDX_LOG_WARN, "cannot raise the descriptor limit from %llu "
+                "to %llu: %s", (unsigned long long)was,
+                (unsigned long long)lim.rlim_max, strerror(errno));
+    else
+        sdx_log(SDX_LOG_INFO, "descriptor limit raised from %llu to %llu",
+                (unsigned long long)was, (unsigned long long)lim.rlim_max);
+}
+
+/*
  * Start D: counters, cache, the ZeroMQ context, the ZAP handler (before
  * the first client can connect), the broker's sockets, the workers.
  * Returns 0, or -1 (logged); s_stop undoes whatever was started.
@@ -469,9 +503,7 @@ s_start(daemon_t *d)
         sdx_log(SDX_LOG_ERROR, "%s", err);
         return -1;
     }
-    if (d->zap && sdx_zap_watch(d->zap, sdx_broker_frontend(d->broker),
-                                err, sizeof err) != SDX_OK)
-        sdx_log(SDX_LOG_WARN, "%s", err);
+    d->state.zap = d->zap;
     if (cfg->curve)
         sdx_log(SDX_LOG_INFO, "CURVE on: admitting the keys in %s",
                 cfg->allow_keys);
@@ -511,6 +543,7 @@ s_serve(daemon_t *d)
         .on_ready = s_on_ready,
         .on_tick = s_on_tick,
         .on_reload = s_on_reload,
+        .on_handshake_failed = s_on_handshake_failed,
         .arg = state,
         .tick_ms = tick,
     };
@@ -571,6 +604,7 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
         return EXIT_FAILURE;
     }
+    s_raise_nofile();
     rc = s_start(&d) == 0 ? s_serve(&d) : EXIT_FAILURE;
     s_stop(&d);
     return rc;

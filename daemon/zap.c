@@ -9,8 +9,8 @@
  * Anything but a known CURVE key in our domain gets "400".
  *
  * Handshakes that fail before ZAP is asked (a plaintext client, a client
- * that trusts another server key) are seen through a socket monitor on
- * the frontend, read by the same thread, and logged too.
+ * that trusts another server key) are seen through the frontend's socket
+ * monitor, which the broker reads (broker.c), and logged here too.
  */
 #include "zap.h"
 
@@ -31,13 +31,7 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by RFC 27 */
 #define ZAP_STOP_ENDPOINT "inproc://specdex-zap-stop" /* our commands */
-#define ZAP_MONITOR_ENDPOINT "inproc://specdex-zap-monitor" /* events */
 #define ZAP_CMD_STOP 'S'     /* command: end the thread */
-#define ZAP_CMD_WATCH 'W'    /* command: read the monitor endpoint */
-/* Handshake failures the monitor reports (libzmq 4.3 events). */
-#define ZAP_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |              \
-                    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |               \
-                    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 #define ZAP_MAX_FRAMES 8     /* frames of a request we read at most */
 #define ZAP_LOG_BURST 10     /* refusal lines of one kind per window */
 #define ZAP_LOG_WINDOW_S 10  /* the window, seconds: a refused client
@@ -164,27 +158,10 @@ done:
         zmq_msg_close(&frames[i]);
 }
 
-/* Read one monitor event (two frames) from MON and log a failure. */
-static void
-handle_event(sdx_zap_t *zap, void *mon)
+void
+sdx_zap_handshake_failed(sdx_zap_t *zap, unsigned event,
+                         const char *address)
 {
-    uint8_t head[6];
-    char address[128] = "";
-    int n = zmq_recv(mon, head, sizeof head, 0);
-    int more = 0;
-    size_t more_size = sizeof more;
-    if (n < 0)
-        return;
-    if (zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &more_size) == 0 && more) {
-        int m = zmq_recv(mon, address, sizeof address - 1, 0);
-        address[m > 0 ? (m < (int)sizeof address ? m : (int)sizeof address
-                                                            - 1) : 0] = '\0';
-    }
-    if (n < 2)
-        return;
-    uint16_t event = (uint16_t)(head[0] | head[1] << 8);
-    if (!(event & ZAP_EVENTS))
-        return;
     atomic_fetch_add(&zap->failed, 1);
     if (sdx_log_allowed(&zap->failed_log))
         sdx_log(SDX_LOG_WARN, "CURVE: refused a client on %s: %s", address,
@@ -200,7 +177,6 @@ zap_thread(void *arg)
     sdx_zap_t *zap = arg;
     void *sock = zmq_socket(zap->ctx, ZMQ_REP);
     void *stop = zmq_socket(zap->ctx, ZMQ_PAIR);
-    void *mon = NULL;
     int linger = 0;
     if (!sock || !stop ||
         zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
@@ -216,36 +192,18 @@ zap_thread(void *arg)
     while (true) {
         zmq_pollitem_t items[] = {
             { sock, 0, ZMQ_POLLIN, 0 }, { stop, 0, ZMQ_POLLIN, 0 },
-            { mon, 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll(items, mon ? 3 : 2, -1) < 0) {
+        if (zmq_poll(items, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN) {
-            char cmd = ZAP_CMD_STOP;
-            if (zmq_recv(stop, &cmd, 1, 0) < 0 || cmd != ZAP_CMD_WATCH)
-                break;
-            if (!mon && (mon = zmq_socket(zap->ctx, ZMQ_PAIR)) &&
-                (zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger)
-                     != 0 ||
-                 zmq_connect(mon, ZAP_MONITOR_ENDPOINT) != 0)) {
-                sdx_log(SDX_LOG_WARN, "CURVE: no handshake monitor: %s",
-                        zmq_strerror(errno));
-                zmq_close(mon);
-                mon = NULL;
-            }
-            continue;
-        }
+        if (items[1].revents & ZMQ_POLLIN)
+            break;           /* ZAP_CMD_STOP, the only command */
         if (items[0].revents & ZMQ_POLLIN)
             handle_request(zap, sock);
-        if (mon && (items[2].revents & ZMQ_POLLIN))
-            handle_event(zap, mon);
     }
 out:
-    if (mon)
-        zmq_close(mon);
     if (sock)
         zmq_close(sock);
     if (stop)
@@ -308,19 +266,6 @@ fail:
     free(zap->allow_dir);
     free(zap);
     return SDX_IO;
-}
-
-sdx_status_t
-sdx_zap_watch(sdx_zap_t *zap, void *socket, char *err, size_t err_size)
-{
-    char cmd = ZAP_CMD_WATCH;
-    if (zmq_socket_monitor(socket, ZAP_MONITOR_ENDPOINT, ZAP_EVENTS) != 0 ||
-        zmq_send(zap->stop, &cmd, 1, 0) < 0) {
-        snprintf(err, err_size, "cannot monitor handshakes: %s",
-                 zmq_strerror(errno));
-        return SDX_IO;
-    }
-    return SDX_OK;
 }
 
 void

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -44,6 +45,8 @@ typedef struct harness {
     char log_path[128];        /* the daemon's stderr */
     pid_t pid;                 /* the daemon, or -1 */
     void *zctx;                /* the clients' ZeroMQ context */
+    unsigned long nofile;      /* when not 0, the daemon's RLIMIT_NOFILE,
+                                  soft and hard (h_spawn) */
 } harness_t;
 
 /* Milliseconds of lib's monotonic clock. */
@@ -155,8 +158,9 @@ h_index(harness_t *h)
 /*
  * Start specdexd on the harness's index and endpoint with the extra
  * arguments (NULL-terminated), stderr to the log.  ENV, when not NULL,
- * is a NULL-terminated list of NAME=VALUE put in its environment.  A
- * daemon a failed test left running is killed first.  Returns its pid
+ * is a NULL-terminated list of NAME=VALUE put in its environment; with
+ * h->nofile its descriptor limit is that.  A daemon a failed test left
+ * running is killed first.  Returns its pid
  * (also in h->pid) or -1.
  */
 static inline pid_t
@@ -193,6 +197,11 @@ h_spawn_env(harness_t *h, char *const *env, ...)
         dup2(fd, 2);
     for (size_t i = 0; env && env[i]; i++)
         putenv(env[i]);
+    if (h->nofile) {
+        struct rlimit lim = {h->nofile, h->nofile};
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+            _exit(126);
+    }
     execv(daemon, (char *const *)argv);
     _exit(127);
 }
