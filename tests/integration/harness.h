@@ -33,6 +33,19 @@
 #include "sdx_util.h"    /* sdx_now_us */
 #include <zmq.h>
 
+/* SANITIZED: 1 in the sanitizer build (make test's second run), where
+   RSS means nothing: ASan's quarantine holds freed memory on purpose. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
+
 #define H_START_TIMEOUT_MS 15000 /* daemon start-up, milliseconds */
 #define H_STOP_TIMEOUT_MS 2000   /* SIGTERM to exit, ms (the issue's) */
 #define H_MAX_ARGS 32            /* daemon arguments, at most */

@@ -4,11 +4,13 @@
  * read do not grow it past the stated bound, and clients that read are
  * still answered beside them; 2,000 connections at once are all answered
  * though the daemon was started with the common soft limit of 1024
- * descriptors; and out of descriptors, a failed accept is logged
+ * descriptors; the memory of connections come and gone is given back;
+ * and out of descriptors, a failed accept is logged
  * (rate-limited) and counted in `stats`.
  *
  * Every load here is bounded in count (clients, requests) and time (a
- * reply timeout); nothing asserts on speed.
+ * reply timeout); nothing asserts on speed.  In the sanitizer build the
+ * RSS figures are printed, not checked (harness.h, SANITIZED).
  */
 #define _GNU_SOURCE /* putenv (harness.h) */
 
@@ -37,8 +39,10 @@
    ZeroMQ, at most the largest reply each, which REPLY_KIB bounds here
    (measured, below), and one more in the encoder. */
 #define CLIENT_FRAMES 16
-#define SLACK_KIB (16 * 1024)  /* allocator and ZeroMQ's own pipes and
-                                  buffers for HOSTILE more connections */
+#define SLACK_KIB (32 * 1024)  /* allocator and ZeroMQ's own pipes and
+                                  buffers for HOSTILE more connections
+                                  (measured: 4 to 16 MiB over the
+                                  per-connection bound's share) */
 
 static harness_t h;
 
@@ -194,7 +198,8 @@ test_clients_that_never_read(void **state)
             GOOD_REQUESTS, (unsigned long long)unread,
             (unsigned long long)overloaded);
     assert_int_equal(good, GOOD_REQUESTS);
-    assert_true(peak - before <= bound + SLACK_KIB);
+    if (!SANITIZED)            /* ASan's quarantine keeps what is freed */
+        assert_true(peak - before <= bound + SLACK_KIB);
     /* the bounds were met: past them, refused or dropped */
     assert_true(unread > 0);
     assert_true(unread + overloaded >= (uint64_t)HOSTILE *
@@ -278,6 +283,60 @@ test_many_connections(void **state)
     zmq_ctx_term(h.zctx);
     h.zctx = shared_ctx;
     msgpack_sbuffer_destroy(&ping);
+    assert_int_equal(h_stop(&h, NULL), 0);
+}
+
+/*
+ * Connection churn: 3 waves of CHURN connections opened at once, one ping
+ * each, all closed.  libzmq frees what each connection held (about 70 KB)
+ * and the daemon gives it back once it has had a second without
+ * requests (malloc_trim), so VmRSS comes back to within CHURN_SLACK_KIB
+ * of where it was; without that it stayed 35 MB higher.  Waits at most
+ * 10 s for it, polling; a slow machine only waits longer.
+ */
+static void
+test_churn_gives_memory_back(void **state)
+{
+    (void)state;
+    enum { CHURN = 500, WAVES = 3, CHURN_SLACK_KIB = 8 * 1024 };
+    assert_true(h_spawn(&h, "--threads", "2", (char *)NULL) > 0);
+    assert_int_equal(h_wait_ready(&h), 0);
+    h_sleep_ms(1500);          /* past the first quiet second */
+    unsigned long before = h_rss_kib(h.pid), peak = before;
+    msgpack_sbuffer ping;
+    h_pack_op(&ping, "ping", NULL);
+    void *socks[CHURN];
+    for (int w = 0; w < WAVES; w++) {
+        for (int i = 0; i < CHURN; i++) {
+            socks[i] = h_socket(&h, ZMQ_REQ, REPLY_TIMEOUT_MS);
+            assert_non_null(socks[i]);
+            assert_int_equal(zmq_send(socks[i], ping.data, ping.size, 0),
+                             (int)ping.size);
+        }
+        for (int i = 0; i < CHURN; i++) {
+            zmq_msg_t m;
+            zmq_msg_init(&m);
+            assert_true(zmq_msg_recv(&m, socks[i], 0) >= 0);
+            zmq_msg_close(&m);
+        }
+        unsigned long now = h_rss_kib(h.pid);
+        if (now > peak)
+            peak = now;
+        for (int i = 0; i < CHURN; i++)
+            zmq_close(socks[i]);
+    }
+    msgpack_sbuffer_destroy(&ping);
+    unsigned long after = h_rss_kib(h.pid);
+    for (uint64_t t0 = h_now_ms();
+         after > before + CHURN_SLACK_KIB && h_now_ms() - t0 < 10000;) {
+        h_sleep_ms(100);
+        after = h_rss_kib(h.pid);
+    }
+    fprintf(stderr, "churn: %d waves of %d connections: RSS %lu KiB "
+            "before, %lu at the peak, %lu after\n", WAVES, CHURN, before,
+            peak, after);
+    if (!SANITIZED)            /* ASan's quarantine keeps what is freed */
+        assert_true(after <= before + CHURN_SLACK_KIB);
     assert_int_equal(h_stop(&h, NULL), 0);
 }
 
@@ -371,6 +430,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_clients_that_never_read),
         cmocka_unit_test(test_many_connections),
+        cmocka_unit_test(test_churn_gives_memory_back),
         cmocka_unit_test(test_accept_failure_logged),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
