@@ -25,6 +25,7 @@
  * terminates the context.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -466,6 +467,32 @@ s_raise_nofile(void)
 }
 
 /*
+ * Say so when INDEX_DIR holds what a killed build left (.build-*).  Not
+ * removed here: the daemon reads the index and never writes it (the unit
+ * mounts it read-only), and only the indexer's build lock tells a dead
+ * build from one running now; the next build removes them under that
+ * lock (indexer/build.c), and specdex-index.service runs before
+ * specdexd.service at boot.
+ */
+static void
+s_note_dead_builds(const char *index_dir)
+{
+    DIR *d = opendir(index_dir);
+    if (!d)
+        return;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, ".build-", 7) == 0;
+    closedir(d);
+    if (n)
+        sdx_log(SDX_LOG_INFO, "%s holds %u .build-* director%s of a build "
+                "that is running or was killed; the next specdex-index run "
+                "removes what is dead (the daemon never writes the index)",
+                index_dir, n, n == 1 ? "y" : "ies");
+}
+
+/*
  * Start D: counters, cache, the ZeroMQ context, the ZAP handler (before
  * the first client can connect), the broker's sockets, the workers.
  * Returns 0, or -1 (logged); s_stop undoes whatever was started.
@@ -605,6 +632,7 @@ main(int argc, char **argv)
         return EXIT_FAILURE;
     }
     s_raise_nofile();
+    s_note_dead_builds(d.cfg.index_dir);
     rc = s_start(&d) == 0 ? s_serve(&d) : EXIT_FAILURE;
     s_stop(&d);
     return rc;

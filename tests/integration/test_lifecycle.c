@@ -552,9 +552,17 @@ test_broken_index_backs_off(void **state)
              "printf garbage > '%s/rev-000001/iamglass'", dir, h.index_dir,
              dir, dir, dir);
     assert_int_equal(system(cmd), 0);
+    /* and what a killed build left: named, not removed (the daemon
+       never writes the index) */
+    snprintf(cmd, sizeof cmd, "mkdir '%s/.build-dead1'", dir);
+    assert_int_equal(system(cmd), 0);
     assert_true(h_spawn(&h, "--index", dir, "--threads", "1",
                         (char *)NULL) > 0);
     assert_int_equal(h_wait_ready(&h), 0);
+    snprintf(needle, sizeof needle, "%s holds 1 .build-* directory", dir);
+    assert_true(h_file_has(h.log_path, needle));
+    snprintf(needle, sizeof needle, "%s/.build-dead1", dir);
+    assert_int_equal(access(needle, F_OK), 0);
     const char *want = "no index loaded: cannot open revision 1: "
                        "DatabaseCorruptError: ";
     unsigned replies = 0;
