@@ -113,7 +113,9 @@ struct sdx_broker {
                                   hash key: random, so routing ids a
                                   client picks cannot be made to collide */
     sdx_log_limit_t accept_log; /* accept-failure lines */
-    uint64_t last_request_us;  /* when the frontend last had a message */
+    uint64_t last_busy_us;     /* when the frontend last had a message,
+                                  or a connection closed (its memory is
+                                  freed then) */
     bool trimmed;              /* malloc_trim done since then */
 };
 
@@ -652,7 +654,8 @@ s_backend(sdx_broker_t *b, void (*on_ready)(void *), void *arg)
  * One event of the frontend's monitor, if one is waiting: a failed
  * accept is counted and logged (rate-limited: at the descriptor limit
  * libzmq tries again and again); a failed CURVE handshake goes to
- * HOOKS.  Returns as s_frontend.
+ * HOOKS; a closed connection puts off the next trim (below).  Returns as
+ * s_frontend.
  */
 static int
 s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
@@ -676,7 +679,11 @@ s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
     unsigned event = (unsigned)(head[0] | head[1] << 8);
     uint32_t value;
     memcpy(&value, head + 2, sizeof value);
-    if (event == ZMQ_EVENT_ACCEPT_FAILED) {
+    if (event == ZMQ_EVENT_DISCONNECTED) {
+        /* what the connection held is freed now: trim after it */
+        b->last_busy_us = sdx_now_us();
+        b->trimmed = false;
+    } else if (event == ZMQ_EVENT_ACCEPT_FAILED) {
         sdx_stats_record_accept_failed(b->stats);
         if (sdx_log_allowed(&b->accept_log)) {
             uint64_t open, limit;
@@ -698,7 +705,8 @@ s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
 }
 
 /*
- * Give the heap back once the frontend has been quiet for a second.
+ * Give the heap back once the frontend has been quiet for a second (no
+ * request, no connection closed).
  * Every connection costs libzmq about 70 KB (its pipes' chunks, encoder
  * and decoder buffers), freed when it closes; glibc keeps the freed
  * memory, so without this RSS stays at 70 KB times the most connections
@@ -710,7 +718,7 @@ s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
 static void
 s_trim_when_quiet(sdx_broker_t *b, uint64_t now)
 {
-    if (b->trimmed || now - b->last_request_us < TRIM_QUIET_US)
+    if (b->trimmed || now - b->last_busy_us < TRIM_QUIET_US)
         return;
     uint64_t t0 = sdx_now_us();
     malloc_trim(0);
@@ -809,7 +817,7 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     }
     /* one monitor for the frontend: descriptors, CURVE handshakes */
     if (zmq_socket_monitor(b->frontend, MONITOR_ENDPOINT,
-                           ZMQ_EVENT_ACCEPT_FAILED |
+                           ZMQ_EVENT_ACCEPT_FAILED | ZMQ_EVENT_DISCONNECTED |
                                (cfg->curve ? SDX_ZAP_EVENTS : 0)) != 0 ||
         !(b->monitor = zmq_socket(zctx, ZMQ_PAIR)) ||
         zmq_setsockopt(b->monitor, ZMQ_LINGER, &linger, sizeof linger)
@@ -884,7 +892,7 @@ sdx_broker_serve(sdx_broker_t *b, int signal_fd,
         if (hooks->on_tick)
             timeout = (long)((next_tick - now) / 1000) + 1;
         if (!b->trimmed) {     /* wake for the trim of a quiet spell */
-            uint64_t at = b->last_request_us + TRIM_QUIET_US;
+            uint64_t at = b->last_busy_us + TRIM_QUIET_US;
             long until = at > now ? (long)((at - now) / 1000) + 1 : 0;
             if (timeout < 0 || timeout > until)
                 timeout = until;
@@ -936,7 +944,7 @@ sdx_broker_serve(sdx_broker_t *b, int signal_fd,
             int got = s_backend(b, hooks->on_ready, hooks->arg);
             int more = drain_until ? 0 : s_frontend(b);
             if (more > 0) {
-                b->last_request_us = sdx_now_us();
+                b->last_busy_us = sdx_now_us();
                 b->trimmed = false;
             }
             int event = s_monitor(b, hooks);
