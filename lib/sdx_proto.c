@@ -1106,11 +1106,12 @@ s_envelope(sdx_request_t *req, const msgpack_object *map, int *keys,
     if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
         v->via.u64 != SDX_PROTO_VERSION)
         return s_fail(err, SDX_E_UNSUPPORTED_VERSION,
-                      "v: version %lld is not supported; this server "
+                      "v: version %s%llu is not supported; this server "
                       "speaks version %d",
+                      v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? "-" : "",
                       v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
-                          ? (long long)v->via.i64
-                          : (long long)v->via.u64,
+                          ? 0ull - (unsigned long long)v->via.i64
+                          : (unsigned long long)v->via.u64,
                       SDX_PROTO_VERSION);
     if (!op)
         return s_fail(err, SDX_E_BAD_REQUEST, "missing key \"op\"");
@@ -1472,10 +1473,12 @@ sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out)
 {
     sdx_proto_error_t err = {0};
     memset(out, 0, sizeof *out);
+    /* the identity (sizes[0]) is the ROUTER's, not the client's: the
+       limits count only the frames and bytes the client sent */
     if (nframes < 2) {
         out->nenv = nframes;
         s_fail(&err, SDX_E_BAD_REQUEST, "message has no request frame");
-    } else if (nframes > SDX_PROTO_MAX_FRAMES) {
+    } else if (nframes - 1 > SDX_PROTO_MAX_FRAMES) {
         out->nenv = s_min_envelope(sizes, nframes);
         s_fail(&err, SDX_E_BAD_REQUEST,
                "message has more than %d frames; send one msgpack map "
@@ -1484,7 +1487,7 @@ sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out)
     } else {
         size_t env = 0;
         out->nenv = nframes - 1;
-        for (size_t i = 0; i < nframes - 1; i++)
+        for (size_t i = 1; i < nframes - 1; i++)
             env += sizes[i];
         if (env > SDX_PROTO_MAX_ENVELOPE) {
             out->nenv = s_min_envelope(sizes, nframes);

@@ -33,9 +33,12 @@
 
 #define SDX_PROTO_VERSION 1          /* the `v` this code speaks */
 #define SDX_PROTO_MAX_FRAME 65536    /* request frame, bytes */
-#define SDX_PROTO_MAX_FRAMES 8       /* frames in one message, envelope
-                                        included; REQ clients send 3 */
-#define SDX_PROTO_MAX_ENVELOPE 1024  /* bytes of all envelope frames */
+#define SDX_PROTO_MAX_FRAMES 8       /* frames a client sends in one
+                                        message, envelope included (REQ
+                                        clients send 2); the ROUTER's
+                                        identity frame is not counted */
+#define SDX_PROTO_MAX_ENVELOPE 1024  /* bytes of the client's envelope
+                                        frames (identity not counted) */
 #define SDX_PROTO_MAX_DEPTH 16       /* msgpack nesting, levels */
 #define SDX_PROTO_MAX_KEYS 32        /* keys in a request map */
 #define SDX_PROTO_Q_MAX 1024         /* q, bytes (at least 1) */
@@ -309,12 +312,13 @@ typedef struct sdx_split {
 
 /*
  * Decide how a message of NFRAMES frames (at least 1; the first is the
- * ROUTER's identity) with sizes SIZES[0..NFRAMES-1] splits.  A caller
- * that stopped storing frames may pass NFRAMES = SDX_PROTO_MAX_FRAMES + 1
- * for "more than allowed".  Errors: a body over SDX_PROTO_MAX_FRAME
- * bytes is `too_large`; a message with no body, more than
- * SDX_PROTO_MAX_FRAMES frames or more than SDX_PROTO_MAX_ENVELOPE bytes
- * of envelope is `bad_request`, answered to the identity and (when the
+ * ROUTER's identity) with sizes SIZES[0..NFRAMES-1] splits.  The limits
+ * count what the client sent, so the identity is left out of both.  A
+ * caller that stopped storing frames may pass NFRAMES =
+ * SDX_PROTO_MAX_FRAMES + 2 for "more than allowed".  Errors: a body over
+ * SDX_PROTO_MAX_FRAME bytes is `too_large`; a message with no body, more
+ * than SDX_PROTO_MAX_FRAMES client frames or more than
+ * SDX_PROTO_MAX_ENVELOPE bytes of client envelope is `bad_request`, answered to the identity and (when the
  * second frame is empty) the delimiter only.
  */
 void sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out);

@@ -169,7 +169,8 @@ test_stats(void **state)
     static const char *const keys[] = {
         "v", "ok", "took_us", "index", "docs", "uptime_s", "requests",
         "errors", "workers", "latency_us", "by_op", "by_code", "slow",
-        "inline", "cost_us", "revisions", "cache",
+        "inline", "replies_dropped", "descriptors", "accept_failed",
+        "cost_us", "revisions", "cache",
     };
     t_answer_t a;
     const msgpack_object *r = s_ask(&a, "{v:1, op:'stats'}");
@@ -179,6 +180,11 @@ test_stats(void **state)
     assert_int_equal(sdx_msgpack_get(r, "docs")->via.u64, 105);
     assert_true(s_is(sdx_msgpack_get(sdx_msgpack_get(r, "index"), "path"),
                      ix.path));
+    /* this process's descriptors: some open, under the soft limit */
+    const msgpack_object *fds = sdx_msgpack_get(r, "descriptors");
+    uint64_t open = sdx_msgpack_get(fds, "open")->via.u64;
+    assert_true(open >= 3);
+    assert_true(open <= sdx_msgpack_get(fds, "limit")->via.u64);
     /* no cache in this context: all zero, max_bytes 0 */
     assert_int_equal(sdx_msgpack_get(sdx_msgpack_get(r, "cache"),
                                      "max_bytes")->via.u64, 0);

@@ -188,6 +188,16 @@ test_version_and_op(void **state)
     EXPECT(SDX_E_UNSUPPORTED_VERSION,
            "v: version -1 is not supported; this server speaks version 1",
            "{v:-1, op:'ping'}");
+    /* the largest unsigned is printed as unsigned, the smallest signed
+       as itself */
+    EXPECT(SDX_E_UNSUPPORTED_VERSION,
+           "v: version 18446744073709551615 is not supported; this server "
+           "speaks version 1",
+           "{v:18446744073709551615, op:'ping'}");
+    EXPECT(SDX_E_UNSUPPORTED_VERSION,
+           "v: version -9223372036854775808 is not supported; this server "
+           "speaks version 1",
+           "{v:-9223372036854775808, op:'ping'}");
     EXPECT(SDX_E_UNSUPPORTED_VERSION,
            "v: version 0 is not supported; this server speaks version 1",
            "{op:'nosuch', v:0}");
@@ -596,22 +606,29 @@ test_split(void **state)
     assert_int_equal(s.nenv, 1);
     assert_string_equal(s.message, "message has no request frame");
     /* too many frames: answered to identity + delimiter */
-    size_t many[SDX_PROTO_MAX_FRAMES + 1] = {5, 0, 1, 1, 1, 1, 1, 1, 1};
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
+    size_t many[SDX_PROTO_MAX_FRAMES + 2] = {5, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 2, &s);
     assert_int_equal(s.code, SDX_E_BAD_REQUEST);
     assert_int_equal(s.nenv, 2);
+    assert_non_null(strstr(s.message, "more than 8 frames"));
     many[1] = 7;
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 2, &s);
     assert_int_equal(s.nenv, 1);
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES, &s);
+    /* the identity is the ROUTER's: a client's 8 frames are allowed */
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
     assert_int_equal(s.code, SDX_E_NONE);
-    assert_int_equal(s.nenv, SDX_PROTO_MAX_FRAMES - 1);
+    assert_int_equal(s.nenv, SDX_PROTO_MAX_FRAMES);
     /* an envelope too big to echo */
     sdx_proto_split((size_t[]){5, 0, 2000, 10}, 4, &s);
     assert_int_equal(s.code, SDX_E_BAD_REQUEST);
     assert_int_equal(s.nenv, 2);
     assert_string_equal(s.message,
-                        "message envelope is 2005 bytes; at most 1024");
+                        "message envelope is 2000 bytes; at most 1024");
+    /* the identity's bytes do not count against the envelope */
+    sdx_proto_split((size_t[]){255, 0, 1024, 10}, 4, &s);
+    assert_int_equal(s.code, SDX_E_NONE);
+    sdx_proto_split((size_t[]){5, 0, 1025, 10}, 4, &s);
+    assert_int_equal(s.code, SDX_E_BAD_REQUEST);
 }
 
 static void
