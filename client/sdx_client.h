@@ -134,6 +134,8 @@ typedef struct sdx_query {
     size_t nrows;                  /* number of ROWS */
     const char *const *codes;      /* filter: job codes */
     size_t ncodes;                 /* number of CODES */
+    const char *series;            /* filter (search, ladder): one series,
+                                      its title or a job code */
     const char *hl_open;           /* search: snippet markers, both or */
     const char *hl_close;          /*   neither; NULL = daemon default */
     bool no_snippet;               /* search: ask for no snippets */
@@ -198,6 +200,16 @@ typedef struct sdx_result_understood {
     size_t nrows;                  /* number of ROWS */
 } sdx_result_understood_t;
 
+/* One series of the index (series). */
+typedef struct sdx_result_series {
+    char *series;                  /* its title, as the records write it */
+    int levels[SDX_MAX_LEVEL];     /* its levels, ascending */
+    size_t nlevels;                /* number of LEVELS */
+    char **codes;                  /* the job code of each level */
+    size_t ncodes;                 /* number of CODES */
+    uint64_t clauses;              /* clauses it holds */
+} sdx_result_series_t;
+
 /* Daemon statistics (stats). */
 typedef struct sdx_result_stats {
     uint64_t docs;                 /* documents served */
@@ -244,6 +256,10 @@ typedef struct sdx_result {
     char *suggestion;              /* corrected query, or NULL */
     /* stats */
     sdx_result_stats_t stats;      /* zero unless stats */
+    /* series */
+    sdx_result_series_t *series;   /* SERIES[0..nseries), by slug */
+    size_t nseries;                /* number of SERIES */
+    bool series_more;              /* the daemon cut the list short */
 } sdx_result_t;
 
 /* ping: SDX_OK when the daemon answers. */
@@ -256,7 +272,7 @@ sdx_status_t sdx_client_ping(sdx_client_t *client, sdx_result_t **out);
 sdx_status_t sdx_client_search(sdx_client_t *client, const sdx_query_t *q,
                                sdx_result_t **out);
 
-/* ladder: Q->q, optional Q->sections and Q->rows. */
+/* ladder: Q->q, optional Q->sections, Q->rows and Q->series. */
 sdx_status_t sdx_client_ladder(sdx_client_t *client, const sdx_query_t *q,
                                sdx_result_t **out);
 
@@ -283,6 +299,9 @@ sdx_status_t sdx_client_suggest(sdx_client_t *client, const char *q,
 
 /* stats. */
 sdx_status_t sdx_client_stats(sdx_client_t *client, sdx_result_t **out);
+
+/* series: every series of the index, its levels, codes and clauses. */
+sdx_status_t sdx_client_series(sdx_client_t *client, sdx_result_t **out);
 
 /*
  * The error code of the last SDX_REMOTE reply ("bad_query"), or "".

@@ -12,7 +12,7 @@
  * This file holds the dispatch table, the status table, what the
  * handlers share (ops_int.h: filters, specs, errors, group levels) and
  * the small ops (ping, get); search, suggest and context live in
- * op_search.c, ladder and row in op_ladder.c, stats in stats.c beside
+ * op_search.c, ladder, row and series in op_ladder.c, stats in stats.c beside
  * the counters it reports.
  */
 #include "ops_int.h"
@@ -279,6 +279,7 @@ static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_CONTEXT] = sdx_op_context,
     [SDX_OP_SUGGEST] = sdx_op_suggest,
     [SDX_OP_STATS] = sdx_op_stats,
+    [SDX_OP_SERIES] = sdx_op_series,
 };
 
 sdx_errcode_t

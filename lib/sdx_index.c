@@ -21,6 +21,7 @@
 
 #include <msgpack.h>
 
+#include "sdx_utf8.h"
 #include "sdx_util.h"
 
 /* Bytes of a slug term value (row labels, series names). */
@@ -110,6 +111,10 @@ s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
     if ((st = s_add_term(w, SDX_PREFIX_GROUP, group)) != SDX_OK ||
         (st = sdx_writer_set_value(w, SDX_SLOT_GROUP, group,
                                    SDX_GROUP_KEY_LEN)) != SDX_OK)
+        return st;
+    if (series[0] &&
+        (st = sdx_writer_set_value(w, SDX_SLOT_SERIES, series,
+                                   strlen(series))) != SDX_OK)
         return st;
     if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
         (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
@@ -256,17 +261,23 @@ sdx_index_filter_add(sdx_index_filters_t *fs, const char *prefix,
 }
 
 sdx_errcode_t
-sdx_index_filters_from_request(sdx_index_filters_t *fs,
+sdx_index_filters_from_request(sdx_db_t *db, sdx_index_filters_t *fs,
                                const sdx_request_t *req,
                                sdx_proto_error_t *err)
 {
     const char *levels[SDX_PROTO_LIST_MAX];
     char level_text[SDX_PROTO_LIST_MAX][4];
+    char series[SLUG_MAX];
+    const char *series_v[1] = { series };
     sdx_errcode_t code;
     for (size_t i = 0; i < req->nlevels; i++) {
         snprintf(level_text[i], sizeof level_text[i], "%d", req->levels[i]);
         levels[i] = level_text[i];
     }
+    if (req->series &&
+        (code = sdx_index_series_slug(db, req->series, series,
+                                      sizeof series, err)))
+        return code;
     if ((code = sdx_index_filter_add(fs, SDX_PREFIX_LEVEL, levels,
                                      req->nlevels, false, "levels", err)) ||
         (code = sdx_index_filter_add(fs, SDX_PREFIX_SECTION,
@@ -278,8 +289,85 @@ sdx_index_filters_from_request(sdx_index_filters_t *fs,
                                      req->rows.n, true, "rows", err)) ||
         (code = sdx_index_filter_add(fs, SDX_PREFIX_CODE,
                                      (const char *const *)req->codes.v,
-                                     req->codes.n, false, "codes", err)))
+                                     req->codes.n, false, "codes", err)) ||
+        (code = sdx_index_filter_add(fs, SDX_PREFIX_SERIES, series_v,
+                                     req->series ? 1 : 0, false, "series",
+                                     err)))
         return code;
+    return SDX_E_NONE;
+}
+
+/*
+ * The clause of the first document indexed by TERM into *OUT (caller
+ * destroys; NULL with SDX_E_NONE when no document has TERM).
+ */
+static sdx_errcode_t
+s_clause_by_term(sdx_db_t *db, const char *term, sdx_clause_t **out,
+                 sdx_proto_error_t *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    sdx_status_t st = sdx_db_get_data_by_term(db, term, SDX_SLOT_RECORD,
+                                              &data, &len);
+    if (st == SDX_NOT_FOUND)
+        return SDX_E_NONE;
+    if (st == SDX_OK)
+        st = sdx_clause_from_msgpack(data, len, out);
+    free(data);
+    if (st != SDX_OK)
+        return s_fail(err, SDX_E_INTERNAL,
+                      st == SDX_BAD_INPUT
+                          ? "series: the index holds a malformed record"
+                          : "series: the index failed (logged)");
+    return SDX_E_NONE;
+}
+
+sdx_errcode_t
+sdx_index_series_slug(sdx_db_t *db, const char *name, char *out,
+                      size_t out_size, sdx_proto_error_t *err)
+{
+    char term[SDX_INDEX_TERM_MAX];
+    sdx_clause_t *c = NULL;
+    sdx_errcode_t code;
+    int n = sdx_slug(name, out, out_size);
+    if (n <= 0)
+        return s_fail(err, SDX_E_BAD_REQUEST,
+                      "series: a series needs a letter or digit");
+    /* its title, as the records' series slug gives it */
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_SERIES, out);
+    if ((code = s_clause_by_term(db, term, &c, err)))
+        return code;
+    if (!c) {
+        /* or the job code of one of its levels: that clause's series */
+        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_CODE, name);
+        if ((code = s_clause_by_term(db, term, &c, err)))
+            return code;
+        if (c && sdx_slug(c->series, out, out_size) <= 0) {
+            sdx_clause_destroy(&c);
+            return s_fail(err, SDX_E_INTERNAL,
+                          "series: the index holds a malformed record");
+        }
+    }
+    if (!c) {
+        /* NAME (up to SDX_PROTO_STR_MAX bytes) cut at a character
+           boundary, so the message stays valid UTF-8 */
+        size_t cut = 0, len = strlen(name);
+        while (cut < len && cut < 160) {
+            size_t k = sdx_utf8_seq_len((const unsigned char *)name + cut,
+                                        len - cut);
+            if (k == 0 || cut + k > 160)
+                break;
+            cut += k;
+        }
+        err->code = SDX_E_BAD_REQUEST;
+        snprintf(err->message, sizeof err->message,
+                 "series: no series \"%.*s%s\" in the index (specdex "
+                 "series lists them)", (int)cut, name,
+                 cut < len ? "..." : "");
+        return err->code;
+    }
+    sdx_clause_destroy(&c);
     return SDX_E_NONE;
 }
 

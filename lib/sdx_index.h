@@ -68,6 +68,7 @@
  * built before this slot existed is refused (sdx_index_open).
  */
 #define SDX_SLOT_RECORD  5 /* the packed clause record */
+#define SDX_SLOT_SERIES  6 /* series slug, for facets by series */
 
 /*
  * Grouping of identical texts (search's `group`, context's merged
@@ -145,13 +146,29 @@ sdx_errcode_t sdx_index_filter_add(sdx_index_filters_t *fs,
 void sdx_index_filter_pop(sdx_index_filters_t *fs);
 
 /*
- * The request's filters (levels, sections, rows, codes) as filters, in
- * that order; a key not given adds none.  Returns as
- * sdx_index_filter_add.
+ * The request's filters (levels, sections, rows, codes, series) as
+ * filters, in that order; a key not given adds none.  The series is
+ * found in DB (sdx_index_series_slug).  Returns as
+ * sdx_index_filter_add, and as sdx_index_series_slug.
  */
-sdx_errcode_t sdx_index_filters_from_request(sdx_index_filters_t *fs,
+sdx_errcode_t sdx_index_filters_from_request(sdx_db_t *db,
+                                             sdx_index_filters_t *fs,
                                              const sdx_request_t *req,
                                              sdx_proto_error_t *err);
+
+/*
+ * The slug of the series NAME names in DB, into OUT (OUT_SIZE bytes):
+ * NAME is the series' title in any case and spacing ("Payroll Systems
+ * Analyst 1-5", payroll-systems-analyst-1-5) or the job code of any of
+ * its levels ("5366").  Returns SDX_E_NONE; SDX_E_BAD_REQUEST naming
+ * NAME when DB holds no such series or code ("series: no series
+ * \"X\" in the index (specdex series lists them)"); SDX_E_INTERNAL
+ * when the index fails or holds a malformed record (logged by the
+ * caller through sdx_db_errmsg).
+ */
+sdx_errcode_t sdx_index_series_slug(sdx_db_t *db, const char *name,
+                                    char *out, size_t out_size,
+                                    sdx_proto_error_t *err);
 
 /*
  * A search spec on this index's shape, every other member zero: Q

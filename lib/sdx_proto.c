@@ -62,6 +62,7 @@ static const char *const op_names[SDX_OP_LAST] = {
     [SDX_OP_CONTEXT] = "context",
     [SDX_OP_SUGGEST] = "suggest",
     [SDX_OP_STATS] = "stats",
+    [SDX_OP_SERIES] = "series",
 };
 
 const char *
@@ -595,9 +596,11 @@ static const struct op_def {
                            BIT(K_LEVELS) | BIT(K_SECTIONS) | BIT(K_ROWS) |
                            BIT(K_CODES) | BIT(K_SNIPPET) |
                            BIT(K_HIGHLIGHT) | BIT(K_FACETS) | BIT(K_GROUP) |
-                           BIT(K_SYNTAX),
+                           BIT(K_SYNTAX) | BIT(K_SERIES),
                        BIT(K_Q)},
-    [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS), BIT(K_Q)},
+    [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS) |
+                           BIT(K_SERIES),
+                       BIT(K_Q)},
     [SDX_OP_ROW] = {BIT(K_ROW) | BIT(K_SERIES), BIT(K_ROW)},
     [SDX_OP_GET] = {BIT(K_IDS), BIT(K_IDS)},
     [SDX_OP_CONTEXT] = {BIT(K_Q) | BIT(K_K) | BIT(K_MAX_CHARS) |
@@ -606,6 +609,7 @@ static const struct op_def {
                         BIT(K_Q)},
     [SDX_OP_SUGGEST] = {BIT(K_Q), BIT(K_Q)},
     [SDX_OP_STATS] = {0, 0},
+    [SDX_OP_SERIES] = {0, 0},
 };
 
 /* Each section named in `sections` must be one of sdx_sections[]. */

@@ -100,6 +100,7 @@ typedef enum sdx_op {
     SDX_OP_CONTEXT,
     SDX_OP_SUGGEST,
     SDX_OP_STATS,
+    SDX_OP_SERIES,
     SDX_OP_LAST                /* not an op: the number of ops */
 } sdx_op_t;
 
@@ -149,7 +150,8 @@ typedef struct sdx_request {
     unsigned k;                /* context: passages */
     unsigned max_chars;        /* context: characters of text in all */
     char *row;                 /* row: the row label */
-    char *series;              /* row: the series, NULL when not given */
+    char *series;              /* search, ladder, row: the series (title
+                                  or a job code), NULL when not given */
     char *syntax;              /* search, context: how q reads, "plain"
                                   or "query"; NULL when it is the op's
                                   own (sdx_request_plain) */

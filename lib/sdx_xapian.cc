@@ -667,6 +667,18 @@ sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max, char **out,
     }
 }
 
+extern "C" sdx_status_t
+sdx_db_term_count(sdx_db_t *db, const char *term, uint64_t *count)
+{
+    *count = 0;
+    try {
+        *count = db->db.get_termfreq(term);
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
 extern "C" void
 sdx_db_set_user(sdx_db_t *db, void *data, sdx_user_free_fn free_fn)
 {

@@ -357,6 +357,14 @@ sdx_status_t sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max,
                           char **out, size_t *len, size_t *count,
                           bool *more);
 
+/*
+ * The number of documents of DB indexed by TERM into *count (0 when
+ * none): Xapian's term frequency, kept by the index, so no posting is
+ * read.  Returns SDX_OK, SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_db_term_count(sdx_db_t *db, const char *term,
+                               uint64_t *count);
+
 /* Frees what a caller keeps with a handle (sdx_db_set_user). */
 typedef void (*sdx_user_free_fn)(void *data);
 
