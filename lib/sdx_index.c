@@ -125,12 +125,63 @@ s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
     return SDX_OK;
 }
 
+/* The order key of C at PLACE (SDX_SLOT_ORDER) into *KEY (malloc'd). */
+static sdx_status_t
+s_order_key(const sdx_clause_t *c, size_t place, char **key, size_t *len)
+{
+    size_t n = strlen(c->series);
+    *len = n + 1 + SDX_ORDER_PLACE_DIGITS;
+    if (!(*key = malloc(*len + 1)))
+        return SDX_NOMEM;
+    memcpy(*key, c->series, n);
+    (*key)[n] = '\0'; /* below every byte of a series: "A" before "AB" */
+    snprintf(*key + n + 1, SDX_ORDER_PLACE_DIGITS + 1, "%0*zu",
+             SDX_ORDER_PLACE_DIGITS, place);
+    return SDX_OK;
+}
+
+/* What the order of the index compares (sdx_index_order). */
+typedef struct placed {
+    sdx_clause_t *c;           /* the clause */
+    size_t at;                 /* where it came */
+} placed_t;
+
+static int
+s_cmp_placed(const void *a, const void *b)
+{
+    const placed_t *x = a, *y = b;
+    int d = strcmp(x->c->series, y->c->series);
+    return d ? d : (x->at > y->at) - (x->at < y->at);
+}
+
 sdx_status_t
-sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
+sdx_index_order(sdx_clause_t **items, size_t count, size_t *places)
+{
+    placed_t *v = count ? malloc(count * sizeof *v) : NULL;
+    if (count && !v)
+        return SDX_NOMEM;
+    for (size_t i = 0; i < count; i++)
+        v[i] = (placed_t){ items[i], i };
+    if (count > 1)
+        qsort(v, count, sizeof *v, s_cmp_placed);
+    for (size_t i = 0; i < count; i++) {
+        items[i] = v[i].c;
+        places[i] = i > 0 && strcmp(v[i - 1].c->series,
+                                    v[i].c->series) == 0
+                        ? places[i - 1] + 1
+                        : 0;
+    }
+    free(v);
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c, size_t place)
 {
     msgpack_sbuffer buf;
     msgpack_packer pk;
-    char *id_term = NULL;
+    char *id_term = NULL, *order = NULL;
+    size_t order_len = 0;
     sdx_status_t st;
 
     msgpack_sbuffer_init(&buf);
@@ -140,7 +191,10 @@ sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
      * same for hundreds of clauses and would only blur the ranking;
      * they are reachable as filters (XC, XT). */
     if ((st = sdx_writer_index_text(w, c->text, "", 1, true)) != SDX_OK ||
-        (st = s_add_filter_terms(w, c)) != SDX_OK)
+        (st = s_add_filter_terms(w, c)) != SDX_OK ||
+        (st = s_order_key(c, place, &order, &order_len)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_ORDER, order, order_len)) !=
+            SDX_OK)
         goto cleanup;
 
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
@@ -165,6 +219,7 @@ sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
     snprintf(id_term, len, "%s%s", SDX_PREFIX_ID, c->id);
     st = sdx_writer_add_doc(w, id_term);
 cleanup:
+    free(order);
     free(id_term);
     msgpack_sbuffer_destroy(&buf);
     return st;
@@ -487,8 +542,22 @@ sdx_index_open(const char *path, sdx_db_t **out, char **errmsg)
         sdx_db_destroy(out);
         return st;
     }
-    if (records == docs)
+    if (records == docs) {
+        /* an updated index breaks ties on the order key */
+        char *ties = NULL;
+        if ((st = sdx_db_get_metadata(*out, SDX_META_TIES, &ties)) !=
+            SDX_OK) {
+            if (errmsg)
+                *errmsg = s_strdupf("cannot open %s: %s", path,
+                                    sdx_db_errmsg(*out));
+            sdx_db_destroy(out);
+            return st;
+        }
+        if (strcmp(ties, "order") == 0)
+            sdx_db_set_tie_slot(*out, SDX_SLOT_ORDER);
+        free(ties);
         return SDX_OK;
+    }
     /* DIR/rev-NNNNNN names its index directory; a bare database does
        not, and the message says DIR. */
     const char *slash = strrchr(path, '/');
