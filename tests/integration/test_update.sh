@@ -100,4 +100,44 @@ usage "--remove without a series" "--remove needs a series" -o "$tmp/index" --re
 "$idx" --dump-index "$tmp/nowhere" > /dev/null 2> "$tmp/noidx.err"; rc=$?
 check "--dump-index of no index: exit 1, named" bash -c "[ $rc -eq 1 ] && grep -q 'no index at $tmp/nowhere' '$tmp/noidx.err'"
 
+# specdex-reindex (what specdex-index.service runs): --update when one
+# standard changed or was added, a full build otherwise.
+reindex() { # reindex: run it on $tmp/lib, its output in $tmp/re.txt
+  SPECDEX_INDEX=$tmp/lib-index SPECDEX_CORPUS=$tmp/lib \
+    SPECDEX_INDEXER=$idx "$(dirname "$0")/../../systemd/specdex-reindex" \
+    > "$tmp/re.txt" 2>&1
+}
+mkdir "$tmp/lib"
+cp "$tmp/corpus"/* "$tmp/lib/"
+reindex; rc=$?
+check "reindex, first run: a full build" bash -c "[ $rc -eq 0 ] && grep -q 'no earlier run: full build' '$tmp/re.txt' && grep -q '^indexed 809 clauses' '$tmp/re.txt'"
+reindex; rc=$?
+check "reindex, nothing changed: the index kept" bash -c "[ $rc -eq 0 ] && grep -q 'the corpus is unchanged' '$tmp/re.txt'"
+cp "$data/library/payroll-systems-analyst.txt" "$tmp/lib/"
+reindex; rc=$?
+check "reindex, one standard changed: --update" bash -c "[ $rc -eq 0 ] && grep -q 'only payroll-systems-analyst.txt changed: --update' '$tmp/re.txt' && grep -q '^updated series payroll-systems-analyst-1-5' '$tmp/re.txt'"
+cp "$data/library/radiology-scheduling-coordinator.txt" "$tmp/lib/"
+reindex; rc=$?
+check "reindex, one standard added: --update" bash -c "[ $rc -eq 0 ] && grep -q '^added series radiology-scheduling-coordinator-1-2' '$tmp/re.txt'"
+mkdir "$tmp/full-lib-corpus"
+cp "$tmp/lib"/* "$tmp/full-lib-corpus/"
+"$idx" -o "$tmp/full-lib" "$tmp/full-lib-corpus" > /dev/null 2>&1
+"$idx" --dump-index "$tmp/lib-index" > "$tmp/lib.jsonl"
+"$idx" --dump-index "$tmp/full-lib" > "$tmp/full-lib.jsonl"
+check "reindex by updates: the same as a full build's" cmp -s "$tmp/lib.jsonl" "$tmp/full-lib.jsonl"
+sed -i 's/Radiology Scheduling Coordinator/Imaging Scheduling Coordinator/g' "$tmp/lib/radiology-scheduling-coordinator.txt"
+reindex; rc=$?
+check "reindex, a series renamed in its file (its ids taken): a full build, not two series" bash -c "[ $rc -eq 0 ] && grep -q 'the update was refused: full build' '$tmp/re.txt' && \"$bin/specdex-index\" --dump-index '$tmp/lib-index' > '$tmp/renamed.jsonl' && ! grep -q '\"Radiology Scheduling' '$tmp/renamed.jsonl' && grep -q '\"Imaging Scheduling' '$tmp/renamed.jsonl'"
+sed -i 's/Imaging Scheduling Coordinator/Scan Scheduling Coordinator/g; s/90411/90511/; s/90412/90512/; s/9041190412/9051190512/' "$tmp/lib/radiology-scheduling-coordinator.txt"
+reindex; rc=$?
+check "reindex, a series renamed with new codes: the update, then a full build" bash -c "[ $rc -eq 0 ] && grep -q 'added series scan-scheduling-coordinator-1-2' '$tmp/re.txt' && grep -q '(renamed?): full build' '$tmp/re.txt' && \"$bin/specdex-index\" --dump-index '$tmp/lib-index' > '$tmp/renamed.jsonl' && ! grep -q '\"Imaging Scheduling' '$tmp/renamed.jsonl'"
+cp "$data/library/broken/payroll-systems-analyst.txt" "$tmp/lib/"
+before=$(readlink "$tmp/lib-index/current")
+reindex; rc=$?
+check "reindex, a broken standard: fails, the index kept" bash -c "[ $rc -eq 1 ] && grep -q 'Key Duties 01' '$tmp/re.txt' && [ \"\$(readlink '$tmp/lib-index/current')\" = '$before' ]"
+cp "$data/library/payroll-systems-analyst.txt" "$tmp/lib/"
+rm "$tmp/lib/hr-information-systems-analyst.txt"
+reindex; rc=$?
+check "reindex, a file removed and one changed: a full build" bash -c "[ $rc -eq 0 ] && grep -q 'full build' '$tmp/re.txt' && grep -q '^indexed ' '$tmp/re.txt'"
+
 finish
