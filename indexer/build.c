@@ -817,10 +817,15 @@ copy_db(const char *from, const char *to, char *err, size_t err_size)
     if (!d)
         return fail(SDX_IO, err, err_size, "%s: %s", from, strerror(errno));
     while ((e = readdir(d))) {
-        snprintf(a, sizeof a, "%s/%s", from, e->d_name);
+        if (snprintf(a, sizeof a, "%s/%s", from, e->d_name) >=
+                (int)sizeof a ||
+            snprintf(b, sizeof b, "%s/%s", to, e->d_name) >= (int)sizeof b) {
+            closedir(d);
+            return fail(SDX_IO, err, err_size, "%s/%s: path too long", from,
+                        e->d_name);
+        }
         if (lstat(a, &sb) < 0 || !S_ISREG(sb.st_mode))
             continue; /* ".", "..": a database is a flat directory */
-        snprintf(b, sizeof b, "%s/%s", to, e->d_name);
         if (copy_file(a, b) < 0) {
             int saved = errno;
             closedir(d);

@@ -224,7 +224,7 @@ s_same(const char *updated, const corpus_t *c, const char *scratch,
 {
     t_ops_index_t a, b;
     msgpack_sbuffer ra, rb;
-    char full[512];
+    char full[1024];
     snprintf(full, sizeof full, "%s/full-%s", scratch, what);
     s_build(full, c);
     t_ops_index_open_dir(&a, updated);
@@ -260,7 +260,7 @@ s_same(const char *updated, const corpus_t *c, const char *scratch,
 static void
 s_current(const char *dir, char *out, size_t size)
 {
-    char link[512];
+    char link[1024];
     snprintf(link, sizeof link, "%s/current", dir);
     ssize_t n = readlink(link, out, size - 1);
     assert_true(n > 0);
