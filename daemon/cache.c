@@ -260,7 +260,7 @@ sdx_cache_op(sdx_op_t op)
     case SDX_OP_GET:
     case SDX_OP_CONTEXT:
     case SDX_OP_SUGGEST:
-    case SDX_OP_SERIES: /* one search per series: worth keeping */
+    case SDX_OP_SERIES: /* two searches per series: worth keeping */
         return true;
     default:
         return false;  /* ping and stats change with every call */

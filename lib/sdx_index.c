@@ -386,7 +386,10 @@ sdx_index_series_slug(sdx_db_t *db, const char *name, char *out,
     sdx_clause_t *c = NULL;
     sdx_errcode_t code;
     int n = sdx_slug(name, out, out_size);
-    if (n <= 0)
+    if (n < 0)
+        return s_fail(err, SDX_E_BAD_REQUEST,
+                      "series: too long for a series title");
+    if (n == 0)
         return s_fail(err, SDX_E_BAD_REQUEST,
                       "series: a series needs a letter or digit");
     /* its title, as the records' series slug gives it */

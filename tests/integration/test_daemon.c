@@ -957,6 +957,11 @@ test_row(void **state)
     s_assert_error(&r, "bad_request");
     s_assert_message(&r, "series: a series needs a letter or digit");
     s_reply_free(&r);
+    /* 250 digits: a request may hold them, no series title can */
+    s_req(&r, "{v:1, op:'search', q:'x', series:'%0250d'}", 0);
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: too long for a series title");
+    s_reply_free(&r);
     /* by its title in any case, or by a job code of any level */
     s_req(&r, "{v:1, op:'row', row:'key resp 06', "
               "series:'CLINICAL applications professional 1-5 hx'}");
