@@ -20,6 +20,8 @@
 #include <cstring>
 #include <new>
 
+#include <unistd.h> /* access(): a glass database without a termlist */
+
 using sdx_x::correction;
 using sdx_x::load_synonyms;
 using sdx_x::run_search;
@@ -288,6 +290,20 @@ sdx_writer_open(const char *path, sdx_writer_t **out, char **errmsg)
     } catch (...) {
         sdx_status_t st = classify_to(errmsg);
         delete w;
+        /* Xapian says only that it cannot open termlist.glass for
+         * writing: a database built without one (DB_NO_TERMLIST, as
+         * specdex-index built before updates existed) can be read but
+         * never written again. */
+        std::string glass = std::string(path) + "/iamglass";
+        std::string termlist = std::string(path) + "/termlist.glass";
+        if (st == SDX_UNAVAILABLE && access(glass.c_str(), F_OK) == 0 &&
+            access(termlist.c_str(), F_OK) != 0 && errmsg) {
+            free(*errmsg);
+            *errmsg = strdup("the index has no termlist table (built by a "
+                             "specdex-index older than --update): build "
+                             "it once in full with specdex-index -o DIR "
+                             "CORPUS");
+        }
         return st;
     }
 }

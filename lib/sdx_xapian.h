@@ -75,7 +75,8 @@ sdx_status_t sdx_writer_create_flags(const char *path, unsigned flags,
  * spelling table ends as a build of the same documents writes it.
  * Everything is one transaction, written by sdx_writer_commit.
  * Returns as sdx_writer_create (SDX_UNAVAILABLE: no database at PATH,
- * or it is locked).
+ * it is locked, or it has no termlist table, which Xapian needs to
+ * write it: *errmsg then says to build it once in full).
  */
 sdx_status_t sdx_writer_open(const char *path, sdx_writer_t **out,
                              char **errmsg);

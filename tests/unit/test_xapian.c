@@ -685,6 +685,18 @@ test_update_and_ties(void **state)
     }
     sdx_db_destroy(&db);
 
+    /* a database without a termlist (as built before updates): the
+       message says what to do */
+    char termlist[192];
+    snprintf(termlist, sizeof termlist, "%s/termlist.glass", path);
+    assert_int_equal(unlink(termlist), 0);
+    assert_int_equal(sdx_writer_open(path, &w, &msg), SDX_UNAVAILABLE);
+    assert_null(w);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "no termlist table"));
+    free(msg);
+    msg = NULL;
+
     /* no database to update: refused with a message */
     snprintf(path, sizeof path, "%s/no-such-db", f->dir);
     assert_int_equal(sdx_writer_open(path, &w, &msg), SDX_UNAVAILABLE);
