@@ -75,6 +75,9 @@ struct sdx_db {
     size_t synonym_words = 0;      /* words in the longest key */
     bool xapian_snippets = false;  /* sdx_db_set_xapian_snippets: the
                                       bench's baseline */
+    int tie_slot = -1;             /* sdx_db_set_tie_slot: the value slot
+                                      that orders equal scores, -1: the
+                                      document id */
     std::string errmsg;            /* last error, "" when none */
     void *user = nullptr;          /* sdx_db_set_user's DATA */
     sdx_user_free_fn user_free = nullptr; /* frees USER, or NULL */

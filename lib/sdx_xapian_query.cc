@@ -456,6 +456,11 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
      * ranking every time, so offset/limit pages neither skip nor
      * repeat a hit. */
     enquire.set_docid_order(Xapian::Enquire::ASCENDING);
+    /* An updated index holds documents out of corpus order: its order
+     * key puts equal scores back in it (sdx_db_set_tie_slot). */
+    if (db->tie_slot >= 0)
+        enquire.set_sort_by_relevance_then_value(
+            static_cast<Xapian::valueno>(db->tie_slot), false);
     /* The limit arms a POSIX timer per search (three system calls, 5 %
      * of a search on a small index); a database that small is matched
      * in far less than any limit, so it goes without. */

@@ -240,7 +240,7 @@ test_grid_ops(void **state)
     assert_true(s_reply_str(root, "series",
                             "Clinical Applications Professional 1-5 HX"));
     /* decoded: the series and its levels, best first */
-    assert_string_equal(r->series,
+    assert_string_equal(r->fit_series,
                         "Clinical Applications Professional 1-5 HX");
     assert_int_equal(r->nfit_levels, 5);
     assert_true(r->fit_levels[0].share == 1.0);

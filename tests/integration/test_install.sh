@@ -133,7 +133,7 @@ got=$(bash_complete specdex "")
 check "bash: the commands of --help ($got)" [ "$got" = "$commands" ]
 got=$(bash_complete specdex search x --)
 check "bash: search's options ($got)" \
-  bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+  bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--series* && '$got' == *--color=* && '$got' != *--max-chars* ]]"
 got=$(bash_complete specdex row "key resp 06" --)
 check "bash: row's options ($got)" \
   bash -c "[[ '$got' == *--series* && '$got' != *--limit* ]]"
@@ -166,7 +166,7 @@ if command -v zsh > /dev/null; then
   check "zsh: the commands of --help ($(offers 1))" [ "$(offers 1)" = "$commands" ]
   got=$(offers 2)
   check "zsh: search's options ($got)" \
-    bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+    bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--series* && '$got' == *--color=* && '$got' != *--max-chars* ]]"
   check "zsh: --section k -> ksa ($(offers 3))" [ "$(offers 3)" = "ksa " ]
   check "zsh: --color=al -> always ($(offers 4))" [ "$(offers 4)" = "always " ]
   check "zsh: --syntax q -> query ($(offers 5))" [ "$(offers 5)" = "query " ]
