@@ -11,8 +11,8 @@
 #                and run each for $(FUZZ_SECONDS) seconds (default 60)
 #   make bench   build Release-with-debug-info in build-bench/, generate
 #                a $(BENCH_N)-clause corpus (default 1,000,000), index it,
-#                run specdexd, the in-process floor, the transport floor
-#                and SQLite FTS5 side by side; table, CSV and chart in
+#                run specdexd, the in-process floor, the transport floor,
+#                SQLite FTS5 and Lucene++ side by side; table, CSV and chart in
 #                build-bench/bench/ (docs/BENCH.md)
 #   make deb     the Debian packages (debian/): dpkg-buildpackage on a copy
 #                of the tree in build-deb/, where the .deb files land,
@@ -85,8 +85,8 @@ fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
 	tests/fuzz/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The benchmark (issue 7, docs/BENCH.md): its own build directory, so
-# it never disturbs build/; its own packages (SQLite, gnuplot, the
-# wamerican word list), so `make test` needs none of them.  BENCH_N=100000
+# it never disturbs build/; its own packages (SQLite, Lucene++, gnuplot,
+# the wamerican word list), so `make test` needs none of them.  BENCH_N=100000
 # for a quick run; BENCH_SECONDS per measured run; BENCH_ARGS more
 # run-bench options (e.g. --no-ladder).
 BENCH_DIR     ?= build-bench
