@@ -20,6 +20,7 @@
  * unavailable, 4 error reply (its message on stderr).
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -85,8 +86,13 @@ typedef struct cli {
  * a per-run option overrides it). */
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
-/* getopt value of --color, which has no short letter. */
+/* getopt values of the options that have no short letter.  Every
+ * command takes --color; the others only the commands whose LONG_ONLY
+ * names them. */
 #define OPT_COLOR 256
+#define OPT_SYNTAX 257     /* search, context */
+#define OPT_MIN_SCORE 258  /* context */
+#define LONG_ONLY(opt) (1u << ((opt) - OPT_COLOR))
 
 static const char *program = "specdex";
 
@@ -118,6 +124,8 @@ typedef struct command {
     const char *json_key;  /* --jsonl: the reply's array to print by line */
     const char *summary;   /* one line for the main help */
     const char *help;      /* the command's --help text */
+    unsigned long_only;    /* LONG_ONLY() of the letterless options it
+                              takes besides --color */
 } command_t;
 
 /*
@@ -544,6 +552,26 @@ parse_number(const command_t *cmd, const char *opt, const char *arg,
 }
 
 /*
+ * Parse ARG, the value of option OPT, as a fraction 0..1 ("0.4", "0")
+ * into *OUT.  False after a usage error naming OPT and its range.
+ */
+static bool
+parse_fraction(const command_t *cmd, const char *opt, const char *arg,
+               double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isdigit((unsigned char)arg[0]) ||
+        !(v >= 0.0 && v <= 1.0)) { /* NaN fails both */
+        usage_error(cmd, "%s: '%s' is not a number 0..1", opt, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/*
  * True when EP is an endpoint this client can reach: tcp://HOST:PORT
  * (PORT 1..65535; HOST a name, an address or [an IPv6 address]) or
  * ipc://PATH (a path a Unix socket can have).  Else a usage error naming
@@ -654,18 +682,26 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
         { "json", no_argument, NULL, 'j' },
         { "jsonl", no_argument, NULL, 'J' },
         { "color", optional_argument, NULL, OPT_COLOR },
+        { "syntax", required_argument, NULL, OPT_SYNTAX },
+        { "min-score", required_argument, NULL, OPT_MIN_SCORE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int ch, n;
     optind = 0; /* GNU: re-initialise, and let options follow operands */
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, letters, opts, NULL)) != -1) {
+    int at = -1; /* the long option getopt_long found, if one */
+    while ((ch = getopt_long(argc, argv, letters, opts, &at)) != -1) {
         /* getopt_long accepts any long option; refuse those whose
          * letter this command does not take (every one takes --color). */
-        if (ch != '?' && ch != ':' && ch != OPT_COLOR &&
-            !strchr(letters, ch))
-            ch = '?';
+        if (ch > OPT_COLOR ? !(cmd->long_only & LONG_ONLY(ch))
+                           : ch != '?' && ch != ':' && ch != OPT_COLOR &&
+                                 !strchr(letters, ch)) {
+            usage_error(cmd, "--%s is not an option of %s", opts[at].name,
+                        cmd->name);
+            return -EXIT_USAGE - 1;
+        }
+        at = -1;
         switch (ch) {
         case 'l':
             if (!(n = parse_levels(cmd, optarg, a->levels, MAX_VALUES)))
@@ -738,6 +774,21 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
             if (!parse_color(cmd, optarg, &cli->color_mode))
                 return -EXIT_USAGE - 1;
             break;
+        case OPT_SYNTAX:
+            if (strcmp(optarg, "plain") != 0 &&
+                strcmp(optarg, "query") != 0) {
+                usage_error(cmd, "--syntax: '%s' is not plain or query",
+                            optarg);
+                return -EXIT_USAGE - 1;
+            }
+            a->q.syntax = optarg;
+            break;
+        case OPT_MIN_SCORE:
+            if (!parse_fraction(cmd, "--min-score", optarg,
+                                &a->q.min_score))
+                return -EXIT_USAGE - 1;
+            a->q.has_min_score = true;
+            break;
         case 'h':
             fputs(cmd->help, stdout);
             return -EXIT_RESULTS - 1;
@@ -804,6 +855,45 @@ print_facets(const cli_t *cli, const sdx_result_t *r)
     }
 }
 
+/* One "NAME a, b" part of the understood line, after SEP. */
+static void
+print_named(const char *name, char *const *vals, size_t n,
+            const char **sep)
+{
+    if (!n)
+        return;
+    printf("%s%s ", *sep, name);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", vals[i]);
+    *sep = "; ";
+}
+
+/*
+ * What a question in plain words was read as naming (the levels,
+ * sections, rows and series it was restricted to or weighed towards),
+ * so a person sees what was searched; nothing when it named none.
+ */
+static void
+print_understood(const sdx_result_t *r)
+{
+    const sdx_result_understood_t *u = &r->understood;
+    const char *sep = "";
+    if (!r->has_understood ||
+        !(u->nlevels || u->nsections || u->nrows || u->nseries))
+        return;
+    printf("Understood: ");
+    if (u->nlevels) {
+        printf("level%s ", u->nlevels == 1 ? "" : "s");
+        for (size_t i = 0; i < u->nlevels; i++)
+            printf("%s%d", i ? ", " : "", u->levels[i]);
+        sep = "; ";
+    }
+    print_named("sections", u->sections, u->nsections, &sep);
+    print_named("rows", u->rows, u->nrows, &sep);
+    print_named("series", u->series, u->nseries, &sep);
+    printf("\n\n");
+}
+
 static sdx_status_t
 call_search(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
@@ -815,6 +905,7 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
     if (cli->json || cli->jsonl)
         return r->nhits > 0;
+    print_understood(r);
     for (size_t i = 0; i < r->nhits; i++) {
         const sdx_result_hit_t *h = &r->hits[i];
         char extra[300];
@@ -836,6 +927,8 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
                           : (r->total == 1 ? "clause" : "clauses"));
     } else if (r->nhits == 0) {
         printf("No clauses match.\n");
+        if (r->note)
+            printf("%s\n", r->note);
         if (r->corrected)
             printf("Did you mean: %s\n", r->corrected);
     } else {
@@ -1009,6 +1102,7 @@ show_context(const cli_t *cli, const query_args_t *a,
     (void)a;
     if (cli->json || cli->jsonl)
         return r->npassages > 0;
+    print_understood(r);
     for (size_t i = 0; i < r->npassages; i++) {
         printf("[%zu] ", i + 1);
         style(cli, SGR_BOLD);
@@ -1017,9 +1111,13 @@ show_context(const cli_t *cli, const query_args_t *a,
         printf("    ");
         print_text(cli, r->passages[i].text, 4, false);
     }
-    if (!r->npassages)
+    if (!r->npassages) {
         printf("No passages match.\n");
-    else
+        if (r->note)
+            printf("%s\n", r->note);
+        if (r->corrected)
+            printf("Did you mean: %s\n", r->corrected);
+    } else
         printf("\n%llu characters in %zu passage%s.\n",
                (unsigned long long)r->chars, r->npassages,
                r->npassages == 1 ? "" : "s");
@@ -1246,12 +1344,17 @@ STR(SDX_PROTO_OFFSET_MAX) "\n"
 "  -g, --group        one hit for a row whose text is the same at\n"
 "                     several levels\n"
 "  -f, --facets       also count the matches per level and section\n"
+"      --syntax S     how QUERY reads: query (the default, as above) or\n"
+"                     plain (plain words, no operators, as context\n"
+"                     reads a question; what it named is shown)\n"
 OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex search \"root cause analysis\"\n"
 "  specdex search communication --section ksa --level 3\n"
-"  specdex search 'level:5 troubleshooting' --json\n" },
+"  specdex search 'level:5 troubleshooting' --json\n"
+"  specdex search 'NOT sure who checks vendors?' --syntax plain\n",
+      LONG_ONLY(OPT_SYNTAX) },
     { "ladder", OPTS_LADDER, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_ladder, show_ladder, "ladder",
@@ -1267,7 +1370,7 @@ OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex ladder \"root cause analysis\"\n"
-"  specdex ladder \"written communication\" --section ksa\n" },
+"  specdex ladder \"written communication\" --section ksa\n", 0 },
     { "row", OPTS_ROW, OPERAND_ONE,
       "a ROW label is needed, e.g. \"key resp 06\"", "ROW",
       SDX_PROTO_STR_MAX,
@@ -1284,7 +1387,7 @@ OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex row \"key resp 06\"\n"
-"  specdex row \"special condition 2\" --json\n" },
+"  specdex row \"special condition 2\" --json\n", 0 },
     { "get", OPTS_PLAIN, OPERAND_MANY,
       "at least one ID is needed", "ID", SDX_PROTO_STR_MAX,
       call_get, show_get, "clauses",
@@ -1297,7 +1400,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex get 5366/key-resp-06 5367/ksa-07\n" },
+"  specdex get 5366/key-resp-06 5367/ksa-07\n", 0 },
     { "context", OPTS_CONTEXT, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_context, show_context, "passages",
@@ -1314,10 +1417,18 @@ STR(SDX_PROTO_K_MAX) " (default " STR(SDX_PROTO_K_DEFAULT) ")\n"
 ")\n"
 "  -l, --level L      only these levels (" LEVELS "): 3, 1-3 or 1,4,5\n"
 "  -s, --section S    only these sections\n"
+"      --syntax S     how QUERY reads: plain (the default: plain words,\n"
+"                     no operators; the levels, rows and series it\n"
+"                     names are shown) or query (search's syntax)\n"
+"      --min-score F  leave out passages under F times the best one's\n"
+"                     score, 0..1 (default " STR(SDX_PROTO_MIN_SCORE_DEFAULT)
+"; 0 keeps them all)\n"
 OUTPUT_OPTS
 "\n"
-"Example:\n"
-"  specdex context \"who talks to vendors\" -k 3\n" },
+"Examples:\n"
+"  specdex context \"who talks to vendors\" -k 3\n"
+"  specdex context \"what KSAs does level 3 need?\" --min-score 0.2\n",
+      LONG_ONLY(OPT_SYNTAX) | LONG_ONLY(OPT_MIN_SCORE) },
     { "suggest", OPTS_PLAIN, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_suggest, show_suggest, NULL,
@@ -1330,7 +1441,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex suggest troubleshootng\n" },
+"  specdex suggest troubleshootng\n", 0 },
     { "stats", OPTS_PLAIN, OPERAND_NONE,
       "", "", 0,
       call_stats, show_stats, NULL,
@@ -1343,7 +1454,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex stats --json\n" },
+"  specdex stats --json\n", 0 },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
       "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,
@@ -1356,7 +1467,7 @@ OUTPUT_OPTS
 "NAME.key as --server-key and its own NAME.key_secret as --client-key.\n"
 "\n"
 "Example:\n"
-"  specdex keygen server && specdex keygen alice\n" },
+"  specdex keygen server && specdex keygen alice\n", 0 },
     { "ping", OPTS_PLAIN, OPERAND_NONE,
       "", "", 0,
       call_ping, show_ping, NULL,
@@ -1370,7 +1481,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex --endpoint ipc:///run/specdex/specdex.sock ping\n" },
+"  specdex --endpoint ipc:///run/specdex/specdex.sock ping\n", 0 },
 };
 
 static const command_t *

@@ -128,6 +128,11 @@ usage "--endpoint: 'tcp://127.0.0.1' is not an endpoint: tcp:// needs HOST:PORT"
 usage "the port is not 1..65535" -e tcp://127.0.0.1:99999 search x
 usage "--timeout: 0 is out of range 1..600000" --timeout 0 ping
 usage "--color: 'sometimes' is not auto, always or never" search x --color=sometimes
+usage "--syntax: 'sql' is not plain or query" context x --syntax sql
+usage "--min-score: '1.5' is not a number 0..1" context x --min-score 1.5
+usage "--min-score: 'nan' is not a number 0..1" context x --min-score nan
+usage "--min-score is not an option of search" search x --min-score 0.2
+usage "--syntax is not an option of ladder" ladder x --syntax plain
 SPECDEX_ENDPOINT=nonsense "$bin/specdex" search x > /dev/null 2> "$tmp/err.txt"; rc=$?
 check "a malformed SPECDEX_ENDPOINT is named" bash -c "[ $rc -eq 2 ] && grep -q \"SPECDEX_ENDPOINT: 'nonsense' is not an endpoint\" '$tmp/err.txt'"
 check "a section in capitals is the section" cli --json search vendors --section RESPONSIBILITY
@@ -143,6 +148,25 @@ cli row "key resp 06" -S x > "$tmp/rowx.txt"; rc=$?
 check "row -S x: the series is what is wrong" bash -c "[ $rc -eq 1 ] && grep -qx 'No series \"x\" has Key Resp 06; it is in \"Clinical Applications Professional 1-5 HX\".' '$tmp/rowx.txt'"
 cli row "key resp 99" -S x > "$tmp/rowy.txt"; rc=$?
 check "row -S x of no row: no such row" bash -c "[ $rc -eq 1 ] && grep -qx 'No row \"key resp 99\" in any series.' '$tmp/rowy.txt'"
+
+# Plain words from the CLI: what the question named is shown, a question
+# that matches nothing says why, and the options reach the daemon.
+cli context "what does level 3 do with vendors?" -k 2 > "$tmp/ctx.txt"; rc=$?
+check "context: what the question named is shown" bash -c "[ $rc -eq 0 ] && head -1 '$tmp/ctx.txt' | grep -qx 'Understood: level 3'"
+check "context: passages only from what it named" bash -c "grep '^\[' '$tmp/ctx.txt' | grep -v ' 3 HX (5367)' | wc -l | grep -qx 0"
+cli context "zzzqqq flurbish" > "$tmp/ctx0.txt"; rc=$?
+check "context of no match: says why, exit 1" bash -c "[ $rc -eq 1 ] && sed -n 2p '$tmp/ctx0.txt' | grep -q 'no clause matches'"
+cli --json context "root cause analysis of vendor problems" -k 20 --min-score 0 > "$tmp/ms0.json"
+cli --json context "root cause analysis of vendor problems" -k 20 > "$tmp/ms4.json"
+check "context --min-score 0 keeps the passages the default cut-off leaves out" $py -c 'import json,sys
+a = json.load(open(sys.argv[1]))["passages"]; b = json.load(open(sys.argv[2]))["passages"]
+assert len(a) > len(b) > 0, (len(a), len(b))' "$tmp/ms0.json" "$tmp/ms4.json"
+cli context "vendor OR nothing" --syntax query > /dev/null; rc=$?
+check "context --syntax query reads the query language" [ "$rc" -eq 0 ]
+cli context "vendor AND (" --syntax query > /dev/null 2>&1; rc=$?
+check "context --syntax query: a query that does not parse is an error reply" [ "$rc" -eq 4 ]
+cli --json search 'NOT sure who checks vendors AND?' --syntax plain > "$tmp/sp.json"; rc=$?
+check "search --syntax plain: operators are words" bash -c "[ $rc -eq 0 ] && $py -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r[\"hits\"] and \"understood\" in r' '$tmp/sp.json'"
 
 # ping: the round trip measured here, the daemon's own time beside it.
 cli ping > "$tmp/ping.txt"

@@ -121,6 +121,11 @@ got=$(bash_complete specdex search x --section k)
 check "bash: --section k -> ksa ($got)" [ "$got" = "ksa " ]
 got=$(bash_complete specdex search x --section ksa,res)
 check "bash: --section ksa,res -> ksa,responsibility ($got)" [ "$got" = "ksa,responsibility " ]
+got=$(bash_complete specdex context x --)
+check "bash: context's options ($got)" \
+  bash -c "[[ '$got' == *--syntax* && '$got' == *--min-score* && '$got' != *--limit* ]]"
+got=$(bash_complete specdex context x --syntax p)
+check "bash: --syntax p -> plain ($got)" [ "$got" = "plain " ]
 got=$(bash_complete specdex --color = a)
 check "bash: --color=a, split at '=' as by default -> auto always ($got)" [ "$got" = "always auto " ]
 got=$(bash_complete specdex --color=a)
@@ -135,7 +140,7 @@ if command -v zsh > /dev/null; then
   timeout 60 zsh -f "$(dirname "$0")/zsh_complete.zsh" \
     "$root/usr/share/zsh/vendor-completions" "$root/usr/bin" "$tmp/zsh.log" \
     "specdex " "specdex search x --" "specdex search x --section k" \
-    "specdex search x --color=al" > /dev/null 2>&1
+    "specdex search x --color=al" "specdex context x --syntax q" > /dev/null 2>&1
   check "zsh: the session on a pty ran to its end" [ $? -eq 0 ]
   offers() { awk -v n="== $1" '/^== /{on = ($0 == n); next} on' "$tmp/zsh.log" | sort -u | tr '\n' ' '; }
   check "zsh: the commands of --help ($(offers 1))" [ "$(offers 1)" = "$commands" ]
@@ -144,6 +149,7 @@ if command -v zsh > /dev/null; then
     bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
   check "zsh: --section k -> ksa ($(offers 3))" [ "$(offers 3)" = "ksa " ]
   check "zsh: --color=al -> always ($(offers 4))" [ "$(offers 4)" = "always " ]
+  check "zsh: --syntax q -> query ($(offers 5))" [ "$(offers 5)" = "query " ]
 else
   echo "# zsh is not installed: its completion is not exercised"
 fi
