@@ -11,7 +11,10 @@
 # completions complete commands, options and sections (bash, and zsh
 # when it is installed).
 set -u
-build=${1:?usage: test_install.sh BUILD_DIR}
+build=${1:?usage: test_install.sh BUILD_DIR [UNIT_DIR]}
+# Where the units are installed, as an absolute path (the prefix /usr).
+unitdir=${2:-/usr/lib/systemd/system}
+unitdir=${unitdir#/}
 . "$(dirname "$0")/lib.sh"
 root=$tmp/root
 
@@ -29,9 +32,9 @@ for f in usr/bin/specdex usr/bin/specdex-index usr/sbin/specdexd \
          usr/share/bash-completion/completions/specdex \
          usr/share/zsh/vendor-completions/_specdex \
          usr/share/specdex/corpus/clinical-applications-professional-hx.txt \
-         usr/lib/systemd/system/specdexd.service \
-         usr/lib/systemd/system/specdex-index.service \
-         usr/lib/systemd/system/specdex-index.path \
+         "$unitdir/specdexd.service" \
+         "$unitdir/specdex-index.service" \
+         "$unitdir/specdex-index.path" \
          usr/lib/sysusers.d/specdex.conf \
          usr/share/specdex/examples/specdexd.conf; do
   check "installed: $f" [ -e "$root/$f" ]
@@ -39,7 +42,7 @@ done
 
 # The units, offline.  verify checks that ExecStart= programs exist, so
 # it reads copies whose /usr points into the install root.
-units=$root/usr/lib/systemd/system
+units=$root/$unitdir
 mkdir "$tmp/units"
 for u in specdexd.service specdex-index.service specdex-index.path; do
   sed "s|=/usr/|=$root/usr/|" "$units/$u" > "$tmp/units/$u"
