@@ -11,10 +11,13 @@
 #                and run each for $(FUZZ_SECONDS) seconds (default 60)
 #   make bench   build Release-with-debug-info in build-bench/, generate
 #                a $(BENCH_N)-clause corpus (default 1,000,000), index it,
-#                run specdexd, the in-process floor, the transport floor
-#                and SQLite FTS5 side by side; table, CSV and chart in
+#                run specdexd, the in-process floor, the transport floor,
+#                SQLite FTS5 and Lucene++ side by side; table, CSV and chart in
 #                build-bench/bench/ (docs/BENCH.md)
-#   make clean   remove build/, build-asan/ and build-fuzz/
+#   make deb     the Debian packages (debian/): dpkg-buildpackage on a copy
+#                of the tree in build-deb/, where the .deb files land,
+#                then lintian on them (scripts/check-deb tries them out)
+#   make clean   remove build/, build-asan/, build-fuzz/ and build-deb/
 
 BUILD_DIR    ?= build
 BUILD_TYPE   ?= RelWithDebInfo
@@ -32,7 +35,7 @@ FUZZ_TARGETS ?= parse html jsonl request
 SAN_ENV = ASAN_OPTIONS=detect_leaks=1 \
           UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 
-.PHONY: all deps build run index test test-asan fuzz bench bench-deps clean
+.PHONY: all deps build run index test test-asan fuzz bench bench-deps deb deb-deps clean
 
 all: build
 
@@ -82,8 +85,8 @@ fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
 	tests/fuzz/run-fuzz.sh $(FUZZ_DIR) $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 # The benchmark (issue 7, docs/BENCH.md): its own build directory, so
-# it never disturbs build/; its own packages (SQLite, gnuplot, the
-# wamerican word list), so `make test` needs none of them.  BENCH_N=100000
+# it never disturbs build/; its own packages (SQLite, Lucene++, gnuplot,
+# the wamerican word list), so `make test` needs none of them.  BENCH_N=100000
 # for a quick run; BENCH_SECONDS per measured run; BENCH_ARGS more
 # run-bench options (e.g. --no-ladder).
 BENCH_DIR     ?= build-bench
@@ -103,5 +106,30 @@ bench: deps bench-deps $(BENCH_DIR)/CMakeCache.txt
 	bench/run-bench --build-dir $(BENCH_DIR) -n $(BENCH_N) \
 	  --seconds $(BENCH_SECONDS) $(BENCH_ARGS)
 
+# The packages (issue 19).  dpkg-buildpackage writes its results into
+# the parent of the source tree, so it runs on a copy in
+# $(DEB_DIR)/specdex-VERSION and the packages land in $(DEB_DIR)/, not
+# beside the checkout.  The suite runs in the package build (on the
+# packaged compiler flags); DEB_BUILD_OPTIONS=nocheck skips it.  lintian
+# then fails the target on any error or warning not overridden in
+# debian/*.lintian-overrides (each with its reason).
+DEB_DIR     ?= build-deb
+DEB_VERSION  = $(shell dpkg-parsechangelog -S Version 2>/dev/null)
+# Debian's tools only: a python3 found first on PATH (pyenv, a venv) has
+# none of the python3-* packages the build and its tests use.
+DEB_PATH     = /usr/sbin:/usr/bin:/sbin:/bin
+
+deb-deps:
+	@scripts/install-deps deb
+
+deb: deps deb-deps
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/specdex-$(DEB_VERSION)
+	tar -cf - --exclude=./.git --exclude='./build*' --exclude='./obj-*' . \
+	  | tar -C $(DEB_DIR)/specdex-$(DEB_VERSION) -xf -
+	cd $(DEB_DIR)/specdex-$(DEB_VERSION) && PATH=$(DEB_PATH) \
+	  dpkg-buildpackage -us -uc -b -J$(JOBS)
+	lintian --fail-on error,warning --info \
+	  $(DEB_DIR)/specdex_$(DEB_VERSION)_$(shell dpkg --print-architecture).changes
+
 clean:
-	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR)
+	rm -rf $(BUILD_DIR) $(ASAN_DIR) $(FUZZ_DIR) $(DEB_DIR)

@@ -5,10 +5,15 @@
  * Percentiles are exact: every sample is kept (up to BQ_LAT_MAX, 4 bytes
  * each) and sorted once at the end, so p99.9 of a short run is a real
  * sample, not an interpolation from buckets.
+ *
+ * The JSON reader takes the flat objects of our corpus format (strings
+ * and integers, standard escapes) for the peers' builds (fts5-bench,
+ * lucene-bench); it is not a general parser.
  */
 #include "bench.h"
 
 #include <errno.h>
+#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -314,4 +319,251 @@ bq_per_query_print(FILE *f, const bq_query_t *q, uint64_t *us, size_t n)
     for (size_t j = 0; j < q->nsections; j++)
         fprintf(f, "%s%s", j ? "," : "", q->sections[j]);
     fputc('\n', f);
+}
+
+/* ---------------------------------------------------------------- */
+/* JSON Lines (flat objects)                                        */
+/* ---------------------------------------------------------------- */
+
+/* Append code point CP as UTF-8 at *o. */
+static void
+s_utf8(char **o, unsigned long cp)
+{
+    unsigned char *p = (unsigned char *)*o;
+    if (cp < 0x80) {
+        *p++ = (unsigned char)cp;
+    } else if (cp < 0x800) {
+        *p++ = (unsigned char)(0xC0 | (cp >> 6));
+        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *p++ = (unsigned char)(0xE0 | (cp >> 12));
+        *p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
+    } else {
+        *p++ = (unsigned char)(0xF0 | (cp >> 18));
+        *p++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+        *p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
+    }
+    *o = (char *)p;
+}
+
+static int
+s_hex4(const char *p, unsigned long *v)
+{
+    *v = 0;
+    for (int i = 0; i < 4; i++) {
+        char c = p[i];
+        int d = c >= '0' && c <= '9'   ? c - '0'
+                : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                       : -1;
+        if (d < 0)
+            return -1;
+        *v = *v * 16 + (unsigned long)d;
+    }
+    return 0;
+}
+
+/*
+ * Decode the JSON string starting at *p (just past its '"') in place;
+ * the decoded text ends with NUL.  Advances *p past the closing quote.
+ * Returns the decoded start, or NULL when malformed.
+ */
+static char *
+s_json_str(char **p)
+{
+    char *in = *p, *out = *p, *start = *p;
+    while (*in && *in != '"') {
+        if (*in != '\\') {
+            *out++ = *in++;
+            continue;
+        }
+        in++;
+        switch (*in) {
+        case '"': case '\\': case '/': *out++ = *in++; break;
+        case 'b': *out++ = '\b'; in++; break;
+        case 'f': *out++ = '\f'; in++; break;
+        case 'n': *out++ = '\n'; in++; break;
+        case 'r': *out++ = '\r'; in++; break;
+        case 't': *out++ = '\t'; in++; break;
+        case 'u': {
+            unsigned long cp, lo;
+            if (s_hex4(in + 1, &cp))
+                return NULL;
+            in += 5;
+            if (cp >= 0xD800 && cp < 0xDC00 && in[0] == '\\' &&
+                in[1] == 'u' && s_hex4(in + 2, &lo) == 0 &&
+                lo >= 0xDC00 && lo < 0xE000) {
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                in += 6;
+            }
+            s_utf8(&out, cp);  /* 6 escaped bytes make at most 4 */
+            break;
+        }
+        default: return NULL;
+        }
+    }
+    if (*in != '"')
+        return NULL;
+    *out = '\0';
+    *p = in + 1;
+    return start;
+}
+
+static void
+s_ws(char **p)
+{
+    while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
+        (*p)++;
+}
+
+/* Set the value of key KEY, when it is one of KEYS (others are ignored). */
+static void
+s_set(const char *const *keys, size_t nkeys, const char **vals,
+      const char *key, const char *val)
+{
+    for (size_t i = 0; i < nkeys; i++)
+        if (strcmp(keys[i], key) == 0)
+            vals[i] = val;
+}
+
+int
+bq_json_line(char *line, const char *const *keys, size_t nkeys,
+             const char **vals)
+{
+    char *p = line;
+    for (size_t i = 0; i < nkeys; i++)
+        vals[i] = "";
+    s_ws(&p);
+    if (*p++ != '{')
+        return -1;
+    for (;;) {
+        s_ws(&p);
+        if (*p == '}')
+            return 0;
+        if (*p++ != '"')
+            return -1;
+        char *key = s_json_str(&p);
+        if (!key)
+            return -1;
+        s_ws(&p);
+        if (*p++ != ':')
+            return -1;
+        s_ws(&p);
+        const char *val;
+        if (*p == '"') {
+            p++;
+            if (!(val = s_json_str(&p)))
+                return -1;
+        } else {
+            val = p;
+            while (*p == '-' || (*p >= '0' && *p <= '9'))
+                p++;
+            if (val == p)
+                return -1;
+            char end = *p;
+            *p++ = '\0';            /* ends the number in place */
+            s_set(keys, nkeys, vals, key, val);
+            if (end == ' ' || end == '\t') {
+                s_ws(&p);
+                end = *p++;
+            }
+            if (end == '}')
+                return 0;
+            if (end != ',')
+                return -1;
+            continue;
+        }
+        s_set(keys, nkeys, vals, key, val);
+        s_ws(&p);
+        if (*p == ',')
+            p++;
+        else if (*p == '}')
+            return 0;
+        else
+            return -1;
+    }
+}
+
+void
+bq_thread_loop(bq_thread_t *w, size_t n, unsigned nthreads, double warmup,
+               double duration, bq_query_fn *query, void *ctx)
+{
+    size_t qi = (n * w->index) / nthreads;
+    uint64_t end = sdx_now_ns() + (uint64_t)(warmup * 1e9);
+    for (int timed = 0; timed < 2; timed++) {
+        uint64_t start = sdx_now_ns(), now = start;
+        if (timed)
+            end = start + (uint64_t)(duration * 1e9);
+        while (now < end) {
+            if (query(w, ctx, qi, timed))
+                w->errors++;
+            uint64_t t = sdx_now_ns();
+            if (timed) {
+                if (bq_lat_add(&w->lat, t - now)) {
+                    w->failed = 1;
+                    return;
+                }
+                w->requests++;
+            }
+            now = t;
+            qi = (qi + 1) % n;
+        }
+        if (timed)
+            w->seconds = (double)(now - start) / 1e9;
+    }
+}
+
+/* ---------------------------------------------------------------- */
+/* The peers' options                                               */
+/* ---------------------------------------------------------------- */
+
+int
+bq_peer_opts_parse(int argc, char **argv, const char *prog,
+                   const char *store_opt, const char *store_arg,
+                   bq_peer_opts_t *o)
+{
+    const struct option longopts[] = {
+        {store_opt, required_argument, NULL, 'D'},
+        {"queries", required_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, 't'},
+        {"duration", required_argument, NULL, 'd'},
+        {"warmup", required_argument, NULL, 'w'},
+        {"no-snippet", no_argument, NULL, 'S'},
+        {"no-ladder", no_argument, NULL, 'L'},
+        {"corpus", required_argument, NULL, 'C'},
+        {"header", no_argument, NULL, 'H'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (bq_peer_opts_t){.nthreads = 2, .duration = 10, .warmup = 1,
+                          .snippets = true, .corpus = "-"};
+    bool bad = false;
+    int c;
+    /* stop at the first unknown option (moving optind past argc from
+       inside the loop makes getopt spin) */
+    while (!bad && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'D': o->store = optarg; break;
+        case 'q': o->queries = optarg; break;
+        case 't': o->nthreads = (unsigned)strtoul(optarg, NULL, 10); break;
+        case 'd': o->duration = strtod(optarg, NULL); break;
+        case 'w': o->warmup = strtod(optarg, NULL); break;
+        case 'S': o->snippets = false; break;
+        case 'L': o->no_ladder = true; break;
+        case 'C': o->corpus = optarg; break;
+        case 'H': o->header = true; break;
+        default: bad = true; break;
+        }
+    }
+    if (bad || !o->store || !o->queries || optind < argc ||
+        o->nthreads < 1 || o->nthreads > BQ_THREADS_MAX ||
+        o->duration <= 0 || o->warmup < 0) {
+        fprintf(stderr, "usage: %s search --%s %s --queries FILE"
+                " [--threads N]\n         [--duration S] [--warmup S] "
+                "[--no-snippet] [--no-ladder]\n         [--corpus LABEL] "
+                "[--header]\n", prog, store_opt, store_arg);
+        return 2;
+    }
+    return 0;
 }

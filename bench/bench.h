@@ -24,6 +24,10 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#ifdef __cplusplus
+extern "C" {             /* lucene-bench is C++; lib's headers are C */
+#endif
+
 #include "sdx_util.h"
 
 #define BQ_MAX_QUERIES 100000  /* queries in one set, at most */
@@ -139,5 +143,64 @@ int bq_thread_collect(bq_thread_t *t, bq_result_t *r, bq_lat_t *all);
 int bq_threads_run(bq_thread_t *t, unsigned n, const void *shared,
                    void *(*fn)(void *), const char *prog, bq_result_t *r,
                    bq_lat_t *all);
+
+/*
+ * One query of an in-process thread's loop: run query QI of the set on
+ * CTX (TIMED: the measured part).  Returns 0, or -1 for a failed query,
+ * which the loop counts in W->errors; it says why on stderr while
+ * W->errors < 3, so a broken run is not a flood.
+ */
+typedef int bq_query_fn(bq_thread_t *w, void *ctx, size_t qi, bool timed);
+
+/*
+ * The loop of an in-process thread (fts5-bench, lucene-bench): the N
+ * queries of the set in turn from W's own starting point (its share of
+ * NTHREADS), WARMUP seconds unmeasured, then DURATION seconds measured
+ * into W (latency samples, requests, errors, seconds).  Stops early with
+ * W->failed set when a sample cannot be kept.
+ */
+void bq_thread_loop(bq_thread_t *w, size_t n, unsigned nthreads,
+                    double warmup, double duration, bq_query_fn *query,
+                    void *ctx);
+
+/* The `search` options the peers (fts5-bench, lucene-bench) share. */
+typedef struct bq_peer_opts {
+    const char *store;         /* --db FILE or --index DIR */
+    const char *queries;       /* --queries FILE */
+    unsigned nthreads;         /* --threads, 1..BQ_THREADS_MAX (2) */
+    double duration;           /* --duration, seconds (10) */
+    double warmup;             /* --warmup, seconds (1) */
+    bool snippets;             /* false with --no-snippet */
+    bool no_ladder;            /* --no-ladder */
+    const char *corpus;        /* --corpus LABEL ("-") */
+    bool header;               /* --header */
+} bq_peer_opts_t;
+
+#define BQ_THREADS_MAX 64      /* --threads, at most */
+
+/*
+ * Parse a peer's `search` options ARGV (ARGV[0] is "search") into *O,
+ * defaults first; STORE_OPT names the store's option ("db" or "index",
+ * its value STORE_ARG in the usage).  Returns 0, or 2 after printing
+ * PROG's usage to stderr (an unknown option, a missing one, a value out
+ * of range).
+ */
+int bq_peer_opts_parse(int argc, char **argv, const char *prog,
+                       const char *store_opt, const char *store_arg,
+                       bq_peer_opts_t *o);
+
+/*
+ * Parse one flat JSON object LINE (a clause record of docs/CORPUS.md:
+ * string and integer values), decoding it in place: VALS[i] becomes the
+ * value of key KEYS[i] (integers as their text; "" when the key is
+ * absent), pointing into LINE.  Other keys are skipped.  Returns 0, or
+ * -1 when LINE is not such an object.
+ */
+int bq_json_line(char *line, const char *const *keys, size_t nkeys,
+                 const char **vals);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif /* SDX_BENCH_H */

@@ -22,11 +22,9 @@
  * filters become WHERE clauses on the (unindexed) columns.  A ladder is
  * five queries, one per level, top 1.
  *
- * The JSON reader below takes the flat objects of our corpus format
- * (strings and integers, standard escapes); it is not a general parser.
+ * The clause records are read with bench.h's flat JSON reader.
  */
 #include <errno.h>
-#include <getopt.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +35,6 @@
 
 #include "bench.h"
 
-#define THREADS_MAX 64           /* --threads, at most */
 #define LINE_MAX_BYTES (1 << 20) /* bytes of one JSON line */
 #define NCOLS 10                 /* columns of a clause */
 #define SQL_MAX 4096             /* bytes of one statement */
@@ -47,173 +44,6 @@
 static const char *const cols[NCOLS] = {
     "text", "id", "series", "level", "job_code", "title", "flsa", "row",
     "section", "item"};
-
-/* ---------------------------------------------------------------- */
-/* JSON Lines (flat objects)                                        */
-/* ---------------------------------------------------------------- */
-
-/* Append code point CP as UTF-8 at *o. */
-static void
-s_utf8(char **o, unsigned long cp)
-{
-    unsigned char *p = (unsigned char *)*o;
-    if (cp < 0x80) {
-        *p++ = (unsigned char)cp;
-    } else if (cp < 0x800) {
-        *p++ = (unsigned char)(0xC0 | (cp >> 6));
-        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-        *p++ = (unsigned char)(0xE0 | (cp >> 12));
-        *p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
-    } else {
-        *p++ = (unsigned char)(0xF0 | (cp >> 18));
-        *p++ = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
-        *p++ = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
-        *p++ = (unsigned char)(0x80 | (cp & 0x3F));
-    }
-    *o = (char *)p;
-}
-
-static int
-s_hex4(const char *p, unsigned long *v)
-{
-    *v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = p[i];
-        int d = c >= '0' && c <= '9'   ? c - '0'
-                : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                       : -1;
-        if (d < 0)
-            return -1;
-        *v = *v * 16 + (unsigned long)d;
-    }
-    return 0;
-}
-
-/*
- * Decode the JSON string starting at *p (just past its '"') in place;
- * the decoded text ends with NUL.  Advances *p past the closing quote.
- * Returns the decoded start, or NULL when malformed.
- */
-static char *
-s_json_str(char **p)
-{
-    char *in = *p, *out = *p, *start = *p;
-    while (*in && *in != '"') {
-        if (*in != '\\') {
-            *out++ = *in++;
-            continue;
-        }
-        in++;
-        switch (*in) {
-        case '"': case '\\': case '/': *out++ = *in++; break;
-        case 'b': *out++ = '\b'; in++; break;
-        case 'f': *out++ = '\f'; in++; break;
-        case 'n': *out++ = '\n'; in++; break;
-        case 'r': *out++ = '\r'; in++; break;
-        case 't': *out++ = '\t'; in++; break;
-        case 'u': {
-            unsigned long cp, lo;
-            if (s_hex4(in + 1, &cp))
-                return NULL;
-            in += 5;
-            if (cp >= 0xD800 && cp < 0xDC00 && in[0] == '\\' &&
-                in[1] == 'u' && s_hex4(in + 2, &lo) == 0 &&
-                lo >= 0xDC00 && lo < 0xE000) {
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-                in += 6;
-            }
-            s_utf8(&out, cp);  /* 6 escaped bytes make at most 4 */
-            break;
-        }
-        default: return NULL;
-        }
-    }
-    if (*in != '"')
-        return NULL;
-    *out = '\0';
-    *p = in + 1;
-    return start;
-}
-
-static void
-s_ws(char **p)
-{
-    while (**p == ' ' || **p == '\t' || **p == '\r' || **p == '\n')
-        (*p)++;
-}
-
-/* Set the value of column KEY (other keys are ignored). */
-static void
-s_set(const char *vals[NCOLS], const char *key, const char *val)
-{
-    for (int i = 0; i < NCOLS; i++)
-        if (strcmp(cols[i], key) == 0)
-            vals[i] = val;
-}
-
-/*
- * Parse one flat JSON object LINE (modified in place) into VALS, in the
- * order of COLS; integers are kept as their text.  0 or -1.
- */
-static int
-s_json_line(char *line, const char *vals[NCOLS])
-{
-    char *p = line;
-    for (int i = 0; i < NCOLS; i++)
-        vals[i] = "";
-    s_ws(&p);
-    if (*p++ != '{')
-        return -1;
-    for (;;) {
-        s_ws(&p);
-        if (*p == '}')
-            return 0;
-        if (*p++ != '"')
-            return -1;
-        char *key = s_json_str(&p);
-        if (!key)
-            return -1;
-        s_ws(&p);
-        if (*p++ != ':')
-            return -1;
-        s_ws(&p);
-        const char *val;
-        if (*p == '"') {
-            p++;
-            if (!(val = s_json_str(&p)))
-                return -1;
-        } else {
-            val = p;
-            while (*p == '-' || (*p >= '0' && *p <= '9'))
-                p++;
-            if (val == p)
-                return -1;
-            char end = *p;
-            *p++ = '\0';            /* ends the number in place */
-            s_set(vals, key, val);
-            if (end == ' ' || end == '\t') {
-                s_ws(&p);
-                end = *p++;
-            }
-            if (end == '}')
-                return 0;
-            if (end != ',')
-                return -1;
-            continue;
-        }
-        s_set(vals, key, val);
-        s_ws(&p);
-        if (*p == ',')
-            p++;
-        else if (*p == '}')
-            return 0;
-        else
-            return -1;
-    }
-}
 
 /* ---------------------------------------------------------------- */
 /* build                                                            */
@@ -279,7 +109,7 @@ s_build(const char *dbfile, char **files, int nfiles)
             lineno++;
             if (line[0] == '\n' || line[0] == '\0')
                 continue;
-            if (s_json_line(line, vals)) {
+            if (bq_json_line(line, cols, NCOLS, vals)) {
                 fprintf(stderr, "fts5-bench: %s:%zu: not a flat JSON "
                         "object\n", files[fi], lineno);
                 goto cleanup;
@@ -454,6 +284,29 @@ s_run(sqlite3_stmt *st, const char *match)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
+/* What one thread's queries run on. */
+typedef struct fctx {
+    const shared_t *sh;      /* the run */
+    sqlite3 *db;             /* its connection */
+    const qstmt_t *qs;       /* its statements, one entry per query */
+} fctx_t;
+
+/* One query of the set (bq_query_fn): its statements, each run through. */
+static int
+s_query(bq_thread_t *w, void *arg, size_t qi, bool timed)
+{
+    const fctx_t *c = arg;
+    int rc = 0;
+    (void)timed;
+    for (size_t j = 0; j < c->qs[qi].n; j++)
+        if (s_run(c->qs[qi].st[j], c->sh->match[qi]))
+            rc = -1;
+    if (rc && w->errors < 3)
+        fprintf(stderr, "fts5-bench: %s: %s\n", c->sh->match[qi],
+                sqlite3_errmsg(c->db));
+    return rc;
+}
+
 static void *
 s_worker(void *arg)
 {
@@ -487,36 +340,9 @@ s_worker(void *arg)
             }
         }
     }
-    size_t qi = (n * w->index) / sh->nthreads;
-    uint64_t end = sdx_now_ns() + (uint64_t)(sh->warmup * 1e9);
-    for (int timed = 0; timed < 2; timed++) {
-        uint64_t start = sdx_now_ns(), now = start;
-        if (timed)
-            end = start + (uint64_t)(sh->duration * 1e9);
-        while (now < end) {
-            int rc = 0;
-            for (size_t j = 0; j < qs[qi].n; j++)
-                if (s_run(qs[qi].st[j], sh->match[qi]))
-                    rc = -1;
-            uint64_t t = sdx_now_ns();
-            if (rc) {
-                if (w->errors++ < 3)
-                    fprintf(stderr, "fts5-bench: %s: %s\n", sh->match[qi],
-                            sqlite3_errmsg(db));
-            }
-            if (timed) {
-                if (bq_lat_add(&w->lat, t - now)) {
-                    w->failed = 1;
-                    break;
-                }
-                w->requests++;
-            }
-            now = t;
-            qi = (qi + 1) % n;
-        }
-        if (timed)
-            w->seconds = (double)(now - start) / 1e9;
-    }
+    fctx_t ctx = {sh, db, qs};
+    bq_thread_loop(w, n, sh->nthreads, sh->warmup, sh->duration, s_query,
+                   &ctx);
 cleanup:
     if (qs)
         for (size_t i = 0; i < n; i++)
@@ -530,53 +356,18 @@ cleanup:
 static int
 s_search(int argc, char **argv)
 {
-    static const struct option longopts[] = {
-        {"db", required_argument, NULL, 'D'},
-        {"queries", required_argument, NULL, 'q'},
-        {"threads", required_argument, NULL, 't'},
-        {"duration", required_argument, NULL, 'd'},
-        {"warmup", required_argument, NULL, 'w'},
-        {"no-snippet", no_argument, NULL, 'S'},
-        {"no-ladder", no_argument, NULL, 'L'},
-        {"corpus", required_argument, NULL, 'C'},
-        {"header", no_argument, NULL, 'H'},
-        {NULL, 0, NULL, 0},
-    };
-    shared_t sh = {.snippets = true, .warmup = 1, .duration = 10,
-                   .nthreads = 2};
-    const char *queries = NULL, *corpus = "-";
-    bool no_ladder = false, header = false;
+    bq_peer_opts_t o;
     bq_set_t *set = NULL;
     bq_thread_t *w = NULL;
     char err[512];
-    int c, rc = 1;
+    int rc = 1;
 
-    bool bad = false;
-    /* stop at the first unknown option (moving optind past argc from
-       inside the loop makes getopt spin) */
-    while (!bad && (c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'D': sh.dbfile = optarg; break;
-        case 'q': queries = optarg; break;
-        case 't': sh.nthreads = (unsigned)strtoul(optarg, NULL, 10); break;
-        case 'd': sh.duration = strtod(optarg, NULL); break;
-        case 'w': sh.warmup = strtod(optarg, NULL); break;
-        case 'S': sh.snippets = false; break;
-        case 'L': no_ladder = true; break;
-        case 'C': corpus = optarg; break;
-        case 'H': header = true; break;
-        default: bad = true; break;
-        }
-    }
-    if (bad || !sh.dbfile || !queries || optind < argc || sh.nthreads < 1 ||
-        sh.nthreads > THREADS_MAX || sh.duration <= 0 || sh.warmup < 0) {
-        fprintf(stderr, "usage: fts5-bench search --db FILE --queries FILE"
-                " [--threads N]\n         [--duration S] [--warmup S] "
-                "[--no-snippet] [--no-ladder]\n         [--corpus LABEL] "
-                "[--header]\n");
+    if (bq_peer_opts_parse(argc, argv, "fts5-bench", "db", "FILE", &o))
         return 2;
-    }
-    if (bq_set_load(queries, no_ladder, &set, err, sizeof err)) {
+    shared_t sh = {.dbfile = o.store, .snippets = o.snippets,
+                   .warmup = o.warmup, .duration = o.duration,
+                   .nthreads = o.nthreads};
+    if (bq_set_load(o.queries, o.no_ladder, &set, err, sizeof err)) {
         fprintf(stderr, "fts5-bench: %s\n", err);
         return 1;
     }
@@ -595,13 +386,13 @@ s_search(int argc, char **argv)
     }
     bq_lat_t all = {0};
     bq_result_t r = {.engine = sh.snippets ? "fts5" : "fts5-nosnip",
-                     .corpus = corpus, .inflight = sh.nthreads,
+                     .corpus = o.corpus, .inflight = sh.nthreads,
                      .threads = sh.nthreads, .snippets = sh.snippets,
                      .matches = -1};
     int failed = bq_threads_run(w, sh.nthreads, &sh, s_worker,
                                 "fts5-bench", &r, &all);
     if (!failed) {
-        bq_result_print(stdout, header, &r, &all);
+        bq_result_print(stdout, o.header, &r, &all);
         rc = r.errors ? 1 : 0;
     }
     bq_lat_free(&all);

@@ -167,6 +167,9 @@ typedef struct sdx_query {
     size_t nrows;                  /* number of ROWS */
     const char *const *codes;      /* filter: job codes */
     size_t ncodes;                 /* number of CODES */
+    const char *series;            /* filter (search, ladder, fit): one
+                                      series, its title or a job code;
+                                      gaps: the series (required) */
     const char *hl_open;           /* search: snippet markers, both or */
     const char *hl_close;          /*   neither; NULL = daemon default */
     bool no_snippet;               /* search: ask for no snippets */
@@ -185,8 +188,6 @@ typedef struct sdx_query {
                                       are left out */
     const char *text;              /* fit, gaps: the description or
                                       draft (at most 8 KiB) */
-    const char *series;            /* fit: only this series; gaps: the
-                                      series (required) */
     unsigned level;                /* gaps: the intended level, 1..5 */
     const char *const *exclude;    /* fit: clause ids left out */
     size_t nexclude;               /* number of EXCLUDE */
@@ -237,6 +238,16 @@ typedef struct sdx_result_understood {
     char **rows;                   /* row labels ("KSA 02") */
     size_t nrows;                  /* number of ROWS */
 } sdx_result_understood_t;
+
+/* One series of the index (series). */
+typedef struct sdx_result_series {
+    char *series;                  /* its title, as the records write it */
+    int levels[SDX_MAX_LEVEL];     /* its levels, ascending */
+    size_t nlevels;                /* number of LEVELS */
+    char **codes;                  /* the job code of each level */
+    size_t ncodes;                 /* number of CODES */
+    uint64_t clauses;              /* clauses it holds */
+} sdx_result_series_t;
 
 /* Daemon statistics (stats). */
 typedef struct sdx_result_stats {
@@ -303,7 +314,7 @@ typedef struct sdx_result {
     /* stats */
     sdx_result_stats_t stats;      /* zero unless stats */
     /* fit */
-    char *series;                  /* the series ranked first, or NULL */
+    char *fit_series;              /* the series ranked first, or NULL */
     sdx_result_fit_level_t *fit_levels; /* its levels, best first */
     size_t nfit_levels;            /* number of FIT_LEVELS */
     /* verify */
@@ -313,6 +324,10 @@ typedef struct sdx_result {
     size_t nplaces;                /* number of PLACES */
     bool has_closest;              /* not verbatim, and CLOSEST is set */
     sdx_result_place_t closest;    /* the closest clause and how far */
+    /* series */
+    sdx_result_series_t *series;   /* SERIES[0..nseries), by slug */
+    size_t nseries;                /* number of SERIES */
+    bool series_more;              /* the daemon cut the list short */
 } sdx_result_t;
 
 /* ping: SDX_OK when the daemon answers. */
@@ -325,7 +340,7 @@ sdx_status_t sdx_client_ping(sdx_client_t *client, sdx_result_t **out);
 sdx_status_t sdx_client_search(sdx_client_t *client, const sdx_query_t *q,
                                sdx_result_t **out);
 
-/* ladder: Q->q, optional Q->sections and Q->rows. */
+/* ladder: Q->q, optional Q->sections, Q->rows and Q->series. */
 sdx_status_t sdx_client_ladder(sdx_client_t *client, const sdx_query_t *q,
                                sdx_result_t **out);
 
@@ -352,6 +367,9 @@ sdx_status_t sdx_client_suggest(sdx_client_t *client, const char *q,
 
 /* stats. */
 sdx_status_t sdx_client_stats(sdx_client_t *client, sdx_result_t **out);
+
+/* series: every series of the index, its levels, codes and clauses. */
+sdx_status_t sdx_client_series(sdx_client_t *client, sdx_result_t **out);
 
 /*
  * The grid ops (docs/PROTOCOL.md).  fit and verify decode what a

@@ -43,6 +43,7 @@ s_request(sdx_op_t op, const sdx_query_t *q, sdx_request_t *req)
     req->sections = (sdx_strlist_t){(char **)q->sections, q->nsections};
     req->rows = (sdx_strlist_t){(char **)q->rows, q->nrows};
     req->codes = (sdx_strlist_t){(char **)q->codes, q->ncodes};
+    req->series = (char *)q->series;
     if (q->hl_open && q->hl_close) {
         req->highlight[0] = (char *)q->hl_open;
         req->highlight[1] = (char *)q->hl_close;
@@ -307,7 +308,7 @@ decode_fit(const msgpack_object *root, sdx_result_t *r)
 {
     const msgpack_object_array *a = get_array(root, "levels");
     sdx_status_t st = dup_opt_str(sdx_msgpack_get(root, "series"),
-                                  &r->series);
+                                  &r->fit_series);
     if (st != SDX_OK || !a || a->size == 0)
         return st;
     if (!(r->fit_levels = calloc(a->size, sizeof *r->fit_levels)))
@@ -380,6 +381,28 @@ decode_stats(const msgpack_object *root, sdx_result_t *r)
     s->index_path = dup_str(sdx_msgpack_get(index, "path"));
     s->built_at = dup_str(sdx_msgpack_get(index, "built_at"));
     return s->index_path && s->built_at ? SDX_OK : SDX_NOMEM;
+}
+
+static sdx_status_t
+decode_series(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "series");
+    r->series_more = get_bool(root, "more");
+    if (!a || a->size == 0)
+        return SDX_OK;
+    if (!(r->series = calloc(a->size, sizeof *r->series)))
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *o = &a->ptr[i];
+        sdx_result_series_t *x = &r->series[r->nseries++];
+        x->series = dup_str(sdx_msgpack_get(o, "series"));
+        if (!x->series ||
+            get_strs(o, "codes", &x->codes, &x->ncodes) != SDX_OK)
+            return SDX_NOMEM;
+        x->nlevels = get_levels(o, "levels", x->levels);
+        x->clauses = get_u64(o, "clauses");
+    }
+    return SDX_OK;
 }
 
 /* Which decoder a reply goes through. */
@@ -484,6 +507,13 @@ sdx_client_stats(sdx_client_t *c, sdx_result_t **out)
 {
     static const sdx_query_t none = { 0 };
     return s_query(c, SDX_OP_STATS, &none, decode_stats, out);
+}
+
+sdx_status_t
+sdx_client_series(sdx_client_t *c, sdx_result_t **out)
+{
+    static const sdx_query_t none = { 0 };
+    return s_query(c, SDX_OP_SERIES, &none, decode_series, out);
 }
 
 sdx_status_t
@@ -649,9 +679,16 @@ sdx_result_destroy(sdx_result_t **result_p)
     free(r->note);
     free(r->corrected);
     free(r->suggestion);
+    for (size_t i = 0; i < r->nseries; i++) {
+        for (size_t j = 0; j < r->series[i].ncodes; j++)
+            free(r->series[i].codes[j]);
+        free(r->series[i].codes);
+        free(r->series[i].series);
+    }
+    free(r->series);
     free(r->stats.index_path);
     free(r->stats.built_at);
-    free(r->series);
+    free(r->fit_series);
     for (size_t i = 0; i < r->nfit_levels; i++)
         free(r->fit_levels[i].title);
     free(r->fit_levels);

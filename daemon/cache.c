@@ -265,6 +265,7 @@ sdx_cache_op(sdx_op_t op)
     case SDX_OP_FIRST:
     case SDX_OP_VERIFY:
     case SDX_OP_GAPS:
+    case SDX_OP_SERIES: /* two searches per series: worth keeping */
         return true;
     default:
         return false;  /* ping and stats change with every call */

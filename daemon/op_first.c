@@ -70,7 +70,7 @@ sdx_op_first(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         return code;
     memset(&fs, 0, sizeof fs);
     memset(&cf, 0, sizeof cf);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+    if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (code = sdx_ops_levels_1_5(&fs, err)))
         goto cleanup;
     sdx_ops_spec_init(&spec, req->q, &fs);

@@ -305,11 +305,10 @@ sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
         return sdx_ops_fail(err, SDX_E_INTERNAL, "out of memory");
     if (!q)
         return SDX_E_NONE; /* no word to search for: nothing fits */
-    if (series && sdx_slug(series, slug, sizeof slug) <= 0) {
-        code = sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "series: a series needs a letter or digit");
+    /* a title or a job code; one the index has not is named */
+    if (series && (code = sdx_index_series_slug(ctx->db, series, slug,
+                                                sizeof slug, err)))
         goto cleanup;
-    }
     const char *sv = slug;
     if ((code = sdx_ops_levels_1_5(&fs, err)) ||
         (series && (code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES, &sv,
@@ -606,9 +605,9 @@ sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
-    if (sdx_slug(req->series, series, sizeof series) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "series: a series needs a letter or digit");
+    if ((code = sdx_index_series_slug(ctx->db, req->series, series,
+                                      sizeof series, err)))
+        return code;
     memset(&fs, 0, sizeof fs);
     snprintf(level, sizeof level, "%u", req->level);
     const char *sv = series, *lvv = level;

@@ -1,8 +1,9 @@
 /*
  * op_ladder: the operations that read a job standard across its levels:
  * `ladder` (for one query, the best clause at each level 1..5, and the
- * row of the overall best hit at every level) and `row` (one row at
- * every level).  This is how staff see one duty change from level 1 to
+ * row of the overall best hit at every level), `row` (one row at
+ * every level) and `series` (every series with its levels, job codes
+ * and clause count).  This is how staff see one duty change from level 1 to
  * level 5.
  *
  * A ladder is one search whose first LADDER_SCAN matches give the best
@@ -55,8 +56,8 @@ sdx_ops_levels_free(level_info_t *lv, size_t n)
  */
 sdx_errcode_t
 sdx_ops_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs,
-              unsigned limit, int collapse_slot, const char *what, clauses_t *out,
-        sdx_proto_error_t *err)
+              unsigned limit, int collapse_slot, const char *what,
+              clauses_t *out, sdx_proto_error_t *err)
 {
     sdx_search_spec_t spec;
     sdx_results_t *r = NULL;
@@ -289,7 +290,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
     memset(&fs, 0, sizeof fs);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+    if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (code = sdx_ops_levels_1_5(&fs, err)))
         goto cleanup;
 
@@ -446,9 +447,10 @@ sdx_ops_request_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if (sdx_slug(req->row, row, SLUG_MAX) <= 0)
         return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
                             "row: a row label needs a letter or digit");
-    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "series: a series needs a letter or digit");
+    if (req->series && (code = sdx_index_series_slug(ctx->db, req->series,
+                                                     series, sizeof series,
+                                                     err)))
+        return code;
     if ((code = sdx_ops_row_clauses(ctx, req->series ? series : NULL, row,
                                     what, cs, err)))
         return code;
@@ -510,5 +512,93 @@ cleanup:
     for (size_t s = 0; s < nseries; s++)
         sdx_ops_levels_free(lv[s], nlv[s]);
     sdx_ops_clauses_free(&cs);
+    return code;
+}
+
+/* ---------------------------------------------------------------- */
+/* series                                                           */
+/* ---------------------------------------------------------------- */
+
+/* The series of one reply, at most: a health system has hundreds. */
+#define SERIES_LIST_MAX 10000
+
+/*
+ * Pack one series (slug SLUG): {series, levels, codes, clauses}.  Its
+ * levels and codes come from one clause per level (s_series_levels),
+ * its title from the first of them or, for a series with only
+ * series-wide clauses, from its summary.
+ */
+static sdx_errcode_t
+s_pack_series(sdx_ops_ctx_t *ctx, msgpack_packer *pk, const char *slug,
+              sdx_proto_error_t *err)
+{
+    char term[SDX_INDEX_TERM_MAX];
+    level_info_t lv[9];
+    size_t nlv = 0;
+    uint64_t count = 0;
+    sdx_index_filters_t fs;
+    clauses_t one = {NULL, 0};
+    sdx_errcode_t code;
+    memset(&fs, 0, sizeof fs);
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_SERIES, slug);
+    sdx_status_t st = sdx_db_term_count(ctx->db, term, &count);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, "series", err);
+    /* the title as the records write it: any clause of the series */
+    if ((code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES, &slug, 1,
+                                     false, "series", err)) ||
+        (code = sdx_ops_fetch(ctx, &fs, 1, -1, "series", &one, err)) ||
+        (code = sdx_ops_series_levels(ctx, slug, lv, &nlv, "series", err)))
+        goto cleanup;
+    msgpack_pack_map(pk, 4);
+    sdx_msgpack_pack_str(pk, "series");
+    sdx_msgpack_pack_str(pk, one.n ? one.v[0]->series : slug);
+    sdx_msgpack_pack_str(pk, "levels");
+    msgpack_pack_array(pk, nlv);
+    for (size_t i = 0; i < nlv; i++)
+        msgpack_pack_int(pk, lv[i].level);
+    sdx_msgpack_pack_str(pk, "codes");
+    msgpack_pack_array(pk, nlv);
+    for (size_t i = 0; i < nlv; i++)
+        sdx_msgpack_pack_str(pk, lv[i].job_code);
+    sdx_msgpack_pack_str(pk, "clauses");
+    msgpack_pack_uint64(pk, count);
+cleanup:
+    sdx_ops_levels_free(lv, nlv);
+    sdx_ops_clauses_free(&one);
+    sdx_index_filters_free(&fs);
+    return code;
+}
+
+sdx_errcode_t
+sdx_op_series(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+              sdx_body_t *body, sdx_proto_error_t *err)
+{
+    char *slugs = NULL;
+    size_t len = 0, count = 0;
+    bool more = false;
+    sdx_errcode_t code;
+    (void)req;
+    if ((code = sdx_ops_need_db(ctx, err)))
+        return code;
+    sdx_status_t st = sdx_db_terms(ctx->db, SDX_PREFIX_SERIES,
+                                   SERIES_LIST_MAX, &slugs, &len, &count,
+                                   &more);
+    if (st != SDX_OK)
+        return sdx_ops_status_error(ctx, st, "series", err);
+    /* in slug order: the order of the index's series terms */
+    sdx_body_key(body, "series");
+    msgpack_pack_array(&body->pk, count);
+    const char *p = slugs;
+    for (size_t i = 0; i < count; i++, p += strlen(p) + 1)
+        if ((code = s_pack_series(ctx, &body->pk, p, err)))
+            goto cleanup;
+    sdx_body_key(body, "more");
+    if (more)
+        msgpack_pack_true(&body->pk);
+    else
+        msgpack_pack_false(&body->pk);
+cleanup:
+    free(slugs);
     return code;
 }

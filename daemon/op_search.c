@@ -193,16 +193,20 @@ s_plain_pack(sdx_ops_ctx_t *ctx, const sdx_request_t *req, const plain_t *p,
 /* ---------------------------------------------------------------- */
 
 /* Facets of search: level and section, in this order. */
-static const unsigned facet_slots[] = {SDX_SLOT_LEVEL, SDX_SLOT_SECTION};
-static const char *const facet_names[] = {"level", "section"};
+static const unsigned facet_slots[] = {SDX_SLOT_LEVEL, SDX_SLOT_SECTION,
+                                       SDX_SLOT_SERIES};
+static const char *const facet_names[] = {"level", "section", "series"};
 
-/* Pack `facets` ({level: {"1": n}, section: {"ksa": n}}) of R. */
+#define NFACETS (sizeof facet_slots / sizeof facet_slots[0])
+
+/* Pack `facets` ({level: {"1": n}, section: {"ksa": n}, series:
+   {"payroll-systems-analyst-1-5": n}}) of R. */
 static void
 s_pack_facets(sdx_body_t *body, const sdx_results_t *r)
 {
     sdx_body_key(body, "facets");
-    msgpack_pack_map(&body->pk, 2);
-    for (size_t i = 0; i < 2; i++) {
+    msgpack_pack_map(&body->pk, NFACETS);
+    for (size_t i = 0; i < NFACETS; i++) {
         size_t n = sdx_results_facet_size(r, i);
         sdx_msgpack_pack_str(&body->pk, facet_names[i]);
         msgpack_pack_map(&body->pk, n);
@@ -255,7 +259,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         return code;
     memset(&fs, 0, sizeof fs);
     memset(&p, 0, sizeof p);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+    if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
 
@@ -272,7 +276,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     }
     if (req->facets) {
         spec.facet_slots = facet_slots;
-        spec.nfacets = 2;
+        spec.nfacets = NFACETS;
         spec.check_at_least = FACET_CHECK_AT_LEAST;
     }
     if ((code = s_search(ctx, plain ? &p : NULL, &spec, &fs, "search",
@@ -489,7 +493,7 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     memset(&fs, 0, sizeof fs);
     memset(ps, 0, sizeof ps);
     memset(&p, 0, sizeof p);
-    if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
+    if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
     sdx_ops_spec_init(&spec, req->q, &fs);

@@ -12,9 +12,9 @@
  * This file holds the dispatch table, the status table, what the
  * handlers share (ops_int.h: filters, specs, errors, group levels) and
  * the small ops (ping, get); search, suggest and context live in
- * op_search.c, ladder and row in op_ladder.c, diff in op_diff.c, first
- * in op_first.c, verify in op_verify.c, fit and gaps in op_fit.c, stats
- * in stats.c beside the counters it reports.
+ * op_search.c, ladder, row and series in op_ladder.c, diff in op_diff.c,
+ * first in op_first.c, verify in op_verify.c, fit and gaps in op_fit.c,
+ * stats in stats.c beside the counters it reports.
  */
 #include "ops_int.h"
 
@@ -300,6 +300,7 @@ static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_FIRST] = sdx_op_first,
     [SDX_OP_VERIFY] = sdx_op_verify,
     [SDX_OP_GAPS] = sdx_op_gaps,
+    [SDX_OP_SERIES] = sdx_op_series,
 };
 
 sdx_errcode_t

@@ -248,5 +248,7 @@ sdx_errcode_t sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                           sdx_body_t *body, sdx_proto_error_t *err);
 sdx_errcode_t sdx_op_stats(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                            sdx_body_t *body, sdx_proto_error_t *err);
+sdx_errcode_t sdx_op_series(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                            sdx_body_t *body, sdx_proto_error_t *err);
 
 #endif /* SDX_OPS_INT_H */

@@ -326,7 +326,9 @@ write_synonyms(sdx_writer_t *w, const sdx_synonyms_t *syn, size_t *count,
  */
 typedef struct shard {
     char path[PATH_MAX_SDX];         /* its database directory */
-    const sdx_clause_list_t *list;   /* the whole list (not owned) */
+    const sdx_clause_list_t *list;   /* the whole list, in index order
+                                        (not owned) */
+    const size_t *places;            /* each one's place in its series */
     size_t first, end;               /* its run: LIST items [FIRST, END) */
     const sdx_synonyms_t *syn;       /* synonyms to write, or NULL */
     const sdx_build_opts_t *opts;    /* the build's options */
@@ -338,13 +340,76 @@ typedef struct shard {
     char err[1024];                  /* out: why, when ST is not SDX_OK */
 } shard_t;
 
+/* The specdex.* metadata of revision REV holding CLAUSES documents. */
+static sdx_status_t
+write_meta(sdx_writer_t *w, uint64_t rev, size_t clauses)
+{
+    char value[64];
+    time_t t = time(NULL);
+    struct tm tm;
+    sdx_status_t st;
+    snprintf(value, sizeof value, "%" PRIu64, rev);
+    if ((st = sdx_writer_set_metadata(w, SDX_META_REVISION, value)))
+        return st;
+    strftime(value, sizeof value, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&t, &tm));
+    if ((st = sdx_writer_set_metadata(w, SDX_META_BUILT_AT, value)))
+        return st;
+    snprintf(value, sizeof value, "%zu", clauses);
+    return sdx_writer_set_metadata(w, SDX_META_CLAUSES, value);
+}
+
+/*
+ * A view of LIST in index order (sdx_index_order): *VIEW borrows LIST's
+ * clauses through a malloc'd array (*ITEMS, the caller frees it; VIEW
+ * owns nothing), *PLACES (malloc'd) each one's place in its series.
+ */
+static sdx_status_t
+in_index_order(const sdx_clause_list_t *list, sdx_clause_list_t *view,
+               sdx_clause_t ***items, size_t **places, char *err,
+               size_t err_size)
+{
+    size_t n = list->count ? list->count : 1;
+    *items = malloc(n * sizeof **items);
+    *places = malloc(n * sizeof **places);
+    if (!*items || !*places)
+        return fail(SDX_NOMEM, err, err_size, "out of memory");
+    if (list->count)
+        memcpy(*items, list->items, list->count * sizeof **items);
+    if (sdx_index_order(*items, list->count, *places) != SDX_OK)
+        return fail(SDX_NOMEM, err, err_size, "out of memory");
+    *view = (sdx_clause_list_t){ *items, list->count, 0 };
+    return SDX_OK;
+}
+
+/*
+ * Add LIST's items [FIRST, END) to W, each at its PLACES entry; ERR
+ * names a clause that fails.
+ */
+static sdx_status_t
+add_clauses(sdx_writer_t *w, const sdx_clause_list_t *list,
+            const size_t *places, size_t first, size_t end, char *err,
+            size_t err_size)
+{
+    for (size_t i = first; i < end; i++) {
+        const sdx_clause_t *c = list->items[i];
+        sdx_status_t st = sdx_index_add_clause(w, c, places[i]);
+        if (st != SDX_OK) {
+            const char *why = st == SDX_BAD_INPUT
+                                  ? "bad level, section or label"
+                                  : sdx_writer_errmsg(w);
+            return fail(st, err, err_size, "clause \"%s\": %s", c->id,
+                        *why ? why : sdx_status_str(st));
+        }
+    }
+    return SDX_OK;
+}
+
 /* Write S's clauses (and synonyms, metadata) into a new database. */
 static sdx_status_t
 write_db(shard_t *s)
 {
     sdx_writer_t *w = NULL;
     char *msg = NULL;
-    char value[64];
     char *err = s->err;
     size_t err_size = sizeof s->err;
     sdx_status_t st = sdx_writer_create_flags(s->path, s->flags, &w, &msg);
@@ -355,41 +420,19 @@ write_db(shard_t *s)
     }
     if ((st = write_synonyms(w, s->syn, &s->nsyn, err, err_size)) != SDX_OK)
         goto cleanup;
-    for (size_t i = s->first; i < s->end; i++) {
-        const sdx_clause_t *c = s->list->items[i];
-        const uint64_t *ord = s->opts->ordinals;
-        if ((st = sdx_index_add_clause_at(w, c, ord ? ord[i] : UINT64_MAX))
-                != SDX_OK) {
-            const char *why = st == SDX_BAD_INPUT
-                                  ? "bad level, section or label"
-                                  : sdx_writer_errmsg(w);
-            fail(st, err, err_size, "clause \"%s\": %s", c->id,
-                 *why ? why : sdx_status_str(st));
-            goto cleanup;
-        }
-    }
-    if (s->meta) {
-        time_t t = time(NULL);
-        struct tm tm;
-        snprintf(value, sizeof value, "%" PRIu64, s->rev);
-        if ((st = sdx_writer_set_metadata(w, SDX_META_REVISION, value)))
-            goto werr;
-        strftime(value, sizeof value, "%Y-%m-%dT%H:%M:%SZ",
-                 gmtime_r(&t, &tm));
-        if ((st = sdx_writer_set_metadata(w, SDX_META_BUILT_AT, value)))
-            goto werr;
-        snprintf(value, sizeof value, "%zu", s->list->count);
-        if ((st = sdx_writer_set_metadata(w, SDX_META_CLAUSES, value)))
-            goto werr;
-        if (s->opts->shard_name &&
-            (st = sdx_writer_set_metadata(w, SDX_META_SHARD,
-                                          s->opts->shard_name)))
-            goto werr;
-        if (s->opts->nspelling_from &&
-            (st = sdx_writer_add_spellings(w, s->opts->spelling_from,
-                                           s->opts->nspelling_from)))
-            goto werr;
-    }
+    if ((st = add_clauses(w, s->list, s->places, s->first, s->end, err,
+                          err_size)))
+        goto cleanup;
+    if (s->meta && (st = write_meta(w, s->rev, s->list->count)))
+        goto werr;
+    if (s->meta && s->opts->shard_name &&
+        (st = sdx_writer_set_metadata(w, SDX_META_SHARD,
+                                      s->opts->shard_name)))
+        goto werr;
+    if (s->meta && s->opts->nspelling_from &&
+        (st = sdx_writer_add_spellings(w, s->opts->spelling_from,
+                                       s->opts->nspelling_from)))
+        goto werr;
     if ((st = sdx_writer_commit(w)))
         goto werr;
     goto cleanup;
@@ -470,9 +513,11 @@ writers_for(unsigned jobs, size_t count)
  */
 static sdx_status_t
 write_index(const char *dir, const char *path, const sdx_clause_list_t *list,
-            const sdx_build_opts_t *opts, uint64_t rev, unsigned jobs,
-            size_t *nsyn, double *merge_s, char *err, size_t err_size)
+            const size_t *places, const sdx_build_opts_t *opts, uint64_t rev,
+            unsigned jobs, size_t *nsyn, double *merge_s, char *err,
+            size_t err_size)
 {
+    const sdx_synonyms_t *syn = opts->synonyms;
     size_t shard_max = opts->shard_max;
     /* Shards of at most SHARD_MAX_CLAUSES: a writer's cost per clause
      * grows with its database (each flush merges into bigger tables),
@@ -499,9 +544,10 @@ write_index(const char *dir, const char *path, const sdx_clause_list_t *list,
     for (size_t k = 0; k < nshards; k++) {
         shard_t *s = &shards[k];
         s->list = list;
+        s->places = places;
         s->first = list->count * k / nshards;
         s->end = list->count * (k + 1) / nshards;
-        s->syn = k == 0 ? opts->synonyms : NULL;
+        s->syn = k == 0 ? syn : NULL;
         s->opts = opts;
         s->meta = k == 0;
         s->rev = rev;
@@ -509,8 +555,7 @@ write_index(const char *dir, const char *path, const sdx_clause_list_t *list,
         /* Bulk: the ids are unique (check_ids), and nothing updates a
          * revision, so no termlist table (its zlib was a sixth of the
          * build's time) and no look-up before each add. */
-        s->flags = SDX_WRITER_BULK |
-                   (opts->termlist ? SDX_WRITER_TERMLIST : 0);
+        s->flags = SDX_WRITER_BULK;
         if (nshards == 1) {
             snprintf(s->path, sizeof s->path, "%s", path);
             continue;
@@ -595,36 +640,53 @@ swap_current(const char *dir, uint64_t rev, char *err, size_t err_size)
     return SDX_OK;
 }
 
-/* ERR emptied; DIR short enough for the paths made under it. */
+/*
+ * The first steps of a build or an update of DIR: create it, take the
+ * lock (*LOCK, the caller closes it, also on failure), remove what dead
+ * builds left, and make the empty BUILD (a DIR/.build-XXXXXX) for
+ * revision *REV, the one after every revision present; *PREVIOUS is
+ * the revision current names (0: none).
+ */
 static sdx_status_t
-check_dir_arg(const char *dir, char *err, size_t err_size)
+begin_build(const char *dir, int *lock, uint64_t *previous, uint64_t *rev,
+            char *build, size_t build_size, char *err, size_t err_size)
 {
-    if (err_size)
-        err[0] = '\0';
-    if (strlen(dir) > PATH_MAX_SDX - 64)
-        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
+    uint64_t highest;
+    sdx_status_t st;
+    if (mkdir_p(dir) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
+    if ((st = lock_dir(dir, lock, err, err_size)) != SDX_OK)
+        return st;
+    /* Leftovers of dead builds go first; they are never served. */
+    if ((st = scan_dir(dir, &highest, 0, 0, true, err, err_size)))
+        return st;
+    *previous = current_rev(dir);
+    *rev = highest + 1;
+    snprintf(build, build_size, "%s/.build-XXXXXX", dir);
+    if (!mkdtemp(build))
+        return fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
     return SDX_OK;
 }
 
 /*
- * Steps 5-7 of a build (docs/ARCHITECTURE.md), for a whole database at
- * SRC inside DIR, under the build lock: fsync SRC, rename it to
- * DIR/rev-REV (REV_PATH, PATH_MAX_SDX bytes), point DIR/current at it,
- * remove the revisions but REV and PREVIOUS.  *MOVED is false once SRC
- * has been renamed (nothing is left to remove on failure).
+ * Make the committed database BUILD (a DIR/.build-*) revision REV and
+ * current: fsync it, rename it to DIR/rev-REV (into REV_PATH; *BUILT
+ * false from then on: it is no longer the caller's to remove), swap
+ * DIR/current to it, and remove every revision but REV and PREVIOUS.
  */
 static sdx_status_t
-publish(const char *dir, const char *src, uint64_t rev, uint64_t previous,
-        char *rev_path, bool *moved, char *err, size_t err_size)
+publish(const char *dir, const char *build, uint64_t rev, uint64_t previous,
+        bool *built, char *rev_path, size_t rev_size, char *err,
+        size_t err_size)
 {
     sdx_status_t st;
-    if (fsync_dir(src) < 0)
-        return fail(SDX_IO, err, err_size, "%s: %s", src, strerror(errno));
-    snprintf(rev_path, PATH_MAX_SDX, "%s/rev-%06" PRIu64, dir, rev);
-    if (rename(src, rev_path) < 0)
+    if (fsync_dir(build) < 0)
+        return fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+    snprintf(rev_path, rev_size, "%s/rev-%06" PRIu64, dir, rev);
+    if (rename(build, rev_path) < 0)
         return fail(SDX_IO, err, err_size, "%s: %s", rev_path,
                     strerror(errno));
-    *moved = false;
+    *built = false;
     if (fsync_dir(dir) < 0)
         return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
     if ((st = swap_current(dir, rev, err, err_size)) != SDX_OK)
@@ -634,6 +696,17 @@ publish(const char *dir, const char *src, uint64_t rev, uint64_t previous,
      * is removed by the next build, so its error is dropped. */
     char ignored[256];
     scan_dir(dir, NULL, rev, previous, false, ignored, sizeof ignored);
+    return SDX_OK;
+}
+
+/* ERR emptied; DIR short enough for the paths made under it. */
+static sdx_status_t
+check_dir_arg(const char *dir, char *err, size_t err_size)
+{
+    if (err_size)
+        err[0] = '\0';
+    if (strlen(dir) > PATH_MAX_SDX - 64)
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
     return SDX_OK;
 }
 
@@ -728,7 +801,7 @@ sdx_build_shards(const char *dir, const sdx_clause_list_t *clauses,
     char (*paths)[PATH_MAX_SDX] = NULL;
     const char **spelling = NULL;
     unsigned *shard_of = NULL;
-    uint64_t *ordinals = NULL, rev = 0, next;
+    uint64_t rev = 0, next;
     sdx_clause_list_t part = SDX_CLAUSE_LIST_INIT;
     sdx_build_report_t one;
     sdx_status_t st;
@@ -744,9 +817,8 @@ sdx_build_shards(const char *dir, const sdx_clause_list_t *clauses,
     paths = calloc(nshards, sizeof *paths);
     spelling = calloc(nshards, sizeof *spelling);
     shard_of = calloc(n, sizeof *shard_of);
-    ordinals = calloc(n, sizeof *ordinals);
     part.items = calloc(n, sizeof *part.items);
-    if (!paths || !spelling || !shard_of || !ordinals || !part.items) {
+    if (!paths || !spelling || !shard_of || !part.items) {
         st = fail(SDX_NOMEM, err, err_size, "out of memory");
         goto cleanup;
     }
@@ -770,14 +842,10 @@ sdx_build_shards(const char *dir, const sdx_clause_list_t *clauses,
         char name[32];
         part.count = 0;
         for (size_t i = 0; i < clauses->count; i++)
-            if (shard_of[i] == k) {
-                ordinals[part.count] = i;
+            if (shard_of[i] == k)
                 part.items[part.count++] = clauses->items[i];
-            }
         snprintf(name, sizeof name, "%u/%u", k + 1, nshards);
         sdx_build_opts_t opts = *base;
-        opts.ordinals = ordinals;
-        opts.termlist = true;
         opts.shard_name = name;
         opts.revision = rev;
         snprintf(sub, sizeof sub, "%s/shard-%u", dir, k + 1);
@@ -805,7 +873,6 @@ sdx_build_shards(const char *dir, const sdx_clause_list_t *clauses,
     }
 cleanup:
     free(part.items); /* the clauses are the caller's */
-    free(ordinals);
     free(shard_of);
     free(spelling);
     free(paths);
@@ -883,8 +950,8 @@ sdx_build_adopt(const char *dir, const char *src, sdx_build_report_t *report,
                   strerror(errno));
         goto cleanup;
     }
-    if ((st = publish(dir, real_src, rev, previous, rev_path, &moved, err,
-                      err_size)) != SDX_OK)
+    if ((st = publish(dir, real_src, rev, previous, &moved, rev_path,
+                      sizeof rev_path, err, err_size)) != SDX_OK)
         goto cleanup;
 report:
     if (report) {
@@ -925,7 +992,10 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
     size_t nsyn = 0;
     char build[PATH_MAX_SDX], rev_path[PATH_MAX_SDX];
     double start = now_s();
-    uint64_t highest, previous, rev;
+    uint64_t previous = 0, rev = 0;
+    sdx_clause_list_t ordered = SDX_CLAUSE_LIST_INIT; /* a view */
+    sdx_clause_t **items = NULL;
+    size_t *places = NULL;
     bool built = false;
     int lock = -1;
     sdx_status_t st;
@@ -934,37 +1004,26 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
         return st;
     if ((st = check_ids(clauses, err, err_size)) != SDX_OK)
         return st;
-    if (mkdir_p(dir) < 0)
-        return fail(SDX_IO, err, err_size, "%s: %s", dir, strerror(errno));
-    if ((st = lock_dir(dir, &lock, err, err_size)) != SDX_OK)
-        return st;
-    /* Leftovers of dead builds go first; they are never served. */
-    if ((st = scan_dir(dir, &highest, 0, 0, true, err, err_size)))
+    if ((st = begin_build(dir, &lock, &previous, &rev, build, sizeof build,
+                          err, err_size)) != SDX_OK)
         goto cleanup;
-    previous = current_rev(dir);
-    rev = highest + 1;
+    built = true;
     if (opts->revision && opts->revision < rev) {
         st = fail(SDX_BAD_INPUT, err, err_size, "%s: revision %" PRIu64
                   " is taken (the highest there is %" PRIu64 ")", dir,
-                  opts->revision, highest);
+                  opts->revision, rev - 1);
         goto cleanup;
     }
     if (opts->revision)
         rev = opts->revision;
-
-    snprintf(build, sizeof build, "%s/.build-XXXXXX", dir);
-    if (!mkdtemp(build)) {
-        st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+    if ((st = in_index_order(clauses, &ordered, &items, &places, err,
+                             err_size)) != SDX_OK)
         goto cleanup;
-    }
-    built = true;
-    if ((st = write_index(dir, build, clauses, opts, rev, jobs, &nsyn,
-                          &merge_s, err,
-                          err_size)) != SDX_OK)
+    if ((st = write_index(dir, build, &ordered, places, opts, rev, jobs,
+                          &nsyn, &merge_s, err, err_size)) != SDX_OK)
         goto cleanup;
-    st = publish(dir, build, rev, previous, rev_path, &built, err,
-                 err_size);
-    if (st != SDX_OK)
+    if ((st = publish(dir, build, rev, previous, &built, rev_path,
+                      sizeof rev_path, err, err_size)) != SDX_OK)
         goto cleanup;
     if (report) {
         report->clauses = clauses->count;
@@ -976,9 +1035,268 @@ sdx_build_index_opts(const char *dir, const sdx_clause_list_t *clauses,
         snprintf(report->path, sizeof report->path, "%s", rev_path);
     }
 cleanup:
+    free(items);
+    free(places);
     if (built)
         rm_rf(build); /* best effort: the next build removes it anyway */
     if (lock >= 0)
         close(lock); /* releases the lock */
+    return st;
+}
+
+/* ------------------------------------------------------------------ */
+/* Updating one series                                                */
+/* ------------------------------------------------------------------ */
+
+/* Copy the file FROM to TO (created, mode 0644). */
+static int
+copy_file(const char *from, const char *to)
+{
+    char buf[1 << 16];
+    int in = open(from, O_RDONLY | O_CLOEXEC), out = -1, rc = -1;
+    if (in < 0)
+        return -1;
+    out = open(to, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (out < 0)
+        goto done;
+    for (;;) {
+        ssize_t n = read(in, buf, sizeof buf);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            goto done;
+        if (n == 0)
+            break;
+        for (ssize_t off = 0; off < n;) {
+            ssize_t k = write(out, buf + off, (size_t)(n - off));
+            if (k < 0 && errno == EINTR)
+                continue;
+            if (k < 0)
+                goto done;
+            off += k;
+        }
+    }
+    rc = 0;
+done:;
+    int saved = errno;
+    if (out >= 0 && close(out) < 0 && rc == 0) {
+        saved = errno;
+        rc = -1;
+    }
+    close(in);
+    errno = saved;
+    return rc;
+}
+
+/* Copy every file of the database directory FROM into the empty TO. */
+static sdx_status_t
+copy_db(const char *from, const char *to, char *err, size_t err_size)
+{
+    char a[PATH_MAX_SDX], b[PATH_MAX_SDX];
+    struct stat sb;
+    DIR *d = opendir(from);
+    struct dirent *e;
+    if (!d)
+        return fail(SDX_IO, err, err_size, "%s: %s", from, strerror(errno));
+    while ((e = readdir(d))) {
+        if (snprintf(a, sizeof a, "%s/%s", from, e->d_name) >=
+                (int)sizeof a ||
+            snprintf(b, sizeof b, "%s/%s", to, e->d_name) >= (int)sizeof b) {
+            closedir(d);
+            return fail(SDX_IO, err, err_size, "%s/%s: path too long", from,
+                        e->d_name);
+        }
+        if (lstat(a, &sb) < 0 || !S_ISREG(sb.st_mode))
+            continue; /* ".", "..": a database is a flat directory */
+        if (copy_file(a, b) < 0) {
+            int saved = errno;
+            closedir(d);
+            return fail(SDX_IO, err, err_size, "copying %s: %s", a,
+                        strerror(saved));
+        }
+    }
+    closedir(d);
+    return SDX_OK;
+}
+
+/*
+ * The distinct series slugs of LIST, in order, into *OUT (malloc'd, as
+ * are its strings; *N of them).  SDX_BAD_INPUT (ERR names the clause)
+ * for a clause without a series: an update replaces by series.
+ */
+static sdx_status_t
+series_of(const sdx_clause_list_t *list, char ***out, size_t *n, char *err,
+          size_t err_size)
+{
+    char slug[SDX_INDEX_TERM_MAX];
+    *out = NULL;
+    *n = 0;
+    for (size_t i = 0; i < list->count; i++) {
+        const sdx_clause_t *c = list->items[i];
+        if (sdx_slug(c->series, slug, sizeof slug) <= 0)
+            return fail(SDX_BAD_INPUT, err, err_size, "clause \"%s\" has "
+                        "no series: an update replaces a series", c->id);
+        bool seen = false;
+        for (size_t k = 0; k < *n && !seen; k++)
+            seen = strcmp((*out)[k], slug) == 0;
+        if (seen)
+            continue;
+        char **v = realloc(*out, (*n + 1) * sizeof *v);
+        if (!v)
+            return fail(SDX_NOMEM, err, err_size, "out of memory");
+        *out = v;
+        if (!(v[*n] = strdup(slug)))
+            return fail(SDX_NOMEM, err, err_size, "out of memory");
+        (*n)++;
+    }
+    return SDX_OK;
+}
+
+/*
+ * In the open update W: delete the series of CLAUSES (their slugs
+ * SLUGS[0..N)), or REMOVE, then add CLAUSES; *REPORT says what.  An id
+ * of CLAUSES that another series of the index holds is SDX_BAD_INPUT.
+ */
+static sdx_status_t
+update_db(sdx_writer_t *w, const sdx_clause_list_t *clauses,
+          const size_t *places, char *const *slugs, size_t n,
+          const char *remove, sdx_update_report_t *report, char *err,
+          size_t err_size)
+{
+    char term[SDX_INDEX_TERM_MAX];
+    uint64_t count = 0;
+    sdx_status_t st;
+    for (size_t k = 0; k < n + (remove ? 1 : 0); k++) {
+        const char *slug = k < n ? slugs[k] : remove;
+        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_SERIES, slug);
+        if ((st = sdx_writer_delete_term(w, term, &count)) != SDX_OK)
+            return fail(st, err, err_size, "deleting series %s: %s", slug,
+                        sdx_writer_errmsg(w));
+        if (k < SDX_UPDATE_SERIES_MAX)
+            report->replaced[k] = count;
+        report->removed += count;
+        if (k == n && count == 0)
+            return fail(SDX_BAD_INPUT, err, err_size,
+                        "no series \"%s\" in the index", slug);
+    }
+    for (size_t i = 0; i < clauses->count; i++) {
+        const sdx_clause_t *c = clauses->items[i];
+        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_ID, c->id);
+        if ((st = sdx_writer_term_count(w, term, &count)) != SDX_OK)
+            return fail(st, err, err_size, "%s", sdx_writer_errmsg(w));
+        if (count > 0)
+            return fail(SDX_BAD_INPUT, err, err_size, "clause id \"%s\" "
+                        "is already in the index, in another series "
+                        "(ids are unique across the corpus)", c->id);
+    }
+    if ((st = add_clauses(w, clauses, places, 0, clauses->count, err,
+                          err_size)))
+        return st;
+    report->added = clauses->count;
+    if ((st = sdx_writer_term_count(w, "", &count)) != SDX_OK)
+        return fail(st, err, err_size, "%s", sdx_writer_errmsg(w));
+    /* A full build refuses a corpus without clauses; an update does
+     * not make what a build could not. */
+    if (count == 0)
+        return fail(SDX_BAD_INPUT, err, err_size, "series \"%s\" is the "
+                    "last one in the index: an index cannot be empty "
+                    "(build another corpus with -o, or stop the daemon)",
+                    remove ? remove : "?");
+    report->clauses = (size_t)count;
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_build_update(const char *dir, const sdx_clause_list_t *clauses,
+                 const char *remove, sdx_update_report_t *report,
+                 char *err, size_t err_size)
+{
+    static const sdx_clause_list_t none = SDX_CLAUSE_LIST_INIT;
+    char build[PATH_MAX_SDX], rev_path[PATH_MAX_SDX], cur[PATH_MAX_SDX];
+    double start = now_s();
+    uint64_t previous = 0, rev = 0;
+    sdx_writer_t *w = NULL;
+    char **slugs = NULL, *msg = NULL;
+    sdx_clause_list_t ordered = SDX_CLAUSE_LIST_INIT; /* a view */
+    sdx_clause_t **items = NULL;
+    size_t *places = NULL;
+    size_t nslugs = 0;
+    bool built = false;
+    int lock = -1;
+    sdx_status_t st;
+
+    memset(report, 0, sizeof *report);
+    if (err_size)
+        err[0] = '\0';
+    if (!clauses)
+        clauses = &none;
+    if (strlen(dir) > PATH_MAX_SDX - 64)
+        return fail(SDX_BAD_INPUT, err, err_size, "%s: path too long", dir);
+    if ((st = check_ids(clauses, err, err_size)) != SDX_OK ||
+        (st = series_of(clauses, &slugs, &nslugs, err, err_size)) != SDX_OK)
+        goto cleanup;
+    if (!remove && nslugs == 0) {
+        st = fail(SDX_BAD_INPUT, err, err_size, "no clauses to update");
+        goto cleanup;
+    }
+    if ((st = begin_build(dir, &lock, &previous, &rev, build, sizeof build,
+                          err, err_size)) != SDX_OK)
+        goto cleanup;
+    built = true;
+    if (previous == 0) {
+        st = fail(SDX_UNAVAILABLE, err, err_size, "no index at %s to "
+                  "update (build one with specdex-index -o %s CORPUS)",
+                  dir, dir);
+        goto cleanup;
+    }
+    /* The revision served is never written: its copy is. */
+    snprintf(cur, sizeof cur, "%s/rev-%06" PRIu64, dir, previous);
+    if ((st = copy_db(cur, build, err, err_size)) != SDX_OK)
+        goto cleanup;
+    if ((st = sdx_writer_open(build, &w, &msg)) != SDX_OK) {
+        fail(st, err, err_size, "%s: %s", build, msg ? msg : "no message");
+        goto cleanup;
+    }
+    if ((st = in_index_order(clauses, &ordered, &items, &places, err,
+                             err_size)) != SDX_OK ||
+        (st = update_db(w, &ordered, places, slugs, nslugs, remove, report,
+                        err, err_size)) != SDX_OK)
+        goto cleanup;
+    /* the appended series are out of document order: ties go by the
+     * order key from now on (SDX_SLOT_ORDER) */
+    if ((st = write_meta(w, rev, report->clauses)) != SDX_OK ||
+        (st = sdx_writer_set_metadata(w, SDX_META_TIES, "order")) != SDX_OK ||
+        (st = sdx_writer_commit(w)) != SDX_OK) {
+        fail(st, err, err_size, "%s: %s", build, sdx_writer_errmsg(w));
+        goto cleanup;
+    }
+    sdx_writer_destroy(&w);
+    /* Xapian fsyncs what it wrote; the copied files are synced here. */
+    if (fsync_tree(build) < 0) {
+        st = fail(SDX_IO, err, err_size, "%s: %s", build, strerror(errno));
+        goto cleanup;
+    }
+    if ((st = publish(dir, build, rev, previous, &built, rev_path,
+                      sizeof rev_path, err, err_size)) != SDX_OK)
+        goto cleanup;
+    report->nseries = nslugs;
+    for (size_t k = 0; k < nslugs && k < SDX_UPDATE_SERIES_MAX; k++)
+        snprintf(report->series[k], sizeof report->series[k], "%s",
+                 slugs[k]);
+    report->revision = rev;
+    report->seconds = now_s() - start;
+    snprintf(report->path, sizeof report->path, "%s", rev_path);
+cleanup:
+    sdx_writer_destroy(&w); /* abandons what was not committed */
+    free(items);
+    free(places);
+    free(msg);
+    for (size_t k = 0; k < nslugs; k++)
+        free(slugs[k]);
+    free(slugs);
+    if (built)
+        rm_rf(build); /* best effort: the next build removes it anyway */
+    if (lock >= 0)
+        close(lock);
     return st;
 }

@@ -34,10 +34,6 @@ typedef struct sdx_build_opts {
                            most (a writer writes its shards in turn);
                            0: 25,000 */
     /* For the shards of specdex-index --shards (all zero otherwise): */
-    const uint64_t *ordinals; /* each clause's place in the whole corpus
-                           (SDX_SLOT_ORDER), or NULL: none written */
-    bool termlist;      /* keep the termlist table (a shard served by
-                           xapian-tcpsrv needs it) */
     const char *shard_name; /* SDX_META_SHARD: "meta", "2/3"; NULL:
                            none */
     const char *const *spelling_from; /* databases whose spelling
@@ -114,8 +110,8 @@ sdx_status_t sdx_build_index_opts(const char *index_dir,
  * INDEX_DIR/meta, with no documents but the spelling table of all the
  * shards and the synonyms.  A series is never cut (ladder and row read
  * one series whole); series go to the shard holding fewest clauses so
- * far.  Every document carries its place in CLAUSES (SDX_SLOT_ORDER) and
- * every shard a termlist table (for xapian-tcpsrv); all get one
+ * far.  A series' clauses are its place in one index (SDX_SLOT_ORDER),
+ * so an index of the shards breaks ties as one index does; all get one
  * revision number, the next free in all of them.  OPTS as for
  * sdx_build_index_opts (its shard fields are set here).  Shards are
  * built and swapped in one after another, the meta shard last: a daemon
@@ -157,5 +153,51 @@ sdx_status_t sdx_build_next_revision(const char *dir, uint64_t *rev,
 sdx_status_t sdx_build_adopt(const char *index_dir, const char *src,
                              sdx_build_report_t *report, char *err,
                              size_t err_size);
+
+/* Series one update report names, at most (a text or page file holds
+   one; a JSON Lines file may hold more, all replaced). */
+#define SDX_UPDATE_SERIES_MAX 16
+
+/* What an update did, for the indexer's report. */
+typedef struct sdx_update_report {
+    size_t nseries;     /* series of the file (its clauses' slugs) */
+    char series[SDX_UPDATE_SERIES_MAX][256]; /* their slugs */
+    uint64_t replaced[SDX_UPDATE_SERIES_MAX + 1]; /* clauses of each that
+                           the index held before (0: a new series); the
+                           last used entry is --remove's */
+    size_t removed;     /* clauses deleted in all */
+    size_t added;       /* clauses added */
+    size_t clauses;     /* documents of the new revision */
+    uint64_t revision;  /* the new revision number */
+    double seconds;     /* wall time of the update */
+    char path[4096];    /* the new DIR/rev-NNNNNN */
+} sdx_update_report_t;
+
+/*
+ * A new revision of the index in INDEX_DIR that differs from the
+ * current one in one series: a copy of the current revision (which is
+ * never written) in which every clause of each series of CLAUSES is
+ * deleted and CLAUSES added (--update FILE), or, with REMOVE (a series
+ * slug) and CLAUSES NULL, REMOVE's clauses deleted (--remove); the
+ * spelling table loses the deleted clauses' words, the synonym table
+ * is kept as it is.  Then the same atomic swap as a build (the lock,
+ * the fsyncs, the rename of DIR/current).  The revision holds the
+ * documents, terms, values, records and spelling words a full build of
+ * the same corpus gives; only document ids (so the order of equal-score
+ * hits) may differ.
+ * On failure the current index is untouched and ERR says why.
+ * Returns SDX_OK; SDX_BAD_INPUT for a clause without a series, a
+ * duplicate id (within CLAUSES, or an id another series of the index
+ * holds), REMOVE not in the index, or an update that would leave the
+ * index empty (an index is never empty: a full build refuses that
+ * too); SDX_UNAVAILABLE when INDEX_DIR has no index, when another
+ * build runs, or when the index has no termlist (built by an older
+ * specdex-index); SDX_IO, SDX_NOMEM, SDX_XAPIAN.
+ */
+sdx_status_t sdx_build_update(const char *index_dir,
+                              const sdx_clause_list_t *clauses,
+                              const char *remove,
+                              sdx_update_report_t *report,
+                              char *err, size_t err_size);
 
 #endif /* SDX_BUILD_H */

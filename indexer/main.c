@@ -8,7 +8,16 @@
  *   specdex-index -o DIR --adopt DIR/.ship-NAME
  *                                  make a revision built elsewhere and
  *                                  copied there current (sdx_build_adopt)
+ *   specdex-index -o DIR --update FILE
+ *                                  a new revision with FILE's series
+ *                                  replaced (or added), the rest as it
+ *                                  was: no rebuild (build.h)
+ *   specdex-index -o DIR --remove SERIES
+ *                                  a new revision without SERIES (its
+ *                                  title or a job code)
  *   specdex-index --dump PATH...   print each clause as one JSON line
+ *   specdex-index --dump-index DIR print each clause the index served
+ *                                  at DIR holds, in id order
  *   specdex-index --check PATH...  every row of every file as a table of
  *                                  its cells per level, uncertain cuts
  *                                  marked (--json: JSON Lines); nothing
@@ -38,6 +47,7 @@
 
 #include "build.h"
 #include "check.h"
+#include "sdx_index.h"
 #include "parse.h"
 #include "reader.h"
 #include "sdx_json.h"
@@ -54,7 +64,10 @@ usage(FILE *out)
 {
     fputs("usage: " PROGRAM " -o DIR PATH...\n"
           "       " PROGRAM " -o DIR --adopt DIR/.ship-NAME\n"
+          "       " PROGRAM " -o DIR --update FILE\n"
+          "       " PROGRAM " -o DIR --remove SERIES\n"
           "       " PROGRAM " --dump PATH...\n"
+          "       " PROGRAM " --dump-index DIR\n"
           "       " PROGRAM " --check [--json] PATH...\n"
           "\n"
           "Parse job standards (files, or directories of *.txt, *.html,\n"
@@ -76,7 +89,17 @@ usage(FILE *out)
           "                      copied into DIR/.ship-NAME (specdex-ship),\n"
           "                      DIR's current revision, once it is checked\n"
           "                      whole; no PATH\n"
+          "      --update FILE   with -o: a new revision in which FILE's\n"
+          "                      series replaces the one of that name (or\n"
+          "                      is added), the rest kept as it is; a FILE\n"
+          "                      that fails to parse changes nothing\n"
+          "      --remove SERIES with -o: a new revision without SERIES\n"
+          "                      (its title or a job code); the last series\n"
+          "                      is refused (an index is never empty)\n"
           "      --dump          print the clauses as JSON Lines; no index\n"
+          "      --dump-index DIR\n"
+          "                      print every clause the index at DIR holds,\n"
+          "                      as JSON Lines in id order\n"
           "      --check         every row of every file as a table of its\n"
           "                      cells per level, the uncertain cuts marked\n"
           "                      and every note; no index; exit 1 when a\n"
@@ -206,13 +229,186 @@ report_corpus(const sdx_corpus_t *c, bool notes)
     return 1;
 }
 
+/* Print one packed record (LEN bytes) as a JSON line; 0, or 1 when it
+   is not msgpack. */
+static int
+print_record(const void *data, size_t len)
+{
+    msgpack_unpacked msg;
+    size_t off = 0;
+    int rc = 0;
+    msgpack_unpacked_init(&msg);
+    if (msgpack_unpack_next(&msg, data, len, &off) == MSGPACK_UNPACK_SUCCESS) {
+        sdx_json_print(stdout, &msg.data);
+        putchar('\n');
+    } else {
+        rc = 1;
+    }
+    msgpack_unpacked_destroy(&msg);
+    return rc;
+}
+
+/* Open the index served at DIR into *DB; 0, or 1 after a message. */
+static int
+open_index(const char *dir, sdx_db_t **db)
+{
+    char path[4096], err[1024], *msg = NULL;
+    if (sdx_index_resolve(dir, path, sizeof path, err, sizeof err) != SDX_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", err);
+        return 1;
+    }
+    if (sdx_index_open(path, db, &msg) != SDX_OK) {
+        fprintf(stderr, PROGRAM ": %s\n", msg ? msg : path);
+        free(msg);
+        return 1;
+    }
+    return 0;
+}
+
+/*
+ * --dump-index DIR: every clause record of the index served at DIR, in
+ * id order (the order of its unique terms), so that two indexes of the
+ * same corpus, however built, print the same bytes.  Returns 0 or 1.
+ */
+static int
+dump_index(const char *dir)
+{
+    sdx_db_t *db = NULL;
+    char *ids = NULL;
+    size_t len = 0, count = 0;
+    bool more = false;
+    int rc = 1;
+    if (open_index(dir, &db) != 0)
+        return 1;
+    if (sdx_db_terms(db, SDX_PREFIX_ID, SIZE_MAX, &ids, &len, &count,
+                     &more) != SDX_OK) {
+        fprintf(stderr, PROGRAM ": %s: %s\n", dir, sdx_db_errmsg(db));
+        goto cleanup;
+    }
+    const char *id = ids;
+    for (size_t i = 0; i < count; i++, id += strlen(id) + 1) {
+        void *data = NULL;
+        size_t n = 0;
+        sdx_status_t st = sdx_index_get_record(db, id, &data, &n);
+        int bad = st == SDX_OK ? print_record(data, n) : 1;
+        free(data);
+        if (bad) {
+            fprintf(stderr, PROGRAM ": %s: clause \"%s\": %s\n", dir, id,
+                    st == SDX_OK ? "not a clause record"
+                                 : sdx_db_errmsg(db));
+            goto cleanup;
+        }
+    }
+    rc = 0;
+    if (fflush(stdout) != 0 || ferror(stdout)) {
+        fprintf(stderr, PROGRAM ": error writing to standard output\n");
+        rc = 1;
+    }
+cleanup:
+    free(ids);
+    sdx_db_destroy(&db);
+    return rc;
+}
+
+/*
+ * --remove NAME: the slug of the series NAME names (title or job code)
+ * in the index served at DIR, into SLUG.  Returns 0, or 1 after a
+ * message naming NAME.
+ */
+static int
+series_slug(const char *dir, const char *name, char *slug, size_t size)
+{
+    sdx_db_t *db = NULL;
+    sdx_proto_error_t err;
+    if (open_index(dir, &db) != 0)
+        return 1;
+    sdx_errcode_t code = sdx_index_series_slug(db, name, slug, size, &err);
+    sdx_db_destroy(&db);
+    if (code == SDX_E_NONE)
+        return 0;
+    if (code == SDX_E_BAD_REQUEST && strstr(err.message, "no series"))
+        fprintf(stderr, PROGRAM ": --remove: no series \"%s\" in the index "
+                "at %s (specdex series lists them)\n", name, dir);
+    else
+        fprintf(stderr, PROGRAM ": --remove: %s\n", err.message);
+    return 1;
+}
+
+/* Print what an update did (REMOVE: the series removed, or NULL). */
+static void
+report_update(const sdx_update_report_t *u, const char *remove,
+              const char *dir, double seconds)
+{
+    if (remove)
+        printf("removed series %s (%llu clauses) from %s", remove,
+               (unsigned long long)u->replaced[0], dir);
+    for (size_t k = 0; k < u->nseries && k < SDX_UPDATE_SERIES_MAX; k++) {
+        if (u->replaced[k])
+            printf("%supdated series %s in %s: %llu clauses replaced",
+                   k ? "; " : "", u->series[k], dir,
+                   (unsigned long long)u->replaced[k]);
+        else
+            printf("%sadded series %s to %s (new to the index)",
+                   k ? "; " : "", u->series[k], dir);
+    }
+    printf(" (revision %llu): %zu clauses added, %zu removed, %zu in the "
+           "index, in %.3f s\n", (unsigned long long)u->revision, u->added,
+           u->removed, u->clauses, seconds);
+}
+
 #define FLUSH_THRESHOLD "500" /* documents between Xapian's flushes */
+
+/*
+ * --update FILE or --remove SERIES on the index at DIR.  FILE is read
+ * whole before anything is written, as a build reads its corpus: a file
+ * refused changes nothing.  Returns the exit status.
+ */
+static int
+run_update(const char *dir, const char *file, const char *remove)
+{
+    sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
+    sdx_update_report_t report;
+    sdx_corpus_t corpus;
+    char err[1024], slug[SDX_INDEX_TERM_MAX];
+    double t0 = now();
+    int rc = 1;
+    memset(&corpus, 0, sizeof corpus);
+    if (remove && series_slug(dir, remove, slug, sizeof slug) != 0)
+        return 1;
+    if (file) {
+        sdx_corpus_read(&file, 1, &corpus);
+        if (report_corpus(&corpus, true) != 0)
+            goto cleanup;
+        if (sdx_corpus_take(&corpus, &clauses) != SDX_OK) {
+            fprintf(stderr, PROGRAM ": out of memory\n");
+            goto cleanup;
+        }
+        if (clauses.count == 0) {
+            fprintf(stderr, PROGRAM ": --update: no job standard in %s\n",
+                    file);
+            goto cleanup;
+        }
+    }
+    setenv("XAPIAN_FLUSH_THRESHOLD", FLUSH_THRESHOLD, 0);
+    if (sdx_build_update(dir, file ? &clauses : NULL, remove ? slug : NULL,
+                         &report, err, sizeof err) != SDX_OK) {
+        fprintf(stderr, PROGRAM ": %s: %s; nothing changed\n",
+                file ? "--update" : "--remove", err);
+        goto cleanup;
+    }
+    report_update(&report, remove ? slug : NULL, dir, now() - t0);
+    rc = 0;
+cleanup:
+    sdx_corpus_clear(&corpus);
+    sdx_clause_list_clear(&clauses);
+    return rc;
+}
 
 int
 main(int argc, char **argv)
 {
     enum { OPT_DUMP = 256, OPT_VERSION, OPT_CHECK, OPT_JSON, OPT_ADOPT,
-           OPT_SHARDS };
+           OPT_SHARDS, OPT_UPDATE, OPT_REMOVE, OPT_DUMP_INDEX };
     static const struct option longopts[] = {
         { "output", required_argument, NULL, 'o' },
         { "synonyms", required_argument, NULL, 's' },
@@ -222,6 +418,9 @@ main(int argc, char **argv)
         { "json", no_argument, NULL, OPT_JSON },
         { "adopt", required_argument, NULL, OPT_ADOPT },
         { "shards", required_argument, NULL, OPT_SHARDS },
+        { "update", required_argument, NULL, OPT_UPDATE },
+        { "remove", required_argument, NULL, OPT_REMOVE },
+        { "dump-index", required_argument, NULL, OPT_DUMP_INDEX },
         { "help", no_argument, NULL, 'h' },
         { "version", no_argument, NULL, OPT_VERSION },
         { NULL, 0, NULL, 0 },
@@ -231,6 +430,7 @@ main(int argc, char **argv)
     const char *syn_file = NULL;
     sdx_build_report_t report;
     const char *out_dir = NULL, *adopt = NULL;
+    const char *update = NULL, *remove = NULL, *dump_dir = NULL;
     bool want_dump = false, want_check = false, want_json = false;
     sdx_corpus_t corpus;
     char err[1024];
@@ -278,6 +478,15 @@ main(int argc, char **argv)
                 return 2;
             }
             break;
+        case OPT_UPDATE:
+            update = optarg;
+            break;
+        case OPT_REMOVE:
+            remove = optarg;
+            break;
+        case OPT_DUMP_INDEX:
+            dump_dir = optarg;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -295,6 +504,13 @@ main(int argc, char **argv)
                 fprintf(stderr, PROGRAM ": --shards needs a number\n");
             else if (optopt == OPT_ADOPT)
                 fprintf(stderr, PROGRAM ": --adopt needs a directory\n");
+            else if (optopt == OPT_UPDATE)
+                fprintf(stderr, PROGRAM ": --update needs a file\n");
+            else if (optopt == OPT_REMOVE)
+                fprintf(stderr, PROGRAM ": --remove needs a series\n");
+            else if (optopt == OPT_DUMP_INDEX)
+                fprintf(stderr, PROGRAM ": --dump-index needs a "
+                        "directory\n");
             else
                 fprintf(stderr, PROGRAM ": unknown option %s\n",
                         argv[optind - 1]);
@@ -317,6 +533,31 @@ main(int argc, char **argv)
         printf("%s is current in %s (revision %llu)\n", report.path,
                out_dir, (unsigned long long)report.revision);
         return 0;
+    }
+    if (dump_dir || update || remove) {
+        const char *why =
+            dump_dir && (out_dir || want_dump || want_check || update ||
+                         remove)
+                ? "--dump-index goes alone"
+            : dump_dir ? NULL
+            : update && remove ? "give one of --update FILE or --remove "
+                                 "SERIES"
+            : !out_dir ? "--update and --remove go with -o DIR"
+            : want_dump || want_check ? "--update and --remove build: "
+                                        "not with --dump or --check"
+            : syn_file ? "--synonyms goes with a full build (an update "
+                         "keeps the index's synonyms)"
+            : optind < argc ? "--update and --remove take no PATH (the "
+                              "rest of the index is kept)"
+                            : NULL;
+        if (why) {
+            fprintf(stderr, PROGRAM ": %s\nTry '" PROGRAM " --help'.\n",
+                    why);
+            return 2;
+        }
+        if (dump_dir)
+            return dump_index(dump_dir);
+        return run_update(out_dir, update, remove);
     }
     int modes = want_dump + want_check + (out_dir != NULL);
     if (modes != 1 || optind >= argc || (want_json && !want_check)) {

@@ -21,6 +21,7 @@
 
 #include <msgpack.h>
 
+#include "sdx_utf8.h"
 #include "sdx_util.h"
 
 /* Bytes of a slug term value (row labels, series names). */
@@ -111,6 +112,10 @@ s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
         (st = sdx_writer_set_value(w, SDX_SLOT_GROUP, group,
                                    SDX_GROUP_KEY_LEN)) != SDX_OK)
         return st;
+    if (series[0] &&
+        (st = sdx_writer_set_value(w, SDX_SLOT_SERIES, series,
+                                   strlen(series))) != SDX_OK)
+        return st;
     if ((st = sdx_writer_set_value(w, SDX_SLOT_LEVEL, level, 1)) != SDX_OK ||
         (st = sdx_writer_set_value(w, SDX_SLOT_SECTION, c->section,
                                    strlen(c->section))) != SDX_OK ||
@@ -120,19 +125,63 @@ s_add_filter_terms(sdx_writer_t *w, const sdx_clause_t *c)
     return SDX_OK;
 }
 
-sdx_status_t
-sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c)
+/* The order key of C at PLACE (SDX_SLOT_ORDER) into *KEY (malloc'd). */
+static sdx_status_t
+s_order_key(const sdx_clause_t *c, size_t place, char **key, size_t *len)
 {
-    return sdx_index_add_clause_at(w, c, UINT64_MAX);
+    size_t n = strlen(c->series);
+    *len = n + 1 + SDX_ORDER_PLACE_DIGITS;
+    if (!(*key = malloc(*len + 1)))
+        return SDX_NOMEM;
+    memcpy(*key, c->series, n);
+    (*key)[n] = '\0'; /* below every byte of a series: "A" before "AB" */
+    snprintf(*key + n + 1, SDX_ORDER_PLACE_DIGITS + 1, "%0*zu",
+             SDX_ORDER_PLACE_DIGITS, place);
+    return SDX_OK;
+}
+
+/* What the order of the index compares (sdx_index_order). */
+typedef struct placed {
+    sdx_clause_t *c;           /* the clause */
+    size_t at;                 /* where it came */
+} placed_t;
+
+static int
+s_cmp_placed(const void *a, const void *b)
+{
+    const placed_t *x = a, *y = b;
+    int d = strcmp(x->c->series, y->c->series);
+    return d ? d : (x->at > y->at) - (x->at < y->at);
 }
 
 sdx_status_t
-sdx_index_add_clause_at(sdx_writer_t *w, const sdx_clause_t *c,
-                        uint64_t ordinal)
+sdx_index_order(sdx_clause_t **items, size_t count, size_t *places)
+{
+    placed_t *v = count ? malloc(count * sizeof *v) : NULL;
+    if (count && !v)
+        return SDX_NOMEM;
+    for (size_t i = 0; i < count; i++)
+        v[i] = (placed_t){ items[i], i };
+    if (count > 1)
+        qsort(v, count, sizeof *v, s_cmp_placed);
+    for (size_t i = 0; i < count; i++) {
+        items[i] = v[i].c;
+        places[i] = i > 0 && strcmp(v[i - 1].c->series,
+                                    v[i].c->series) == 0
+                        ? places[i - 1] + 1
+                        : 0;
+    }
+    free(v);
+    return SDX_OK;
+}
+
+sdx_status_t
+sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *c, size_t place)
 {
     msgpack_sbuffer buf;
     msgpack_packer pk;
-    char *id_term = NULL;
+    char *id_term = NULL, *order = NULL;
+    size_t order_len = 0;
     sdx_status_t st;
 
     msgpack_sbuffer_init(&buf);
@@ -142,7 +191,10 @@ sdx_index_add_clause_at(sdx_writer_t *w, const sdx_clause_t *c,
      * same for hundreds of clauses and would only blur the ranking;
      * they are reachable as filters (XC, XT). */
     if ((st = sdx_writer_index_text(w, c->text, "", 1, true)) != SDX_OK ||
-        (st = s_add_filter_terms(w, c)) != SDX_OK)
+        (st = s_add_filter_terms(w, c)) != SDX_OK ||
+        (st = s_order_key(c, place, &order, &order_len)) != SDX_OK ||
+        (st = sdx_writer_set_value(w, SDX_SLOT_ORDER, order, order_len)) !=
+            SDX_OK)
         goto cleanup;
 
     msgpack_packer_init(&pk, &buf, msgpack_sbuffer_write);
@@ -158,14 +210,6 @@ sdx_index_add_clause_at(sdx_writer_t *w, const sdx_clause_t *c,
     if ((st = sdx_writer_set_value(w, SDX_SLOT_RECORD, buf.data,
                                    buf.size)) != SDX_OK)
         goto cleanup;
-    if (ordinal != UINT64_MAX) {
-        /* fixed width, so the values sort as the numbers do */
-        char ord[24];
-        int n = snprintf(ord, sizeof ord, "%020" PRIu64, ordinal);
-        if ((st = sdx_writer_set_value(w, SDX_SLOT_ORDER, ord,
-                                       (size_t)n)) != SDX_OK)
-            goto cleanup;
-    }
 
     size_t len = strlen(SDX_PREFIX_ID) + strlen(c->id) + 1;
     if (!(id_term = malloc(len))) {
@@ -175,6 +219,7 @@ sdx_index_add_clause_at(sdx_writer_t *w, const sdx_clause_t *c,
     snprintf(id_term, len, "%s%s", SDX_PREFIX_ID, c->id);
     st = sdx_writer_add_doc(w, id_term);
 cleanup:
+    free(order);
     free(id_term);
     msgpack_sbuffer_destroy(&buf);
     return st;
@@ -271,17 +316,23 @@ sdx_index_filter_add(sdx_index_filters_t *fs, const char *prefix,
 }
 
 sdx_errcode_t
-sdx_index_filters_from_request(sdx_index_filters_t *fs,
+sdx_index_filters_from_request(sdx_db_t *db, sdx_index_filters_t *fs,
                                const sdx_request_t *req,
                                sdx_proto_error_t *err)
 {
     const char *levels[SDX_PROTO_LIST_MAX];
     char level_text[SDX_PROTO_LIST_MAX][4];
+    char series[SLUG_MAX];
+    const char *series_v[1] = { series };
     sdx_errcode_t code;
     for (size_t i = 0; i < req->nlevels; i++) {
         snprintf(level_text[i], sizeof level_text[i], "%d", req->levels[i]);
         levels[i] = level_text[i];
     }
+    if (req->series &&
+        (code = sdx_index_series_slug(db, req->series, series,
+                                      sizeof series, err)))
+        return code;
     if ((code = sdx_index_filter_add(fs, SDX_PREFIX_LEVEL, levels,
                                      req->nlevels, false, "levels", err)) ||
         (code = sdx_index_filter_add(fs, SDX_PREFIX_SECTION,
@@ -293,8 +344,88 @@ sdx_index_filters_from_request(sdx_index_filters_t *fs,
                                      req->rows.n, true, "rows", err)) ||
         (code = sdx_index_filter_add(fs, SDX_PREFIX_CODE,
                                      (const char *const *)req->codes.v,
-                                     req->codes.n, false, "codes", err)))
+                                     req->codes.n, false, "codes", err)) ||
+        (code = sdx_index_filter_add(fs, SDX_PREFIX_SERIES, series_v,
+                                     req->series ? 1 : 0, false, "series",
+                                     err)))
         return code;
+    return SDX_E_NONE;
+}
+
+/*
+ * The clause of the first document indexed by TERM into *OUT (caller
+ * destroys; NULL with SDX_E_NONE when no document has TERM).
+ */
+static sdx_errcode_t
+s_clause_by_term(sdx_db_t *db, const char *term, sdx_clause_t **out,
+                 sdx_proto_error_t *err)
+{
+    void *data = NULL;
+    size_t len = 0;
+    *out = NULL;
+    sdx_status_t st = sdx_db_get_data_by_term(db, term, SDX_SLOT_RECORD,
+                                              &data, &len);
+    if (st == SDX_NOT_FOUND)
+        return SDX_E_NONE;
+    if (st == SDX_OK)
+        st = sdx_clause_from_msgpack(data, len, out);
+    free(data);
+    if (st != SDX_OK)
+        return s_fail(err, SDX_E_INTERNAL,
+                      st == SDX_BAD_INPUT
+                          ? "series: the index holds a malformed record"
+                          : "series: the index failed (logged)");
+    return SDX_E_NONE;
+}
+
+sdx_errcode_t
+sdx_index_series_slug(sdx_db_t *db, const char *name, char *out,
+                      size_t out_size, sdx_proto_error_t *err)
+{
+    char term[SDX_INDEX_TERM_MAX];
+    sdx_clause_t *c = NULL;
+    sdx_errcode_t code;
+    int n = sdx_slug(name, out, out_size);
+    if (n < 0)
+        return s_fail(err, SDX_E_BAD_REQUEST,
+                      "series: too long for a series title");
+    if (n == 0)
+        return s_fail(err, SDX_E_BAD_REQUEST,
+                      "series: a series needs a letter or digit");
+    /* its title, as the records' series slug gives it */
+    snprintf(term, sizeof term, "%s%s", SDX_PREFIX_SERIES, out);
+    if ((code = s_clause_by_term(db, term, &c, err)))
+        return code;
+    if (!c) {
+        /* or the job code of one of its levels: that clause's series */
+        snprintf(term, sizeof term, "%s%s", SDX_PREFIX_CODE, name);
+        if ((code = s_clause_by_term(db, term, &c, err)))
+            return code;
+        if (c && sdx_slug(c->series, out, out_size) <= 0) {
+            sdx_clause_destroy(&c);
+            return s_fail(err, SDX_E_INTERNAL,
+                          "series: the index holds a malformed record");
+        }
+    }
+    if (!c) {
+        /* NAME (up to SDX_PROTO_STR_MAX bytes) cut at a character
+           boundary, so the message stays valid UTF-8 */
+        size_t cut = 0, len = strlen(name);
+        while (cut < len && cut < 160) {
+            size_t k = sdx_utf8_seq_len((const unsigned char *)name + cut,
+                                        len - cut);
+            if (k == 0 || cut + k > 160)
+                break;
+            cut += k;
+        }
+        err->code = SDX_E_BAD_REQUEST;
+        snprintf(err->message, sizeof err->message,
+                 "series: no series \"%.*s%s\" in the index (specdex "
+                 "series lists them)", (int)cut, name,
+                 cut < len ? "..." : "");
+        return err->code;
+    }
+    sdx_clause_destroy(&c);
     return SDX_E_NONE;
 }
 
@@ -439,8 +570,22 @@ sdx_index_open_shards(const char *const *specs, size_t n, sdx_db_t **out,
         sdx_db_destroy(out);
         return SDX_UNAVAILABLE;
     }
-    if (records == docs)
+    if (records == docs) {
+        /* an updated index breaks ties on the order key */
+        char *ties = NULL;
+        if ((st = sdx_db_get_metadata(*out, SDX_META_TIES, &ties)) !=
+            SDX_OK) {
+            if (errmsg)
+                *errmsg = s_strdupf("cannot open %s: %s", path,
+                                    sdx_db_errmsg(*out));
+            sdx_db_destroy(out);
+            return st;
+        }
+        if (strcmp(ties, "order") == 0)
+            sdx_db_set_tie_slot(*out, SDX_SLOT_ORDER);
+        free(ties);
         return SDX_OK;
+    }
     /* DIR/rev-NNNNNN names its index directory; a bare database does
        not, and the message says DIR. */
     const char *slash = strrchr(path, '/');

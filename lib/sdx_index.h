@@ -68,14 +68,18 @@
  * built before this slot existed is refused (sdx_index_open).
  */
 #define SDX_SLOT_RECORD  5 /* the packed clause record */
+#define SDX_SLOT_SERIES  6 /* series slug, for facets by series */
 /*
- * The clause's place in the corpus (20 decimal digits), written by
- * builds that cut the corpus into shards (specdex-index --shards):
- * Xapian interleaves the document ids of shards, so equal scores are
- * put in this order instead, the order one index has (its ids follow
- * the corpus).  An index of one database goes by its ids and needs none.
+ * Where the clause stands in the corpus: its series as the record
+ * writes it, a NUL, and its place among that series' clauses (8
+ * digits).  A build writes the clauses in this order, so document order
+ * is this order and Xapian's tie-break (ascending document id) follows
+ * it; an update appends the series it replaces, so an updated index
+ * breaks ties on this slot instead (SDX_META_TIES), and ranks as a
+ * build of the same corpus does.
  */
-#define SDX_SLOT_ORDER   6
+#define SDX_SLOT_ORDER   7
+#define SDX_ORDER_PLACE_DIGITS 8 /* digits of the place in the series */
 
 /*
  * Grouping of identical texts (search's `group`, context's merged
@@ -94,6 +98,10 @@
                                                 "meta" (no documents; the
                                                 spelling and synonyms of
                                                 all), or "K/N" */
+#define SDX_META_TIES     "specdex.ties"     /* "order" after an update:
+                                                equal scores are ordered
+                                                by SDX_SLOT_ORDER, not by
+                                                document id */
 
 /* A prefixed term, bytes with its NUL, at most. */
 #define SDX_INDEX_TERM_MAX (SDX_PROTO_STR_MAX + 8)
@@ -111,22 +119,29 @@ void sdx_index_group_key(const sdx_clause_t *clause,
  * free text (positions, stemming, spelling); boolean terms level, section,
  * row slug and its un-numbered base ("XRkey-resp" beside
  * "XRkey-resp-06"), job code (when set), series slug and group key;
- * values level, section, row slug, group key and the msgpack record
- * (SDX_SLOT_*), the record's only copy: no document data, no text slot;
- * "Q" + id as the unique term (docs/ARCHITECTURE.md, "Index layout").
+ * values level, section, row slug, group key, series slug, the order
+ * key (its series and PLACE, its 0-based place among its series'
+ * clauses in corpus order) and the msgpack record (SDX_SLOT_*), the
+ * record's only copy: no document data, no text slot; "Q" + id as the
+ * unique term (docs/ARCHITECTURE.md, "Index layout").
  * Returns SDX_OK; SDX_BAD_INPUT when the level is outside 0..9, the
  * section unknown, or a label too long for a term; or the writer's
  * status (message in sdx_writer_errmsg).
  */
-sdx_status_t sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *clause);
+sdx_status_t sdx_index_add_clause(sdx_writer_t *w, const sdx_clause_t *clause,
+                                  size_t place);
 
 /*
- * sdx_index_add_clause, also writing ORDINAL (the clause's place in the
- * whole corpus) into SDX_SLOT_ORDER; UINT64_MAX writes none.
+ * Sort LIST's clauses, in place, into the order an index holds them:
+ * by series (the record's text, bytewise), and in each series as they
+ * came; PLACES[i] (LIST's count entries, the caller's) is then the
+ * place of clause i in its series.  A build and an update write their
+ * clauses in this order, so that the order key is document order.
+ * Returns SDX_OK or SDX_NOMEM (LIST unchanged).
  */
-sdx_status_t sdx_index_add_clause_at(sdx_writer_t *w,
-                                     const sdx_clause_t *clause,
-                                     uint64_t ordinal);
+sdx_status_t sdx_index_order(sdx_clause_t **items, size_t count,
+                             size_t *places);
+
 
 /* ---------------------------------------------------------------- */
 /* Reading: fields, filters, the record                             */
@@ -165,13 +180,29 @@ sdx_errcode_t sdx_index_filter_add(sdx_index_filters_t *fs,
 void sdx_index_filter_pop(sdx_index_filters_t *fs);
 
 /*
- * The request's filters (levels, sections, rows, codes) as filters, in
- * that order; a key not given adds none.  Returns as
- * sdx_index_filter_add.
+ * The request's filters (levels, sections, rows, codes, series) as
+ * filters, in that order; a key not given adds none.  The series is
+ * found in DB (sdx_index_series_slug).  Returns as
+ * sdx_index_filter_add, and as sdx_index_series_slug.
  */
-sdx_errcode_t sdx_index_filters_from_request(sdx_index_filters_t *fs,
+sdx_errcode_t sdx_index_filters_from_request(sdx_db_t *db,
+                                             sdx_index_filters_t *fs,
                                              const sdx_request_t *req,
                                              sdx_proto_error_t *err);
+
+/*
+ * The slug of the series NAME names in DB, into OUT (OUT_SIZE bytes):
+ * NAME is the series' title in any case and spacing ("Payroll Systems
+ * Analyst 1-5", payroll-systems-analyst-1-5) or the job code of any of
+ * its levels ("5366").  Returns SDX_E_NONE; SDX_E_BAD_REQUEST naming
+ * NAME when DB holds no such series or code ("series: no series
+ * \"X\" in the index (specdex series lists them)"); SDX_E_INTERNAL
+ * when the index fails or holds a malformed record (logged by the
+ * caller through sdx_db_errmsg).
+ */
+sdx_errcode_t sdx_index_series_slug(sdx_db_t *db, const char *name,
+                                    char *out, size_t out_size,
+                                    sdx_proto_error_t *err);
 
 /*
  * A search spec on this index's shape, every other member zero: Q
@@ -217,6 +248,8 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  * holds its record in SDX_SLOT_RECORD; one built before that slot
  * existed (the record in the document data, the text in slot 3) is
  * refused here rather than served through fallbacks: SDX_UNAVAILABLE,
+ * (An updated index, SDX_META_TIES "order", gets its tie-break slot
+ * here: sdx_db_set_tie_slot on SDX_SLOT_ORDER.)
  * *errmsg "index at PATH was built by an older specdex-index (no record
  * slot): rebuild it with specdex-index -o DIR CORPUS" (DIR the index
  * directory when PATH is one of its revisions).  The check compares two

@@ -67,6 +67,7 @@ static const char *const op_names[SDX_OP_LAST] = {
     [SDX_OP_FIRST] = "first",
     [SDX_OP_VERIFY] = "verify",
     [SDX_OP_GAPS] = "gaps",
+    [SDX_OP_SERIES] = "series",
 };
 
 const char *
@@ -614,9 +615,11 @@ static const struct op_def {
                            BIT(K_LEVELS) | BIT(K_SECTIONS) | BIT(K_ROWS) |
                            BIT(K_CODES) | BIT(K_SNIPPET) |
                            BIT(K_HIGHLIGHT) | BIT(K_FACETS) | BIT(K_GROUP) |
-                           BIT(K_SYNTAX),
+                           BIT(K_SYNTAX) | BIT(K_SERIES),
                        BIT(K_Q)},
-    [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS), BIT(K_Q)},
+    [SDX_OP_LADDER] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS) |
+                           BIT(K_SERIES),
+                       BIT(K_Q)},
     [SDX_OP_ROW] = {BIT(K_ROW) | BIT(K_SERIES), BIT(K_ROW)},
     [SDX_OP_GET] = {BIT(K_IDS), BIT(K_IDS)},
     [SDX_OP_CONTEXT] = {BIT(K_Q) | BIT(K_K) | BIT(K_MAX_CHARS) |
@@ -632,6 +635,7 @@ static const struct op_def {
     [SDX_OP_VERIFY] = {BIT(K_TEXT) | BIT(K_CLAUSE), BIT(K_TEXT)},
     [SDX_OP_GAPS] = {BIT(K_TEXT) | BIT(K_LEVEL) | BIT(K_SERIES),
                      BIT(K_TEXT) | BIT(K_LEVEL) | BIT(K_SERIES)},
+    [SDX_OP_SERIES] = {0, 0},
 };
 
 /* Each section named in `sections` must be one of sdx_sections[]. */

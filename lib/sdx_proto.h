@@ -109,6 +109,7 @@ typedef enum sdx_op {
     SDX_OP_FIRST,
     SDX_OP_VERIFY,
     SDX_OP_GAPS,
+    SDX_OP_SERIES,
     SDX_OP_LAST                /* not an op: the number of ops */
 } sdx_op_t;
 
@@ -158,7 +159,8 @@ typedef struct sdx_request {
     unsigned k;                /* context: passages */
     unsigned max_chars;        /* context: characters of text in all */
     char *row;                 /* row: the row label */
-    char *series;              /* row: the series, NULL when not given */
+    char *series;              /* search, ladder, row: the series (title
+                                  or a job code), NULL when not given */
     char *syntax;              /* search, context: how q reads, "plain"
                                   or "query"; NULL when it is the op's
                                   own (sdx_request_plain) */

@@ -22,6 +22,8 @@
 #include <new>
 #include <string>
 
+#include <unistd.h> /* access(): a glass database without a termlist */
+
 using sdx_x::correction;
 using sdx_x::load_synonyms;
 using sdx_x::run_search;
@@ -89,6 +91,8 @@ struct sdx_writer {
     bool in_doc = false;           /* begin_doc called, add_doc not yet */
     bool first_text = true;        /* no index_text in DOC yet */
     bool bulk = false;             /* SDX_WRITER_BULK: append, no lookup */
+    bool gather = false;           /* spelling counted per document and
+                                      written at commit (bulk, update) */
     bool plain_text = false;       /* unprefixed text in DOC, no SPELLING */
     bool spelled_text = false;     /* bulk: SPELLING text in DOC */
     std::unordered_map<std::string, Xapian::termcount> spelling;
@@ -259,13 +263,14 @@ sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
     if (errmsg)
         *errmsg = nullptr;
     try {
+        /* The termlist stays (no DB_NO_TERMLIST): an update deletes
+         * documents, which needs each one's terms. */
         int db_flags = Xapian::DB_CREATE | Xapian::DB_BACKEND_GLASS;
-        if ((flags & SDX_WRITER_BULK) && !(flags & SDX_WRITER_TERMLIST))
-            db_flags |= Xapian::DB_NO_TERMLIST;
         if (flags & SDX_WRITER_NO_SYNC)
             db_flags |= Xapian::DB_NO_SYNC;
         w = new sdx_writer_t;
         w->bulk = (flags & SDX_WRITER_BULK) != 0;
+        w->gather = w->bulk;
         w->db = Xapian::WritableDatabase(path, db_flags);
         w->tg.set_stemmer(Xapian::Stem(new memo_stemmer));
         w->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
@@ -280,6 +285,90 @@ sdx_writer_create_flags(const char *path, unsigned flags, sdx_writer_t **out,
         sdx_status_t st = classify_to(errmsg);
         delete w;
         return st;
+    }
+}
+
+extern "C" sdx_status_t
+sdx_writer_open(const char *path, sdx_writer_t **out, char **errmsg)
+{
+    sdx_writer_t *w = nullptr;
+    *out = nullptr;
+    if (errmsg)
+        *errmsg = nullptr;
+    try {
+        w = new sdx_writer_t;
+        w->gather = true;
+        w->db = Xapian::WritableDatabase(path, Xapian::DB_OPEN);
+        w->tg.set_stemmer(Xapian::Stem(new memo_stemmer));
+        w->tg.set_stemming_strategy(Xapian::TermGenerator::STEM_SOME);
+        w->tg.set_database(w->db);
+        w->db.begin_transaction(true); /* as sdx_writer_create_flags */
+        *out = w;
+        return SDX_OK;
+    } catch (...) {
+        sdx_status_t st = classify_to(errmsg);
+        delete w;
+        /* Xapian says only that it cannot open termlist.glass for
+         * writing: a database built without one (DB_NO_TERMLIST, as
+         * specdex-index built before updates existed) can be read but
+         * never written again. */
+        std::string glass = std::string(path) + "/iamglass";
+        std::string termlist = std::string(path) + "/termlist.glass";
+        if (st == SDX_UNAVAILABLE && access(glass.c_str(), F_OK) == 0 &&
+            access(termlist.c_str(), F_OK) != 0 && errmsg) {
+            free(*errmsg);
+            *errmsg = strdup("the index has no termlist table (built by a "
+                             "specdex-index older than --update): build "
+                             "it once in full with specdex-index -o DIR "
+                             "CORPUS");
+        }
+        return st;
+    }
+}
+
+extern "C" sdx_status_t
+sdx_writer_delete_term(sdx_writer_t *w, const char *term, uint64_t *count)
+{
+    *count = 0;
+    try {
+        std::vector<Xapian::docid> ids;
+        for (Xapian::PostingIterator p = w->db.postlist_begin(term);
+             p != w->db.postlist_end(term); ++p)
+            ids.push_back(*p);
+        for (Xapian::docid did : ids) {
+            /* the words spell_doc counted when it was added */
+            for (Xapian::TermIterator t = w->db.termlist_begin(did);
+                 t != w->db.termlist_end(did); ++t) {
+                const std::string &word = *t;
+                Xapian::termcount wdf = t.get_wdf();
+                if (wdf == 0 || word.empty() ||
+                    (word[0] >= 'A' && word[0] <= 'Z'))
+                    continue;
+                w->db.remove_spelling(word, wdf);
+            }
+            w->db.delete_document(did);
+            (*count)++;
+        }
+        return SDX_OK;
+    } catch (const Xapian::FeatureUnavailableError &e) {
+        set_xapian_msg(&w->errmsg, e);
+        w->errmsg += " (an index built before updates existed has no "
+                     "termlist: rebuild it once with specdex-index -o)";
+        return SDX_UNAVAILABLE;
+    } catch (...) {
+        return classify(&w->errmsg);
+    }
+}
+
+extern "C" sdx_status_t
+sdx_writer_term_count(sdx_writer_t *w, const char *term, uint64_t *count)
+{
+    *count = 0;
+    try {
+        *count = *term ? w->db.get_termfreq(term) : w->db.get_doccount();
+        return SDX_OK;
+    } catch (...) {
+        return classify(&w->errmsg);
     }
 }
 
@@ -310,14 +399,14 @@ sdx_writer_index_text(sdx_writer_t *w, const char *text, const char *prefix,
     /* A bulk writer gathers a document's spelling words from its
      * unprefixed terms when it is added (see spell_doc), so those terms
      * must all come from SPELLING text, counted once per word. */
-    if (w->bulk && unprefixed &&
+    if (w->gather && unprefixed &&
         (spelling ? w->plain_text || wdf_inc != 1 : w->spelled_text)) {
         set_msg(&w->errmsg, "a bulk writer takes unprefixed text either "
                             "all with spelling (wdf 1) or all without, "
                             "per document");
         return SDX_BAD_INPUT;
     }
-    if (w->bulk && spelling && !unprefixed) {
+    if (w->gather && spelling && !unprefixed) {
         set_msg(&w->errmsg, "a bulk writer takes spelling from unprefixed "
                             "text only");
         return SDX_BAD_INPUT;
@@ -330,7 +419,7 @@ sdx_writer_index_text(sdx_writer_t *w, const char *text, const char *prefix,
             w->spelled_text = true;
         else if (unprefixed)
             w->plain_text = true;
-        bool flag = spelling && !w->bulk;
+        bool flag = spelling && !w->gather;
         w->tg.set_flags(flag ? Xapian::TermGenerator::FLAG_SPELLING
                              : Xapian::TermGenerator::flags(0));
         w->tg.index_text(text, wdf_inc, prefix ? prefix : "");
@@ -378,9 +467,9 @@ sdx_writer_add_doc(sdx_writer_t *w, const char *unique_term)
         /* replace_document looks the term up first (and needs the
          * termlist table to remove an old document); a bulk build has
          * checked its ids already. */
+        if (w->gather && w->spelled_text)
+            spell_doc(w);
         if (w->bulk) {
-            if (w->spelled_text)
-                spell_doc(w);
             w->db.add_document(w->doc);
         } else {
             w->db.replace_document(unique_term, w->doc);
@@ -656,7 +745,15 @@ sdx_db_open_shards(const char *const *specs, size_t n, int order_slot,
                         specs[i] + " revision " +
                         (rev.empty() ? "none" : rev) +
                         " (build and ship them together)");
-                if (meta_of(shard, "specdex.shard") == "meta") {
+                std::string role = meta_of(shard, "specdex.shard");
+                if (role.empty())
+                    /* one index beside shards would count its clauses
+                       twice: only a --shards build's parts go together */
+                    throw Xapian::InvalidArgumentError(
+                        std::string(specs[i]) + " is not a shard of "
+                        "specdex-index --shards (no specdex.shard): "
+                        "rebuild them with specdex-index --shards N");
+                if (role == "meta") {
                     if (is_remote(specs[i]))
                         throw Xapian::InvalidArgumentError(
                             std::string(specs[i]) + ": the meta shard "
@@ -679,7 +776,8 @@ sdx_db_open_shards(const char *const *specs, size_t n, int order_slot,
                 "remote backend serves no spelling or synonyms, and "
                 "without them corrections and synonyms would be silently "
                 "missing");
-        db->order_slot = n > 1 ? order_slot : -1;
+        db->sharded = n > 1;
+        db->tie_slot = n > 1 ? order_slot : -1;
         for (const char *word : STOP_WORDS)
             db->stopper.add(word);
         load_synonyms(db);
@@ -917,6 +1015,24 @@ sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max, char **out,
     } catch (...) {
         return classify_db(db);
     }
+}
+
+extern "C" sdx_status_t
+sdx_db_term_count(sdx_db_t *db, const char *term, uint64_t *count)
+{
+    *count = 0;
+    try {
+        *count = db->db.get_termfreq(term);
+        return SDX_OK;
+    } catch (...) {
+        return classify(&db->errmsg);
+    }
+}
+
+extern "C" void
+sdx_db_set_tie_slot(sdx_db_t *db, int slot)
+{
+    db->tie_slot = slot < 0 ? -1 : slot;
 }
 
 extern "C" void

@@ -48,9 +48,7 @@ sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
                                char **errmsg);
 
 /* Flags of sdx_writer_create_flags (bitwise or). */
-#define SDX_WRITER_BULK    0x1u /* a one-shot build: no termlist table
-                                   (Xapian's DB_NO_TERMLIST: its zlib
-                                   was a sixth of the build's time),
+#define SDX_WRITER_BULK    0x1u /* a one-shot build:
                                    sdx_writer_add_doc appends without
                                    looking for a document to replace
                                    (the caller guarantees unique terms),
@@ -60,19 +58,49 @@ sdx_status_t sdx_writer_create(const char *path, sdx_writer_t **out,
 #define SDX_WRITER_NO_SYNC 0x2u /* commits do not fsync (Xapian's
                                    DB_NO_SYNC): for a scratch database
                                    that is compacted into the real one */
-#define SDX_WRITER_TERMLIST 0x4u /* with BULK: keep the termlist table
-                                   all the same; Xapian's remote backend
-                                   reads a document's values through it,
-                                   so a shard served by xapian-tcpsrv
-                                   needs one */
 
 /*
  * sdx_writer_create with FLAGS (SDX_WRITER_*; 0 is sdx_writer_create).
- * A database written with SDX_WRITER_BULK reads as any other, but a
- * writer on it cannot replace or delete documents.
+ * Every database keeps its termlist table (each document's terms), so
+ * that a later sdx_writer_open can delete and replace documents in it.
  */
 sdx_status_t sdx_writer_create_flags(const char *path, unsigned flags,
                                      sdx_writer_t **out, char **errmsg);
+
+/*
+ * Open the existing database at PATH for an update: documents are
+ * added with sdx_writer_add_doc (replacing one with the same unique
+ * term) and removed with sdx_writer_delete_term; spelling words are
+ * counted as a bulk writer counts them (sdx_writer_index_text), so the
+ * spelling table ends as a build of the same documents writes it.
+ * Everything is one transaction, written by sdx_writer_commit.
+ * Returns as sdx_writer_create (SDX_UNAVAILABLE: no database at PATH,
+ * it is locked, or it has no termlist table, which Xapian needs to
+ * write it: *errmsg then says to build it once in full).
+ */
+sdx_status_t sdx_writer_open(const char *path, sdx_writer_t **out,
+                             char **errmsg);
+
+/*
+ * Delete every document indexed by TERM, and take each one's words
+ * out of the spelling table as many times as they were put in (its
+ * unprefixed terms and their wdf, from the termlist), so the table
+ * holds what a build without those documents holds.  *count is the
+ * number deleted (0: none had TERM, not an error).  Returns SDX_OK;
+ * SDX_UNAVAILABLE when the database has no termlist table (built
+ * before it kept one: message in sdx_writer_errmsg); SDX_XAPIAN,
+ * SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_writer_delete_term(sdx_writer_t *w, const char *term,
+                                    uint64_t *count);
+
+/*
+ * Documents of W indexed by TERM into *count ("" for every document),
+ * with what was added or deleted since the last commit.  Returns
+ * SDX_OK, SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_writer_term_count(sdx_writer_t *w, const char *term,
+                                   uint64_t *count);
 
 /*
  * Start a new document, discarding one begun and not added.  Calls below
@@ -420,6 +448,23 @@ sdx_status_t sdx_db_suggest(sdx_db_t *db, const sdx_search_spec_t *spec,
 sdx_status_t sdx_db_terms(sdx_db_t *db, const char *prefix, size_t max,
                           char **out, size_t *len, size_t *count,
                           bool *more);
+
+/*
+ * The number of documents of DB indexed by TERM into *count (0 when
+ * none): Xapian's term frequency, kept by the index, so no posting is
+ * read.  Returns SDX_OK, SDX_XAPIAN, SDX_NOMEM, SDX_INTERNAL.
+ */
+sdx_status_t sdx_db_term_count(sdx_db_t *db, const char *term,
+                               uint64_t *count);
+
+/*
+ * Break ties between equal scores on value slot SLOT (ascending bytes;
+ * Xapian's sort by relevance, then value) instead of by document id, in
+ * every search on DB from now on; -1: by document id again (as opened).
+ * It costs a value read per candidate hit (docs/ARCHITECTURE.md, "Index
+ * layout").  No failure mode.
+ */
+void sdx_db_set_tie_slot(sdx_db_t *db, int slot);
 
 /* Frees what a caller keeps with a handle (sdx_db_set_user). */
 typedef void (*sdx_user_free_fn)(void *data);

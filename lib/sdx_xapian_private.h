@@ -67,8 +67,8 @@ struct sdx_db {
                                       backend serves neither spelling
                                       nor synonyms) */
     std::vector<std::string> remotes; /* the remote shards' specs */
-    int order_slot = -1;           /* ties in this value's order (shards
-                                      interleave ids); -1: by docid */
+    bool sharded = false;          /* more than one shard (their ids
+                                      interleave: ties go by tie_slot) */
     bool broken = false;           /* a remote shard failed: reopen */
     Xapian::Stem stem{"english"};  /* for queries and snippets */
     std::unordered_map<std::string, std::string> stems;
@@ -84,6 +84,9 @@ struct sdx_db {
     size_t synonym_words = 0;      /* words in the longest key */
     bool xapian_snippets = false;  /* sdx_db_set_xapian_snippets: the
                                       bench's baseline */
+    int tie_slot = -1;             /* sdx_db_set_tie_slot: the value slot
+                                      that orders equal scores, -1: the
+                                      document id */
     std::string errmsg;            /* last error, "" when none */
     void *user = nullptr;          /* sdx_db_set_user's DATA */
     sdx_user_free_fn user_free = nullptr; /* frees USER, or NULL */

@@ -364,7 +364,7 @@ parse(sdx_db_t *db, const sdx_search_spec_t *spec,
      * explicit OP_SYNONYM of the same terms): over shards a wildcard
      * ranks otherwise than in one index.  Refused, never a different
      * ranking in silence. */
-    if (db->order_slot >= 0 && has_wildcard(q))
+    if (db->sharded && has_wildcard(q))
         throw Xapian::QueryParserError(
             "wildcards are not served by an index of shards (Xapian "
             "weighs them shard by shard, which ranks otherwise than one "
@@ -478,11 +478,11 @@ run_search(sdx_db_t *db, const sdx_search_spec_t *spec, sdx_results_t *r)
      * ranking every time, so offset/limit pages neither skip nor
      * repeat a hit. */
     enquire.set_docid_order(Xapian::Enquire::ASCENDING);
-    /* Shards interleave document ids; equal scores then go in the order
-     * the documents have in one index, kept in a value. */
-    if (db->order_slot >= 0)
+    /* An updated index holds documents out of corpus order: its order
+     * key puts equal scores back in it (sdx_db_set_tie_slot). */
+    if (db->tie_slot >= 0)
         enquire.set_sort_by_relevance_then_value(
-            (Xapian::valueno)db->order_slot, false);
+            static_cast<Xapian::valueno>(db->tie_slot), false);
     /* The limit arms a POSIX timer per search (three system calls, 5 %
      * of a search on a small index); a database that small is matched
      * in far less than any limit, so it goes without. */

@@ -26,6 +26,28 @@ typedef struct t_ops_index {
 } t_ops_index_t;
 
 /*
+ * Open the index served at INDEX_DIR (its DIR/current) into *IX, as a
+ * worker opens it.  A failure fails the test.
+ */
+static inline void
+t_ops_index_open_dir(t_ops_index_t *ix, const char *index)
+{
+    char err[1024], *msg = NULL;
+    memset(ix, 0, sizeof *ix);
+    if (sdx_index_resolve(index, ix->path, sizeof ix->path, err,
+                          sizeof err))
+        fail_msg("resolving the index: %s", err);
+    if (sdx_index_open(ix->path, &ix->db, &msg) != SDX_OK)
+        fail_msg("opening the index: %s", msg ? msg : "?");
+    free(msg);
+    ix->stats = sdx_stats_new(1, 1);
+    assert_non_null(ix->stats);
+    ix->ctx = (sdx_ops_ctx_t){.db = ix->db, .db_path = ix->path,
+                              .db_error = "", .stats = ix->stats,
+                              .cfg = &ix->cfg};
+}
+
+/*
  * Parse PATHS[0..N-1] (corpus files or directories) and build them, with
  * the synonyms of SYNONYMS (a file, or NULL for none), into DIR/index as
  * specdex-index does; open it into *IX.  A failure fails the test.
@@ -37,27 +59,17 @@ t_ops_index_open_paths(t_ops_index_t *ix, const char *dir,
 {
     sdx_clause_list_t clauses = SDX_CLAUSE_LIST_INIT;
     sdx_synonyms_t syn = SDX_SYNONYMS_INIT;
-    char err[1024], index[512], *msg = NULL;
+    char err[1024], index[512];
 
-    memset(ix, 0, sizeof *ix);
     snprintf(index, sizeof index, "%s/index", dir);
     if (sdx_parse_paths(paths, n, &clauses, NULL, err, sizeof err) ||
         (synonyms &&
          sdx_parse_synonyms(synonyms, &syn, err, sizeof err)) ||
-        sdx_build_index_syn(index, &clauses, &syn, NULL, err, sizeof err) ||
-        sdx_index_resolve(index, ix->path, sizeof ix->path, err,
-                          sizeof err))
+        sdx_build_index_syn(index, &clauses, &syn, NULL, err, sizeof err))
         fail_msg("building the index: %s", err);
     sdx_clause_list_clear(&clauses);
     sdx_synonyms_clear(&syn);
-    if (sdx_index_open(ix->path, &ix->db, &msg) != SDX_OK)
-        fail_msg("opening the index: %s", msg ? msg : "?");
-    free(msg);
-    ix->stats = sdx_stats_new(1, 1);
-    assert_non_null(ix->stats);
-    ix->ctx = (sdx_ops_ctx_t){.db = ix->db, .db_path = ix->path,
-                              .db_error = "", .stats = ix->stats,
-                              .cfg = &ix->cfg};
+    t_ops_index_open_dir(ix, index);
 }
 
 /* t_ops_index_open_paths of the one corpus file or directory PATH. */

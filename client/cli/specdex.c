@@ -629,7 +629,9 @@ struct query_args {
     const char *sections[MAX_VALUES]; /* --section */
     const char *rows[MAX_VALUES];   /* --row */
     const char *codes[MAX_VALUES];  /* --code */
-    const char *series;             /* --series (row, diff, fit, gaps) */
+    const char *series;             /* --series (row, diff, fit, gaps;
+                                       search and ladder send it as
+                                       q.series) */
     bool diff;                      /* --diff (row, ladder) */
     const char *clause;             /* --clause (verify) */
     char *text;                     /* fit, gaps: the TEXT read from
@@ -645,8 +647,8 @@ static msgpack_object_array mp_list(const msgpack_object *map,
                                     const char *key);
 
 /* Which options a command takes, as getopt letters. */
-#define OPTS_SEARCH "l:s:r:c:n:o:gfjJh"
-#define OPTS_LADDER "s:r:DjJh"
+#define OPTS_SEARCH "l:s:r:c:S:n:o:gfjJh"
+#define OPTS_LADDER "s:r:S:DjJh"
 #define OPTS_CONTEXT "l:s:k:m:jJh"
 #define OPTS_ROW "S:DjJh"
 #define OPTS_FIT "S:jJh"
@@ -781,6 +783,7 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
             if (!check_text(cmd, "--series", optarg, SDX_PROTO_STR_MAX))
                 return -EXIT_USAGE - 1;
             a->series = optarg;
+            a->q.series = optarg;
             break;
         case 'D':
             a->diff = true;
@@ -853,16 +856,17 @@ one_operand(const command_t *cmd, int first, int argc, char **argv)
  * whether the result holds anything (exit 0) or not (exit 1).
  */
 
-/* --facets: "Matches by level: 1: 3  2: 4 ..." and by section. */
+/* --facets: "Matches by level: 1: 3  2: 4 ...", by section and by
+   series (its slug, which --series takes too). */
 static void
 print_facets(const cli_t *cli, const sdx_result_t *r)
 {
     const msgpack_object *facets =
         sdx_msgpack_get(sdx_client_reply_root(r->reply), "facets");
-    static const char *const kinds[] = { "level", "section" };
+    static const char *const kinds[] = { "level", "section", "series" };
     if (!facets)
         return;
-    for (size_t k = 0; k < 2; k++) {
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; k++) {
         const msgpack_object *m = sdx_msgpack_get(facets, kinds[k]);
         if (!m || m->type != MSGPACK_OBJECT_MAP)
             continue;
@@ -1226,6 +1230,47 @@ show_stats(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
            (unsigned long long)s->p50_us, (unsigned long long)s->p90_us,
            (unsigned long long)s->p99_us, (unsigned long long)s->max_us);
     return true;
+}
+
+static sdx_status_t
+call_series(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    (void)a;
+    return sdx_client_series(c, r);
+}
+
+/* One line per series: its levels as a range, its codes, its clauses. */
+static bool
+show_series(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    (void)a;
+    if (cli->json || cli->jsonl)
+        return r->nseries > 0;
+    for (size_t i = 0; i < r->nseries; i++) {
+        const sdx_result_series_t *x = &r->series[i];
+        style(cli, SGR_BOLD);
+        printf("%s", x->series);
+        style(cli, SGR_RESET);
+        if (x->nlevels == 0)
+            printf("\n    no levels");
+        else if (x->nlevels == 1)
+            printf("\n    level %d", x->levels[0]);
+        else
+            printf("\n    levels %d-%d", x->levels[0],
+                   x->levels[x->nlevels - 1]);
+        printf(", %llu clause%s, job code%s", (unsigned long long)x->clauses,
+               x->clauses == 1 ? "" : "s", x->ncodes == 1 ? "" : "s");
+        for (size_t j = 0; j < x->ncodes; j++)
+            printf("%s %s", j ? "," : "", x->codes[j][0] ? x->codes[j]
+                                                         : "(none)");
+        putchar('\n');
+    }
+    if (r->nseries == 0)
+        printf("The index holds no series.\n");
+    else
+        printf("\n%zu series%s.\n", r->nseries,
+               r->series_more ? " (the daemon cut the list short)" : "");
+    return r->nseries > 0;
 }
 
 /* Microseconds on the monotonic clock. */
@@ -1737,13 +1782,16 @@ static const command_t commands[] = {
 "                     condition environment\n"
 "  -r, --row ROW      only this row, e.g. \"key resp 06\" (repeatable)\n"
 "  -c, --code CODE    only this job code, e.g. 5366 (repeatable)\n"
+"  -S, --series NAME  only this series: its title or any of its job\n"
+"                     codes ('specdex series' lists them)\n"
 "  -n, --limit N      hits to show, 1.." STR(SDX_PROTO_LIMIT_MAX)
 " (default " STR(SDX_PROTO_LIMIT_DEFAULT) ")\n"
 "  -o, --offset N     skip the first N hits (the next page), 0.."
 STR(SDX_PROTO_OFFSET_MAX) "\n"
 "  -g, --group        one hit for a row whose text is the same at\n"
 "                     several levels\n"
-"  -f, --facets       also count the matches per level and section\n"
+"  -f, --facets       also count the matches per level, section and\n"
+"                     series\n"
 "      --syntax S     how QUERY reads: query (the default, as above) or\n"
 "                     plain (plain words, no operators, as context\n"
 "                     reads a question; what it named is shown)\n"
@@ -1766,6 +1814,8 @@ OUTPUT_OPTS
 "Options:\n"
 "  -s, --section S    only these sections (repeatable or a comma list)\n"
 "  -r, --row ROW      only this row (repeatable)\n"
+"  -S, --series NAME  only this series: its title or any of its job\n"
+"                     codes\n"
 "  -D, --diff         also the words the row adds and removes from each\n"
 "                     level to the next (with --json: the diff's reply)\n"
 OUTPUT_OPTS
@@ -1783,8 +1833,9 @@ OUTPUT_OPTS
 "a level without that row shows as such.\n"
 "\n"
 "Options:\n"
-"  -S, --series NAME  only this series, e.g. \"Clinical Applications\n"
-"                     Professional 1-5 HX\"\n"
+"  -S, --series NAME  only this series: its title, e.g. \"Clinical\n"
+"                     Applications Professional 1-5 HX\", or any of its\n"
+"                     job codes; an unknown one is an error\n"
 "  -D, --diff         the words each level adds and removes against the\n"
 "                     level below: colour on a terminal, else [-removed-]\n"
 "                     and {+added+}\n"
@@ -1932,6 +1983,20 @@ OUTPUT_OPTS
 "Example:\n"
 "  specdex gaps \"Trains users.\" -l 2 -S \"Clinical Applications "
 "Professional 1-5 HX\"\n", 0 },
+    { "series", OPTS_PLAIN, OPERAND_NONE,
+      "", "", 0,
+      call_series, show_series, "series",
+      "the series of the index: levels, job codes, clauses",
+"Usage: specdex series [OPTIONS]\n"
+"Every series (job standard) of the index, in name order, with its\n"
+"level range, the job code of each level and its number of clauses.\n"
+"A series' title or any of its job codes is what --series takes.\n"
+"\n"
+"Options:\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex series\n", 0 },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
       "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,

@@ -308,6 +308,7 @@ class Client:
                sections: Sequence[str] | None = None,
                rows: Sequence[str] | None = None,
                codes: Sequence[str] | None = None,
+               series: str | None = None,
                snippet: bool | None = None,
                highlight: bool | tuple[str, str] | None = None,
                facets: bool | None = None,
@@ -326,6 +327,9 @@ class Client:
             rows (Sequence[str] | None): only these row labels, any case
                 (``"key resp 06"``).
             codes (Sequence[str] | None): only these job codes.
+            series (str | None): only this series, by its title (any
+                case) or a job code of any of its levels; a series the
+                index does not hold is ``bad_request`` naming it.
             snippet (bool | None): add each hit's ``snippet`` (default
                 True).
             highlight (bool | tuple[str, str] | None): how a snippet marks
@@ -333,8 +337,8 @@ class Client:
                 HTML-escaped text; True or None for ``("<mark>",
                 "</mark>")``; False for plain text, no markers and no HTML
                 escaping.
-            facets (bool | None): add ``facets``, the matches per level
-                and per section.
+            facets (bool | None): add ``facets``, the matches per level,
+                per section and per series (by its slug).
             group (bool | None): one hit per row whose text is the same at
                 several levels, with their ``levels``.
             syntax (str | None): ``"plain"`` to read ``q`` as a question
@@ -369,7 +373,7 @@ class Client:
                 f"{highlight!r}")
         reply = self.call("search", q=q, offset=offset, limit=limit,
                           levels=levels, sections=sections, rows=rows,
-                          codes=codes, snippet=snippet,
+                          codes=codes, series=series, snippet=snippet,
                           highlight=list(marks) if marks else None,
                           facets=facets, group=group, syntax=syntax)
         if plain:
@@ -382,13 +386,15 @@ class Client:
         return reply
 
     def ladder(self, q: str, sections: Sequence[str] | None = None,
-               rows: Sequence[str] | None = None) -> Reply:
+               rows: Sequence[str] | None = None,
+               series: str | None = None) -> Reply:
         """The best clause at each level for ``q``, and its row.
 
         Args:
             q (str): the query, as for :meth:`search`.
             sections (Sequence[str] | None): only these section kinds.
             rows (Sequence[str] | None): only these row labels.
+            series (str | None): only this series, as for :meth:`search`.
 
         Returns:
             Reply: ``ladder`` (``{level, hit}`` for levels 1..5, ``hit``
@@ -399,7 +405,8 @@ class Client:
             ErrorReply: the daemon refused the request.
             Unavailable: no endpoint replied within the attempts.
         """
-        return self.call("ladder", q=q, sections=sections, rows=rows)
+        return self.call("ladder", q=q, sections=sections, rows=rows,
+                         series=series)
 
     def row(self, row: str, series: str | None = None) -> Reply:
         """One row across the levels.
@@ -408,7 +415,9 @@ class Client:
             row (str): the row label in any case and spacing
                 (``"key resp 06"``).
             series (str | None): only this series, by its title
-                (``"Clinical Applications Professional 1-5 HX"``).
+                (``"Clinical Applications Professional 1-5 HX"``) or a job
+                code of any of its levels; an unknown one is
+                ``bad_request`` naming it.
 
         Returns:
             Reply: ``row`` (the label as the corpus writes it, None when no
@@ -594,6 +603,20 @@ class Client:
             Unavailable: no endpoint replied within the attempts.
         """
         return self.call("gaps", text=text, level=level, series=series)
+
+    def series(self) -> Reply:
+        """Every series of the index, in slug order.
+
+        Returns:
+            Reply: ``series`` (``{series, levels, codes, clauses}``: the
+            title, its levels ascending, the job code of each level, its
+            clauses) and ``more`` (True when the list was cut short).
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("series")
 
     def stats(self) -> Reply:
         """The daemon's stats reply (docs/PROTOCOL.md, docs/OPERATIONS.md).

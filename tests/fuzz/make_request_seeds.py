@@ -43,7 +43,9 @@ VALID = {
                       **FILTERS),
     "search-utf8": req("search", q="Bachelor\u2019s d\u00e9gree \u2603"),
     "ladder": req("ladder", q="troubleshooting", sections=["ksa"],
-                  rows=["ksa 07"]),
+                  rows=["ksa 07"], series="5366"),
+    "search-series": req("search", q="background check",
+                         series="clinical applications professional 1-5 hx"),
     "row": req("row", row="Key Resp 06",
                series="Clinical Applications Professional 1-5 HX"),
     "row-min": req("row", row="education"),
@@ -72,6 +74,7 @@ VALID = {
                   clause="5365/ksa-02"),
     "gaps": req("gaps", text="Trains users. Documents issues.", level=2,
                 series="Clinical Applications Professional 1-5 HX"),
+    "series": req("series"),
 }
 
 B = pack  # shorthand
@@ -138,6 +141,8 @@ BAD = {
     "q-blank": req("context", q=" \t "),
     "row-missing": req("row"),
     "series-empty": req("row", row="KSA 01", series=""),
+    "series-op-key": req("series", q="x"),
+    "series-not-str": req("search", q="x", series=["5366"]),
     "many-keys": B(dict({"v": 1, "op": "ping"},
                         **{"k%d" % i: i for i in range(40)})),
     "deep": b"\x83\xa1v\x01\xa2op\xa4ping\xa2id" + b"\x91" * 40 + b"\xc0",

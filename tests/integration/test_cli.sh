@@ -148,10 +148,15 @@ check "--offset past the end: says so, exit 1" bash -c "[ $rc -eq 1 ] && grep -q
 # row: the label as the corpus writes it; a --series without the row.
 cli row "KEY  resp 08" > "$tmp/row8.txt"
 check "row: the heading is the corpus' label" grep -q "^Key Resp 08 across levels" "$tmp/row8.txt"
-cli row "key resp 06" -S x > "$tmp/rowx.txt"; rc=$?
-check "row -S x: the series is what is wrong" bash -c "[ $rc -eq 1 ] && grep -qx 'No series \"x\" has Key Resp 06; it is in \"Clinical Applications Professional 1-5 HX\".' '$tmp/rowx.txt'"
-cli row "key resp 99" -S x > "$tmp/rowy.txt"; rc=$?
-check "row -S x of no row: no such row" bash -c "[ $rc -eq 1 ] && grep -qx 'No row \"key resp 99\" in any series.' '$tmp/rowy.txt'"
+cli row "key resp 06" -S x > "$tmp/rowx.txt" 2> "$tmp/rowx.err"; rc=$?
+check "row -S x: the unknown series is named" bash -c "[ $rc -eq 4 ] && grep -qx 'specdex: bad_request: series: no series \"x\" in the index (specdex series lists them)' '$tmp/rowx.err'"
+cli search vendors -S x > /dev/null 2> "$tmp/searchx.err"; rc=$?
+check "search -S x: the unknown series is named" bash -c "[ $rc -eq 4 ] && grep -q 'no series \"x\" in the index' '$tmp/searchx.err'"
+cli row "key resp 99" -S 5366 > "$tmp/rowy.txt"; rc=$?
+check "row -S CODE of no row: no such row in any series" bash -c "[ $rc -eq 1 ] && grep -qx 'No row \"key resp 99\" in any series.' '$tmp/rowy.txt'"
+cli series > "$tmp/series.txt"; rc=$?
+check "series: the seed's series, levels, codes and clauses" bash -c "[ $rc -eq 0 ] && grep -qx 'Clinical Applications Professional 1-5 HX' '$tmp/series.txt' && grep -q '^    levels 1-5, [0-9]* clauses, job codes 5365, 5366, 5367, 6372, 6373$' '$tmp/series.txt'"
+check "search -S CODE: the series of that code" cli --json search vendors -S 6372
 
 # Plain words from the CLI: what the question named is shown, a question
 # that matches nothing says why, and the options reach the daemon.

@@ -952,9 +952,40 @@ test_row(void **state)
     assert_int_equal(sdx_msgpack_get(r.root, "row")->type,
                      MSGPACK_OBJECT_NIL);
     s_reply_free(&r);
+    /* an unknown series is an error naming it, never an empty answer */
     s_req(&r, "{v:1, op:'row', row:'key resp 06', series:'nothing'}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: no series \"nothing\" in the index "
+                         "(specdex series lists them)");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'vendors', series:'nothing'}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: no series \"nothing\" in the index "
+                         "(specdex series lists them)");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'ladder', q:'vendors', series:'9999'}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: no series \"9999\" in the index "
+                         "(specdex series lists them)");
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'search', q:'vendors', series:'--'}");
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: a series needs a letter or digit");
+    s_reply_free(&r);
+    /* 250 digits: a request may hold them, no series title can */
+    s_req(&r, "{v:1, op:'search', q:'x', series:'%0250d'}", 0);
+    s_assert_error(&r, "bad_request");
+    s_assert_message(&r, "series: too long for a series title");
+    s_reply_free(&r);
+    /* by its title in any case, or by a job code of any level */
+    s_req(&r, "{v:1, op:'row', row:'key resp 06', "
+              "series:'CLINICAL applications professional 1-5 hx'}");
     s_assert_ok(&r);
-    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 0);
+    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 5);
+    s_reply_free(&r);
+    s_req(&r, "{v:1, op:'row', row:'key resp 06', series:'6373'}");
+    s_assert_ok(&r);
+    assert_int_equal(s_array(r.root, "cells", 0)->via.array.size, 5);
     s_reply_free(&r);
     /* the base of a numbered label is not a row */
     s_req(&r, "{v:1, op:'row', row:'key resp'}");

@@ -11,7 +11,10 @@
 # completions complete commands, options and sections (bash, and zsh
 # when it is installed).
 set -u
-build=${1:?usage: test_install.sh BUILD_DIR}
+build=${1:?usage: test_install.sh BUILD_DIR [UNIT_DIR]}
+# Where the units are installed, as an absolute path (the prefix /usr).
+unitdir=${2:-/usr/lib/systemd/system}
+unitdir=${unitdir#/}
 . "$(dirname "$0")/lib.sh"
 root=$tmp/root
 
@@ -29,9 +32,9 @@ for f in usr/bin/specdex usr/bin/specdex-index usr/bin/specdex-ship usr/sbin/spe
          usr/share/bash-completion/completions/specdex \
          usr/share/zsh/vendor-completions/_specdex \
          usr/share/specdex/corpus/clinical-applications-professional-hx.txt \
-         usr/lib/systemd/system/specdexd.service \
-         usr/lib/systemd/system/specdex-index.service \
-         usr/lib/systemd/system/specdex-index.path \
+         "$unitdir/specdexd.service" \
+         "$unitdir/specdex-index.service" \
+         "$unitdir/specdex-index.path" \
          usr/lib/sysusers.d/specdex.conf \
          usr/share/specdex/examples/specdexd.conf; do
   check "installed: $f" [ -e "$root/$f" ]
@@ -39,7 +42,7 @@ done
 
 # The units, offline.  verify checks that ExecStart= programs exist, so
 # it reads copies whose /usr points into the install root.
-units=$root/usr/lib/systemd/system
+units=$root/$unitdir
 mkdir "$tmp/units"
 for u in specdexd.service specdex-index.service specdex-index.path; do
   sed "s|=/usr/|=$root/usr/|" "$units/$u" > "$tmp/units/$u"
@@ -133,7 +136,7 @@ got=$(bash_complete specdex "")
 check "bash: the commands of --help ($got)" [ "$got" = "$commands" ]
 got=$(bash_complete specdex search x --)
 check "bash: search's options ($got)" \
-  bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+  bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--series* && '$got' == *--color=* && '$got' != *--max-chars* ]]"
 got=$(bash_complete specdex row "key resp 06" --)
 check "bash: row's options ($got)" \
   bash -c "[[ '$got' == *--series* && '$got' != *--limit* ]]"
@@ -166,7 +169,7 @@ if command -v zsh > /dev/null; then
   check "zsh: the commands of --help ($(offers 1))" [ "$(offers 1)" = "$commands" ]
   got=$(offers 2)
   check "zsh: search's options ($got)" \
-    bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--color=* && '$got' != *--series* ]]"
+    bash -c "[[ '$got' == *--limit* && '$got' == *--section* && '$got' == *--series* && '$got' == *--color=* && '$got' != *--max-chars* ]]"
   check "zsh: --section k -> ksa ($(offers 3))" [ "$(offers 3)" = "ksa " ]
   check "zsh: --color=al -> always ($(offers 4))" [ "$(offers 4)" = "always " ]
   check "zsh: --syntax q -> query ($(offers 5))" [ "$(offers 5)" = "query " ]

@@ -106,6 +106,27 @@ class ClientTest(unittest.TestCase):
         self.assertEqual({c["series"] for c in r["cells"]},
                          {"Clinical Applications Professional 1-5 HX"})
 
+    def test_series_lists_and_filters(self):
+        got = self.c.series()
+        self.assertFalse(got["more"])
+        self.assertEqual([(x["series"], x["levels"], x["codes"])
+                          for x in got["series"]],
+                         [("Clinical Applications Professional 1-5 HX",
+                           [1, 2, 3, 4, 5],
+                           ["5365", "5366", "5367", "6372", "6373"])])
+        total = self.c.search("vendors", facets=True)
+        self.assertEqual(total["facets"]["series"],
+                         {"clinical-applications-professional-1-5-hx":
+                          total["total"]})
+        by_code = self.c.search("vendors", series="6372")
+        self.assertEqual(by_code["total"], total["total"])
+        self.assertEqual(self.c.ladder("vendors", series="5366")["row"],
+                         self.c.ladder("vendors")["row"])
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.search("vendors", series="Nursing Aide 1-3")
+        self.assertEqual(cm.exception.code, "bad_request")
+        self.assertIn('no series "Nursing Aide 1-3"', cm.exception.message)
+
     def test_get_keeps_order_and_nil(self):
         got = self.c.get(["5367/ksa-07", "nope/none", "5365/education"])
         self.assertEqual(got[0]["row"], "KSA 07")

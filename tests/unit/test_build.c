@@ -727,7 +727,7 @@ write_odd_db(const char *path, size_t n_docs, const char *revision,
     sdx_clause_list_t list = make_list(n_docs);
     assert_int_equal(sdx_writer_create(path, &w, NULL), SDX_OK);
     for (size_t i = 0; i < list.count; i++)
-        assert_int_equal(sdx_index_add_clause(w, list.items[i]), SDX_OK);
+        assert_int_equal(sdx_index_add_clause(w, list.items[i], i), SDX_OK);
     if (revision)
         assert_int_equal(sdx_writer_set_metadata(w, SDX_META_REVISION,
                                                  revision), SDX_OK);

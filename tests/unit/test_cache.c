@@ -113,7 +113,8 @@ test_key_is_canonical(void **state)
  * A value for each request key: BASE where an op needs the key (every
  * base request has them), SAMPLE a value that changes the reply of
  * every op taking the key, on the seed corpus, from what the base
- * request answers.  A key the protocol adds must be given a row here
+ * request answers (the seed and tests/data/good: `series` needs a
+ * second series to change anything).  A key the protocol adds must be given a row here
  * (or, when its default differs by op, as `syntax` does, one per op in
  * op_samples below): the test below fails for a key without one.
  */
@@ -137,7 +138,7 @@ static const struct sample {
     {"k", NULL, "1"},
     {"max_chars", NULL, "200"},
     {"row", "'Key Resp 06'", "'KSA 01'"},
-    {"series", NULL, "'Some Other Series 1-5 XX'"},
+    {"series", NULL, "'Records Analyst 1-3'"},
     {"min_score", NULL, "0.0"},
     {"text", "'root cause analysis'", "'troubleshooting'"},
     {"level", "2", "3"},
@@ -154,7 +155,7 @@ static const struct op_sample {
     {"context", {"syntax", NULL, "'query'"}},
     /* gaps needs a series: the seed's, and another */
     {"gaps", {"series", "'Clinical Applications Professional 1-5 HX'",
-              "'Some Other Series 1-5 XX'"}},
+              "'Records Analyst 1-3'"}},
 };
 
 static const struct sample *
@@ -221,7 +222,8 @@ test_every_key_changes_the_key(void **state)
     char tmpdir[] = "/tmp/sdx-test-cache-XXXXXX";
     t_ops_index_t ix;
     assert_non_null(mkdtemp(tmpdir));
-    t_ops_index_open(&ix, tmpdir, SDX_SEED_CORPUS, NULL);
+    const char *paths[] = { SDX_SEED_CORPUS, SDX_TEST_DATA "/good" };
+    t_ops_index_open_paths(&ix, tmpdir, paths, 2, NULL);
 
     size_t checked = 0;
     for (int op = 0; op < SDX_OP_LAST; op++) {

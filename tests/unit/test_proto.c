@@ -205,16 +205,16 @@ test_version_and_op(void **state)
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"serch\" (did you mean \"search\"?); ops are ping, "
            "search, ladder, row, get, context, suggest, stats, fit, diff, first, "
-           "verify, gaps",
+           "verify, gaps, series",
            "{v:1, op:'serch', q:'x'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"drop_tables\"; ops are ping, search, ladder, row, "
-           "get, context, suggest, stats, fit, diff, first, verify, gaps",
+           "get, context, suggest, stats, fit, diff, first, verify, gaps, series",
            "{v:1, op:'drop_tables'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"\\x01\\xffx\\x5c\"; ops are ping, search, ladder, "
            "row, get, context, suggest, stats, fit, diff, first, verify, "
-           "gaps",
+           "gaps, series",
            "{v:1, op:'\x01\xffx\\'}");
     OK("{v:1, op:'ping'}");
     OK("{op:'stats', v:1, id:'abc'}");

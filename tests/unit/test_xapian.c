@@ -566,9 +566,9 @@ test_bulk_and_compact(void **state)
         assert_int_equal(sdx_writer_commit(w), SDX_OK);
         sdx_writer_destroy(&w);
     }
-    /* What the bulk flag saves: the termlist table and its zlib. */
+    /* The termlist table stays, bulk or not: an update deletes. */
     snprintf(termlist, sizeof termlist, "%s/termlist.glass", a);
-    assert_int_equal(access(termlist, F_OK), -1);
+    assert_int_equal(access(termlist, F_OK), 0);
 
     assert_int_equal(sdx_compact(paths, 2, out, &msg), SDX_OK);
     assert_null(msg);
@@ -618,6 +618,95 @@ test_bulk_and_compact(void **state)
     assert_non_null(msg);
     free(msg);
     assert_int_equal(sdx_compact(paths, 2, out, NULL), SDX_UNAVAILABLE);
+}
+
+/*
+ * An update (sdx_writer_open) deletes every document of a term and its
+ * spelling words, counts terms with what is pending, adds by replacing;
+ * a tie slot orders equal scores on a value instead of the document id.
+ */
+static void
+test_update_and_ties(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    sdx_writer_t *w = NULL;
+    sdx_db_t *db = NULL;
+    sdx_results_t *r = NULL;
+    sdx_hit_t h;
+    char *msg = NULL, *value = NULL;
+    uint64_t n = 0;
+
+    snprintf(path, sizeof path, "%s/update", f->dir);
+    assert_int_equal(sdx_writer_create_flags(path, SDX_WRITER_BULK, &w,
+                                             NULL), SDX_OK);
+    for (size_t i = 0; i < NDOCS; i++)
+        add_doc(w, (int)i);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+
+    assert_int_equal(sdx_writer_open(path, &w, &msg), SDX_OK);
+    assert_null(msg);
+    assert_int_equal(sdx_writer_delete_term(w, "XSresponsibility", &n),
+                     SDX_OK);
+    assert_int_equal(n, 3); /* d1, d4, d5 */
+    assert_int_equal(sdx_writer_delete_term(w, "XL9", &n), SDX_OK);
+    assert_int_equal(n, 0);
+    assert_int_equal(sdx_writer_term_count(w, "", &n), SDX_OK);
+    assert_int_equal(n, NDOCS - 3);
+    assert_int_equal(sdx_writer_term_count(w, "Qd1", &n), SDX_OK);
+    assert_int_equal(n, 0);
+    add_doc(w, 4); /* d5 again, after d2 and d3 */
+    add_doc(w, 1); /* d2 replaced by itself: one document still */
+    assert_int_equal(sdx_writer_term_count(w, "Qd2", &n), SDX_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(sdx_writer_commit(w), SDX_OK);
+    sdx_writer_destroy(&w);
+
+    assert_int_equal(sdx_db_open(path, &db, NULL), SDX_OK);
+    assert_int_equal(sdx_db_doc_count(db, &n), SDX_OK);
+    assert_int_equal(n, 3);
+    /* the deleted documents' words left the spelling table with them:
+       "netwrk" (d1 only) has no suggestion, "laboratry" (d5, back) has */
+    sdx_search_spec_t spec = { .query = "netwrk laboratry", .limit = 10 };
+    assert_int_equal(sdx_db_suggest(db, &spec, &value), SDX_OK);
+    assert_string_equal(value, "netwrk laboratory");
+    free(value);
+    /* match-all ties: by document id d2 d3 d5; on the text slot
+       "Analyzes" (d5) < "Knowledge" (d2) < "Maintains" (d3) */
+    const char *by_id[] = { "d2", "d3", "d5" };
+    const char *by_text[] = { "d5", "d2", "d3" };
+    for (int k = 0; k < 3; k++) {
+        sdx_db_set_tie_slot(db, k == 1 ? TEXT_SLOT : -1);
+        spec = (sdx_search_spec_t){ .query = "", .limit = 10 };
+        assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+        assert_int_equal(sdx_results_count(r), 3);
+        for (size_t i = 0; i < 3; i++) {
+            sdx_results_hit(r, i, &h);
+            assert_memory_equal(h.data, k == 1 ? by_text[i] : by_id[i], 2);
+        }
+        sdx_results_destroy(&r);
+    }
+    sdx_db_destroy(&db);
+
+    /* a database without a termlist (as built before updates): the
+       message says what to do */
+    char termlist[192];
+    snprintf(termlist, sizeof termlist, "%s/termlist.glass", path);
+    assert_int_equal(unlink(termlist), 0);
+    assert_int_equal(sdx_writer_open(path, &w, &msg), SDX_UNAVAILABLE);
+    assert_null(w);
+    assert_non_null(msg);
+    assert_non_null(strstr(msg, "no termlist table"));
+    free(msg);
+    msg = NULL;
+
+    /* no database to update: refused with a message */
+    snprintf(path, sizeof path, "%s/no-such-db", f->dir);
+    assert_int_equal(sdx_writer_open(path, &w, &msg), SDX_UNAVAILABLE);
+    assert_null(w);
+    assert_non_null(msg);
+    free(msg);
 }
 
 /*
@@ -1199,6 +1288,7 @@ main(void)
         cmocka_unit_test(test_writer_abandon),
         cmocka_unit_test(test_write_error_says_why),
         cmocka_unit_test(test_bulk_and_compact),
+        cmocka_unit_test(test_update_and_ties),
         cmocka_unit_test(test_bulk_spelling_rules),
         cmocka_unit_test(test_modified_retry),
         cmocka_unit_test(test_wildcard_cap),
