@@ -22,7 +22,8 @@
 #define CLIENT_MAX_REPLY (16 * 1024 * 1024)
 
 struct sdx_client {
-    void *ctx;             /* ZeroMQ context, one per client */
+    void *ctx;             /* ZeroMQ context, the client's own or shared */
+    bool own_ctx;          /* CTX is this client's: terminate it */
     void *sock;            /* REQ socket, NULL until needed */
     char **endpoints;      /* endpoints to try, in turn */
     size_t nendpoints;     /* number of ENDPOINTS */
@@ -55,6 +56,15 @@ sdx_status_t
 sdx_client_new(const char *const *endpoints, size_t nendpoints,
                int timeout_ms, int attempts, sdx_client_t **out)
 {
+    return sdx_client_new_in(NULL, endpoints, nendpoints, timeout_ms,
+                             attempts, out);
+}
+
+sdx_status_t
+sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
+                  size_t nendpoints, int timeout_ms, int attempts,
+                  sdx_client_t **out)
+{
     *out = NULL;
     if (!endpoints || nendpoints == 0 || timeout_ms <= 0 || attempts <= 0)
         return SDX_BAD_INPUT;
@@ -76,7 +86,8 @@ sdx_client_new(const char *const *endpoints, size_t nendpoints,
             goto nomem;
         c->nendpoints++;
     }
-    c->ctx = zmq_ctx_new();
+    c->own_ctx = zmq_ctx == NULL;
+    c->ctx = zmq_ctx ? zmq_ctx : zmq_ctx_new();
     if (!c->ctx) {
         sdx_client_destroy(&c);
         return SDX_IO;
@@ -265,7 +276,7 @@ sdx_client_destroy(sdx_client_t **client_p)
         return;
     sdx_client_t *c = *client_p;
     close_socket(c);
-    if (c->ctx)
+    if (c->ctx && c->own_ctx)
         zmq_ctx_term(c->ctx);
     explicit_bzero(c->secret_key, sizeof c->secret_key);
     for (size_t i = 0; i < c->nendpoints; i++)
