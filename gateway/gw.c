@@ -130,7 +130,8 @@ gw_http_status(const char *code, int *retry_after)
     return 502;
 }
 
-/* REQ with op OP and v (unless given) as one msgpack map in SB. */
+/* REQ with op OP and v (unless given) as one msgpack map in SB: op
+ * and v packed first, then REQ's own keys, so REQ is not copied. */
 static json_t *
 s_pack(const char *op, const json_t *req, msgpack_sbuffer *sb)
 {
@@ -142,18 +143,29 @@ s_pack(const char *op, const json_t *req, msgpack_sbuffer *sb)
         return gw_error("bad_request",
                         "op: the body names another op than the path (%s)",
                         op);
-    json_t *full = json_deep_copy(req);
-    if (!full || json_object_set_new(full, "op", json_string(op)) != 0 ||
-        (!json_object_get(full, "v") &&
-         json_object_set_new(full, "v", json_integer(1)) != 0)) {
-        json_decref(full);
-        return gw_error("internal", "out of memory");
-    }
+    bool has_v = json_object_get(req, "v") != NULL;
     msgpack_packer pk;
     msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
-    sdx_status_t st = sdx_json_to_msgpack(full, &pk);
-    json_decref(full);
-    if (st != SDX_OK)
+    size_t n = json_object_size(req) - (given != NULL) + 1 + !has_v;
+    int rc = msgpack_pack_map(&pk, n);
+    if (rc == 0)
+        rc = msgpack_pack_str_with_body(&pk, "op", 2);
+    if (rc == 0)
+        rc = msgpack_pack_str_with_body(&pk, op, strlen(op));
+    if (rc == 0 && !has_v)
+        rc = msgpack_pack_str_with_body(&pk, "v", 1) ||
+             msgpack_pack_int(&pk, 1);
+    const char *k;
+    size_t klen;
+    json_t *val;
+    json_object_keylen_foreach((json_t *)req, k, klen, val) {
+        if (rc != 0 || (klen == 2 && memcmp(k, "op", 2) == 0))
+            continue;
+        rc = msgpack_pack_str_with_body(&pk, k, klen);
+        if (rc == 0 && sdx_json_to_msgpack(val, &pk) != SDX_OK)
+            rc = -1;
+    }
+    if (rc != 0)
         return gw_error("internal", "out of memory");
     return NULL;
 }
