@@ -148,12 +148,20 @@ await check("raw: not JSON, a batch, an unknown method, no jsonrpc", async () =>
   p.stdin.write('{"id":3,"method":"ping"}\n');
   p.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
   p.stdin.write('{"jsonrpc":"2.0","id":"four","method":"ping"}\n');
+  // A call of each kind, so that a sanitizer build's exit checks the
+  // call path for leaks too.
+  p.stdin.write('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":' +
+                '{"name":"ladder","arguments":{"q":"root cause"}}}\n');
+  p.stdin.write('{"jsonrpc":"2.0","id":6,"method":"tools/call","params":' +
+                '{"name":"get","arguments":{"ids":[]}}}\n');
   p.stdin.end();
   const code = await new Promise((res) => p.on("close", res));
   assert.equal(code, 0);
-  assert.equal(replies.length, 5); // the notification gets no answer
+  assert.equal(replies.length, 7); // the notification gets no answer
   assert.deepEqual(replies.map((r) => r.error ? r.error.code : "ok"),
-                   [-32700, -32600, -32601, -32600, "ok"]);
+                   [-32700, -32600, -32601, -32600, "ok", "ok", -32602]);
+  assert.match(replies[5].result.content[0].text, /^Level 1: \[5365\/key-resp-06\]/);
+  assert.match(replies[6].error.message, /^get: ids: /);
   assert.equal(replies[0].id, null);
   assert.equal(replies[2].id, 2);
   assert.match(replies[2].error.message, /no method "resources\/list"/);
