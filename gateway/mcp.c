@@ -18,12 +18,12 @@
  * (`isError: true`) the model can read and report, never a crash.
  * Nothing is logged of the questions asked.
  */
-#define _DEFAULT_SOURCE /* getline */
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include <jansson.h>
 
@@ -450,6 +450,28 @@ s_handle(gw_pool_t *pool, const json_t *tools, const char *line,
     json_decref(msg);
 }
 
+/*
+ * One line of stdin into BUF (at most CAP bytes, no newline).  Returns
+ * its length; -1 at the end of input; -2 for a line longer than CAP,
+ * whose rest is read and dropped, so a runaway line costs no memory.
+ */
+static ssize_t
+s_read_line(char *buf, size_t cap)
+{
+    size_t n = 0;
+    bool over = false;
+    int c;
+    while ((c = getc(stdin)) != EOF && c != '\n') {
+        if (n < cap)
+            buf[n++] = (char)c;
+        else
+            over = true;
+    }
+    if (c == EOF && n == 0 && !over)
+        return -1;
+    return over ? -2 : (ssize_t)n;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -509,22 +531,20 @@ main(int argc, char **argv)
         return 1;
     }
 
-    char *line = NULL;
-    size_t cap = 0;
+    char *line = malloc(LINE_MAX_BYTES);
     ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        size_t len = (size_t)n;
-        while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
-            len--;
-        if (len == 0)
-            continue;
-        if (len > LINE_MAX_BYTES) {
+    while (line && (n = s_read_line(line, LINE_MAX_BYTES)) != -1) {
+        if (n == -2) {
             s_send(json_pack("{s:s, s:n, s:{s:i, s:s}}", "jsonrpc", "2.0",
                              "id", "error", "code", RPC_INVALID_REQUEST,
                              "message", "a message is at most 1 MiB"));
             continue;
         }
-        s_handle(&pool, tools, line, len);
+        size_t len = (size_t)n;
+        if (len > 0 && line[len - 1] == '\r')
+            len--;
+        if (len > 0)
+            s_handle(&pool, tools, line, len);
     }
     free(line);
     gw_pool_destroy(&pool);

@@ -148,6 +148,7 @@ await check("raw: not JSON, a batch, an unknown method, no jsonrpc", async () =>
   p.stdin.write('{"id":3,"method":"ping"}\n');
   p.stdin.write('{"jsonrpc":"2.0","method":"notifications/initialized"}\n');
   p.stdin.write('{"jsonrpc":"2.0","id":"four","method":"ping"}\n');
+  p.stdin.write("x".repeat(1024 * 1024 + 1) + "\n"); // past the line limit
   // A call of each kind, so that a sanitizer build's exit checks the
   // call path for leaks too.
   p.stdin.write('{"jsonrpc":"2.0","id":5,"method":"tools/call","params":' +
@@ -157,11 +158,13 @@ await check("raw: not JSON, a batch, an unknown method, no jsonrpc", async () =>
   p.stdin.end();
   const code = await new Promise((res) => p.on("close", res));
   assert.equal(code, 0);
-  assert.equal(replies.length, 7); // the notification gets no answer
+  assert.equal(replies.length, 8); // the notification gets no answer
   assert.deepEqual(replies.map((r) => r.error ? r.error.code : "ok"),
-                   [-32700, -32600, -32601, -32600, "ok", "ok", -32602]);
-  assert.match(replies[5].result.content[0].text, /^Level 1: \[5365\/key-resp-06\]/);
-  assert.match(replies[6].error.message, /^get: ids: /);
+                   [-32700, -32600, -32601, -32600, "ok", -32600, "ok",
+                    -32602]);
+  assert.match(replies[5].error.message, /at most 1 MiB/);
+  assert.match(replies[6].result.content[0].text, /^Level 1: \[5365\/key-resp-06\]/);
+  assert.match(replies[7].error.message, /^get: ids: /);
   assert.equal(replies[0].id, null);
   assert.equal(replies[2].id, 2);
   assert.match(replies[2].error.message, /no method "resources\/list"/);
