@@ -38,7 +38,7 @@ import specdex  # noqa: E402
 def start_daemon(index, ep, *extra):
     d = subprocess.Popen([os.path.join(BIN, "specdexd"), "--index", index,
                           "--endpoint", ep, *extra],
-                         stderr=subprocess.DEVNULL)
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with specdex.Client(ep, timeout=0.2, attempts=1) as c:
         for _ in range(50):
             try:
@@ -55,6 +55,7 @@ class Gateway:
     def __init__(self, *args):
         self.p = subprocess.Popen([os.path.join(BIN, "specdex-http"),
                                    "--listen", "127.0.0.1:0", *args],
+                                  stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE, text=True)
         self.lines = []
         for line in self.p.stderr:

@@ -18,6 +18,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -26,7 +27,6 @@ import unittest
 import urllib.parse
 
 from selenium import webdriver
-from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
@@ -37,6 +37,26 @@ WAIT_S = 30  # a bound on waiting for the page, not a speed
 
 
 def setUpModule():
+    try:
+        start()
+    except BaseException:
+        # unittest skips tearDownModule when setUpModule fails: without
+        # this the daemon and gateway would outlive the test and hold
+        # ctest's output pipe open until its timeout.
+        tearDownModule()
+        raise
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+TMP = DAEMON = GW = DRIVER = CHROMEDRIVER = None
+
+
+def start():
     global TMP, DAEMON, GW, BASE, DRIVER
     TMP = tempfile.mkdtemp()
     corpus = os.path.join(TMP, "corpus")
@@ -48,10 +68,12 @@ def setUpModule():
     ep = f"ipc://{TMP}/sdx.sock"
     DAEMON = subprocess.Popen([os.path.join(BIN, "specdexd"), "--index",
                                os.path.join(TMP, "index"), "--endpoint", ep,
-                               "--threads", "2"], stderr=subprocess.DEVNULL)
+                               "--threads", "2"], stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
     GW = subprocess.Popen([os.path.join(BIN, "specdex-http"), "--listen",
                            "127.0.0.1:0", "--endpoint", ep],
-                          stderr=subprocess.PIPE, text=True)
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True)
     for line in GW.stderr:
         m = re.search(r"listening on (http://127\.0\.0\.1:\d+/)", line)
         if m:
@@ -66,21 +88,40 @@ def setUpModule():
                 "--disable-background-networking",
                 "--disable-component-update", "--disable-sync",
                 "--disable-dev-shm-usage",
+                # DevTools over a pipe, not a TCP port chromedriver would
+                # reach as "localhost" (unresolvable without /etc/hosts).
+                "--remote-debugging-pipe",
                 "--user-data-dir=" + os.path.join(TMP, "chromium"),
                 "--window-size=1280,900"):
         opts.add_argument(arg)
-    DRIVER = webdriver.Chrome(service=Service("/usr/bin/chromedriver"),
-                              options=opts)
+    # chromedriver started here on a port of our choosing and reached by
+    # address: Selenium's own Service waits for "localhost", which a bare
+    # system without /etc/hosts (a fresh debootstrap) cannot resolve.
+    global CHROMEDRIVER
+    port = free_port()
+    CHROMEDRIVER = subprocess.Popen(
+        ["/usr/bin/chromedriver", "--port=%d" % port],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = "http://127.0.0.1:%d" % port
+    for _ in range(WAIT_S * 10):
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            break
+        except OSError:
+            time.sleep(0.1)
+    DRIVER = webdriver.Remote(command_executor=url, options=opts)
     DRIVER.set_page_load_timeout(WAIT_S)
 
 
 def tearDownModule():
-    DRIVER.quit()
-    GW.send_signal(signal.SIGTERM)
-    GW.wait(timeout=10)
-    DAEMON.send_signal(signal.SIGTERM)
-    DAEMON.wait(timeout=10)
-    shutil.rmtree(TMP, ignore_errors=True)
+    if DRIVER:
+        DRIVER.quit()
+    for p in (CHROMEDRIVER, GW, DAEMON):
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            p.wait(timeout=10)
+    if TMP:
+        shutil.rmtree(TMP, ignore_errors=True)
 
 
 def open_page(query=""):
