@@ -30,6 +30,11 @@
  * stderr: "cache: hits=H misses=M entries=E bytes=B max_bytes=X".
  * --probe asks one ladder request and prints "ladder=1" or "ladder=0"
  * (the server answered unknown_op), then exits.
+ * --op OP sends every query of the set as one of the grid ops instead
+ * (fit, first, verify, gaps: the query string as their text or q; gaps
+ * at levels 1..5 in turn of --series NAME; diff: the rows "key resp 01"
+ * .. "ksa 09" in turn, the query string unused), so that run-bench sets
+ * each op's QPS beside search's on the same corpus and set.
  * --per-query R finds the tail through the daemon: one socket, one pass
  * over the set to warm the server, then each query R times in a row,
  * one line per query as specdex-inproc --per-query prints it (client
@@ -87,6 +92,8 @@ typedef struct opts {
     double repeat;           /* --repeat: share of repeated requests;
                                 < 0: round robin over the set */
     unsigned per_query;      /* --per-query: repeats; 0: off */
+    const char *op;          /* --op: a grid op; NULL: the set's own */
+    const char *series;      /* --series: gaps' series */
 } opts_t;
 
 /* The run's counters. */
@@ -150,6 +157,48 @@ s_pack_request(const bq_query_t *q, bool snippets, const char *hl_open,
         return -1;
     }
     out->buf = sb.data;     /* the sbuffer's memory is now ours */
+    out->len = sb.size;
+    return 0;
+}
+
+/*
+ * Query I of the set (Q) as a request of the grid op OP (--op) into OUT;
+ * SERIES is gaps' series.  -1 out of memory.
+ */
+static int
+s_pack_grid(const char *op, const bq_query_t *q, size_t i,
+            const char *series, req_t *out)
+{
+    static const char *const rows[] = {
+        "key resp 01", "key resp 02", "key resp 03", "key resp 04",
+        "key resp 05", "key resp 06", "ksa 01", "ksa 02", "ksa 03",
+        "ksa 04", "ksa 05", "ksa 06", "ksa 07", "ksa 08", "ksa 09",
+    };
+    msgpack_sbuffer sb;
+    msgpack_packer pk;
+    bool gaps = strcmp(op, "gaps") == 0, diff = strcmp(op, "diff") == 0;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, gaps ? 5 : 3);
+    sdx_msgpack_pack_str(&pk, "v");
+    msgpack_pack_int(&pk, 1);
+    sdx_msgpack_pack_str(&pk, "op");
+    sdx_msgpack_pack_str(&pk, op);
+    sdx_msgpack_pack_str(&pk, diff ? "row"
+                              : strcmp(op, "first") == 0 ? "q" : "text");
+    sdx_msgpack_pack_str(&pk, diff ? rows[i % (sizeof rows / sizeof *rows)]
+                                   : q->q);
+    if (gaps) {
+        sdx_msgpack_pack_str(&pk, "level");
+        msgpack_pack_int(&pk, (int)(1 + i % 5));
+        sdx_msgpack_pack_str(&pk, "series");
+        sdx_msgpack_pack_str(&pk, series);
+    }
+    if (!sb.data) {
+        msgpack_sbuffer_destroy(&sb);
+        return -1;
+    }
+    out->buf = sb.data;
     out->len = sb.size;
     return 0;
 }
@@ -540,7 +589,8 @@ s_usage(FILE *f)
             "\n         [--duration S | --count N] [--warmup S] "
             "[--no-snippet]\n         [--no-ladder] [--engine NAME] "
             "[--corpus LABEL] [--threads N]\n         [--header] [--probe] "
-            "[--wait S] [--repeat R]\n         [--per-query R]\n");
+            "[--wait S] [--repeat R]\n         [--per-query R] "
+            "[--op fit|diff|first|verify|gaps [--series NAME]]\n");
 }
 
 static int
@@ -563,6 +613,8 @@ s_parse_opts(int argc, char **argv, opts_t *o)
         {"wait", required_argument, NULL, 'W'},
         {"repeat", required_argument, NULL, 'R'},
         {"per-query", required_argument, NULL, 'Q'},
+        {"op", required_argument, NULL, 'O'},
+        {"series", required_argument, NULL, 's'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -603,6 +655,17 @@ s_parse_opts(int argc, char **argv, opts_t *o)
             o->per_query = (unsigned)r;
             break;
         }
+        case 'O':
+            if (strcmp(optarg, "fit") && strcmp(optarg, "diff") &&
+                strcmp(optarg, "first") && strcmp(optarg, "verify") &&
+                strcmp(optarg, "gaps")) {
+                fprintf(stderr, "specdex-load: --op: one of fit, diff, "
+                        "first, verify, gaps\n");
+                return -1;
+            }
+            o->op = optarg;
+            break;
+        case 's': o->series = optarg; break;
         case 'h': s_usage(stdout); exit(0);
         default: s_usage(stderr); return -1;
         }
@@ -611,6 +674,15 @@ s_parse_opts(int argc, char **argv, opts_t *o)
         o->inflight > K_MAX || o->warmup < 0 || o->wait <= 0 ||
         (o->count == 0 && o->duration <= 0)) {
         s_usage(stderr);
+        return -1;
+    }
+    if (o->op && strcmp(o->op, "gaps") == 0 && !o->series) {
+        fprintf(stderr, "specdex-load: --op gaps needs --series\n");
+        return -1;
+    }
+    if (o->op && o->repeat >= 0) {
+        fprintf(stderr, "specdex-load: --op and --repeat: one or the "
+                "other\n");
         return -1;
     }
     if (o->count)
@@ -672,7 +744,8 @@ main(int argc, char **argv)
     if (!(reqs = calloc(set->n, sizeof *reqs)))
         goto cleanup;
     for (size_t i = 0; i < set->n; i++)
-        if (s_pack_request(&set->v[i], o.snippets, NULL, &reqs[i]))
+        if (o.op ? s_pack_grid(o.op, &set->v[i], i, o.series, &reqs[i])
+                 : s_pack_request(&set->v[i], o.snippets, NULL, &reqs[i]))
             goto cleanup;
     if (o.per_query) {
         rc = s_per_query(&cl[0], set, reqs, o.per_query, &run) ? 1 : 0;

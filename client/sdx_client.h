@@ -164,6 +164,13 @@ typedef struct sdx_query {
     double min_score;              /* context: passages under this share
                                       (0..1) of the best passage's score
                                       are left out */
+    const char *text;              /* fit, gaps: the description or
+                                      draft (at most 8 KiB) */
+    const char *series;            /* fit: only this series; gaps: the
+                                      series (required) */
+    unsigned level;                /* gaps: the intended level, 1..5 */
+    const char *const *exclude;    /* fit: clause ids left out */
+    size_t nexclude;               /* number of EXCLUDE */
 } sdx_query_t;
 
 /* One search hit: the clause and how it ranked. */
@@ -225,6 +232,24 @@ typedef struct sdx_result_stats {
     uint64_t p50_us, p90_us, p99_us, max_us; /* latency, microseconds */
 } sdx_result_stats_t;
 
+/* A place of a quoted span in a clause, or the closest clause (verify). */
+typedef struct sdx_result_place {
+    char *id;                      /* the clause */
+    unsigned start;                /* first character of its text that
+                                      the span covers, 0-based (code
+                                      points) */
+    unsigned end;                  /* one past the last */
+    unsigned distance;             /* word edits (0 for a verbatim place) */
+} sdx_result_place_t;
+
+/* One level of a fit, best first. */
+typedef struct sdx_result_fit_level {
+    int level;                     /* 1..5 */
+    char *title;                   /* that level's title */
+    double score;                  /* its votes (see docs/PROTOCOL.md) */
+    double share;                  /* SCORE over the first level's */
+} sdx_result_fit_level_t;
+
 /* A decoded reply; only the members of the operation asked are set. */
 typedef struct sdx_result {
     sdx_client_reply_t *reply;     /* the raw reply (for JSON output) */
@@ -258,6 +283,17 @@ typedef struct sdx_result {
     char *suggestion;              /* corrected query, or NULL */
     /* stats */
     sdx_result_stats_t stats;      /* zero unless stats */
+    /* fit */
+    char *series;                  /* the series ranked first, or NULL */
+    sdx_result_fit_level_t *fit_levels; /* its levels, best first */
+    size_t nfit_levels;            /* number of FIT_LEVELS */
+    /* verify */
+    bool verbatim;                 /* the span is verbatim somewhere */
+    bool cited_verbatim;           /* ... in the clause cited */
+    sdx_result_place_t *places;    /* where: PLACES[0..nplaces) */
+    size_t nplaces;                /* number of PLACES */
+    bool has_closest;              /* not verbatim, and CLOSEST is set */
+    sdx_result_place_t closest;    /* the closest clause and how far */
 } sdx_result_t;
 
 /* ping: SDX_OK when the daemon answers. */
@@ -297,6 +333,35 @@ sdx_status_t sdx_client_suggest(sdx_client_t *client, const char *q,
 
 /* stats. */
 sdx_status_t sdx_client_stats(sdx_client_t *client, sdx_result_t **out);
+
+/*
+ * The grid ops (docs/PROTOCOL.md).  fit and verify decode what a
+ * program acts on (fit: SERIES and FIT_LEVELS; verify: VERBATIM,
+ * CITED_VERBATIM, PLACES, CLOSEST); the rest of their replies, and the
+ * replies of diff, first and gaps, are nested lists a caller walks in
+ * the raw reply (sdx_client_reply_root(result->reply), with
+ * sdx_msgpack_get), which every result holds.
+ */
+
+/* fit: Q->text, optional Q->series and Q->exclude. */
+sdx_status_t sdx_client_fit(sdx_client_t *client, const sdx_query_t *q,
+                            sdx_result_t **out);
+
+/* diff: ROW (a label), SERIES (NULL for any). */
+sdx_status_t sdx_client_diff(sdx_client_t *client, const char *row,
+                             const char *series, sdx_result_t **out);
+
+/* first: Q->q, optional Q->sections and Q->rows. */
+sdx_status_t sdx_client_first(sdx_client_t *client, const sdx_query_t *q,
+                              sdx_result_t **out);
+
+/* verify: TEXT (the quoted span), CLAUSE (the id cited, NULL for none). */
+sdx_status_t sdx_client_verify(sdx_client_t *client, const char *text,
+                               const char *clause, sdx_result_t **out);
+
+/* gaps: Q->text, Q->level and Q->series, all required. */
+sdx_status_t sdx_client_gaps(sdx_client_t *client, const sdx_query_t *q,
+                             sdx_result_t **out);
 
 /*
  * The error code of the last SDX_REMOTE reply ("bad_query"), or "".

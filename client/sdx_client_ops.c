@@ -57,6 +57,12 @@ s_request(sdx_op_t op, const sdx_query_t *q, sdx_request_t *req)
     req->syntax = (char *)q->syntax;
     if (q->has_min_score)
         req->min_score = q->min_score;
+    req->text = (char *)q->text;
+    req->series = (char *)q->series;
+    req->level = q->level;
+    if (q->nexclude > SDX_PROTO_LIST_MAX)
+        return SDX_BAD_INPUT;
+    req->exclude = (sdx_strlist_t){(char **)q->exclude, q->nexclude};
     return SDX_OK;
 }
 
@@ -297,6 +303,65 @@ decode_passages(const msgpack_object *root, sdx_result_t *r)
 }
 
 static sdx_status_t
+decode_fit(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "levels");
+    sdx_status_t st = dup_opt_str(sdx_msgpack_get(root, "series"),
+                                  &r->series);
+    if (st != SDX_OK || !a || a->size == 0)
+        return st;
+    if (!(r->fit_levels = calloc(a->size, sizeof *r->fit_levels)))
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        const msgpack_object *l = &a->ptr[i];
+        sdx_result_fit_level_t *f = &r->fit_levels[i];
+        r->nfit_levels++;
+        f->level = (int)get_u64(l, "level");
+        f->score = get_double(l, "score");
+        f->share = get_double(l, "share");
+        if (!(f->title = dup_str(sdx_msgpack_get(l, "title"))))
+            return SDX_NOMEM;
+    }
+    return SDX_OK;
+}
+
+/* A place (a verify match, or its closest) from the map O. */
+static sdx_status_t
+get_place(const msgpack_object *o, sdx_result_place_t *p)
+{
+    p->start = (unsigned)get_u64(o, "start");
+    p->end = (unsigned)get_u64(o, "end");
+    p->distance = (unsigned)get_u64(o, "distance");
+    return (p->id = dup_str(sdx_msgpack_get(o, "id"))) ? SDX_OK
+                                                        : SDX_NOMEM;
+}
+
+static sdx_status_t
+decode_verify(const msgpack_object *root, sdx_result_t *r)
+{
+    const msgpack_object_array *a = get_array(root, "matches");
+    const msgpack_object *closest = sdx_msgpack_get(root, "closest");
+    r->verbatim = get_bool(root, "verbatim");
+    r->cited_verbatim = get_bool(sdx_msgpack_get(root, "cited"),
+                                 "verbatim");
+    if (closest && closest->type == MSGPACK_OBJECT_MAP) {
+        r->has_closest = true;
+        if (get_place(closest, &r->closest) != SDX_OK)
+            return SDX_NOMEM;
+    }
+    if (!a || a->size == 0)
+        return SDX_OK;
+    if (!(r->places = calloc(a->size, sizeof *r->places)))
+        return SDX_NOMEM;
+    for (uint32_t i = 0; i < a->size; i++) {
+        r->nplaces++;
+        if (get_place(&a->ptr[i], &r->places[i]) != SDX_OK)
+            return SDX_NOMEM;
+    }
+    return SDX_OK;
+}
+
+static sdx_status_t
 decode_stats(const msgpack_object *root, sdx_result_t *r)
 {
     sdx_result_stats_t *s = &r->stats;
@@ -486,6 +551,61 @@ sdx_client_get(sdx_client_t *c, const char *const *ids, size_t nids,
     return exchange(c, &req, decode_clauses, out);
 }
 
+sdx_status_t
+sdx_client_fit(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->text)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_FIT, q, decode_fit, out);
+}
+
+sdx_status_t
+sdx_client_first(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->q)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_FIRST, q, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_gaps(sdx_client_t *c, const sdx_query_t *q, sdx_result_t **out)
+{
+    *out = NULL;
+    if (!q->text || !q->series || !q->level)
+        return SDX_BAD_INPUT;
+    return s_query(c, SDX_OP_GAPS, q, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_diff(sdx_client_t *c, const char *row, const char *series,
+                sdx_result_t **out)
+{
+    sdx_request_t req;
+    *out = NULL;
+    if (!row)
+        return SDX_BAD_INPUT;
+    sdx_request_init(&req, SDX_OP_DIFF);
+    req.row = (char *)row;
+    req.series = (char *)series;
+    return exchange(c, &req, decode_nothing, out);
+}
+
+sdx_status_t
+sdx_client_verify(sdx_client_t *c, const char *text, const char *clause,
+                  sdx_result_t **out)
+{
+    sdx_request_t req;
+    *out = NULL;
+    if (!text)
+        return SDX_BAD_INPUT;
+    sdx_request_init(&req, SDX_OP_VERIFY);
+    req.text = (char *)text;
+    req.clause = (char *)clause;
+    return exchange(c, &req, decode_verify, out);
+}
+
 void
 sdx_result_destroy(sdx_result_t **result_p)
 {
@@ -531,6 +651,14 @@ sdx_result_destroy(sdx_result_t **result_p)
     free(r->suggestion);
     free(r->stats.index_path);
     free(r->stats.built_at);
+    free(r->series);
+    for (size_t i = 0; i < r->nfit_levels; i++)
+        free(r->fit_levels[i].title);
+    free(r->fit_levels);
+    for (size_t i = 0; i < r->nplaces; i++)
+        free(r->places[i].id);
+    free(r->places);
+    free(r->closest.id);
     sdx_client_reply_destroy(&r->reply);
     free(r);
     *result_p = NULL;

@@ -260,6 +260,11 @@ sdx_cache_op(sdx_op_t op)
     case SDX_OP_GET:
     case SDX_OP_CONTEXT:
     case SDX_OP_SUGGEST:
+    case SDX_OP_FIT:
+    case SDX_OP_DIFF:
+    case SDX_OP_FIRST:
+    case SDX_OP_VERIFY:
+    case SDX_OP_GAPS:
         return true;
     default:
         return false;  /* ping and stats change with every call */

@@ -35,6 +35,17 @@
                                         this plus one open */
 #define SDX_DAEMON_DRAIN_MS 1200     /* SIGTERM: in-flight requests may
                                         finish for this long, ms */
+#define SDX_DAEMON_CLIENT_IN_FLIGHT 4 /* requests one connection may have
+                                        taken and unanswered; past it
+                                        `overloaded` (broker.c) */
+#define SDX_DAEMON_CLIENT_FRAMES 16  /* ZMQ_SNDHWM: frames queued to one
+                                        connection (a reply is 1 or 2, its
+                                        envelope and body); past it a
+                                        reply is dropped (broker.c) */
+#define SDX_DAEMON_CLIENT_SNDBUF 65536 /* SO_SNDBUF of each connection,
+                                        bytes: the kernel's share */
+#define SDX_DAEMON_QUERY_KEY 16     /* bytes of the slow log's hash key
+                                        (crypto_shorthash_KEYBYTES) */
 #define SDX_DAEMON_LINGER_MS 300     /* SIGTERM: replies already sent may
                                         reach their clients for this, ms */
 
@@ -61,6 +72,9 @@ typedef struct sdx_config {
     unsigned inline_us;        /* --inline-us: the broker answers
                                   requests itself while they cost less
                                   than this, us (broker.c); 0: never */
+    unsigned char query_key[SDX_DAEMON_QUERY_KEY]; /* the slow log's
+                                  query hash key: random, made at start,
+                                  never written anywhere (worker.c) */
 } sdx_config_t;
 
 /* ---------------------------------------------------------------- */
@@ -123,6 +137,22 @@ void sdx_stats_record_inline(sdx_stats_t *stats);
 
 /* Count one request that took longer than --slow-ms. */
 void sdx_stats_record_slow(sdx_stats_t *stats);
+
+/*
+ * Count one reply the broker could not hand to ZeroMQ because its
+ * connection already had SDX_DAEMON_CLIENT_FRAMES unread (FULL) or was
+ * gone (!FULL).
+ */
+void sdx_stats_record_dropped(sdx_stats_t *stats, bool full);
+
+/* Count one connection the frontend could not accept (EMFILE...). */
+void sdx_stats_record_accept_failed(sdx_stats_t *stats);
+
+/*
+ * The process's descriptors: *open (entries of /proc/self/fd, 0 when it
+ * cannot be read) and *limit (RLIMIT_NOFILE's soft limit).
+ */
+void sdx_stats_fds(uint64_t *open, uint64_t *limit);
 
 /*
  * Worker NUMBER now serves revision REV (the indexer's NNNNNN; 0: no
@@ -306,6 +336,9 @@ typedef struct sdx_broker_hooks {
     void (*on_ready)(void *arg);  /* once: every worker said READY */
     void (*on_tick)(void *arg);   /* every TICK_MS or so; NULL: none */
     void (*on_reload)(void *arg); /* a SIGHUP arrived; NULL: ignored */
+    void (*on_handshake_failed)(void *arg, unsigned event,
+                                const char *address); /* the monitor saw
+                                  a CURVE handshake fail; NULL: none */
     void *arg;                    /* passed to each */
     unsigned tick_ms;             /* on_tick's period, ms */
 } sdx_broker_hooks_t;
@@ -323,7 +356,5 @@ int sdx_broker_serve(sdx_broker_t *broker, int signal_fd,
 /* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p. */
 void sdx_broker_destroy(sdx_broker_t **broker_p);
 
-/* The frontend socket, for the owning thread to monitor (zap.c). */
-void *sdx_broker_frontend(sdx_broker_t *broker);
 
 #endif /* SDX_DAEMON_H */

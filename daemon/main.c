@@ -25,6 +25,7 @@
  * terminates the context.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -32,8 +33,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <systemd/sd-daemon.h>
 #include <zmq.h>
 
@@ -56,6 +59,7 @@ typedef struct state {
     uint64_t watchdog_us;      /* WatchdogSec in us; 0: no watchdog */
     uint64_t last_ping_us;     /* when WATCHDOG=1 was last sent */
     uint64_t shown_lo, shown_hi; /* revisions in the last STATUS= */
+    sdx_zap_t *zap;            /* the CURVE handler, or NULL */
 } state_t;
 
 static int stop_pipe[2] = {-1, -1}; /* self-pipe: [0] polled, [1] written */
@@ -195,8 +199,9 @@ s_status(state_t *st, bool always)
     st->shown_lo = lo;
     st->shown_hi = hi;
     if (hi == 0)
-        snprintf(status, sizeof status, "STATUS=no index yet at %s; "
-                 "serving on %s, %u workers", st->cfg->index_dir,
+        snprintf(status, sizeof status, "STATUS=no index served from %s "
+                 "(none built yet, or it cannot be opened: the W: lines "
+                 "say which); serving on %s, %u workers", st->cfg->index_dir,
                  st->cfg->endpoint, st->cfg->threads);
     else if (lo == hi)
         snprintf(status, sizeof status, "STATUS=serving revision %llu "
@@ -233,6 +238,15 @@ s_on_tick(void *arg)
     }
     if (st->ready)
         s_status(st, false);
+}
+
+/* The frontend's monitor: a CURVE handshake failed before ZAP. */
+static void
+s_on_handshake_failed(void *arg, unsigned event, const char *address)
+{
+    state_t *st = arg;
+    if (st->zap)
+        sdx_zap_handshake_failed(st->zap, event, address);
 }
 
 /* SIGHUP: every worker opens the index again. */
@@ -430,6 +444,55 @@ s_security(sdx_config_t *cfg, const options_t *o)
 }
 
 /*
+ * Raise the soft descriptor limit to the hard one: each client
+ * connection is a descriptor, and the soft limit's usual 1024 refused the
+ * 1,008th of 2,000 clients.  The hard limit is the operator's
+ * (LimitNOFILE= in the unit); what is in use is in `stats`.
+ */
+static void
+s_raise_nofile(void)
+{
+    struct rlimit lim;
+    if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur >= lim.rlim_max)
+        return;
+    rlim_t was = lim.rlim_cur;
+    lim.rlim_cur = lim.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+        sdx_log(SDX_LOG_WARN, "cannot raise the descriptor limit from %llu "
+                "to %llu: %s", (unsigned long long)was,
+                (unsigned long long)lim.rlim_max, strerror(errno));
+    else
+        sdx_log(SDX_LOG_INFO, "descriptor limit raised from %llu to %llu",
+                (unsigned long long)was, (unsigned long long)lim.rlim_max);
+}
+
+/*
+ * Say so when INDEX_DIR holds what a killed build left (.build-*).  Not
+ * removed here: the daemon reads the index and never writes it (the unit
+ * mounts it read-only), and only the indexer's build lock tells a dead
+ * build from one running now; the next build removes them under that
+ * lock (indexer/build.c), and specdex-index.service runs before
+ * specdexd.service at boot.
+ */
+static void
+s_note_dead_builds(const char *index_dir)
+{
+    DIR *d = opendir(index_dir);
+    if (!d)
+        return;
+    unsigned n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        n += strncmp(e->d_name, ".build-", 7) == 0;
+    closedir(d);
+    if (n)
+        sdx_log(SDX_LOG_INFO, "%s holds %u .build-* director%s of a build "
+                "that is running or was killed; the next specdex-index run "
+                "removes what is dead (the daemon never writes the index)",
+                index_dir, n, n == 1 ? "y" : "ies");
+}
+
+/*
  * Start D: counters, cache, the ZeroMQ context, the ZAP handler (before
  * the first client can connect), the broker's sockets, the workers.
  * Returns 0, or -1 (logged); s_stop undoes whatever was started.
@@ -439,6 +502,12 @@ s_start(daemon_t *d)
 {
     const sdx_config_t *cfg = &d->cfg;
     char err[512];
+    /* the slow log's hash key: fresh for each process (worker.c) */
+    if (sodium_init() < 0) {
+        sdx_log(SDX_LOG_ERROR, "libsodium cannot start");
+        return -1;
+    }
+    randombytes_buf(d->cfg.query_key, sizeof d->cfg.query_key);
     if (!(d->stats = sdx_stats_new(cfg->threads,
                                    cfg->threads + (cfg->inline_us > 0))) ||
         !(d->cache = sdx_cache_new(cfg->cache_bytes))) {
@@ -461,9 +530,7 @@ s_start(daemon_t *d)
         sdx_log(SDX_LOG_ERROR, "%s", err);
         return -1;
     }
-    if (d->zap && sdx_zap_watch(d->zap, sdx_broker_frontend(d->broker),
-                                err, sizeof err) != SDX_OK)
-        sdx_log(SDX_LOG_WARN, "%s", err);
+    d->state.zap = d->zap;
     if (cfg->curve)
         sdx_log(SDX_LOG_INFO, "CURVE on: admitting the keys in %s",
                 cfg->allow_keys);
@@ -503,6 +570,7 @@ s_serve(daemon_t *d)
         .on_ready = s_on_ready,
         .on_tick = s_on_tick,
         .on_reload = s_on_reload,
+        .on_handshake_failed = s_on_handshake_failed,
         .arg = state,
         .tick_ms = tick,
     };
@@ -534,6 +602,7 @@ s_stop(daemon_t *d)
         sdx_worker_join(&d->workers[i]);
     free(d->workers);
     d->workers = NULL;
+    explicit_bzero(d->cfg.query_key, sizeof d->cfg.query_key);
     if (d->zctx && zmq_ctx_term(d->zctx) != 0)
         sdx_log(SDX_LOG_WARN, "zmq_ctx_term: %s", zmq_strerror(errno));
     d->zctx = NULL;
@@ -562,6 +631,8 @@ main(int argc, char **argv)
         sdx_log(SDX_LOG_ERROR, "signal setup: %s", strerror(errno));
         return EXIT_FAILURE;
     }
+    s_raise_nofile();
+    s_note_dead_builds(d.cfg.index_dir);
     rc = s_start(&d) == 0 ? s_serve(&d) : EXIT_FAILURE;
     s_stop(&d);
     return rc;

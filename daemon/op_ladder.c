@@ -23,31 +23,14 @@
 #include "sdx_log.h"
 
 #define LADDER_LEVELS 5            /* the ladder's levels, 1..5 */
-#define LADDER_MIN_SHARE 0.25      /* a level's best hit is shown when
-                                      its score is at least this share of
-                                      the overall best; else nil */
 #define LADDER_SCAN 40             /* matches read for the levels' best
                                       hits; on 300k bench clauses every
                                       level had its best within 22 */
 #define ROW_MAX_CLAUSES 1000       /* clauses one row search reads */
 #define ROW_MAX_SERIES 20          /* series one `row` reply covers */
-#define SLUG_MAX 200               /* bytes of a slug */
 
-/* A series' level: what an empty cell at that level still shows. */
-typedef struct level_info {
-    int level;                 /* 1..9 */
-    char *title;               /* that level's title, owned */
-    char *job_code;            /* that level's job code, owned */
-} level_info_t;
-
-/* Clauses found for a row, owned. */
-typedef struct clauses {
-    sdx_clause_t **v;          /* the clauses */
-    size_t n;                  /* how many */
-} clauses_t;
-
-static void
-s_clauses_free(clauses_t *cs)
+void
+sdx_ops_clauses_free(clauses_t *cs)
 {
     for (size_t i = 0; i < cs->n; i++)
         sdx_clause_destroy(&cs->v[i]);
@@ -56,8 +39,8 @@ s_clauses_free(clauses_t *cs)
     cs->n = 0;
 }
 
-static void
-s_levels_free(level_info_t *lv, size_t n)
+void
+sdx_ops_levels_free(level_info_t *lv, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(lv[i].title);
@@ -70,9 +53,9 @@ s_levels_free(level_info_t *lv, size_t n)
  * hits, collapsed on COLLAPSE_SLOT unless it is -1; every hit as a
  * clause into *OUT.
  */
-static sdx_errcode_t
-s_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs, unsigned limit,
-        int collapse_slot, const char *what, clauses_t *out,
+sdx_errcode_t
+sdx_ops_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs,
+              unsigned limit, int collapse_slot, const char *what, clauses_t *out,
         sdx_proto_error_t *err)
 {
     sdx_search_spec_t spec;
@@ -111,9 +94,9 @@ cleanup:
  * The levels (1..9) of the series with slug SERIES, ascending, with
  * each level's title and job code: at most 9 into LV, *NLV of them.
  */
-static sdx_errcode_t
-s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
-                size_t *nlv, const char *what, sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_series_levels(sdx_ops_ctx_t *ctx, const char *series,
+                      level_info_t *lv,                size_t *nlv, const char *what, sdx_proto_error_t *err)
 {
     sdx_index_filters_t fs;
     clauses_t cs = {NULL, 0};
@@ -122,7 +105,7 @@ s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
     memset(&fs, 0, sizeof fs);
     if ((code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES, &series, 1,
                                    false, "series", err)) ||
-        (code = s_fetch(ctx, &fs, 10, SDX_SLOT_LEVEL, what, &cs, err)))
+        (code = sdx_ops_fetch(ctx, &fs, 10, SDX_SLOT_LEVEL, what, &cs, err)))
         goto cleanup;
     for (int l = 1; l <= 9; l++) {
         for (size_t i = 0; i < cs.n; i++) {
@@ -140,16 +123,16 @@ s_series_levels(sdx_ops_ctx_t *ctx, const char *series, level_info_t *lv,
         }
     }
 cleanup:
-    s_clauses_free(&cs);
+    sdx_ops_clauses_free(&cs);
     sdx_index_filters_free(&fs);
     return code;
 }
 
 /* The clauses of the row with slug ROW (exactly), in SERIES when not
    NULL (a series slug). */
-static sdx_errcode_t
-s_row_clauses(sdx_ops_ctx_t *ctx, const char *series, const char *row,
-              const char *what, clauses_t *out, sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_row_clauses(sdx_ops_ctx_t *ctx, const char *series,
+                    const char *row,              const char *what, clauses_t *out, sdx_proto_error_t *err)
 {
     sdx_index_filters_t fs;
     sdx_errcode_t code;
@@ -159,7 +142,7 @@ s_row_clauses(sdx_ops_ctx_t *ctx, const char *series, const char *row,
         (series && (code = sdx_index_filter_add(&fs, SDX_PREFIX_SERIES,
                                               &series, 1, false, "series",
                                               err))) ||
-        (code = s_fetch(ctx, &fs, ROW_MAX_CLAUSES, -1, what, out, err)))
+        (code = sdx_ops_fetch(ctx, &fs, ROW_MAX_CLAUSES, -1, what, out, err)))
         goto cleanup;
     /* XR also holds the un-numbered base ("key-resp"): keep the row
        itself only */
@@ -228,8 +211,8 @@ s_pack_cells(msgpack_packer *pk, const char *row, const char *series,
  * short (one series-wide clause per series; levels past 5 are rare)
  * where those of 1..5 together hold almost every clause.
  */
-static sdx_errcode_t
-s_ladder_levels(sdx_index_filters_t *fs, sdx_proto_error_t *err)
+sdx_errcode_t
+sdx_ops_levels_1_5(sdx_index_filters_t *fs, sdx_proto_error_t *err)
 {
     static const char *const others[] = {"0", "6", "7", "8", "9"};
     sdx_errcode_t code = sdx_index_filter_add(
@@ -307,7 +290,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         return code;
     memset(&fs, 0, sizeof fs);
     if ((code = sdx_index_filters_from_request(&fs, req, err)) ||
-        (code = s_ladder_levels(&fs, err)))
+        (code = sdx_ops_levels_1_5(&fs, err)))
         goto cleanup;
 
     /* The best hit of each level, best first. */
@@ -337,7 +320,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         /* a level whose best hit is far below the overall best has
            nothing relevant: nil rather than a stray word match */
         if (level >= 1 && level <= LADDER_LEVELS &&
-            hit.score >= LADDER_MIN_SHARE * top)
+            hit.score >= SDX_OPS_MIN_SHARE * top)
             at[level - 1] = (int)i;
     }
     if (n > 0) {
@@ -349,7 +332,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     /* A level the scan did not reach weighs at most FLOOR: searched
        only when that could still be shown. */
     if (best && sdx_results_scan_cut(results, &floor) &&
-        floor >= LADDER_MIN_SHARE * top) {
+        floor >= SDX_OPS_MIN_SHARE * top) {
         for (int l = 0; l < LADDER_LEVELS; l++) {
             bool met = false;
             for (size_t i = 0; i < n && !met; i++) {
@@ -368,7 +351,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                 continue;
             sdx_hit_t hit;
             sdx_results_hit(alone[l], (size_t)i, &hit);
-            if (hit.score >= LADDER_MIN_SHARE * top)
+            if (hit.score >= SDX_OPS_MIN_SHARE * top)
                 at[l] = i;
         }
     }
@@ -381,9 +364,9 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
                                 "record");
             goto cleanup;
         }
-        if ((code = s_row_clauses(ctx, series, row, "ladder", &cells,
+        if ((code = sdx_ops_row_clauses(ctx, series, row, "ladder", &cells,
                                   err)) ||
-            (code = s_series_levels(ctx, series, lv, &nlv, "ladder", err)))
+            (code = sdx_ops_series_levels(ctx, series, lv, &nlv, "ladder", err)))
             goto cleanup;
     }
 
@@ -430,8 +413,8 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     }
     code = SDX_E_NONE;
 cleanup:
-    s_levels_free(lv, nlv);
-    s_clauses_free(&cells);
+    sdx_ops_levels_free(lv, nlv);
+    sdx_ops_clauses_free(&cells);
     sdx_clause_destroy(&best);
     sdx_results_destroy(&results);
     for (int l = 0; l < LADDER_LEVELS; l++)
@@ -454,6 +437,27 @@ s_cmp_clause(const void *a, const void *b)
 }
 
 sdx_errcode_t
+sdx_ops_request_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
+                    const char *what, char row[SLUG_MAX], clauses_t *cs,
+                    sdx_proto_error_t *err)
+{
+    char series[SLUG_MAX];
+    sdx_errcode_t code;
+    if (sdx_slug(req->row, row, SLUG_MAX) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "row: a row label needs a letter or digit");
+    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
+        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
+                            "series: a series needs a letter or digit");
+    if ((code = sdx_ops_row_clauses(ctx, req->series ? series : NULL, row,
+                                    what, cs, err)))
+        return code;
+    if (cs->n > 1)
+        qsort(cs->v, cs->n, sizeof *cs->v, s_cmp_clause);
+    return SDX_E_NONE;
+}
+
+sdx_errcode_t
 sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
            sdx_proto_error_t *err)
 {
@@ -461,23 +465,14 @@ sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     level_info_t lv[ROW_MAX_SERIES][9];
     size_t nlv[ROW_MAX_SERIES];
     const sdx_clause_t *first[ROW_MAX_SERIES]; /* a clause per series */
-    char row[SLUG_MAX], series[SLUG_MAX];
+    char row[SLUG_MAX];
     size_t nseries = 0, ncells = 0;
     sdx_errcode_t code;
 
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
-    if (sdx_slug(req->row, row, sizeof row) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "row: a row label needs a letter or digit");
-    if (req->series && sdx_slug(req->series, series, sizeof series) <= 0)
-        return sdx_ops_fail(err, SDX_E_BAD_REQUEST,
-                            "series: a series needs a letter or digit");
-    if ((code = s_row_clauses(ctx, req->series ? series : NULL, row, "row",
-                              &cs, err)))
+    if ((code = sdx_ops_request_row(ctx, req, "row", row, &cs, err)))
         goto cleanup;
-    if (cs.n > 1)
-        qsort(cs.v, cs.n, sizeof *cs.v, s_cmp_clause);
 
     /* each series once, in name order, with its levels */
     for (size_t i = 0; i < cs.n && nseries < ROW_MAX_SERIES; i++) {
@@ -493,7 +488,7 @@ sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         first[nseries] = cs.v[i];
         nlv[nseries] = 0;
         nseries++;
-        if ((code = s_series_levels(ctx, slug, lv[nseries - 1],
+        if ((code = sdx_ops_series_levels(ctx, slug, lv[nseries - 1],
                                     &nlv[nseries - 1], "row", err)))
             goto cleanup;
         ncells += nlv[nseries - 1];
@@ -513,7 +508,7 @@ sdx_op_row(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
     code = SDX_E_NONE;
 cleanup:
     for (size_t s = 0; s < nseries; s++)
-        s_levels_free(lv[s], nlv[s]);
-    s_clauses_free(&cs);
+        sdx_ops_levels_free(lv[s], nlv[s]);
+    sdx_ops_clauses_free(&cs);
     return code;
 }

@@ -12,8 +12,9 @@
  * This file holds the dispatch table, the status table, what the
  * handlers share (ops_int.h: filters, specs, errors, group levels) and
  * the small ops (ping, get); search, suggest and context live in
- * op_search.c, ladder and row in op_ladder.c, stats in stats.c beside
- * the counters it reports.
+ * op_search.c, ladder and row in op_ladder.c, diff in op_diff.c, first
+ * in op_first.c, verify in op_verify.c, fit and gaps in op_fit.c, stats
+ * in stats.c beside the counters it reports.
  */
 #include "ops_int.h"
 
@@ -216,6 +217,15 @@ cleanup:
 }
 
 void
+sdx_ops_pack_bool(msgpack_packer *pk, bool b)
+{
+    if (b)
+        msgpack_pack_true(pk);
+    else
+        msgpack_pack_false(pk);
+}
+
+void
 sdx_ops_pack_levels(msgpack_packer *pk, unsigned mask)
 {
     unsigned n = 0;
@@ -279,6 +289,11 @@ static const op_fn op_table[SDX_OP_LAST] = {
     [SDX_OP_CONTEXT] = sdx_op_context,
     [SDX_OP_SUGGEST] = sdx_op_suggest,
     [SDX_OP_STATS] = sdx_op_stats,
+    [SDX_OP_FIT] = sdx_op_fit,
+    [SDX_OP_DIFF] = sdx_op_diff,
+    [SDX_OP_FIRST] = sdx_op_first,
+    [SDX_OP_VERIFY] = sdx_op_verify,
+    [SDX_OP_GAPS] = sdx_op_gaps,
 };
 
 sdx_errcode_t

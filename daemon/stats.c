@@ -12,10 +12,12 @@
  */
 #include "ops_int.h"
 
+#include <dirent.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 
 #include "sdx_index.h"
 
@@ -34,6 +36,11 @@ struct sdx_stats {
     op_count_t by_op[SDX_OP_LAST + 1]; /* [SDX_OP_LAST]: op never read */
     uint64_t by_code[SDX_E_LAST];      /* [SDX_E_NONE]: ok */
     uint64_t inline_answers;   /* of them, answered by the broker */
+    uint64_t dropped_full;     /* replies dropped: the client's queue was
+                                  full (it does not read) */
+    uint64_t dropped_gone;     /* replies dropped: the client was gone */
+    uint64_t accept_failed;    /* connections the frontend could not
+                                  accept */
     unsigned workers;          /* worker threads */
     unsigned handles;          /* database handles: workers' + broker's */
     uint64_t *revisions;       /* revision each handle serves, 0: none */
@@ -148,6 +155,44 @@ sdx_stats_record_slow(sdx_stats_t *s)
 }
 
 void
+sdx_stats_record_dropped(sdx_stats_t *s, bool full)
+{
+    pthread_mutex_lock(&s->lock);
+    if (full)
+        s->dropped_full++;
+    else
+        s->dropped_gone++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void
+sdx_stats_record_accept_failed(sdx_stats_t *s)
+{
+    pthread_mutex_lock(&s->lock);
+    s->accept_failed++;
+    pthread_mutex_unlock(&s->lock);
+}
+
+void
+sdx_stats_fds(uint64_t *open, uint64_t *limit)
+{
+    struct rlimit lim;
+    *limit = getrlimit(RLIMIT_NOFILE, &lim) == 0 ? (uint64_t)lim.rlim_cur
+                                                 : 0;
+    *open = 0;
+    DIR *d = opendir("/proc/self/fd");
+    if (!d)
+        return;
+    struct dirent *e;
+    while ((e = readdir(d)))
+        if (e->d_name[0] != '.')
+            (*open)++;
+    closedir(d);
+    if (*open)
+        (*open)--;             /* opendir's own */
+}
+
+void
 sdx_stats_set_revision(sdx_stats_t *s, unsigned number, uint64_t rev)
 {
     if (number >= s->handles)
@@ -224,11 +269,25 @@ sdx_stats_snapshot(sdx_stats_t *s, sdx_stats_snapshot_t *out)
     out->max_us = n ? copy[n - 1] : 0;
 }
 
+/* Pack a map of the N names NAMES, each with its uint64 of VALUES. */
+static void
+s_pack_u64_map(msgpack_packer *pk, const char *const *names,
+               const uint64_t *values, size_t n)
+{
+    msgpack_pack_map(pk, n);
+    for (size_t i = 0; i < n; i++) {
+        sdx_msgpack_pack_str(pk, names[i]);
+        msgpack_pack_uint64(pk, values[i]);
+    }
+}
+
 /*
  * Pack the keys `stats` adds to the contract's: by_op ({op: {requests,
  * errors}}, "none" for requests whose op was never read), by_code ({"ok"
- * or code: count}), slow, inline, cost_us, revisions (the revision each
- * handle serves: the workers' by number, then the broker's).
+ * or code: count}), slow, inline, replies_dropped ({unread, gone}),
+ * descriptors ({open, limit}), accept_failed, cost_us, revisions (the
+ * revision each handle serves: the workers' by number, then the
+ * broker's).
  */
 static void
 s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
@@ -244,6 +303,8 @@ s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
     memcpy(by_code, s->by_code, sizeof by_code);
     slow = s->slow;
     inline_answers = s->inline_answers;
+    uint64_t dropped[2] = {s->dropped_full, s->dropped_gone};
+    uint64_t accept_failed = s->accept_failed;
     handles = s->handles <= SDX_DAEMON_MAX_THREADS + 1
                   ? s->handles
                   : SDX_DAEMON_MAX_THREADS + 1;
@@ -275,24 +336,22 @@ s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
     msgpack_pack_uint64(&body->pk, slow);
     sdx_body_key(body, "inline");
     msgpack_pack_uint64(&body->pk, inline_answers);
+    sdx_body_key(body, "replies_dropped");
+    static const char *const drop_names[] = {"unread", "gone"};
+    s_pack_u64_map(&body->pk, drop_names, dropped, 2);
+    uint64_t fds[2];
+    sdx_stats_fds(&fds[0], &fds[1]);
+    sdx_body_key(body, "descriptors");
+    static const char *const fd_names[] = {"open", "limit"};
+    s_pack_u64_map(&body->pk, fd_names, fds, 2);
+    sdx_body_key(body, "accept_failed");
+    msgpack_pack_uint64(&body->pk, accept_failed);
     sdx_body_key(body, "cost_us");
     msgpack_pack_uint64(&body->pk, sdx_stats_cost_us(s));
     sdx_body_key(body, "revisions");
     msgpack_pack_array(&body->pk, handles);
     for (unsigned i = 0; i < handles; i++)
         msgpack_pack_uint64(&body->pk, revisions[i]);
-}
-
-/* Pack a map of the N names NAMES, each with its uint64 of VALUES. */
-static void
-s_pack_u64_map(msgpack_packer *pk, const char *const *names,
-               const uint64_t *values, size_t n)
-{
-    msgpack_pack_map(pk, n);
-    for (size_t i = 0; i < n; i++) {
-        sdx_msgpack_pack_str(pk, names[i]);
-        msgpack_pack_uint64(pk, values[i]);
-    }
 }
 
 /* Pack `cache: {hits, misses, entries, bytes, max_bytes}`. */

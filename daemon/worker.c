@@ -40,12 +40,18 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <sodium.h>
 #include <zmq.h>
 
 #include "sdx_index.h"
 #include "sdx_log.h"
 
 #define REFRESH_US (SDX_DAEMON_REFRESH_MS * 1000ull) /* re-resolve, us */
+#define RETRY_MAX_US (60 * 1000000ull) /* a revision that cannot be opened
+                                          is tried again after 0.25 s,
+                                          doubling up to this, us */
+#define OPEN_LOG_BURST 5        /* open-failure lines per window */
+#define OPEN_LOG_WINDOW_S 60    /* the window, seconds */
 
 struct sdx_worker {
     pthread_t thread;          /* the worker's thread */
@@ -58,9 +64,16 @@ struct sdx_worker {
     int db_lock;               /* the revision's directory, flock'd
                                   LOCK_SH while DB reads it; or -1 */
     char db_path[PATH_MAX];    /* what DB was opened on, or "" */
-    char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL */
+    char db_error[SDX_PROTO_MSG_MAX]; /* why DB is NULL, for clients:
+                                  no paths (sdx_index_public_msg) */
     uint64_t resolved_us;      /* when the index was last resolved */
     unsigned reopen_gen;       /* SIGHUP generation last acted on */
+    char failed_path[PATH_MAX]; /* the revision that last failed to
+                                  open, or "": not tried again before
+                                  RETRY_AT_US */
+    uint64_t retry_at_us;      /* when FAILED_PATH may be tried again */
+    uint64_t backoff_us;       /* the wait after its last failure, us */
+    sdx_log_limit_t open_log;  /* rate limit of open-failure lines */
 };
 
 /*
@@ -91,6 +104,40 @@ s_lock_revision(const char *path, const char **why)
     return fd;
 }
 
+/* Keep TEXT, made path-free, as why there is no handle. */
+static void
+s_set_db_error(sdx_worker_t *w, const char *text)
+{
+    if (!w->db)
+        sdx_index_public_msg(text, w->db_error, sizeof w->db_error);
+}
+
+/*
+ * PATH could not be opened (WHY, which names it, for the log): try it
+ * again only after a back-off that doubles from REFRESH_US up to
+ * RETRY_MAX_US, and log at most OPEN_LOG_BURST lines a minute.  A new
+ * revision in `current` or a SIGHUP is tried at once (s_refresh_db).
+ * Only the first handle logs at WARN: every handle meets the same
+ * broken index, and one line says it.
+ */
+static void
+s_open_failed(sdx_worker_t *w, const char *path, const char *why)
+{
+    uint64_t now = sdx_now_us();
+    if (strcmp(path, w->failed_path) != 0) {
+        snprintf(w->failed_path, sizeof w->failed_path, "%s", path);
+        w->backoff_us = REFRESH_US;
+    } else if ((w->backoff_us *= 2) > RETRY_MAX_US) {
+        w->backoff_us = RETRY_MAX_US;
+    }
+    w->retry_at_us = now + w->backoff_us;
+    if (w->number != 0 || sdx_log_allowed(&w->open_log))
+        sdx_log(w->number == 0 ? SDX_LOG_WARN : SDX_LOG_DEBUG,
+                "worker %u: %s; trying again in %.2f s", w->number, why,
+                (double)w->backoff_us / 1e6);
+    s_set_db_error(w, why);
+}
+
 /*
  * Open the database DIR/current points at, unless it is the one open
  * (and no SIGHUP asks for a fresh handle).  On failure keep the old
@@ -111,12 +158,16 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->resolved_us = now;
     if (sdx_index_resolve(w->cfg->index_dir, path, sizeof path, err,
                           sizeof err) != SDX_OK) {
-        if (!w->db)
-            snprintf(w->db_error, sizeof w->db_error, "%s", err);
+        s_set_db_error(w, err);
         w->reopen_gen = gen;
         return;
     }
     if (w->db && !reopen && strcmp(path, w->db_path) == 0)
+        return;
+    /* the revision that failed waits out its back-off; a new one in
+       `current`, or a SIGHUP, is tried now */
+    if (!reopen && now < w->retry_at_us &&
+        strcmp(path, w->failed_path) == 0)
         return;
 
     const char *why = NULL;
@@ -125,10 +176,9 @@ s_refresh_db(sdx_worker_t *w, bool force)
         /* the next resolve finds the revision that replaced it */
         sdx_log(SDX_LOG_DEBUG, "worker %u: not opening %s: %s", w->number,
                 path, why);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s: %s", path,
-                     why) < 0)
-            w->db_error[0] = '\0';
+        char text[PATH_MAX + 64];
+        snprintf(text, sizeof text, "cannot open %s: %s", path, why);
+        s_set_db_error(w, text);
         return;
     }
     sdx_db_t *db = NULL;
@@ -136,14 +186,9 @@ s_refresh_db(sdx_worker_t *w, bool force)
     sdx_status_t st = sdx_index_open(path, &db, &msg);
     if (st != SDX_OK) {
         close(lock);
-        /* the message names the path: a prefix would push the
-           rebuild advice of an old index out of a 256-byte reply */
-        const char *text = msg ? msg : sdx_status_str(st);
-        sdx_log(SDX_LOG_WARN, "worker %u: %s", w->number, text);
-        if (!w->db &&
-            snprintf(w->db_error, sizeof w->db_error, "%s", text) < 0)
-            w->db_error[0] = '\0';
+        s_open_failed(w, path, msg ? msg : sdx_status_str(st));
         free(msg);
+        w->reopen_gen = gen;
         return;
     }
     /* the new handle first, then the old one and its lock go */
@@ -155,6 +200,8 @@ s_refresh_db(sdx_worker_t *w, bool force)
     w->reopen_gen = gen;
     snprintf(w->db_path, sizeof w->db_path, "%s", path);
     w->db_error[0] = '\0';
+    w->failed_path[0] = '\0';
+    w->backoff_us = 0;
     uint64_t rev = 0;
     sdx_index_revision(db, &rev); /* 0: the indexer wrote none */
     sdx_stats_set_revision(w->stats, w->number, rev);
@@ -277,6 +324,27 @@ s_answer_cached(sdx_worker_t *w, const sdx_request_t *req,
 }
 
 /*
+ * " q#" and the query's SipHash-2-4 (libsodium's crypto_shorthash) under
+ * the process's random key, in hex: the same query gets the same hash
+ * for the daemon's life, so its slow lines can be told apart and counted;
+ * a guess cannot be hashed to compare without the key, which is never
+ * logged and dies with the process.
+ */
+static void
+s_query_hash(const sdx_config_t *cfg, const char *q, char *out,
+             size_t size)
+{
+    _Static_assert(SDX_DAEMON_QUERY_KEY == crypto_shorthash_KEYBYTES,
+                   "the key is SipHash's");
+    unsigned char h[crypto_shorthash_BYTES];
+    crypto_shorthash(h, (const unsigned char *)q, strlen(q),
+                     cfg->query_key);
+    int n = snprintf(out, size, " q#");
+    for (size_t i = 0; i < sizeof h && n > 0 && (size_t)n + 2 < size; i++)
+        n += snprintf(out + n, size - (size_t)n, "%02x", h[i]);
+}
+
+/*
  * Answer one request: BODY (LEN bytes) in, *reply out (malloc'd).
  * Returns the reply's error code, for the counters.
  */
@@ -324,9 +392,7 @@ s_answer(sdx_worker_t *w, const void *frame, size_t len, void **reply,
         sdx_stats_record_slow(w->stats);
         char hash[24] = "";
         if (req.q)
-            snprintf(hash, sizeof hash, " q#%016llx",
-                     (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, req.q,
-                                                   strlen(req.q)));
+            s_query_hash(w->cfg, req.q, hash, sizeof hash);
         sdx_log(SDX_LOG_WARN, "slow: %s %llums %s%s%s%s%s", op,
                 (unsigned long long)(took / 1000),
                 code ? sdx_errcode_str(code) : "ok", hash,
@@ -376,8 +442,10 @@ sdx_worker_refresh(sdx_worker_t *w)
 static int
 s_serve_one(sdx_worker_t *w, void *sock)
 {
-    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 1];
-    size_t sizes[SDX_PROTO_MAX_FRAMES + 1];
+    /* the client's frames and the ROUTER's identity, and one more to
+       see "too many" */
+    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 2];
+    size_t sizes[SDX_PROTO_MAX_FRAMES + 2];
     size_t n = 0;
     int more = 1;
     int rc = -1;
@@ -395,7 +463,7 @@ s_serve_one(sdx_worker_t *w, void *sock)
             goto cleanup;
         }
         more = zmq_msg_more(&part);
-        if (n < SDX_PROTO_MAX_FRAMES + 1) {
+        if (n < SDX_PROTO_MAX_FRAMES + 2) {
             sizes[n] = zmq_msg_size(&part);
             parts[n++] = part;
         } else {
@@ -406,7 +474,7 @@ s_serve_one(sdx_worker_t *w, void *sock)
     /* The broker has checked the message: all but the last frame are
        the client's envelope, the last is the request. */
     size_t nenv = n - 1;
-    if (n > SDX_PROTO_MAX_FRAMES) {
+    if (n > SDX_PROTO_MAX_FRAMES + 1) {
         sdx_reply_error(NULL, 0, 0, SDX_E_BAD_REQUEST,
                         "message has too many frames", &reply, &reply_len);
         nenv = 1;
@@ -479,9 +547,9 @@ s_worker_main(void *arg)
         goto cleanup;
     }
     s_refresh_db(w, true);
-    if (!w->db)
-        sdx_log(SDX_LOG_WARN, "worker %u: no index: %s", w->number,
-                w->db_error);
+    if (!w->db && !w->failed_path[0])  /* a failed open said it already */
+        sdx_log(SDX_LOG_WARN, "worker %u: no index in %s: %s", w->number,
+                w->cfg->index_dir, w->db_error);
     if (zmq_send(sock, SDX_DAEMON_READY, strlen(SDX_DAEMON_READY), 0) < 0) {
         if (errno != ETERM)
             sdx_log(SDX_LOG_ERROR, "worker %u: send READY: %s", w->number,
@@ -513,6 +581,9 @@ s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     w->number = number;
     w->db_lock = -1;
     w->reopen_gen = sdx_stats_reopen_generation(stats);
+    w->open_log = (sdx_log_limit_t){.what = "index open failure",
+                                    .burst = OPEN_LOG_BURST,
+                                    .window_s = OPEN_LOG_WINDOW_S};
     return w;
 }
 

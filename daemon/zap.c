@@ -9,8 +9,8 @@
  * Anything but a known CURVE key in our domain gets "400".
  *
  * Handshakes that fail before ZAP is asked (a plaintext client, a client
- * that trusts another server key) are seen through a socket monitor on
- * the frontend, read by the same thread, and logged too.
+ * that trusts another server key) are seen through the frontend's socket
+ * monitor, which the broker reads (broker.c), and logged here too.
  */
 #include "zap.h"
 
@@ -23,7 +23,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zmq.h>
 
@@ -32,13 +31,7 @@
 
 #define ZAP_ENDPOINT "inproc://zeromq.zap.01" /* fixed by RFC 27 */
 #define ZAP_STOP_ENDPOINT "inproc://specdex-zap-stop" /* our commands */
-#define ZAP_MONITOR_ENDPOINT "inproc://specdex-zap-monitor" /* events */
 #define ZAP_CMD_STOP 'S'     /* command: end the thread */
-#define ZAP_CMD_WATCH 'W'    /* command: read the monitor endpoint */
-/* Handshake failures the monitor reports (libzmq 4.3 events). */
-#define ZAP_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |              \
-                    ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |               \
-                    ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
 #define ZAP_MAX_FRAMES 8     /* frames of a request we read at most */
 #define ZAP_LOG_BURST 10     /* refusal lines of one kind per window */
 #define ZAP_LOG_WINDOW_S 10  /* the window, seconds: a refused client
@@ -46,20 +39,13 @@
                                 must not become a log line */
 #define ZAP_FRAME_MAX 256    /* bytes kept of each frame */
 
-/* Rate limit of one kind of refusal line (used by the ZAP thread only). */
-typedef struct zap_log_limit {
-    time_t window_start;        /* start of the current window */
-    unsigned logged;            /* lines logged in it */
-    unsigned long suppressed;   /* refusals not logged in it */
-} zap_log_limit_t;
-
 struct sdx_zap {
     void *ctx;                  /* the daemon's context (not owned) */
     void *stop;                 /* PAIR: main's end of the stop signal */
     pthread_t thread;           /* the handler */
     atomic_ulong failed;        /* handshakes failed before ZAP */
-    zap_log_limit_t unknown_log; /* "refused unknown client" lines */
-    zap_log_limit_t failed_log; /* "handshake failed" lines */
+    sdx_log_limit_t unknown_log; /* "refused unknown client" lines */
+    sdx_log_limit_t failed_log; /* "handshake failed" lines */
     char *allow_dir;            /* directory of admitted NAME.key files */
     atomic_ulong admitted;      /* handshakes admitted */
     atomic_ulong refused;       /* handshakes refused */
@@ -95,31 +81,6 @@ key_allowed(const char *dir, const char *key_z85)
     }
     closedir(d);
     return found;
-}
-
-/*
- * True when one more refusal line of this kind may be logged now.  At a
- * window's end the count of lines held back is logged once.
- */
-static bool
-log_allowed(zap_log_limit_t *lim, const char *kind)
-{
-    time_t now = time(NULL);
-    if (now - lim->window_start >= ZAP_LOG_WINDOW_S) {
-        if (lim->suppressed)
-            sdx_log(SDX_LOG_WARN, "CURVE: %lu more %s refusals in the "
-                    "last %d s not logged", lim->suppressed, kind,
-                    ZAP_LOG_WINDOW_S);
-        lim->window_start = now;
-        lim->logged = 0;
-        lim->suppressed = 0;
-    }
-    if (lim->logged < ZAP_LOG_BURST) {
-        lim->logged++;
-        return true;
-    }
-    lim->suppressed++;
-    return false;
 }
 
 /* Send the six-frame reply. */
@@ -185,7 +146,7 @@ handle_request(sdx_zap_t *zap, void *sock)
         send_reply(sock, &frames[1], "200", "OK", key_z85);
     } else {
         atomic_fetch_add(&zap->refused, 1);
-        if (log_allowed(&zap->unknown_log, "unknown-key"))
+        if (sdx_log_allowed(&zap->unknown_log))
             sdx_log(SDX_LOG_WARN, "CURVE: refused %s client %.8s%s from %s",
                     curve ? "unknown" : "non-CURVE",
                     key_z85[0] ? key_z85 : "(no key)",
@@ -197,29 +158,12 @@ done:
         zmq_msg_close(&frames[i]);
 }
 
-/* Read one monitor event (two frames) from MON and log a failure. */
-static void
-handle_event(sdx_zap_t *zap, void *mon)
+void
+sdx_zap_handshake_failed(sdx_zap_t *zap, unsigned event,
+                         const char *address)
 {
-    uint8_t head[6];
-    char address[128] = "";
-    int n = zmq_recv(mon, head, sizeof head, 0);
-    int more = 0;
-    size_t more_size = sizeof more;
-    if (n < 0)
-        return;
-    if (zmq_getsockopt(mon, ZMQ_RCVMORE, &more, &more_size) == 0 && more) {
-        int m = zmq_recv(mon, address, sizeof address - 1, 0);
-        address[m > 0 ? (m < (int)sizeof address ? m : (int)sizeof address
-                                                            - 1) : 0] = '\0';
-    }
-    if (n < 2)
-        return;
-    uint16_t event = (uint16_t)(head[0] | head[1] << 8);
-    if (!(event & ZAP_EVENTS))
-        return;
     atomic_fetch_add(&zap->failed, 1);
-    if (log_allowed(&zap->failed_log, "handshake"))
+    if (sdx_log_allowed(&zap->failed_log))
         sdx_log(SDX_LOG_WARN, "CURVE: refused a client on %s: %s", address,
                 event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH
                     ? "authentication failed"
@@ -233,7 +177,6 @@ zap_thread(void *arg)
     sdx_zap_t *zap = arg;
     void *sock = zmq_socket(zap->ctx, ZMQ_REP);
     void *stop = zmq_socket(zap->ctx, ZMQ_PAIR);
-    void *mon = NULL;
     int linger = 0;
     if (!sock || !stop ||
         zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
@@ -249,36 +192,18 @@ zap_thread(void *arg)
     while (true) {
         zmq_pollitem_t items[] = {
             { sock, 0, ZMQ_POLLIN, 0 }, { stop, 0, ZMQ_POLLIN, 0 },
-            { mon, 0, ZMQ_POLLIN, 0 },
         };
-        if (zmq_poll(items, mon ? 3 : 2, -1) < 0) {
+        if (zmq_poll(items, 2, -1) < 0) {
             if (errno == EINTR)
                 continue;
             break;
         }
-        if (items[1].revents & ZMQ_POLLIN) {
-            char cmd = ZAP_CMD_STOP;
-            if (zmq_recv(stop, &cmd, 1, 0) < 0 || cmd != ZAP_CMD_WATCH)
-                break;
-            if (!mon && (mon = zmq_socket(zap->ctx, ZMQ_PAIR)) &&
-                (zmq_setsockopt(mon, ZMQ_LINGER, &linger, sizeof linger)
-                     != 0 ||
-                 zmq_connect(mon, ZAP_MONITOR_ENDPOINT) != 0)) {
-                sdx_log(SDX_LOG_WARN, "CURVE: no handshake monitor: %s",
-                        zmq_strerror(errno));
-                zmq_close(mon);
-                mon = NULL;
-            }
-            continue;
-        }
+        if (items[1].revents & ZMQ_POLLIN)
+            break;           /* ZAP_CMD_STOP, the only command */
         if (items[0].revents & ZMQ_POLLIN)
             handle_request(zap, sock);
-        if (mon && (items[2].revents & ZMQ_POLLIN))
-            handle_event(zap, mon);
     }
 out:
-    if (mon)
-        zmq_close(mon);
     if (sock)
         zmq_close(sock);
     if (stop)
@@ -305,6 +230,12 @@ sdx_zap_start(void *ctx, const char *allow_dir, sdx_zap_t **out, char *err,
         return SDX_NOMEM;
     }
     zap->ctx = ctx;
+    zap->unknown_log = (sdx_log_limit_t){
+        .what = "CURVE: unknown-key refusal",
+        .burst = ZAP_LOG_BURST, .window_s = ZAP_LOG_WINDOW_S};
+    zap->failed_log = (sdx_log_limit_t){
+        .what = "CURVE: failed-handshake",
+        .burst = ZAP_LOG_BURST, .window_s = ZAP_LOG_WINDOW_S};
     zap->stop = zmq_socket(ctx, ZMQ_PAIR);
     int linger = 0;
     if (!zap->stop ||
@@ -335,19 +266,6 @@ fail:
     free(zap->allow_dir);
     free(zap);
     return SDX_IO;
-}
-
-sdx_status_t
-sdx_zap_watch(sdx_zap_t *zap, void *socket, char *err, size_t err_size)
-{
-    char cmd = ZAP_CMD_WATCH;
-    if (zmq_socket_monitor(socket, ZAP_MONITOR_ENDPOINT, ZAP_EVENTS) != 0 ||
-        zmq_send(zap->stop, &cmd, 1, 0) < 0) {
-        snprintf(err, err_size, "cannot monitor handshakes: %s",
-                 zmq_strerror(errno));
-        return SDX_IO;
-    }
-    return SDX_OK;
 }
 
 void

@@ -11,6 +11,8 @@
 
 #include <stddef.h>
 
+#include <zmq.h>
+
 #include "sdx_status.h"
 
 typedef struct sdx_zap sdx_zap_t; /* the handler thread and its socket */
@@ -27,14 +29,20 @@ typedef struct sdx_zap sdx_zap_t; /* the handler thread and its socket */
 sdx_status_t sdx_zap_start(void *ctx, const char *allow_dir,
                            sdx_zap_t **out, char *err, size_t err_size);
 
+/* Handshake failures before ZAP is asked (libzmq 4.3 monitor events). */
+#define SDX_ZAP_EVENTS (ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |           \
+                        ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL |            \
+                        ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
 /*
- * Log the handshakes SOCKET (a CURVE server socket, owned by the calling
- * thread) refuses before ZAP is asked: a plaintext client, a client that
- * trusts another server key.  Call once, after the socket is bound.
- * Returns SDX_IO (ERR says why) when the monitor cannot be set up.
+ * Count and log (rate-limited) a handshake the frontend refused before
+ * ZAP was asked: a plaintext client, a client that trusts another server
+ * key.  EVENT is the monitor's (one of SDX_ZAP_EVENTS), ADDRESS the
+ * endpoint.  The broker reads the frontend's one socket monitor and
+ * calls this, always from its own thread.
  */
-sdx_status_t sdx_zap_watch(sdx_zap_t *zap, void *socket, char *err,
-                           size_t err_size);
+void sdx_zap_handshake_failed(sdx_zap_t *zap, unsigned event,
+                              const char *address);
 
 /* Admitted and refused handshakes so far. */
 void sdx_zap_counts(const sdx_zap_t *zap, unsigned long *admitted,

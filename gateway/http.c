@@ -429,8 +429,8 @@ s_answer(void *cls, struct MHD_Connection *con, const char *url,
     const char *op = s_op_of(url, opbuf, sizeof opbuf);
     if (!op)
         return s_send_json(h, con, method, url, rq, gw_error("not_found",
-            "no such path: /v1/ names an op in lower case (search, ladder, "
-            "row, get, context, suggest, stats, ping)"));
+            "no such path: /v1/ names an op in lower case (/v1/openapi.json "
+            "lists them)"));
 
     json_t *req = NULL;
     if (post) {

@@ -414,3 +414,53 @@ sdx_index_open(const char *path, sdx_db_t **out, char **errmsg)
     sdx_db_destroy(out);
     return SDX_UNAVAILABLE;
 }
+
+/* True when C may end a path in a message ("at /x/rev-3: ..."). */
+static bool
+s_path_end(const char *c)
+{
+    return *c == '\0' || *c == ' ' || *c == '\t' || *c == '"' ||
+           *c == '\'' || *c == ')' || *c == ',' ||
+           (*c == ':' && (c[1] == ' ' || c[1] == '\0'));
+}
+
+void
+sdx_index_public_msg(const char *msg, char *out, size_t size)
+{
+    size_t n = 0;
+    if (size == 0)
+        return;
+    for (const char *p = msg; *p && n + 1 < size;) {
+        bool starts = *p == '/' &&
+                      (p == msg || strchr(" \t\"'(=", p[-1]) != NULL);
+        if (!starts) {
+            out[n++] = *p++;
+            continue;
+        }
+        const char *end = p;
+        while (!s_path_end(end))
+            end++;
+        /* the last rev-NNNNNN component, and what follows it */
+        const char *rev = NULL;
+        for (const char *q = p; q + 5 <= end; q++)
+            if (strncmp(q, "/rev-", 5) == 0 && q[5] >= '0' && q[5] <= '9')
+                rev = q;
+        char piece[300];
+        if (rev) {
+            char *digits_end = NULL;
+            unsigned long long number = strtoull(rev + 5, &digits_end, 10);
+            if (digits_end < end && *digits_end == '/')
+                snprintf(piece, sizeof piece, "revision %llu (%.*s)",
+                         number, (int)(end - digits_end - 1),
+                         digits_end + 1);
+            else
+                snprintf(piece, sizeof piece, "revision %llu", number);
+        } else {
+            snprintf(piece, sizeof piece, "DIR");
+        }
+        for (const char *c = piece; *c && n + 1 < size; c++)
+            out[n++] = *c;
+        p = end;
+    }
+    out[n] = '\0';
+}

@@ -209,4 +209,14 @@ sdx_status_t sdx_index_resolve(const char *index_dir, char *out,
  */
 sdx_status_t sdx_index_open(const char *path, sdx_db_t **out, char **errmsg);
 
+/*
+ * MSG (a message of sdx_index_resolve, sdx_index_open or the shim, which
+ * name paths for the operator's log) as a client may see it: every
+ * absolute path in it becomes "revision N" when it names DIR/rev-NNNNNN
+ * (or "revision N (FILE)" for a file inside one), else "DIR".  Clients
+ * learn what is wrong, never where the index lives.  Written to OUT
+ * (SIZE bytes, always terminated, cut when short).
+ */
+void sdx_index_public_msg(const char *msg, char *out, size_t size);
+
 #endif /* SDX_INDEX_H */

@@ -7,6 +7,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 #include <unistd.h>
 
 static const char *log_program = "specdex";        /* name in each line */
@@ -34,4 +35,27 @@ sdx_log(sdx_log_level_t level, const char *fmt, ...)
         vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     va_end(ap);
     fprintf(stderr, "%s\n", line);
+}
+
+bool
+sdx_log_allowed(sdx_log_limit_t *lim)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    long long now = (long long)ts.tv_sec;
+    if (!lim->window_start || now - lim->window_start >= lim->window_s) {
+        if (lim->suppressed)
+            sdx_log(SDX_LOG_WARN, "%lu more %s lines in the last %u s "
+                    "not logged", lim->suppressed, lim->what,
+                    lim->window_s);
+        lim->window_start = now ? now : 1;
+        lim->logged = 0;
+        lim->suppressed = 0;
+    }
+    if (lim->logged < lim->burst) {
+        lim->logged++;
+        return true;
+    }
+    lim->suppressed++;
+    return false;
 }

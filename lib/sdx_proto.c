@@ -62,6 +62,11 @@ static const char *const op_names[SDX_OP_LAST] = {
     [SDX_OP_CONTEXT] = "context",
     [SDX_OP_SUGGEST] = "suggest",
     [SDX_OP_STATS] = "stats",
+    [SDX_OP_FIT] = "fit",
+    [SDX_OP_DIFF] = "diff",
+    [SDX_OP_FIRST] = "first",
+    [SDX_OP_VERIFY] = "verify",
+    [SDX_OP_GAPS] = "gaps",
 };
 
 const char *
@@ -496,7 +501,12 @@ s_strlist_clear(sdx_strlist_t *list)
 enum key_id {
     K_V, K_OP, K_ID, K_Q, K_OFFSET, K_LIMIT, K_LEVELS, K_SECTIONS, K_ROWS,
     K_CODES, K_HIGHLIGHT, K_SNIPPET, K_GROUP, K_FACETS, K_IDS, K_K,
-    K_MAX_CHARS, K_ROW, K_SERIES, K_SYNTAX, K_MIN_SCORE, K_COUNT
+    K_MAX_CHARS, K_ROW, K_SERIES, K_SYNTAX, K_MIN_SCORE,
+    K_TEXT,
+    K_LEVEL,
+    K_CLAUSE,
+    K_EXCLUDE,
+    K_COUNT
 };
 
 #define BIT(k) (1u << (k))
@@ -580,6 +590,15 @@ static const struct key_def {
                   s_check_syntax},
     [K_MIN_SCORE] = {"min_score", KIND_SHARE, AT(min_score), 0, 0, 1, 0, 0,
                      NULL, SDX_PROTO_MIN_SCORE_DEFAULT},
+    [K_TEXT] = {"text", KIND_STR, AT(text), 0, 1, SDX_PROTO_TEXT_MAX, 0, 0,
+                NULL},
+    /* 0 is "not given": gaps requires it, so 0 never reaches a handler */
+    [K_LEVEL] = {"level", KIND_UINT, AT(level), 0, SDX_PROTO_LEVEL_MIN,
+                 SDX_PROTO_LEVEL_MAX, 0, 0, NULL},
+    [K_CLAUSE] = {"clause", KIND_STR, AT(clause), 0, 1, SDX_PROTO_STR_MAX,
+                  0, 0, NULL},
+    [K_EXCLUDE] = {"exclude", KIND_STRLIST, AT(exclude), 0, 1,
+                   SDX_PROTO_STR_MAX, SDX_PROTO_LIST_MAX, 0, NULL},
 };
 
 /* The markers of a snippet when `highlight` is not given. */
@@ -606,6 +625,13 @@ static const struct op_def {
                         BIT(K_Q)},
     [SDX_OP_SUGGEST] = {BIT(K_Q), BIT(K_Q)},
     [SDX_OP_STATS] = {0, 0},
+    [SDX_OP_FIT] = {BIT(K_TEXT) | BIT(K_SERIES) | BIT(K_EXCLUDE),
+                    BIT(K_TEXT)},
+    [SDX_OP_DIFF] = {BIT(K_ROW) | BIT(K_SERIES), BIT(K_ROW)},
+    [SDX_OP_FIRST] = {BIT(K_Q) | BIT(K_SECTIONS) | BIT(K_ROWS), BIT(K_Q)},
+    [SDX_OP_VERIFY] = {BIT(K_TEXT) | BIT(K_CLAUSE), BIT(K_TEXT)},
+    [SDX_OP_GAPS] = {BIT(K_TEXT) | BIT(K_LEVEL) | BIT(K_SERIES),
+                     BIT(K_TEXT) | BIT(K_LEVEL) | BIT(K_SERIES)},
 };
 
 /* Each section named in `sections` must be one of sdx_sections[]. */
@@ -1080,11 +1106,12 @@ s_envelope(sdx_request_t *req, const msgpack_object *map, int *keys,
     if (v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ||
         v->via.u64 != SDX_PROTO_VERSION)
         return s_fail(err, SDX_E_UNSUPPORTED_VERSION,
-                      "v: version %lld is not supported; this server "
+                      "v: version %s%llu is not supported; this server "
                       "speaks version %d",
+                      v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER ? "-" : "",
                       v->type == MSGPACK_OBJECT_NEGATIVE_INTEGER
-                          ? (long long)v->via.i64
-                          : (long long)v->via.u64,
+                          ? 0ull - (unsigned long long)v->via.i64
+                          : (unsigned long long)v->via.u64,
                       SDX_PROTO_VERSION);
     if (!op)
         return s_fail(err, SDX_E_BAD_REQUEST, "missing key \"op\"");
@@ -1103,10 +1130,16 @@ s_envelope(sdx_request_t *req, const msgpack_object *map, int *keys,
     if (hint)
         snprintf(hint_text, sizeof hint_text, " (did you mean \"%s\"?)",
                  hint);
-    return s_fail(err, SDX_E_UNKNOWN_OP,
-                  "unknown op \"%s\"%s; ops are ping, search, ladder, row, "
-                  "get, context, suggest, stats",
-                  s_quote(op->via.str.ptr, op->via.str.size, q), hint_text);
+    /* the list from the table, so that a new op is named here too */
+    char ops[160] = "";
+    for (int i = 0; i < SDX_OP_LAST; i++) {
+        strncat(ops, op_names[i], sizeof ops - strlen(ops) - 1);
+        if (i + 1 < SDX_OP_LAST)
+            strncat(ops, ", ", sizeof ops - strlen(ops) - 1);
+    }
+    return s_fail(err, SDX_E_UNKNOWN_OP, "unknown op \"%s\"%s; ops are %s",
+                  s_quote(op->via.str.ptr, op->via.str.size, q), hint_text,
+                  ops);
 }
 
 sdx_errcode_t
@@ -1180,9 +1213,21 @@ sdx_request_decode(const void *buf, size_t len, sdx_request_t *req,
         if (BIT(k) & ENVELOPE_KEYS)
             continue;
         if (!(BIT(k) & def->allowed)) {
+            /* a key of another op that is one typo away from one of
+               this op's ("level" for search's "levels") */
+            const char *names[K_COUNT];
+            for (int j = 0; j < K_COUNT; j++)
+                names[j] = key_defs[j].name;
+            const char *hint = s_closest(key->via.str.ptr,
+                                         key->via.str.size, names, K_COUNT,
+                                         def->allowed);
+            char hint_text[48] = "";
+            if (hint)
+                snprintf(hint_text, sizeof hint_text,
+                         " (did you mean \"%s\"?)", hint);
             s_fail(err, SDX_E_BAD_REQUEST,
-                   "key \"%s\" is not accepted by op \"%s\"",
-                   key_defs[k].name, op);
+                   "key \"%s\" is not accepted by op \"%s\"%s",
+                   key_defs[k].name, op, hint_text);
             goto done;
         }
         if (s_decode_key(req, &key_defs[k], &map->via.map.ptr[i].val,
@@ -1203,6 +1248,8 @@ sdx_request_decode(const void *buf, size_t len, sdx_request_t *req,
         (req->op == SDX_OP_CONTEXT || sdx_request_plain(req)))
         s_fail(err, SDX_E_BAD_REQUEST,
                "q: only blanks; a question needs a word");
+    else if (req->text && s_blank(req->text))
+        s_fail(err, SDX_E_BAD_REQUEST, "text: only blanks; it needs a word");
 done:
     msgpack_unpacked_destroy(&msg);
     return err->code;
@@ -1212,16 +1259,24 @@ void
 sdx_request_clear(sdx_request_t *req)
 {
     free(req->id);
-    free(req->q);
-    s_strlist_clear(&req->sections);
-    s_strlist_clear(&req->rows);
-    s_strlist_clear(&req->codes);
-    s_strlist_clear(&req->ids);
-    free(req->highlight[0]);
-    free(req->highlight[1]);
-    free(req->row);
-    free(req->series);
-    free(req->syntax);
+    /* what each key owns, from the key table: a new key is freed too */
+    for (int k = 0; k < K_COUNT; k++) {
+        char *member = (char *)req + key_defs[k].off;
+        switch (key_defs[k].kind) {
+        case KIND_STR:
+            free(*(char **)member);
+            break;
+        case KIND_STRLIST:
+            s_strlist_clear((sdx_strlist_t *)member);
+            break;
+        case KIND_MARKS:
+            free(((char **)member)[0]);
+            free(((char **)member)[1]);
+            break;
+        default:
+            break;
+        }
+    }
     memset(req, 0, sizeof *req);
 }
 
@@ -1418,10 +1473,12 @@ sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out)
 {
     sdx_proto_error_t err = {0};
     memset(out, 0, sizeof *out);
+    /* the identity (sizes[0]) is the ROUTER's, not the client's: the
+       limits count only the frames and bytes the client sent */
     if (nframes < 2) {
         out->nenv = nframes;
         s_fail(&err, SDX_E_BAD_REQUEST, "message has no request frame");
-    } else if (nframes > SDX_PROTO_MAX_FRAMES) {
+    } else if (nframes - 1 > SDX_PROTO_MAX_FRAMES) {
         out->nenv = s_min_envelope(sizes, nframes);
         s_fail(&err, SDX_E_BAD_REQUEST,
                "message has more than %d frames; send one msgpack map "
@@ -1430,7 +1487,7 @@ sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out)
     } else {
         size_t env = 0;
         out->nenv = nframes - 1;
-        for (size_t i = 0; i < nframes - 1; i++)
+        for (size_t i = 1; i < nframes - 1; i++)
             env += sizes[i];
         if (env > SDX_PROTO_MAX_ENVELOPE) {
             out->nenv = s_min_envelope(sizes, nframes);

@@ -33,9 +33,12 @@
 
 #define SDX_PROTO_VERSION 1          /* the `v` this code speaks */
 #define SDX_PROTO_MAX_FRAME 65536    /* request frame, bytes */
-#define SDX_PROTO_MAX_FRAMES 8       /* frames in one message, envelope
-                                        included; REQ clients send 3 */
-#define SDX_PROTO_MAX_ENVELOPE 1024  /* bytes of all envelope frames */
+#define SDX_PROTO_MAX_FRAMES 8       /* frames a client sends in one
+                                        message, envelope included (REQ
+                                        clients send 2); the ROUTER's
+                                        identity frame is not counted */
+#define SDX_PROTO_MAX_ENVELOPE 1024  /* bytes of the client's envelope
+                                        frames (identity not counted) */
 #define SDX_PROTO_MAX_DEPTH 16       /* msgpack nesting, levels */
 #define SDX_PROTO_MAX_KEYS 32        /* keys in a request map */
 #define SDX_PROTO_Q_MAX 1024         /* q, bytes (at least 1) */
@@ -58,6 +61,7 @@
 #define SDX_PROTO_MIN_SCORE_DEFAULT 0.4 /* context min_score: a share of
                                         the best passage's score
                                         (docs/RELEVANCE.md) */
+#define SDX_PROTO_TEXT_MAX 8192     /* fit, verify, gaps: text, bytes */
 #define SDX_PROTO_MSG_MAX 256        /* an error message, bytes with NUL */
 
 /* ---------------------------------------------------------------- */
@@ -100,6 +104,11 @@ typedef enum sdx_op {
     SDX_OP_CONTEXT,
     SDX_OP_SUGGEST,
     SDX_OP_STATS,
+    SDX_OP_FIT,
+    SDX_OP_DIFF,
+    SDX_OP_FIRST,
+    SDX_OP_VERIFY,
+    SDX_OP_GAPS,
     SDX_OP_LAST                /* not an op: the number of ops */
 } sdx_op_t;
 
@@ -156,6 +165,11 @@ typedef struct sdx_request {
     double min_score;          /* context: passages under this share of
                                   the best passage's score are left out,
                                   0..1 */
+    char *text;                /* fit, gaps: a description or draft;
+                                  verify: the quoted span */
+    unsigned level;            /* gaps: the intended level, 1..5 */
+    char *clause;              /* verify: the clause id cited, or NULL */
+    sdx_strlist_t exclude;     /* fit: clause ids left out of the match */
 } sdx_request_t;
 
 /*
@@ -298,12 +312,13 @@ typedef struct sdx_split {
 
 /*
  * Decide how a message of NFRAMES frames (at least 1; the first is the
- * ROUTER's identity) with sizes SIZES[0..NFRAMES-1] splits.  A caller
- * that stopped storing frames may pass NFRAMES = SDX_PROTO_MAX_FRAMES + 1
- * for "more than allowed".  Errors: a body over SDX_PROTO_MAX_FRAME
- * bytes is `too_large`; a message with no body, more than
- * SDX_PROTO_MAX_FRAMES frames or more than SDX_PROTO_MAX_ENVELOPE bytes
- * of envelope is `bad_request`, answered to the identity and (when the
+ * ROUTER's identity) with sizes SIZES[0..NFRAMES-1] splits.  The limits
+ * count what the client sent, so the identity is left out of both.  A
+ * caller that stopped storing frames may pass NFRAMES =
+ * SDX_PROTO_MAX_FRAMES + 2 for "more than allowed".  Errors: a body over
+ * SDX_PROTO_MAX_FRAME bytes is `too_large`; a message with no body, more
+ * than SDX_PROTO_MAX_FRAMES client frames or more than
+ * SDX_PROTO_MAX_ENVELOPE bytes of client envelope is `bad_request`, answered to the identity and (when the
  * second frame is empty) the delimiter only.
  */
 void sdx_proto_split(const size_t *sizes, size_t nframes, sdx_split_t *out);

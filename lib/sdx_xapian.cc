@@ -12,7 +12,8 @@
  * that turns the exception in flight into an sdx_status_t and a message
  * kept in the handle (as notmuch's _notmuch_xapian_error does, plus
  * std::bad_alloc and `...`, which notmuch lets escape).  Messages come
- * from get_msg(): Xapian's text, never the query string.
+ * from get_msg() and get_error_string(): Xapian's text and the errno's,
+ * never the query string.
  */
 #include "sdx_xapian_private.h"
 
@@ -108,7 +109,12 @@ set_msg(std::string *msg, const std::string &text) noexcept
     }
 }
 
-/* "DatabaseOpeningError: Couldn't detect type of database". */
+/*
+ * "DatabaseOpeningError: Couldn't detect type of database", and the
+ * errno text when Xapian kept one ("DatabaseError: Error writing block
+ * 5 (No space left on device)"): without it a full disk reads as a
+ * broken clause.
+ */
 void
 set_xapian_msg(std::string *msg, const Xapian::Error &e) noexcept
 {
@@ -116,6 +122,12 @@ set_xapian_msg(std::string *msg, const Xapian::Error &e) noexcept
         std::string text(e.get_type());
         text += ": ";
         text += e.get_msg();
+        const char *why = e.get_error_string();
+        if (why && *why) {
+            text += " (";
+            text += why;
+            text += ")";
+        }
         msg->assign(text);
     } catch (...) {
         msg->clear();

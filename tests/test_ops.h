@@ -108,4 +108,18 @@ t_ops_answer(sdx_ops_ctx_t *ctx, msgpack_sbuffer *sb, const char *what,
                      MSGPACK_UNPACK_SUCCESS);
 }
 
+/* One reply, unpacked, and the bytes it points into. */
+typedef struct t_answer {
+    msgpack_unpacked u;        /* the reply */
+    void *bytes;               /* what U points into */
+} t_answer_t;
+
+/* Free what A holds. */
+static inline void
+t_answer_done(t_answer_t *a)
+{
+    msgpack_unpacked_destroy(&a->u);
+    free(a->bytes);
+}
+
 #endif /* SDX_TEST_OPS_H */

@@ -20,6 +20,7 @@
  * unavailable, 4 error reply (its message on stderr).
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -85,8 +86,13 @@ typedef struct cli {
  * a per-run option overrides it). */
 enum { COLOR_AUTO, COLOR_ALWAYS, COLOR_NEVER };
 
-/* getopt value of --color, which has no short letter. */
+/* getopt values of the options that have no short letter.  Every
+ * command takes --color; the others only the commands whose LONG_ONLY
+ * names them. */
 #define OPT_COLOR 256
+#define OPT_SYNTAX 257     /* search, context */
+#define OPT_MIN_SCORE 258  /* context */
+#define LONG_ONLY(opt) (1u << ((opt) - OPT_COLOR))
 
 static const char *program = "specdex";
 
@@ -118,6 +124,8 @@ typedef struct command {
     const char *json_key;  /* --jsonl: the reply's array to print by line */
     const char *summary;   /* one line for the main help */
     const char *help;      /* the command's --help text */
+    unsigned long_only;    /* LONG_ONLY() of the letterless options it
+                              takes besides --color */
 } command_t;
 
 /*
@@ -544,6 +552,26 @@ parse_number(const command_t *cmd, const char *opt, const char *arg,
 }
 
 /*
+ * Parse ARG, the value of option OPT, as a fraction 0..1 ("0.4", "0")
+ * into *OUT.  False after a usage error naming OPT and its range.
+ */
+static bool
+parse_fraction(const command_t *cmd, const char *opt, const char *arg,
+               double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(arg, &end);
+    if (end == arg || *end || errno || !isdigit((unsigned char)arg[0]) ||
+        !(v >= 0.0 && v <= 1.0)) { /* NaN fails both */
+        usage_error(cmd, "%s: '%s' is not a number 0..1", opt, arg);
+        return false;
+    }
+    *out = v;
+    return true;
+}
+
+/*
  * True when EP is an endpoint this client can reach: tcp://HOST:PORT
  * (PORT 1..65535; HOST a name, an address or [an IPv6 address]) or
  * ipc://PATH (a path a Unix socket can have).  Else a usage error naming
@@ -598,17 +626,30 @@ struct query_args {
     const char *sections[MAX_VALUES]; /* --section */
     const char *rows[MAX_VALUES];   /* --row */
     const char *codes[MAX_VALUES];  /* --code */
-    const char *series;             /* --series (row) */
+    const char *series;             /* --series (row, diff, fit, gaps) */
+    bool diff;                      /* --diff (row, ladder) */
+    const char *clause;             /* --clause (verify) */
+    char *text;                     /* fit, gaps: the TEXT read from
+                                       stdin for "-", owned */
     uint64_t round_trip_us;         /* ping: as measured here, µs */
     sdx_result_t *without_series;   /* row: the row in any series, asked
                                        when --series found no cell */
 };
 
+/* The grid ops' printers, below the commands that share them. */
+static bool print_diff(const cli_t *cli, const sdx_result_t *r);
+static msgpack_object_array mp_list(const msgpack_object *map,
+                                    const char *key);
+
 /* Which options a command takes, as getopt letters. */
 #define OPTS_SEARCH "l:s:r:c:n:o:gfjJh"
-#define OPTS_LADDER "s:r:jJh"
+#define OPTS_LADDER "s:r:DjJh"
 #define OPTS_CONTEXT "l:s:k:m:jJh"
-#define OPTS_ROW "S:jJh"
+#define OPTS_ROW "S:DjJh"
+#define OPTS_FIT "S:jJh"
+#define OPTS_FIRST "s:r:jJh"
+#define OPTS_VERIFY "C:jJh"
+#define OPTS_GAPS "l:S:jJh"
 #define OPTS_PLAIN "jJh"
 #define OPTS_KEYGEN "h"
 
@@ -651,21 +692,31 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
         { "k", required_argument, NULL, 'k' },
         { "max-chars", required_argument, NULL, 'm' },
         { "series", required_argument, NULL, 'S' },
+        { "diff", no_argument, NULL, 'D' },
+        { "clause", required_argument, NULL, 'C' },
         { "json", no_argument, NULL, 'j' },
         { "jsonl", no_argument, NULL, 'J' },
         { "color", optional_argument, NULL, OPT_COLOR },
+        { "syntax", required_argument, NULL, OPT_SYNTAX },
+        { "min-score", required_argument, NULL, OPT_MIN_SCORE },
         { "help", no_argument, NULL, 'h' },
         { NULL, 0, NULL, 0 },
     };
     int ch, n;
     optind = 0; /* GNU: re-initialise, and let options follow operands */
     opterr = 0;
-    while ((ch = getopt_long(argc, argv, letters, opts, NULL)) != -1) {
+    int at = -1; /* the long option getopt_long found, if one */
+    while ((ch = getopt_long(argc, argv, letters, opts, &at)) != -1) {
         /* getopt_long accepts any long option; refuse those whose
          * letter this command does not take (every one takes --color). */
-        if (ch != '?' && ch != ':' && ch != OPT_COLOR &&
-            !strchr(letters, ch))
-            ch = '?';
+        if (ch > OPT_COLOR ? !(cmd->long_only & LONG_ONLY(ch))
+                           : ch != '?' && ch != ':' && ch != OPT_COLOR &&
+                                 !strchr(letters, ch)) {
+            usage_error(cmd, "--%s is not an option of %s", opts[at].name,
+                        cmd->name);
+            return -EXIT_USAGE - 1;
+        }
+        at = -1;
         switch (ch) {
         case 'l':
             if (!(n = parse_levels(cmd, optarg, a->levels, MAX_VALUES)))
@@ -728,6 +779,14 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
                 return -EXIT_USAGE - 1;
             a->series = optarg;
             break;
+        case 'D':
+            a->diff = true;
+            break;
+        case 'C':
+            if (!check_text(cmd, "--clause", optarg, SDX_PROTO_STR_MAX))
+                return -EXIT_USAGE - 1;
+            a->clause = optarg;
+            break;
         case 'j':
             cli->json = true;
             break;
@@ -737,6 +796,21 @@ parse_command_opts(cli_t *cli, const command_t *cmd, const char *letters,
         case OPT_COLOR:
             if (!parse_color(cmd, optarg, &cli->color_mode))
                 return -EXIT_USAGE - 1;
+            break;
+        case OPT_SYNTAX:
+            if (strcmp(optarg, "plain") != 0 &&
+                strcmp(optarg, "query") != 0) {
+                usage_error(cmd, "--syntax: '%s' is not plain or query",
+                            optarg);
+                return -EXIT_USAGE - 1;
+            }
+            a->q.syntax = optarg;
+            break;
+        case OPT_MIN_SCORE:
+            if (!parse_fraction(cmd, "--min-score", optarg,
+                                &a->q.min_score))
+                return -EXIT_USAGE - 1;
+            a->q.has_min_score = true;
             break;
         case 'h':
             fputs(cmd->help, stdout);
@@ -804,6 +878,45 @@ print_facets(const cli_t *cli, const sdx_result_t *r)
     }
 }
 
+/* One "NAME a, b" part of the understood line, after SEP. */
+static void
+print_named(const char *name, char *const *vals, size_t n,
+            const char **sep)
+{
+    if (!n)
+        return;
+    printf("%s%s ", *sep, name);
+    for (size_t i = 0; i < n; i++)
+        printf("%s%s", i ? ", " : "", vals[i]);
+    *sep = "; ";
+}
+
+/*
+ * What a question in plain words was read as naming (the levels,
+ * sections, rows and series it was restricted to or weighed towards),
+ * so a person sees what was searched; nothing when it named none.
+ */
+static void
+print_understood(const sdx_result_t *r)
+{
+    const sdx_result_understood_t *u = &r->understood;
+    const char *sep = "";
+    if (!r->has_understood ||
+        !(u->nlevels || u->nsections || u->nrows || u->nseries))
+        return;
+    printf("Understood: ");
+    if (u->nlevels) {
+        printf("level%s ", u->nlevels == 1 ? "" : "s");
+        for (size_t i = 0; i < u->nlevels; i++)
+            printf("%s%d", i ? ", " : "", u->levels[i]);
+        sep = "; ";
+    }
+    print_named("sections", u->sections, u->nsections, &sep);
+    print_named("rows", u->rows, u->nrows, &sep);
+    print_named("series", u->series, u->nseries, &sep);
+    printf("\n\n");
+}
+
 static sdx_status_t
 call_search(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
@@ -815,6 +928,7 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
     if (cli->json || cli->jsonl)
         return r->nhits > 0;
+    print_understood(r);
     for (size_t i = 0; i < r->nhits; i++) {
         const sdx_result_hit_t *h = &r->hits[i];
         char extra[300];
@@ -836,6 +950,8 @@ show_search(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
                           : (r->total == 1 ? "clause" : "clauses"));
     } else if (r->nhits == 0) {
         printf("No clauses match.\n");
+        if (r->note)
+            printf("%s\n", r->note);
         if (r->corrected)
             printf("Did you mean: %s\n", r->corrected);
     } else {
@@ -886,16 +1002,39 @@ print_cells_table(const cli_t *cli, const sdx_result_t *r)
     }
 }
 
+/* With --diff, the ladder's row is diffed too; --json then prints the
+   diff's reply (the ladder's table is its `row --json`). */
 static sdx_status_t
 call_ladder(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
-    return sdx_client_ladder(c, &a->q, r);
+    sdx_status_t st = sdx_client_ladder(c, &a->q, r);
+    if (st != SDX_OK || !a->diff || !(*r)->row || !(*r)->ncells)
+        return st;
+    sdx_result_t *d = NULL;
+    st = sdx_client_diff(c, (*r)->row, (*r)->cells[0].series, &d);
+    if (st != SDX_OK) {
+        sdx_result_destroy(&d);
+        return st;
+    }
+    a->without_series = *r; /* kept for show_ladder */
+    *r = d;
+    return SDX_OK;
 }
 
 static bool
 show_ladder(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
     size_t found = 0;
+    if (a->diff && a->without_series) {
+        /* R is the diff, the ladder is kept aside */
+        if (!cli->json && !cli->jsonl) {
+            show_ladder(cli, &(query_args_t){ .q = a->q },
+                        a->without_series);
+            printf("\nWhat each level adds and removes:\n");
+            print_diff(cli, r);
+        }
+        return true;
+    }
     for (int l = 1; l <= SDX_MAX_LEVEL; l++)
         found += r->ladder[l] != NULL;
     if (cli->json || cli->jsonl)
@@ -929,6 +1068,8 @@ show_ladder(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 static sdx_status_t
 call_row(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
 {
+    if (a->diff)
+        return sdx_client_diff(c, a->q.q, a->series, r);
     sdx_status_t st = sdx_client_row(c, a->q.q, a->series, r);
     if (st == SDX_OK && (*r)->ncells == 0 && a->series &&
         sdx_client_row(c, a->q.q, NULL, &a->without_series) != SDX_OK)
@@ -940,6 +1081,10 @@ static bool
 show_row(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
 {
     const sdx_result_t *any = a->without_series;
+    if (a->diff)
+        return cli->json || cli->jsonl
+                   ? mp_list(sdx_client_reply_root(r->reply), "steps").size
+                   : print_diff(cli, r);
     if (cli->json || cli->jsonl)
         return r->ncells > 0;
     if (!r->ncells && any && any->ncells) {
@@ -1009,6 +1154,7 @@ show_context(const cli_t *cli, const query_args_t *a,
     (void)a;
     if (cli->json || cli->jsonl)
         return r->npassages > 0;
+    print_understood(r);
     for (size_t i = 0; i < r->npassages; i++) {
         printf("[%zu] ", i + 1);
         style(cli, SGR_BOLD);
@@ -1017,9 +1163,13 @@ show_context(const cli_t *cli, const query_args_t *a,
         printf("    ");
         print_text(cli, r->passages[i].text, 4, false);
     }
-    if (!r->npassages)
+    if (!r->npassages) {
         printf("No passages match.\n");
-    else
+        if (r->note)
+            printf("%s\n", r->note);
+        if (r->corrected)
+            printf("Did you mean: %s\n", r->corrected);
+    } else
         printf("\n%llu characters in %zu passage%s.\n",
                (unsigned long long)r->chars, r->npassages,
                r->npassages == 1 ? "" : "s");
@@ -1106,6 +1256,343 @@ show_ping(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
     return true;
 }
 
+/* ---------------------------------------------------------------- */
+/* The grid ops: fit, diff (row --diff, ladder --diff), first,      */
+/* verify, gaps.  Their replies are read from the raw reply.         */
+/* ---------------------------------------------------------------- */
+
+#define SGR_DEL "\033[9;31m" /* removed words: struck through, red */
+#define SGR_ADD "\033[1;32m" /* added words: bold green */
+
+/* The str under KEY of MAP as "%.*s" arguments: length, then bytes. */
+#define MP_STR(map, key) (int)mp_len(map, key), mp_ptr(map, key)
+
+static size_t
+mp_len(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_STR ? o->via.str.size : 0;
+}
+
+static const char *
+mp_ptr(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_STR ? o->via.str.ptr : "";
+}
+
+/* The int under KEY, or -1. */
+static long
+mp_int(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    if (o && o->type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return (long)o->via.u64;
+    if (o && o->type == MSGPACK_OBJECT_NEGATIVE_INTEGER)
+        return (long)o->via.i64;
+    return -1;
+}
+
+static double
+mp_double(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    if (o && (o->type == MSGPACK_OBJECT_FLOAT64 ||
+              o->type == MSGPACK_OBJECT_FLOAT32))
+        return o->via.f64;
+    return (double)mp_int(map, key);
+}
+
+static bool
+mp_bool(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    return o && o->type == MSGPACK_OBJECT_BOOLEAN && o->via.boolean;
+}
+
+/* The array under KEY of the reply R (empty when absent). */
+static msgpack_object_array
+mp_list(const msgpack_object *map, const char *key)
+{
+    const msgpack_object *o = sdx_msgpack_get(map, key);
+    msgpack_object_array none = { 0, NULL };
+    return o && o->type == MSGPACK_OBJECT_ARRAY ? o->via.array : none;
+}
+
+/* Print the ints of the array under KEY as "1, 2, 3" ("none"). */
+static void
+print_level_list(const msgpack_object *map, const char *key)
+{
+    msgpack_object_array l = mp_list(map, key);
+    if (!l.size)
+        printf("none");
+    for (uint32_t i = 0; i < l.size; i++)
+        if (l.ptr[i].type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+            printf("%s%llu", i ? ", " : "",
+                   (unsigned long long)l.ptr[i].via.u64);
+}
+
+/*
+ * A TEXT operand of "-" is read from standard input (at most 8 KiB, the
+ * protocol's bound); else the operand itself.  NULL after a message.
+ */
+static const char *
+text_operand(query_args_t *a, const char *what)
+{
+    if (strcmp(a->q.q, "-") != 0)
+        return a->q.q;
+    size_t cap = SDX_PROTO_TEXT_MAX + 2, n = 0;
+    if (!(a->text = malloc(cap)))
+        return NULL;
+    n = fread(a->text, 1, cap - 1, stdin);
+    a->text[n] = '\0';
+    if (n > SDX_PROTO_TEXT_MAX) {
+        fprintf(stderr, "%s %s: standard input is over the %d bytes "
+                "allowed\n", program, what, SDX_PROTO_TEXT_MAX);
+        return NULL;
+    }
+    if (strlen(a->text) != n || strspn(a->text, " \t\r\n\f\v") == n) {
+        fprintf(stderr, "%s %s: standard input is %s\n", program, what,
+                n && strlen(a->text) != n ? "not text (a NUL byte)"
+                                          : "blank");
+        return NULL;
+    }
+    return a->text;
+}
+
+static sdx_status_t
+call_fit(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    if (!(a->q.text = text_operand(a, "fit")))
+        return SDX_BAD_INPUT;
+    a->q.series = a->series;
+    return sdx_client_fit(c, &a->q, r);
+}
+
+static bool
+show_fit(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    (void)a;
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    msgpack_object_array levels = mp_list(root, "levels");
+    if (cli->json || cli->jsonl)
+        return levels.size > 0;
+    if (!levels.size) {
+        printf("No level fits: %.*s.\n", MP_STR(root, "note"));
+        return false;
+    }
+    style(cli, SGR_BOLD);
+    printf("%.*s", MP_STR(root, "series"));
+    style(cli, SGR_RESET);
+    printf(": the levels that fit the text, best first\n\n");
+    for (uint32_t i = 0; i < levels.size; i++) {
+        const msgpack_object *l = &levels.ptr[i];
+        printf("%u. Level %ld  %.*s (%.*s)  score %.1f (%.0f%%)\n", i + 1,
+               mp_int(l, "level"), MP_STR(l, "title"), MP_STR(l, "job_code"),
+               mp_double(l, "score"), 100 * mp_double(l, "share"));
+        msgpack_object_array sup = mp_list(l, "support");
+        for (uint32_t j = 0; j < sup.size && i < 2; j++)
+            printf("     %-14.*s %.*s\n", MP_STR(&sup.ptr[j], "row"),
+                   MP_STR(&sup.ptr[j], "id"));
+    }
+    if (levels.size > 1 && mp_double(&levels.ptr[1], "share") >= 0.9)
+        printf("\nClose: levels %ld and %ld score within 10%% of each "
+               "other.\n", mp_int(&levels.ptr[0], "level"),
+               mp_int(&levels.ptr[1], "level"));
+    msgpack_object_array other = mp_list(root, "other_series");
+    if (other.size)
+        printf("\nOther series that match:\n");
+    for (uint32_t i = 0; i < other.size; i++)
+        printf("  %.*s, level %ld (%.0f%% of the best)\n",
+               MP_STR(&other.ptr[i], "series"),
+               mp_int(&other.ptr[i], "level"),
+               100 * mp_double(&other.ptr[i], "share"));
+    return true;
+}
+
+/* Print the steps of a diff reply R: each level's words against the
+   level below, marked (colour on a terminal, [-…-] and {+…+} else). */
+static bool
+print_diff(const cli_t *cli, const sdx_result_t *r)
+{
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    msgpack_object_array steps = mp_list(root, "steps");
+    if (!steps.size) {
+        printf("No two levels of this row to compare.\n");
+        return false;
+    }
+    for (uint32_t i = 0; i < steps.size; i++) {
+        const msgpack_object *s = &steps.ptr[i];
+        if (i == 0 || mp_len(s, "series") != mp_len(&steps.ptr[i - 1],
+                                                    "series") ||
+            memcmp(mp_ptr(s, "series"), mp_ptr(&steps.ptr[i - 1], "series"),
+                   mp_len(s, "series")) != 0) {
+            style(cli, SGR_BOLD);
+            printf("%s%.*s\n", i ? "\n" : "", MP_STR(s, "series"));
+            style(cli, SGR_RESET);
+        }
+        printf("Level %ld -> %ld (%.*s -> %.*s): %ld words added, %ld "
+               "removed\n  ", mp_int(s, "from"), mp_int(s, "to"),
+               MP_STR(s, "from_id"), MP_STR(s, "to_id"), mp_int(s, "added"),
+               mp_int(s, "removed"));
+        msgpack_object_array runs = mp_list(s, "runs");
+        for (uint32_t j = 0; j < runs.size; j++) {
+            const msgpack_object *run = &runs.ptr[j];
+            char op = mp_ptr(run, "op")[0];
+            if (j)
+                putchar(' ');
+            if (op == 'd') {
+                style(cli, SGR_DEL);
+                printf(cli->color ? "%.*s" : "[-%.*s-]", MP_STR(run, "text"));
+                style(cli, SGR_RESET);
+            } else if (op == 'a') {
+                style(cli, SGR_ADD);
+                printf(cli->color ? "%.*s" : "{+%.*s+}", MP_STR(run, "text"));
+                style(cli, SGR_RESET);
+            } else {
+                printf("%.*s", MP_STR(run, "text"));
+            }
+        }
+        putchar('\n');
+    }
+    return true;
+}
+
+static sdx_status_t
+call_first(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    return sdx_client_first(c, &a->q, r);
+}
+
+static bool
+show_first(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    msgpack_object_array rows = mp_list(root, "rows");
+    if (cli->json || cli->jsonl)
+        return rows.size > 0;
+    if (!rows.size) {
+        printf("No clauses match.\n");
+        if (mp_len(root, "corrected"))
+            printf("Did you mean: %.*s\n", MP_STR(root, "corrected"));
+        return false;
+    }
+    printf("Where \"%s\" first appears, row by row:\n", a->q.q);
+    for (uint32_t i = 0; i < rows.size; i++) {
+        const msgpack_object *row = &rows.ptr[i];
+        printf("\n");
+        style(cli, SGR_BOLD);
+        printf("%.*s, %.*s", MP_STR(row, "series"), MP_STR(row, "row"));
+        style(cli, SGR_RESET);
+        printf(": first at level %ld (%.*s)\n  with a match: ",
+               mp_int(row, "first"), MP_STR(row, "first_id"));
+        print_level_list(row, "with");
+        printf("; without: ");
+        print_level_list(row, "without");
+        printf("; no cell: ");
+        print_level_list(row, "no_cell");
+        printf("\n  at every level above the first: %s\n",
+               mp_bool(row, "every_level_above") ? "yes" : "no");
+    }
+    if (mp_bool(root, "more"))
+        printf("\n(More rows match than are shown.)\n");
+    return true;
+}
+
+static sdx_status_t
+call_verify(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    return sdx_client_verify(c, a->q.q, a->clause, r);
+}
+
+static bool
+show_verify(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    msgpack_object_array m = mp_list(root, "matches");
+    bool ok = mp_bool(root, "verbatim");
+    const msgpack_object *cited = sdx_msgpack_get(root, "cited");
+    if (cli->json || cli->jsonl)
+        return ok;
+    if (a->clause && cited)
+        printf("Clause %s: %s\n", a->clause,
+               !mp_bool(cited, "found")    ? "no such clause in the index"
+               : mp_bool(cited, "verbatim") ? "the span is there verbatim"
+                                            : "the span is NOT there");
+    if (ok) {
+        printf("Verbatim (after white space, case and quote "
+               "normalisation) in:\n");
+        for (uint32_t i = 0; i < m.size; i++)
+            printf("  %.*s (%.*s, %.*s), characters %ld..%ld\n",
+                   MP_STR(&m.ptr[i], "id"), MP_STR(&m.ptr[i], "title"),
+                   MP_STR(&m.ptr[i], "row"), mp_int(&m.ptr[i], "start"),
+                   mp_int(&m.ptr[i], "end"));
+        return true;
+    }
+    style(cli, SGR_BOLD);
+    printf("Not verbatim in any clause.\n");
+    style(cli, SGR_RESET);
+    const msgpack_object *c = sdx_msgpack_get(root, "closest");
+    if (c && c->type == MSGPACK_OBJECT_MAP)
+        printf("Closest: %.*s (%.*s, %.*s), characters %ld..%ld: %ld word "
+               "edits of %ld (%.0f%% alike)\n", MP_STR(c, "id"),
+               MP_STR(c, "title"), MP_STR(c, "row"), mp_int(c, "start"),
+               mp_int(c, "end"), mp_int(c, "distance"), mp_int(c, "words"),
+               100 * mp_double(c, "similarity"));
+    else
+        printf("No clause shares its words.\n");
+    return false;
+}
+
+static sdx_status_t
+call_gaps(sdx_client_t *c, query_args_t *a, sdx_result_t **r)
+{
+    if (!(a->q.text = text_operand(a, "gaps")))
+        return SDX_BAD_INPUT;
+    a->q.series = a->series;
+    a->q.level = a->q.nlevels ? (unsigned)a->levels[0] : 0;
+    a->q.nlevels = 0; /* the level goes as gaps' level, not a filter */
+    return sdx_client_gaps(c, &a->q, r);
+}
+
+static bool
+show_gaps(const cli_t *cli, const query_args_t *a, const sdx_result_t *r)
+{
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    msgpack_object_array gaps = mp_list(root, "gaps");
+    msgpack_object_array covered = mp_list(root, "covered");
+    if (cli->json || cli->jsonl)
+        return gaps.size > 0;
+    if (!gaps.size && !covered.size) {
+        printf("%.*s.\n", MP_STR(root, "note"));
+        return false;
+    }
+    printf("%u of the %u responsibility and KSA rows of level %u that no "
+           "sentence of the draft (%ld sentences) covers, the least "
+           "touched first:\n", gaps.size, gaps.size + covered.size,
+           a->q.level, mp_int(root, "sentences"));
+    for (uint32_t i = 0; i < gaps.size; i++) {
+        const msgpack_object *g = &gaps.ptr[i];
+        printf("\n");
+        style(cli, SGR_BOLD);
+        printf("%.*s", MP_STR(g, "row"));
+        style(cli, SGR_RESET);
+        printf(" (%.*s)\n    ", MP_STR(g, "id"));
+        print_wrapped(cli, mp_ptr(g, "text"), mp_len(g, "text"), 4, false);
+    }
+    if (mp_bool(root, "partial"))
+        printf("\n(Only %ld of the %ld sentences were searched in time: a "
+               "row listed may be covered by one not read.)\n",
+               mp_int(root, "sentences_read"), mp_int(root, "sentences"));
+    if (covered.size) {
+        printf("\nCovered:");
+        for (uint32_t i = 0; i < covered.size; i++)
+            printf("%s %.*s", i ? "," : "", MP_STR(&covered.ptr[i], "row"));
+        printf("\n");
+    }
+    return gaps.size > 0;
+}
+
 /* keygen needs no daemon: its operand is the base name of the files. */
 static int
 run_keygen(const char *base)
@@ -1173,6 +1660,13 @@ run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
         return EXIT_USAGE;
     a.operands = (const char *const *)argv + first;
     a.noperands = (size_t)(argc - first);
+    if (cmd->call == call_gaps && (a.q.nlevels != 1 || !a.series)) {
+        usage_error(cmd, "%s", a.q.nlevels > 1
+                                   ? "--level takes one level here"
+                                   : "--level L and --series NAME are "
+                                     "needed");
+        return EXIT_USAGE;
+    }
     if (!cmd->call)
         return run_keygen(a.q.q);
     for (size_t i = 0; i < cli->nendpoints; i++)
@@ -1198,6 +1692,7 @@ run_command(cli_t *cli, const command_t *cmd, int argc, char **argv)
             print_json(cli, r, cmd->json_key);
     }
     sdx_result_destroy(&a.without_series);
+    free(a.text);
     sdx_result_destroy(&r);
     sdx_client_destroy(&client);
     return rc;
@@ -1246,12 +1741,17 @@ STR(SDX_PROTO_OFFSET_MAX) "\n"
 "  -g, --group        one hit for a row whose text is the same at\n"
 "                     several levels\n"
 "  -f, --facets       also count the matches per level and section\n"
+"      --syntax S     how QUERY reads: query (the default, as above) or\n"
+"                     plain (plain words, no operators, as context\n"
+"                     reads a question; what it named is shown)\n"
 OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex search \"root cause analysis\"\n"
 "  specdex search communication --section ksa --level 3\n"
-"  specdex search 'level:5 troubleshooting' --json\n" },
+"  specdex search 'level:5 troubleshooting' --json\n"
+"  specdex search 'NOT sure who checks vendors?' --syntax plain\n",
+      LONG_ONLY(OPT_SYNTAX) },
     { "ladder", OPTS_LADDER, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_ladder, show_ladder, "ladder",
@@ -1263,11 +1763,13 @@ OUTPUT_OPTS
 "Options:\n"
 "  -s, --section S    only these sections (repeatable or a comma list)\n"
 "  -r, --row ROW      only this row (repeatable)\n"
+"  -D, --diff         also the words the row adds and removes from each\n"
+"                     level to the next (with --json: the diff's reply)\n"
 OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex ladder \"root cause analysis\"\n"
-"  specdex ladder \"written communication\" --section ksa\n" },
+"  specdex ladder \"written communication\" --section ksa\n", 0 },
     { "row", OPTS_ROW, OPERAND_ONE,
       "a ROW label is needed, e.g. \"key resp 06\"", "ROW",
       SDX_PROTO_STR_MAX,
@@ -1280,11 +1782,15 @@ OUTPUT_OPTS
 "Options:\n"
 "  -S, --series NAME  only this series, e.g. \"Clinical Applications\n"
 "                     Professional 1-5 HX\"\n"
+"  -D, --diff         the words each level adds and removes against the\n"
+"                     level below: colour on a terminal, else [-removed-]\n"
+"                     and {+added+}\n"
 OUTPUT_OPTS
 "\n"
 "Examples:\n"
 "  specdex row \"key resp 06\"\n"
-"  specdex row \"special condition 2\" --json\n" },
+"  specdex row \"ksa 02\" --diff\n"
+"  specdex row \"special condition 2\" --json\n", 0 },
     { "get", OPTS_PLAIN, OPERAND_MANY,
       "at least one ID is needed", "ID", SDX_PROTO_STR_MAX,
       call_get, show_get, "clauses",
@@ -1297,7 +1803,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex get 5366/key-resp-06 5367/ksa-07\n" },
+"  specdex get 5366/key-resp-06 5367/ksa-07\n", 0 },
     { "context", OPTS_CONTEXT, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_context, show_context, "passages",
@@ -1314,10 +1820,18 @@ STR(SDX_PROTO_K_MAX) " (default " STR(SDX_PROTO_K_DEFAULT) ")\n"
 ")\n"
 "  -l, --level L      only these levels (" LEVELS "): 3, 1-3 or 1,4,5\n"
 "  -s, --section S    only these sections\n"
+"      --syntax S     how QUERY reads: plain (the default: plain words,\n"
+"                     no operators; the levels, rows and series it\n"
+"                     names are shown) or query (search's syntax)\n"
+"      --min-score F  leave out passages under F times the best one's\n"
+"                     score, 0..1 (default " STR(SDX_PROTO_MIN_SCORE_DEFAULT)
+"; 0 keeps them all)\n"
 OUTPUT_OPTS
 "\n"
-"Example:\n"
-"  specdex context \"who talks to vendors\" -k 3\n" },
+"Examples:\n"
+"  specdex context \"who talks to vendors\" -k 3\n"
+"  specdex context \"what KSAs does level 3 need?\" --min-score 0.2\n",
+      LONG_ONLY(OPT_SYNTAX) | LONG_ONLY(OPT_MIN_SCORE) },
     { "suggest", OPTS_PLAIN, OPERAND_ONE,
       "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
       call_suggest, show_suggest, NULL,
@@ -1330,7 +1844,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex suggest troubleshootng\n" },
+"  specdex suggest troubleshootng\n", 0 },
     { "stats", OPTS_PLAIN, OPERAND_NONE,
       "", "", 0,
       call_stats, show_stats, NULL,
@@ -1343,7 +1857,78 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex stats --json\n" },
+"  specdex stats --json\n", 0 },
+    { "fit", OPTS_FIT, OPERAND_ONE,
+      "a TEXT is needed (or - to read it from standard input)", "TEXT",
+      SDX_PROTO_TEXT_MAX,
+      call_fit, show_fit, "levels",
+      "which level of a series fits a description",
+"Usage: specdex fit TEXT [OPTIONS]\n"
+"The levels of the series that best fits TEXT (a duty or position\n"
+"description, at most 8192 bytes; - reads it from standard input),\n"
+"best first, each with a score and the clauses that support it.\n"
+"Other series that match are listed too.\n"
+"\n"
+"Options:\n"
+"  -S, --series NAME  only this series\n"
+OUTPUT_OPTS
+"\n"
+"Examples:\n"
+"  specdex fit \"Leads the design of the enterprise architecture\"\n"
+"  echo \"Troubleshoots clinical software issues\" | specdex fit - --json\n", 0 },
+    { "first", OPTS_FIRST, OPERAND_ONE,
+      "a QUERY is needed", "QUERY", SDX_PROTO_Q_MAX,
+      call_first, show_first, "rows",
+      "the level where something first appears, row by row",
+"Usage: specdex first QUERY [OPTIONS]\n"
+"For each row and series that QUERY matches: the lowest level with a\n"
+"match, the levels with and without one, the levels where the row has\n"
+"no cell, and whether every level above the first has a match.  A\n"
+"clause scoring under a quarter of the best match is not a match.\n"
+"\n"
+"Options:\n"
+"  -s, --section S    only these sections (repeatable or a comma list)\n"
+"  -r, --row ROW      only this row (repeatable)\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex first '\"root cause analysis\"'\n", 0 },
+    { "verify", OPTS_VERIFY, OPERAND_ONE,
+      "a quoted SPAN is needed", "SPAN", SDX_PROTO_TEXT_MAX,
+      call_verify, show_verify, "matches",
+      "whether a quoted span is verbatim in a clause",
+"Usage: specdex verify SPAN [OPTIONS]\n"
+"Whether SPAN appears verbatim in a clause, after white space, case and\n"
+"quote normalisation (' and \u2019, \" and \u201c\u201d, non-breaking\n"
+"spaces), and where (clause ids, character offsets); else the closest\n"
+"clause and how many words apart.  Exit status 1 when not verbatim.\n"
+"\n"
+"Options:\n"
+"  -C, --clause ID    the clause the span is cited from: say whether it\n"
+"                     is there\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex verify \"timely issue resolution\" --clause 5366/ksa-02\n", 0 },
+    { "gaps", OPTS_GAPS, OPERAND_ONE,
+      "a TEXT is needed (or - to read it from standard input)", "TEXT",
+      SDX_PROTO_TEXT_MAX,
+      call_gaps, show_gaps, "gaps",
+      "the rows of a level a draft description leaves out",
+"Usage: specdex gaps TEXT --level L --series NAME [OPTIONS]\n"
+"The responsibility and KSA rows of level L of the series that no\n"
+"sentence of the draft TEXT (at most 8192 bytes; - reads standard\n"
+"input) covers, the rows it comes nowhere near first, each with the\n"
+"standard's clause.\n"
+"\n"
+"Options:\n"
+"  -l, --level L      the level the draft is written for (" LEVELS ")\n"
+"  -S, --series NAME  the series\n"
+OUTPUT_OPTS
+"\n"
+"Example:\n"
+"  specdex gaps \"Trains users.\" -l 2 -S \"Clinical Applications "
+"Professional 1-5 HX\"\n", 0 },
     { "keygen", OPTS_KEYGEN, OPERAND_ONE,
       "a NAME for the key files is needed", "NAME", 0,
       NULL, NULL, NULL,
@@ -1356,7 +1941,7 @@ OUTPUT_OPTS
 "NAME.key as --server-key and its own NAME.key_secret as --client-key.\n"
 "\n"
 "Example:\n"
-"  specdex keygen server && specdex keygen alice\n" },
+"  specdex keygen server && specdex keygen alice\n", 0 },
     { "ping", OPTS_PLAIN, OPERAND_NONE,
       "", "", 0,
       call_ping, show_ping, NULL,
@@ -1370,7 +1955,7 @@ OUTPUT_OPTS
 OUTPUT_OPTS
 "\n"
 "Example:\n"
-"  specdex --endpoint ipc:///run/specdex/specdex.sock ping\n" },
+"  specdex --endpoint ipc:///run/specdex/specdex.sock ping\n", 0 },
 };
 
 static const command_t *

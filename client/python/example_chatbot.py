@@ -17,7 +17,16 @@ other interpreter (pyenv, conda) finds neither module.
 "prompt"}``: the passages specdex found for the question, each with a
 citation a person can check, and a prompt that grounds a language model in
 them.  Put an LLM behind ``prompt`` and this is a chatbot that cites its
-sources.  Standard library only, apart from the specdex client.
+sources.
+
+Before a citation is shown, its quotation is checked: send the model's
+draft back as ``POST /ask {"question": ..., "answer": "... \u201cquoted
+words\u201d [2] ..."}`` and each quoted span with the passage number after
+it is sent to specdex's ``verify`` with that passage's clause id.  The
+reply's ``citations`` say, per quotation, whether it is verbatim in the
+clause cited (``verified``), else where it really is or the closest clause
+and how far; a front end shows only the verified ones as quotations.
+Standard library only, apart from the specdex client.
 """
 
 from __future__ import annotations
@@ -25,6 +34,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -56,6 +66,43 @@ def build_prompt(question: str, passages: list[dict]) -> str:
         lines.append(f"[{n}] {p['cite']}: {p['text']}")
     lines += ["", f"Question: {question}"]
     return "\n".join(lines)
+
+
+# A quotation in a model's answer, straight or curly quotes, and the
+# passage number cited right after it: "..." [2]
+QUOTE = re.compile(r'["\u201c]([^"\u201c\u201d]{3,})["\u201d]\s*\[(\d+)\]')
+
+
+def check_citations(client: specdex.Client, answer: str,
+                    passages: list[dict]) -> list[dict]:
+    """Each quotation of ANSWER checked with verify against its passage.
+
+    Args:
+        client (specdex.Client): the daemon's client.
+        answer (str): the model's draft, quoting passages as
+            ``"words" [n]``.
+        passages (list[dict]): the passages the prompt numbered.
+
+    Returns:
+        list[dict]: per quotation ``{quote, passage, id, verified}``, and
+        ``found_in`` (clause ids where it is verbatim) or ``closest``
+        (``{id, distance, words}``) when it is not in the clause cited.
+    """
+    out = []
+    for m in QUOTE.finditer(answer):
+        quote, n = m.group(1), int(m.group(2))
+        cited = passages[n - 1]["id"] if 0 < n <= len(passages) else None
+        v = client.verify(quote, clause=cited)
+        c = {"quote": quote, "passage": n, "id": cited,
+             "verified": bool(cited) and v.get("cited", {}).get("verbatim",
+                                                                False)}
+        if not c["verified"]:
+            c["found_in"] = [x["id"] for x in v.get("matches", [])]
+            if v.get("closest"):
+                c["closest"] = {k: v["closest"][k]
+                                for k in ("id", "distance", "words")}
+        out.append(c)
+    return out
 
 
 def make_handler(client: specdex.Client) -> type[BaseHTTPRequestHandler]:
@@ -101,9 +148,19 @@ def make_handler(client: specdex.Client) -> type[BaseHTTPRequestHandler]:
                 return self._send(503, {"error": "unavailable",
                                         "message": str(e)})
             passages = ctx.get("passages", [])
-            self._send(200, {"question": question, "passages": passages,
-                             "chars": ctx.get("chars", 0),
-                             "prompt": build_prompt(question, passages)})
+            body = {"question": question, "passages": passages,
+                    "chars": ctx.get("chars", 0),
+                    "prompt": build_prompt(question, passages)}
+            answer = req.get("answer")
+            if isinstance(answer, str) and answer.strip():
+                # a citation is shown only once verify has seen it
+                try:
+                    body["citations"] = check_citations(client, answer,
+                                                        passages)
+                except specdex.ErrorReply as e:
+                    return self._send(400, {"error": e.code,
+                                            "message": e.message})
+            self._send(200, body)
 
         def log_message(self, fmt, *args):
             # Questions may hold personal data: log nothing by default.

@@ -425,6 +425,113 @@ class Client:
         """
         return self.call("suggest", q=q).get("suggestion")
 
+    def fit(self, text: str, series: str | None = None,
+            exclude: Sequence[str] | None = None) -> Reply:
+        """Which level of a series fits a duty or position description.
+
+        Args:
+            text (str): the description, 1..8192 bytes of UTF-8.
+            series (str | None): only this series, by its title.
+            exclude (Sequence[str] | None): clause ids left out of the
+                match (1..64), e.g. the clauses the text was copied from.
+
+        Returns:
+            Reply: ``series`` (None when nothing matched, with ``note``),
+            ``levels`` best first (``{level, title, job_code, score,
+            share, support: [{id, row, text, score}]}``),
+            ``other_series`` (``{series, level, share}``), ``partial``.
+
+        Raises:
+            ErrorReply: the daemon refused the request (``bad_request``
+                for a text over 8 KiB or of blanks only).
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("fit", text=text, series=series,
+                         exclude=None if exclude is None else list(exclude))
+
+    def diff(self, row: str, series: str | None = None) -> Reply:
+        """The words a row adds and removes from each level to the next.
+
+        Args:
+            row (str): the row label in any case and spacing.
+            series (str | None): only this series, by its title.
+
+        Returns:
+            Reply: ``row`` and ``steps`` (``{series, from, to, from_id,
+            to_id, added, removed, runs: [{op, text}]}``, ``op`` one of
+            ``"same"``, ``"del"``, ``"add"``).
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("diff", row=row, series=series)
+
+    def first(self, q: str, sections: Sequence[str] | None = None,
+              rows: Sequence[str] | None = None) -> Reply:
+        """At which level ``q`` first appears, row by row.
+
+        Args:
+            q (str): the query, as for :meth:`search`.
+            sections (Sequence[str] | None): only these section kinds.
+            rows (Sequence[str] | None): only these row labels.
+
+        Returns:
+            Reply: ``rows`` (``{series, row, first, with, without,
+            no_cell, every_level_above, id, first_id, score}``), ``more``,
+            ``partial``, and ``corrected`` when nothing matched.
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("first", q=q, sections=sections, rows=rows)
+
+    def verify(self, text: str, clause: str | None = None) -> Reply:
+        """Whether a quoted span is verbatim in a clause, and where.
+
+        Call it before showing a citation: white space, case and curly
+        quotes do not count, a word changed does.
+
+        Args:
+            text (str): the quoted span, 1..8192 bytes.
+            clause (str | None): the id of the clause it is cited from.
+
+        Returns:
+            Reply: ``verbatim`` (bool), ``matches`` (``{id, title, row,
+            start, end}``, character offsets into the clause's text),
+            ``more``, ``cited`` (``{id, found, verbatim}``, with
+            ``clause``), ``closest`` (when not verbatim: ``{id, title,
+            row, distance, words, similarity, start, end}``, or None).
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("verify", text=text, clause=clause)
+
+    def gaps(self, text: str, level: int, series: str) -> Reply:
+        """The rows of a level that no sentence of a draft covers.
+
+        Args:
+            text (str): the draft description, 1..8192 bytes.
+            level (int): the level it is written for, 1..5.
+            series (str): the series, by its title.
+
+        Returns:
+            Reply: ``gaps`` (the least touched first) and ``covered``,
+            each ``{row, section, id, text, touch, sentence,
+            sentence_text}``; ``sentences`` and ``sentences_read``;
+            ``partial`` (not every sentence was searched in time: a gap
+            may be covered by one not read); ``note`` when the series
+            has no such rows at that level.
+
+        Raises:
+            ErrorReply: the daemon refused the request.
+            Unavailable: no endpoint replied within the attempts.
+        """
+        return self.call("gaps", text=text, level=level, series=series)
+
     def stats(self) -> Reply:
         """The daemon's stats reply (docs/PROTOCOL.md, docs/OPERATIONS.md).
 

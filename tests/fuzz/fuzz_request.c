@@ -102,6 +102,14 @@ check_request(const sdx_request_t *r)
         broken("syntax neither plain nor query");
     if (!(r->min_score >= 0 && r->min_score <= 1))
         broken("min_score out of range 0..1");
+    if (r->text)
+        check_str(r->text, 1, SDX_PROTO_TEXT_MAX, "text");
+    if (r->clause)
+        check_str(r->clause, 1, SDX_PROTO_STR_MAX, "clause");
+    check_list(&r->exclude, SDX_PROTO_LIST_MAX, "exclude");
+    if (r->level > SDX_PROTO_LEVEL_MAX ||
+        (r->op == SDX_OP_GAPS && r->level < SDX_PROTO_LEVEL_MIN))
+        broken("level out of range");
 }
 
 /*

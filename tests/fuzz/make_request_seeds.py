@@ -61,6 +61,17 @@ VALID = {
                         syntax="plain", group=True),
     "suggest": req("suggest", q="troubleshootng"),
     "stats": req("stats"),
+    "fit": req("fit", text="Leads the design of clinical systems.\n"
+               "Mentors staff.", series="Clinical Applications "
+               "Professional 1-5 HX", exclude=["5366/key-resp-06"]),
+    "diff": req("diff", row="ksa 02",
+                series="Clinical Applications Professional 1-5 HX"),
+    "first": req("first", q='"root cause analysis"', sections=["ksa"],
+                 rows=["key resp 06"]),
+    "verify": req("verify", text="It\u2019s \u201cbasic\u201d\u00a0skill",
+                  clause="5365/ksa-02"),
+    "gaps": req("gaps", text="Trains users. Documents issues.", level=2,
+                series="Clinical Applications Professional 1-5 HX"),
 }
 
 B = pack  # shorthand
@@ -116,6 +127,12 @@ BAD = {
     "syntax-bad": req("search", q="x", syntax="Plain"),
     "syntax-ladder": req("ladder", q="x", syntax="plain"),
     "min-score-big": req("context", q="x", min_score=1.5),
+    "text-big": req("fit", text="x" * 8193),
+    "text-blank": req("verify", text=" \t\n"),
+    "level-zero": req("gaps", text="x", level=0, series="x"),
+    "level-str": req("gaps", text="x", level="2", series="x"),
+    "gaps-no-series": req("gaps", text="x", level=2),
+    "exclude-empty": req("fit", text="x", exclude=[]),
     "min-score-nan": req("context", q="x", min_score=float("nan")),
     "min-score-str": req("context", q="x", min_score="0.5"),
     "q-blank": req("context", q=" \t "),

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -31,6 +32,19 @@
 #include "sdx_msgpack.h" /* sdx_msgpack_get */
 #include "sdx_util.h"    /* sdx_now_us */
 #include <zmq.h>
+
+/* SANITIZED: 1 in the sanitizer build (make test's second run), where
+   RSS means nothing: ASan's quarantine holds freed memory on purpose. */
+#if defined(__SANITIZE_ADDRESS__)
+#define SANITIZED 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SANITIZED 1
+#endif
+#endif
+#ifndef SANITIZED
+#define SANITIZED 0
+#endif
 
 #define H_START_TIMEOUT_MS 15000 /* daemon start-up, milliseconds */
 #define H_STOP_TIMEOUT_MS 2000   /* SIGTERM to exit, ms (the issue's) */
@@ -44,6 +58,8 @@ typedef struct harness {
     char log_path[128];        /* the daemon's stderr */
     pid_t pid;                 /* the daemon, or -1 */
     void *zctx;                /* the clients' ZeroMQ context */
+    unsigned long nofile;      /* when not 0, the daemon's RLIMIT_NOFILE,
+                                  soft and hard (h_spawn) */
 } harness_t;
 
 /* Milliseconds of lib's monotonic clock. */
@@ -87,6 +103,21 @@ h_file_has(const char *path, const char *needle)
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+/* How many lines of the file PATH contain NEEDLE (0: none, or no file). */
+static inline unsigned
+h_file_count(const char *path, const char *needle)
+{
+    char line[2048];
+    unsigned n = 0;
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof line, f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
 }
 
 /* Make the temp dir for NAME and the paths in it; 0 or -1. */
@@ -140,8 +171,9 @@ h_index(harness_t *h)
 /*
  * Start specdexd on the harness's index and endpoint with the extra
  * arguments (NULL-terminated), stderr to the log.  ENV, when not NULL,
- * is a NULL-terminated list of NAME=VALUE put in its environment.  A
- * daemon a failed test left running is killed first.  Returns its pid
+ * is a NULL-terminated list of NAME=VALUE put in its environment; with
+ * h->nofile its descriptor limit is that.  A daemon a failed test left
+ * running is killed first.  Returns its pid
  * (also in h->pid) or -1.
  */
 static inline pid_t
@@ -178,6 +210,11 @@ h_spawn_env(harness_t *h, char *const *env, ...)
         dup2(fd, 2);
     for (size_t i = 0; env && env[i]; i++)
         putenv(env[i]);
+    if (h->nofile) {
+        struct rlimit lim = {h->nofile, h->nofile};
+        if (setrlimit(RLIMIT_NOFILE, &lim) != 0)
+            _exit(126);
+    }
     execv(daemon, (char *const *)argv);
     _exit(127);
 }

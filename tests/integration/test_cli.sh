@@ -128,6 +128,11 @@ usage "--endpoint: 'tcp://127.0.0.1' is not an endpoint: tcp:// needs HOST:PORT"
 usage "the port is not 1..65535" -e tcp://127.0.0.1:99999 search x
 usage "--timeout: 0 is out of range 1..600000" --timeout 0 ping
 usage "--color: 'sometimes' is not auto, always or never" search x --color=sometimes
+usage "--syntax: 'sql' is not plain or query" context x --syntax sql
+usage "--min-score: '1.5' is not a number 0..1" context x --min-score 1.5
+usage "--min-score: 'nan' is not a number 0..1" context x --min-score nan
+usage "--min-score is not an option of search" search x --min-score 0.2
+usage "--syntax is not an option of ladder" ladder x --syntax plain
 SPECDEX_ENDPOINT=nonsense "$bin/specdex" search x > /dev/null 2> "$tmp/err.txt"; rc=$?
 check "a malformed SPECDEX_ENDPOINT is named" bash -c "[ $rc -eq 2 ] && grep -q \"SPECDEX_ENDPOINT: 'nonsense' is not an endpoint\" '$tmp/err.txt'"
 check "a section in capitals is the section" cli --json search vendors --section RESPONSIBILITY
@@ -143,6 +148,25 @@ cli row "key resp 06" -S x > "$tmp/rowx.txt"; rc=$?
 check "row -S x: the series is what is wrong" bash -c "[ $rc -eq 1 ] && grep -qx 'No series \"x\" has Key Resp 06; it is in \"Clinical Applications Professional 1-5 HX\".' '$tmp/rowx.txt'"
 cli row "key resp 99" -S x > "$tmp/rowy.txt"; rc=$?
 check "row -S x of no row: no such row" bash -c "[ $rc -eq 1 ] && grep -qx 'No row \"key resp 99\" in any series.' '$tmp/rowy.txt'"
+
+# Plain words from the CLI: what the question named is shown, a question
+# that matches nothing says why, and the options reach the daemon.
+cli context "what does level 3 do with vendors?" -k 2 > "$tmp/ctx.txt"; rc=$?
+check "context: what the question named is shown" bash -c "[ $rc -eq 0 ] && head -1 '$tmp/ctx.txt' | grep -qx 'Understood: level 3'"
+check "context: passages only from what it named" bash -c "grep '^\[' '$tmp/ctx.txt' | grep -v ' 3 HX (5367)' | wc -l | grep -qx 0"
+cli context "zzzqqq flurbish" > "$tmp/ctx0.txt"; rc=$?
+check "context of no match: says why, exit 1" bash -c "[ $rc -eq 1 ] && sed -n 2p '$tmp/ctx0.txt' | grep -q 'no clause matches'"
+cli --json context "root cause analysis of vendor problems" -k 20 --min-score 0 > "$tmp/ms0.json"
+cli --json context "root cause analysis of vendor problems" -k 20 > "$tmp/ms4.json"
+check "context --min-score 0 keeps the passages the default cut-off leaves out" $py -c 'import json,sys
+a = json.load(open(sys.argv[1]))["passages"]; b = json.load(open(sys.argv[2]))["passages"]
+assert len(a) > len(b) > 0, (len(a), len(b))' "$tmp/ms0.json" "$tmp/ms4.json"
+cli context "vendor OR nothing" --syntax query > /dev/null; rc=$?
+check "context --syntax query reads the query language" [ "$rc" -eq 0 ]
+cli context "vendor AND (" --syntax query > /dev/null 2>&1; rc=$?
+check "context --syntax query: a query that does not parse is an error reply" [ "$rc" -eq 4 ]
+cli --json search 'NOT sure who checks vendors AND?' --syntax plain > "$tmp/sp.json"; rc=$?
+check "search --syntax plain: operators are words" bash -c "[ $rc -eq 0 ] && $py -c 'import json,sys; r = json.load(open(sys.argv[1])); assert r[\"hits\"] and \"understood\" in r' '$tmp/sp.json'"
 
 # ping: the round trip measured here, the daemon's own time beside it.
 cli ping > "$tmp/ping.txt"
@@ -202,6 +226,61 @@ lines = open(sys.argv[1]).read().splitlines(); assert len(lines) == 3
 assert json.loads(lines[0])["id"] == "5365/key-resp-06"' "$tmp/hits.jsonl"
 cli suggest troubleshootng > "$tmp/suggest.txt"; rc=$?
 check "suggest: did you mean" bash -c "[ $rc -eq 0 ] && grep -q 'troubleshooting' '$tmp/suggest.txt'"
+
+# The grid ops (issue 17): fit, row --diff and ladder --diff, first,
+# verify, gaps; --json for each, TEXT from standard input, usage errors.
+cli row "ksa 02" --diff > "$tmp/diff.txt"; rc=$?
+check "row --diff: Basic -> Demonstrated marked off a tty" bash -c "[ $rc -eq 0 ] && grep -q '^Level 1 -> 2 (5365/ksa-02 -> 5366/ksa-02)' '$tmp/diff.txt' && grep -qF '[-Basic-] {+Demonstrated+} problem-solving' '$tmp/diff.txt'"
+check "row --diff: Demonstrated -> Strong" grep -qF '[-Demonstrated problem-solving-] {+Strong problem-resolution+}' "$tmp/diff.txt"
+check "row --diff: no escape codes off a tty" bash -c "! grep -q $'\033' '$tmp/diff.txt'"
+on_tty 100 "$bin/specdex -e $ep row 'ksa 02' --diff" > "$tmp/diff-tty.txt"
+check "row --diff on a terminal: colour, no markers" bash -c "grep -q $'\033\\[9;31mBasic' '$tmp/diff-tty.txt' && ! grep -qF '[-Basic-]' '$tmp/diff-tty.txt'"
+on_tty 100 "NO_COLOR=1 $bin/specdex -e $ep row 'ksa 02' --diff" > "$tmp/diff-nc.txt"
+check "row --diff with NO_COLOR: markers" grep -qF '[-Basic-]' "$tmp/diff-nc.txt"
+cli --json row "ksa 02" --diff > "$tmp/diff.json"
+check "row --diff --json: runs with op and text" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); s = r["steps"][0]
+assert (s["from"], s["to"]) == (1, 2)
+assert s["runs"][0] == {"op": "del", "text": "Basic"}
+assert s["runs"][1] == {"op": "add", "text": "Demonstrated"}' "$tmp/diff.json"
+cli ladder "root cause analysis" --diff > "$tmp/ldiff.txt"
+check "ladder --diff: the table, then the row's diff" bash -c "grep -q '^Key Resp 06 from level to level' '$tmp/ldiff.txt' && grep -q '^Level 1 -> 2 (5365/key-resp-06 -> 5366/key-resp-06)' '$tmp/ldiff.txt'"
+cli --json fit "Troubleshoots and documents moderately-complex issues with clinical software" > "$tmp/fit.json"; rc=$?
+check "fit --json: levels ranked with support" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); l = r["levels"]
+assert r["series"] == "Clinical Applications Professional 1-5 HX"
+assert l[0]["share"] == 1.0 and all(a["score"] >= b["score"] for a, b in zip(l, l[1:]))
+assert l[0]["support"] and l[0]["support"][0]["id"].endswith("/key-resp-06")' "$tmp/fit.json"
+echo "Leads the enterprise strategy for clinical applications" | cli fit - > "$tmp/fit.txt"; rc=$?
+check "fit - reads standard input" bash -c "[ $rc -eq 0 ] && grep -q '^1\. Level ' '$tmp/fit.txt'"
+head -c 9000 /dev/zero | tr '\0' 'a' > "$tmp/big.txt"
+cli fit - < "$tmp/big.txt" 2> "$tmp/fit-big.err"; rc=$?
+check "fit: standard input over 8 KiB is refused" bash -c "[ $rc -ne 0 ] && grep -q 'over the 8192 bytes' '$tmp/fit-big.err'"
+cli fit "$(cat "$tmp/big.txt")" 2> "$tmp/fit-big2.err"; rc=$?
+check "fit: TEXT over 8 KiB is a usage error" bash -c "[ $rc -eq 2 ] && grep -q 'over the 8192 bytes' '$tmp/fit-big2.err'"
+cli --json first '"root cause analysis"' > "$tmp/first.json"; rc=$?
+check "first --json: Key Resp 06 first at level 1, with 1 and 2" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); row = r["rows"][0]
+assert row["row"] == "Key Resp 06" and row["first"] == 1
+assert row["with"] == [1, 2] and row["without"] == [3, 4, 5]
+assert row["every_level_above"] is False' "$tmp/first.json"
+cli verify "develop options for  effective and timely issue resolution" --clause 5366/ksa-02 > "$tmp/verify.txt"; rc=$?
+check "verify: verbatim, exit 0" bash -c "[ $rc -eq 0 ] && grep -q 'the span is there verbatim' '$tmp/verify.txt'"
+cli verify "develop options for quick issue resolution" > "$tmp/verify2.txt"; rc=$?
+check "verify: not verbatim, exit 1, the closest" bash -c "[ $rc -eq 1 ] && grep -q '^Closest: 5365/ksa-02 .*: 2 word edits of 6' '$tmp/verify2.txt'"
+cli --json verify "Basic problem-solving" > "$tmp/verify.json"
+check "verify --json: id and offsets" $py -c 'import json,sys
+r = json.load(open(sys.argv[1])); m = r["matches"][0]
+assert r["verbatim"] and m["id"] == "5365/ksa-02" and (m["start"], m["end"]) == (0, 21)' "$tmp/verify.json"
+echo "Troubleshoots and documents moderately-complex issues with clinical software." | cli --json gaps - --level 2 --series "Clinical Applications Professional 1-5 HX" > "$tmp/gaps.json"; rc=$?
+check "gaps --json: Key Resp 06 covered, the others gaps" $py -c 'import json,sys
+r = json.load(open(sys.argv[1]))
+assert "Key Resp 06" in [g["row"] for g in r["covered"]]
+assert "Key Resp 06" not in [g["row"] for g in r["gaps"]] and r["gaps"]' "$tmp/gaps.json"
+cli gaps "a draft" --level 2 2> "$tmp/gaps.err"; rc=$?
+check "gaps without --series is a usage error" bash -c "[ $rc -eq 2 ] && grep -q 'series NAME are needed' '$tmp/gaps.err'"
+cli gaps "a draft" --level 2-3 --series x 2> "$tmp/gaps2.err"; rc=$?
+check "gaps with two levels is a usage error" bash -c "[ $rc -eq 2 ] && grep -q 'one level' '$tmp/gaps2.err'"
 
 # A daemon that is not running: one line, exit 3, within two seconds.
 start=$(date +%s%N)

@@ -22,6 +22,8 @@
 #include <cmocka.h>
 
 #include "sdx_client.h"
+#include "sdx_msgpack.h"
+#include "sdx_proto.h" /* SDX_PROTO_TEXT_MAX */
 
 static char tmpdir[] = "/tmp/test_client-XXXXXX"; /* index and socket */
 static char endpoint[256];                          /* the live daemon */
@@ -212,6 +214,117 @@ test_ladder_and_row_are_decoded(void **state)
     sdx_client_destroy(&c);
 }
 
+/* The str under KEY of the raw reply map M equals S. */
+static bool
+s_reply_str(const msgpack_object *m, const char *key, const char *s)
+{
+    const msgpack_object *o = sdx_msgpack_get(m, key);
+    return o && o->type == MSGPACK_OBJECT_STR &&
+           o->via.str.size == strlen(s) &&
+           memcmp(o->via.str.ptr, s, o->via.str.size) == 0;
+}
+
+/* Issue 17: the grid ops' requests go out with their keys; their
+   replies come back whole in the result's raw reply. */
+static void
+test_grid_ops(void **state)
+{
+    (void)state;
+    sdx_client_t *c = client_for(endpoint, 2000, 2);
+    sdx_result_t *r = NULL;
+    const char *ex[] = { "5366/key-resp-06" };
+    sdx_query_t q = { .text = "Performs root cause analysis of issues",
+                      .exclude = ex, .nexclude = 1 };
+    assert_int_equal(sdx_client_fit(c, &q, &r), SDX_OK);
+    const msgpack_object *root = sdx_client_reply_root(r->reply);
+    assert_true(s_reply_str(root, "series",
+                            "Clinical Applications Professional 1-5 HX"));
+    /* decoded: the series and its levels, best first */
+    assert_string_equal(r->series,
+                        "Clinical Applications Professional 1-5 HX");
+    assert_int_equal(r->nfit_levels, 5);
+    assert_true(r->fit_levels[0].share == 1.0);
+    for (size_t i = 1; i < r->nfit_levels; i++)
+        assert_true(r->fit_levels[i].score <= r->fit_levels[i - 1].score);
+    assert_non_null(strstr(r->fit_levels[0].title, "Clinical Applications"));
+    const msgpack_object *lv = sdx_msgpack_get(root, "levels");
+    assert_true(lv && lv->type == MSGPACK_OBJECT_ARRAY && lv->via.array.size);
+    for (uint32_t i = 0; i < lv->via.array.size; i++) {
+        const msgpack_object *sup =
+            sdx_msgpack_get(&lv->via.array.ptr[i], "support");
+        for (uint32_t j = 0; j < sup->via.array.size; j++)
+            assert_false(s_reply_str(&sup->via.array.ptr[j], "id", ex[0]));
+    }
+    sdx_result_destroy(&r);
+
+    assert_int_equal(sdx_client_diff(c, "ksa 02", NULL, &r), SDX_OK);
+    root = sdx_client_reply_root(r->reply);
+    assert_true(s_reply_str(root, "row", "KSA 02"));
+    assert_int_equal(sdx_msgpack_get(root, "steps")->via.array.size, 4);
+    sdx_result_destroy(&r);
+
+    sdx_query_t fq = { .q = "\"root cause analysis\"" };
+    assert_int_equal(sdx_client_first(c, &fq, &r), SDX_OK);
+    root = sdx_client_reply_root(r->reply);
+    const msgpack_object *rows = sdx_msgpack_get(root, "rows");
+    assert_true(rows->via.array.size >= 1);
+    assert_true(s_reply_str(&rows->via.array.ptr[0], "row", "Key Resp 06"));
+    sdx_result_destroy(&r);
+
+    assert_int_equal(sdx_client_verify(c, "TIMELY issue\u00a0resolution",
+                                       "5366/ksa-02", &r), SDX_OK);
+    root = sdx_client_reply_root(r->reply);
+    const msgpack_object *v = sdx_msgpack_get(root, "verbatim");
+    assert_true(v->type == MSGPACK_OBJECT_BOOLEAN && v->via.boolean);
+    assert_true(r->verbatim && r->cited_verbatim && !r->has_closest);
+    assert_true(r->nplaces >= 1);
+    assert_string_equal(r->places[0].id, "5366/ksa-02");
+    assert_int_equal(r->places[0].end - r->places[0].start,
+                     strlen("timely issue resolution"));
+    sdx_result_destroy(&r);
+    /* one word changed: the closest clause, one edit away */
+    assert_int_equal(sdx_client_verify(c, "timely zebra resolution",
+                                       "5366/ksa-02", &r), SDX_OK);
+    assert_false(r->verbatim || r->cited_verbatim);
+    assert_int_equal(r->nplaces, 0);
+    assert_true(r->has_closest);
+    assert_int_equal(r->closest.distance, 1);
+    sdx_result_destroy(&r);
+
+    sdx_query_t gq = { .text = "Trains end users.", .level = 2,
+                       .series = "Clinical Applications Professional 1-5 "
+                                 "HX" };
+    assert_int_equal(sdx_client_gaps(c, &gq, &r), SDX_OK);
+    root = sdx_client_reply_root(r->reply);
+    assert_true(sdx_msgpack_get(root, "gaps")->via.array.size > 0);
+    sdx_result_destroy(&r);
+
+    /* bad input: refused here, or by the daemon with its code */
+    sdx_query_t none = { 0 };
+    assert_int_equal(sdx_client_fit(c, &none, &r), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_first(c, &none, &r), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_gaps(c, &q, &r), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_diff(c, NULL, NULL, &r), SDX_BAD_INPUT);
+    assert_int_equal(sdx_client_verify(c, NULL, NULL, &r), SDX_BAD_INPUT);
+    assert_null(r);
+    char big[SDX_PROTO_TEXT_MAX + 2];
+    memset(big, 'a', sizeof big - 1);
+    big[sizeof big - 1] = '\0';
+    sdx_query_t bq = { .text = big };
+    assert_int_equal(sdx_client_fit(c, &bq, &r), SDX_REMOTE);
+    assert_string_equal(sdx_client_error_code(c), "bad_request");
+    assert_string_equal(sdx_client_errmsg(c),
+                        "text: length 8193 is out of range 1..8192 bytes");
+    sdx_result_destroy(&r);
+    gq.level = 0;
+    assert_int_equal(sdx_client_gaps(c, &gq, &r), SDX_BAD_INPUT);
+    gq.level = 6;
+    assert_int_equal(sdx_client_gaps(c, &gq, &r), SDX_REMOTE);
+    assert_string_equal(sdx_client_errmsg(c), "level: 6 is out of range 1..5");
+    sdx_result_destroy(&r);
+    sdx_client_destroy(&c);
+}
+
 /* Issue 14: the keys of plain words go out, `understood` comes back. */
 static void
 test_plain_words_are_decoded(void **state)
@@ -388,6 +501,7 @@ main(void)
         cmocka_unit_test(test_ladder_and_row_are_decoded),
         cmocka_unit_test(test_context_and_suggest_are_decoded),
         cmocka_unit_test(test_plain_words_are_decoded),
+        cmocka_unit_test(test_grid_ops),
         cmocka_unit_test(test_error_reply_is_remote),
         cmocka_unit_test(test_absent_daemon_is_unavailable),
         cmocka_unit_test(test_failover_to_the_next_endpoint),

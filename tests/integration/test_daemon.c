@@ -654,7 +654,8 @@ test_bad_frames(void **state)
 
     s_req(&r, "{v:1, op:'search', q:'x', level:[1]}");
     s_assert_error(&r, "bad_request");
-    s_assert_message(&r, "unknown key \"level\" (did you mean \"levels\"?)");
+    s_assert_message(&r, "key \"level\" is not accepted by op \"search\" "
+                         "(did you mean \"levels\"?)");
     s_reply_free(&r);
     s_assert_alive();
 
@@ -751,14 +752,28 @@ test_odd_frames(void **state)
     s_reply_free(&r);
 
     /* too many frames: answered after the delimiter */
-    frame_t many[SDX_PROTO_MAX_FRAMES + 2];
+    frame_t many[SDX_PROTO_MAX_FRAMES + 1];
     many[0] = (frame_t){"", 0};
-    for (size_t i = 1; i < SDX_PROTO_MAX_FRAMES + 2; i++)
+    for (size_t i = 1; i < SDX_PROTO_MAX_FRAMES + 1; i++)
         many[i] = (frame_t){sb.data, sb.size};
-    assert_int_equal(s_exchange(ZMQ_DEALER, many, SDX_PROTO_MAX_FRAMES + 2,
+    assert_int_equal(s_exchange(ZMQ_DEALER, many, SDX_PROTO_MAX_FRAMES + 1,
                                 &r, 0), 0);
     assert_int_equal(r.nframes, 2);
     s_assert_error(&r, "bad_request");
+    s_reply_free(&r);
+
+    /* exactly the limit the client may send: the ROUTER's identity is
+       not counted, so [""][6 routing frames][body] is answered, every
+       envelope frame echoed */
+    frame_t eight[SDX_PROTO_MAX_FRAMES];
+    eight[0] = (frame_t){"", 0};
+    for (size_t i = 1; i < SDX_PROTO_MAX_FRAMES - 1; i++)
+        eight[i] = (frame_t){"hop", 3};
+    eight[SDX_PROTO_MAX_FRAMES - 1] = (frame_t){sb.data, sb.size};
+    assert_int_equal(s_exchange(ZMQ_DEALER, eight, SDX_PROTO_MAX_FRAMES,
+                                &r, 0), 0);
+    assert_int_equal(r.nframes, SDX_PROTO_MAX_FRAMES);
+    s_assert_ok(&r);
     s_reply_free(&r);
 
     /* a big envelope */

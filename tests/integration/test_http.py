@@ -142,6 +142,14 @@ REQUESTS = {
     "context": {"q": "who does root cause analysis at level 1?", "k": 2},
     "suggest": {"q": "troubleshootng"},
     "stats": {},
+    "fit": {"text": "Performs root cause analysis of clinical software"},
+    "diff": {"row": "key resp 06"},
+    "first": {"q": "root cause analysis"},
+    "verify": {"text": "Performs root cause analysis",
+               "clause": "5366/key-resp-06"},
+    "gaps": {"text": "Troubleshoots clinical software. Writes reports.",
+             "level": 2,
+             "series": "Clinical Applications Professional 1-5 HX"},
 }
 
 

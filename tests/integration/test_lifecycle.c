@@ -167,6 +167,13 @@ s_check_slow_line(uint64_t slowest_us, const char *q)
             h_sleep_ms(10);
         assert_true(h_file_has(h.log_path, "slow: search"));
         assert_true(h_file_has(h.log_path, " q#"));
+        /* keyed: not the plain FNV-1a anyone could compute from a guess
+           (the hash of an earlier release) */
+        char unkeyed[32];
+        snprintf(unkeyed, sizeof unkeyed, " q#%016llx",
+                 (unsigned long long)sdx_fnv1a(SDX_FNV1A_INIT, q,
+                                               strlen(q)));
+        assert_false(h_file_has(h.log_path, unkeyed));
     } else {
         fprintf(stderr, "no search took 1 ms here; slow line unchecked\n");
     }
@@ -524,6 +531,86 @@ test_sd_notify(void **state)
     close(fd);
 }
 
+/*
+ * An index that exists and cannot be opened (a copy of the served
+ * revision with its version file overwritten): for 3 s of searches
+ * every 100 ms every reply is `unavailable` saying which revision and
+ * what is wrong, with no path; the daemon backs off, so its log has at
+ * most OPEN_LOG_BURST (5) lines about it, where retrying every 250 ms on
+ * each of two handles logged 24.  The bound holds however slow the
+ * machine (fewer retries, never more).  A fixed build swapped in is then
+ * served.
+ */
+static void
+test_broken_index_backs_off(void **state)
+{
+    (void)state;
+    char dir[128], cmd[2048], needle[300];
+    snprintf(dir, sizeof dir, "%s/broken", h.tmpdir);
+    snprintf(cmd, sizeof cmd, "mkdir '%s' && cp -r '%s/current/' "
+             "'%s/rev-000001' && ln -s rev-000001 '%s/current' && "
+             "printf garbage > '%s/rev-000001/iamglass'", dir, h.index_dir,
+             dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    /* and what a killed build left: named, not removed (the daemon
+       never writes the index) */
+    snprintf(cmd, sizeof cmd, "mkdir '%s/.build-dead1'", dir);
+    assert_int_equal(system(cmd), 0);
+    assert_true(h_spawn(&h, "--index", dir, "--threads", "1",
+                        (char *)NULL) > 0);
+    assert_int_equal(h_wait_ready(&h), 0);
+    snprintf(needle, sizeof needle, "%s holds 1 .build-* directory", dir);
+    assert_true(h_file_has(h.log_path, needle));
+    snprintf(needle, sizeof needle, "%s/.build-dead1", dir);
+    assert_int_equal(access(needle, F_OK), 0);
+    const char *want = "no index loaded: cannot open revision 1: "
+                       "DatabaseCorruptError: ";
+    unsigned replies = 0;
+    for (uint64_t t0 = h_now_ms(); h_now_ms() - t0 < 3000; replies++) {
+        msgpack_sbuffer sb;
+        s_search(&sb, "clinical", 0, 0);
+        msgpack_unpacked u = s_call(&sb);
+        const msgpack_object *e = sdx_msgpack_get(&u.data, "error");
+        const msgpack_object *m = sdx_msgpack_get(e, "message");
+        assert_true(h_str_eq(sdx_msgpack_get(e, "code"), "unavailable"));
+        assert_non_null(m);
+        assert_int_equal(m->type, MSGPACK_OBJECT_STR);
+        if (m->via.str.size < strlen(want) ||
+            memcmp(m->via.str.ptr, want, strlen(want)) != 0 ||
+            memchr(m->via.str.ptr, '/', m->via.str.size))
+            h_print_error("got", &u.data);
+        assert_true(m->via.str.size >= strlen(want));
+        assert_memory_equal(m->via.str.ptr, want, strlen(want));
+        assert_null(memchr(m->via.str.ptr, '/', m->via.str.size));
+        msgpack_unpacked_destroy(&u);
+        h_sleep_ms(100);
+    }
+    snprintf(needle, sizeof needle, "cannot open %s/rev-000001", dir);
+    unsigned lines = h_file_count(h.log_path, needle);
+    fprintf(stderr, "broken index: %u replies, %u log lines\n", replies,
+            lines);
+    assert_true(lines >= 1);
+    assert_true(lines <= 5);
+
+    /* a good build swapped in is served at once, back-off or not */
+    snprintf(cmd, sizeof cmd, "cp -r '%s/current/' '%s/rev-000002' && "
+             "ln -s rev-000002 '%s/next' && mv -T '%s/next' '%s/current'",
+             h.index_dir, dir, dir, dir, dir);
+    assert_int_equal(system(cmd), 0);
+    bool served = false;
+    for (uint64_t t0 = h_now_ms(); !served && h_now_ms() - t0 < 10000;) {
+        msgpack_sbuffer sb;
+        s_search(&sb, "clinical", 0, 0);
+        msgpack_unpacked u = s_call(&sb);
+        served = h_ok(&u.data);
+        msgpack_unpacked_destroy(&u);
+        if (!served)
+            h_sleep_ms(50);
+    }
+    assert_true(served);
+    s_stop_clean();
+}
+
 static int
 s_setup(void **state)
 {
@@ -549,6 +636,7 @@ main(void)
         cmocka_unit_test(test_overloaded_at_once),
         cmocka_unit_test(test_sigterm_finishes_in_flight),
         cmocka_unit_test(test_sd_notify),
+        cmocka_unit_test(test_broken_index_backs_off),
     };
     return cmocka_run_group_tests(tests, s_setup, s_teardown);
 }

@@ -260,6 +260,82 @@ class ClientTest(unittest.TestCase):
         s = self.c.stats()
         self.assertEqual(s["docs"], 105)
 
+    # -- the grid ops (issue 17) -----------------------------------------
+
+    def test_fit(self):
+        text = self.c.get(["6373/ksa-02"])[0]["text"]
+        r = self.c.fit(text, exclude=["6373/ksa-02"])
+        self.assertEqual(r["series"], "Clinical Applications Professional "
+                         "1-5 HX")
+        scores = [lv["score"] for lv in r["levels"]]
+        self.assertEqual(scores, sorted(scores, reverse=True))
+        ids = [s["id"] for lv in r["levels"] for s in lv["support"]]
+        self.assertNotIn("6373/ksa-02", ids)
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.fit("x" * 8193)
+        self.assertEqual(cm.exception.code, "bad_request")
+        self.assertIn("text: length 8193 is out of range 1..8192",
+                      cm.exception.message)
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.fit("   ")
+        self.assertEqual(cm.exception.code, "bad_request")
+
+    def test_diff(self):
+        r = self.c.diff("ksa 02")
+        cells = {c["level"]: c["text"] for c in self.c.row("ksa 02")["cells"]}
+        for step in r["steps"]:
+            a = " ".join(x["text"] for x in step["runs"] if x["op"] != "add")
+            b = " ".join(x["text"] for x in step["runs"] if x["op"] != "del")
+            self.assertEqual(a.split(), cells[step["from"]].split())
+            self.assertEqual(b.split(), cells[step["to"]].split())
+        self.assertEqual(r["steps"][0]["runs"][:2],
+                         [{"op": "del", "text": "Basic"},
+                          {"op": "add", "text": "Demonstrated"}])
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.diff("!!")
+        self.assertEqual(cm.exception.code, "bad_request")
+
+    def test_first(self):
+        r = self.c.first('"root cause analysis"')
+        row = r["rows"][0]
+        self.assertEqual((row["row"], row["first"], row["with"]),
+                         ("Key Resp 06", 1, [1, 2]))
+        self.assertFalse(row["every_level_above"])
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.first("vendors AND")
+        self.assertEqual(cm.exception.code, "bad_query")
+
+    def test_verify(self):
+        text = self.c.get(["5366/ksa-02"])[0]["text"]
+        words = text.split()
+        # curly quotes, capitals and a non-breaking space do not count
+        span = "\u00a0".join(words[2:5]).upper()
+        r = self.c.verify(span, clause="5366/ksa-02")
+        self.assertTrue(r["verbatim"] and r["cited"]["verbatim"])
+        m = r["matches"][0]
+        self.assertEqual(m["id"], "5366/ksa-02")
+        self.assertEqual(text[m["start"]:m["end"]].split(), words[2:5])
+        changed = " ".join(words[2:4] + ["zebra"] + words[5:9])
+        r = self.c.verify(changed)
+        self.assertFalse(r["verbatim"])
+        self.assertEqual(r["closest"]["id"], "5366/ksa-02")
+        self.assertEqual(r["closest"]["distance"], 1)
+        with self.assertRaises(specdex.ErrorReply) as cm:
+            self.c.verify("x", clause="")
+        self.assertEqual(cm.exception.code, "bad_request")
+
+    def test_gaps(self):
+        draft = self.c.get(["5366/key-resp-06"])[0]["text"]
+        r = self.c.gaps(draft, 2, "Clinical Applications Professional 1-5 HX")
+        self.assertIn("5366/key-resp-06", [g["id"] for g in r["covered"]])
+        self.assertTrue(r["gaps"])
+        self.assertTrue(all(g["id"].startswith("5366/") for g in r["gaps"]))
+        for level in (0, 6):
+            with self.assertRaises(specdex.ErrorReply) as cm:
+                self.c.gaps(draft, level, "Clinical Applications "
+                            "Professional 1-5 HX")
+            self.assertEqual(cm.exception.code, "bad_request")
+
 
 class ApiDocTest(unittest.TestCase):
     """Every public call has type hints and documents each parameter."""
@@ -370,6 +446,20 @@ class ChatbotTest(unittest.TestCase):
             self.assertTrue(answer["passages"])
             self.assertIn("Key Resp 06", answer["passages"][0]["cite"])
             self.assertIn("[1]", answer["prompt"])
+            # a model's draft quoting passage 1 right and then wrongly:
+            # only the first quotation is verified
+            words = answer["passages"][0]["text"].split()
+            right = " ".join(words[:5])
+            wrong = " ".join(words[:3] + ["zebra"] + words[4:6])
+            draft = (f"It says \u201c{right}\u201d [1], and also "
+                     f"\"{wrong}\" [1].")
+            body = json.dumps({"question": "root cause analysis",
+                               "answer": draft}).encode()
+            with urllib.request.urlopen(urllib.request.Request(
+                    url, data=body, method="POST")) as resp:
+                checked = json.load(resp)["citations"]
+            self.assertEqual([c["verified"] for c in checked], [True, False])
+            self.assertEqual(checked[1]["closest"]["distance"], 1)
             req = urllib.request.Request(url, data=b"{}", method="POST")
             with self.assertRaises(urllib.error.HTTPError) as cm:
                 urllib.request.urlopen(req)

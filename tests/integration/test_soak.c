@@ -28,17 +28,6 @@
 
 #include "harness.h"
 
-#if defined(__SANITIZE_ADDRESS__)
-#define SANITIZED 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define SANITIZED 1
-#endif
-#endif
-#ifndef SANITIZED
-#define SANITIZED 0
-#endif
-
 #define CLIENTS 32             /* concurrent clients (the issue's) */
 #define SOAK_REQUESTS (SANITIZED ? 20000 : 200000) /* requests in all */
 #define WARMUP_REQUESTS (SOAK_REQUESTS / 10) /* before the first RSS */

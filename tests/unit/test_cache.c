@@ -139,6 +139,10 @@ static const struct sample {
     {"row", "'Key Resp 06'", "'KSA 01'"},
     {"series", NULL, "'Some Other Series 1-5 XX'"},
     {"min_score", NULL, "0.0"},
+    {"text", "'root cause analysis'", "'troubleshooting'"},
+    {"level", "2", "3"},
+    {"clause", NULL, "'5366/key-resp-06'"},
+    {"exclude", NULL, "['5365/key-resp-06']"},
 };
 
 /* Keys whose default differs by op: a sample for each op. */
@@ -148,6 +152,9 @@ static const struct op_sample {
 } op_samples[] = {
     {"search", {"syntax", NULL, "'plain'"}},
     {"context", {"syntax", NULL, "'query'"}},
+    /* gaps needs a series: the seed's, and another */
+    {"gaps", {"series", "'Clinical Applications Professional 1-5 HX'",
+              "'Some Other Series 1-5 XX'"}},
 };
 
 static const struct sample *

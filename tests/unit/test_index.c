@@ -206,20 +206,13 @@ test_current_and_empty_open(void **state)
     t_ops_index_close(&ix);
 }
 
-/* A worker on the old index: every request is `unavailable`, saying
-   why. */
+/*
+ * Ask the worker W for a search and copy its reply's error message into
+ * TEXT (SIZE bytes); the reply must be `unavailable`.
+ */
 static void
-test_worker_refuses_old_index(void **state)
+s_unavailable_message(sdx_worker_t *w, char *text, size_t size)
 {
-    (void)state;
-    char path[300], index[256];
-    s_write_index("served", 2, 0, path, sizeof path);
-    snprintf(index, sizeof index, "%s/served", tmpdir);
-    sdx_config_t cfg = {.index_dir = index};
-    sdx_stats_t *stats = sdx_stats_new(1, 1);
-    assert_non_null(stats);
-    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
-    assert_non_null(w);
     msgpack_sbuffer sb;
     s_mp(&sb, "{v:1, op:'search', q:'clinical'}");
     void *reply = NULL;
@@ -240,15 +233,99 @@ test_worker_refuses_old_index(void **state)
     assert_int_equal(code->via.str.size, strlen("unavailable"));
     assert_memory_equal(code->via.str.ptr, "unavailable",
                         code->via.str.size);
-    char text[SDX_PROTO_MSG_MAX], want[1024];
-    snprintf(text, sizeof text, "%.*s", (int)m->via.str.size,
-             m->via.str.ptr);
-    snprintf(want, sizeof want, "no index loaded: index at %s was built "
-             "by an older specdex-index (no record slot): rebuild it with "
-             "specdex-index -o %s CORPUS", path, index);
-    assert_string_equal(text, want);
+    snprintf(text, size, "%.*s", (int)m->via.str.size, m->via.str.ptr);
     msgpack_unpacked_destroy(&u);
     free(reply);
+}
+
+/* A worker on the old index: every request is `unavailable`, saying
+   why. */
+static void
+test_worker_refuses_old_index(void **state)
+{
+    (void)state;
+    char path[300], index[256];
+    s_write_index("served", 2, 0, path, sizeof path);
+    snprintf(index, sizeof index, "%s/served", tmpdir);
+    sdx_config_t cfg = {.index_dir = index};
+    sdx_stats_t *stats = sdx_stats_new(1, 1);
+    assert_non_null(stats);
+    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
+    assert_non_null(w);
+    char text[SDX_PROTO_MSG_MAX], want[1024];
+    s_unavailable_message(w, text, sizeof text);
+    /* said without the paths (the log has them): the revision, and DIR
+       where the advice names the index directory */
+    (void)path;
+    snprintf(want, sizeof want, "no index loaded: index at revision 1 was "
+             "built by an older specdex-index (no record slot): rebuild it "
+             "with specdex-index -o DIR CORPUS");
+    assert_string_equal(text, want);
+    assert_null(strchr(text, '/'));
+    sdx_worker_free(&w);
+    sdx_stats_destroy(&stats);
+}
+
+/* Messages for clients: paths become the revision, or DIR. */
+static void
+test_public_msg(void **state)
+{
+    (void)state;
+    char out[SDX_PROTO_MSG_MAX];
+    sdx_index_public_msg("cannot open /srv/ix/rev-000042: "
+                         "DatabaseCorruptError: bad (x)", out, sizeof out);
+    assert_string_equal(out, "cannot open revision 42: "
+                        "DatabaseCorruptError: bad (x)");
+    sdx_index_public_msg("Couldn't open /srv/ix/rev-000007/postlist.glass "
+                         "(No such file or directory)", out, sizeof out);
+    assert_string_equal(out, "Couldn't open revision 7 (postlist.glass) "
+                        "(No such file or directory)");
+    sdx_index_public_msg("no index at /srv/ix (run specdex-index -o "
+                         "/srv/ix corpus)", out, sizeof out);
+    assert_string_equal(out, "no index at DIR (run specdex-index -o DIR "
+                        "corpus)");
+    sdx_index_public_msg("\"/a b\" and a/b and 1/2", out, sizeof out);
+    assert_string_equal(out, "\"DIR b\" and a/b and 1/2");
+    /* cut, never overrun */
+    sdx_index_public_msg("cannot open /srv/ix/rev-000042: x", out, 12);
+    assert_string_equal(out, "cannot open");
+    sdx_index_public_msg("", out, sizeof out);
+    assert_string_equal(out, "");
+}
+
+/*
+ * An index that exists and cannot be opened (its version file is
+ * garbage): `unavailable`, saying which revision and what is wrong,
+ * and no path.
+ */
+static void
+test_worker_says_what_is_wrong(void **state)
+{
+    (void)state;
+    char path[300], index[256], file[320];
+    s_write_index("corrupt", 2, 2, path, sizeof path);
+    snprintf(index, sizeof index, "%s/corrupt", tmpdir);
+    snprintf(file, sizeof file, "%s/iamglass", path);
+    FILE *f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("not a glass version file", f);
+    fclose(f);
+    sdx_config_t cfg = {.index_dir = index};
+    sdx_stats_t *stats = sdx_stats_new(1, 1);
+    assert_non_null(stats);
+    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
+    assert_non_null(w);
+    for (int i = 0; i < 3; i++) {
+        char text[SDX_PROTO_MSG_MAX];
+        sdx_worker_refresh(w);
+        s_unavailable_message(w, text, sizeof text);
+        const char *want = "no index loaded: cannot open revision 1: "
+                           "DatabaseCorruptError: ";
+        if (strncmp(text, want, strlen(want)) != 0)
+            fprintf(stderr, "got: %s\n", text);
+        assert_int_equal(strncmp(text, want, strlen(want)), 0);
+        assert_null(strchr(text, '/'));
+    }
     sdx_worker_free(&w);
     sdx_stats_destroy(&stats);
 }
@@ -257,6 +334,8 @@ int
 main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_public_msg),
+        cmocka_unit_test(test_worker_says_what_is_wrong),
         cmocka_unit_test(test_old_layout_refused),
         cmocka_unit_test(test_mixed_layout_refused),
         cmocka_unit_test(test_bare_database_names_dir),

@@ -45,27 +45,15 @@ s_teardown(void **state)
     return t_rm_tree(tmpdir);
 }
 
-/* One reply, unpacked, and the bytes it points into. */
-typedef struct answer {
-    msgpack_unpacked u;        /* the reply */
-    void *bytes;               /* what U points into */
-} answer_t;
 
 /* Answer the request written in the notation TEXT with the ops. */
 static const msgpack_object *
-s_ask(answer_t *a, const char *text)
+s_ask(t_answer_t *a, const char *text)
 {
     msgpack_sbuffer sb;
     s_mp(&sb, "%s", text);
     t_ops_answer(&ix.ctx, &sb, text, &a->u, &a->bytes);
     return &a->u.data;
-}
-
-static void
-s_done(answer_t *a)
-{
-    msgpack_unpacked_destroy(&a->u);
-    free(a->bytes);
 }
 
 /* True when O is the str S. */
@@ -81,19 +69,19 @@ static void
 test_ping(void **state)
 {
     (void)state;
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *pong =
         sdx_msgpack_get(s_ask(&a, "{v:1, op:'ping'}"), "pong");
     assert_non_null(pong);
     assert_true(pong->type == MSGPACK_OBJECT_BOOLEAN && pong->via.boolean);
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void
 test_get(void **state)
 {
     (void)state;
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *cs = sdx_msgpack_get(
         s_ask(&a, "{v:1, op:'get', ids:['5366/key-resp-06', 'nope/x', "
                   "'5365/key-resp-06']}"),
@@ -105,14 +93,14 @@ test_get(void **state)
     assert_int_equal(cs->via.array.ptr[1].type, MSGPACK_OBJECT_NIL);
     assert_true(s_is(sdx_msgpack_get(&cs->via.array.ptr[2], "id"),
                      "5365/key-resp-06"));
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void
 test_search(void **state)
 {
     (void)state;
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *r =
         s_ask(&a, "{v:1, op:'search', q:'root cause analysis'}");
     const msgpack_object *hits = sdx_msgpack_get(r, "hits");
@@ -127,7 +115,7 @@ test_search(void **state)
                            "<mark>", 6));
     assert_non_null(sdx_msgpack_get(r, "total"));
     assert_non_null(sdx_msgpack_get(r, "partial"));
-    s_done(&a);
+    t_answer_done(&a);
 
     r = s_ask(&a, "{v:1, op:'search', q:'root cause analysis', "
                   "snippet:false, group:true, facets:true, limit:2}");
@@ -140,30 +128,30 @@ test_search(void **state)
     assert_true(levels->via.array.size >= 1);
     assert_non_null(sdx_msgpack_get(sdx_msgpack_get(r, "facets"), "level"));
     assert_non_null(sdx_msgpack_get(r, "facets_exact"));
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void
 test_suggest(void **state)
 {
     (void)state;
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *s = sdx_msgpack_get(
         s_ask(&a, "{v:1, op:'suggest', q:'troubleshoting'}"), "suggestion");
     assert_non_null(s);
     assert_int_equal(s->type, MSGPACK_OBJECT_STR);
-    s_done(&a);
+    t_answer_done(&a);
     s = sdx_msgpack_get(s_ask(&a, "{v:1, op:'suggest', q:'analysis'}"),
                         "suggestion");
     assert_int_equal(s->type, MSGPACK_OBJECT_NIL); /* every word known */
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void
 test_context(void **state)
 {
     (void)state;
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *r = s_ask(&a, "{v:1, op:'context', q:'root cause "
                                         "analysis', k:3, max_chars:300}");
     const msgpack_object *ps = sdx_msgpack_get(r, "passages");
@@ -171,7 +159,7 @@ test_context(void **state)
     assert_true(ps->via.array.size >= 1 && ps->via.array.size <= 3);
     assert_true(sdx_msgpack_get(r, "chars")->via.u64 <= 300);
     assert_non_null(sdx_msgpack_get(&ps->via.array.ptr[0], "cite"));
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void
@@ -181,9 +169,10 @@ test_stats(void **state)
     static const char *const keys[] = {
         "v", "ok", "took_us", "index", "docs", "uptime_s", "requests",
         "errors", "workers", "latency_us", "by_op", "by_code", "slow",
-        "inline", "cost_us", "revisions", "cache",
+        "inline", "replies_dropped", "descriptors", "accept_failed",
+        "cost_us", "revisions", "cache",
     };
-    answer_t a;
+    t_answer_t a;
     const msgpack_object *r = s_ask(&a, "{v:1, op:'stats'}");
     assert_int_equal(r->via.map.size, sizeof keys / sizeof keys[0]);
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
@@ -191,10 +180,15 @@ test_stats(void **state)
     assert_int_equal(sdx_msgpack_get(r, "docs")->via.u64, 105);
     assert_true(s_is(sdx_msgpack_get(sdx_msgpack_get(r, "index"), "path"),
                      ix.path));
+    /* this process's descriptors: some open, under the soft limit */
+    const msgpack_object *fds = sdx_msgpack_get(r, "descriptors");
+    uint64_t open = sdx_msgpack_get(fds, "open")->via.u64;
+    assert_true(open >= 3);
+    assert_true(open <= sdx_msgpack_get(fds, "limit")->via.u64);
     /* no cache in this context: all zero, max_bytes 0 */
     assert_int_equal(sdx_msgpack_get(sdx_msgpack_get(r, "cache"),
                                      "max_bytes")->via.u64, 0);
-    s_done(&a);
+    t_answer_done(&a);
 }
 
 static void

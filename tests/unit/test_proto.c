@@ -188,21 +188,33 @@ test_version_and_op(void **state)
     EXPECT(SDX_E_UNSUPPORTED_VERSION,
            "v: version -1 is not supported; this server speaks version 1",
            "{v:-1, op:'ping'}");
+    /* the largest unsigned is printed as unsigned, the smallest signed
+       as itself */
+    EXPECT(SDX_E_UNSUPPORTED_VERSION,
+           "v: version 18446744073709551615 is not supported; this server "
+           "speaks version 1",
+           "{v:18446744073709551615, op:'ping'}");
+    EXPECT(SDX_E_UNSUPPORTED_VERSION,
+           "v: version -9223372036854775808 is not supported; this server "
+           "speaks version 1",
+           "{v:-9223372036854775808, op:'ping'}");
     EXPECT(SDX_E_UNSUPPORTED_VERSION,
            "v: version 0 is not supported; this server speaks version 1",
            "{op:'nosuch', v:0}");
     BAD("op: expected str, got int", "{v:1, op:3}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"serch\" (did you mean \"search\"?); ops are ping, "
-           "search, ladder, row, get, context, suggest, stats",
+           "search, ladder, row, get, context, suggest, stats, fit, diff, first, "
+           "verify, gaps",
            "{v:1, op:'serch', q:'x'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"drop_tables\"; ops are ping, search, ladder, row, "
-           "get, context, suggest, stats",
+           "get, context, suggest, stats, fit, diff, first, verify, gaps",
            "{v:1, op:'drop_tables'}");
     EXPECT(SDX_E_UNKNOWN_OP,
            "unknown op \"\\x01\\xffx\\x5c\"; ops are ping, search, ladder, "
-           "row, get, context, suggest, stats",
+           "row, get, context, suggest, stats, fit, diff, first, verify, "
+           "gaps",
            "{v:1, op:'\x01\xffx\\'}");
     OK("{v:1, op:'ping'}");
     OK("{op:'stats', v:1, id:'abc'}");
@@ -212,8 +224,12 @@ static void
 test_keys(void **state)
 {
     (void)state;
-    BAD("unknown key \"level\" (did you mean \"levels\"?)",
+    /* "level" is gaps' key: for search, a typo of "levels" */
+    BAD("key \"level\" is not accepted by op \"search\" (did you mean "
+        "\"levels\"?)",
         "{v:1, op:'search', q:'x', level:[1]}");
+    BAD("unknown key \"levls\" (did you mean \"levels\"?)",
+        "{v:1, op:'search', q:'x', levls:[1]}");
     BAD("unknown key \"limt\" (did you mean \"limit\"?)",
         "{v:1, op:'search', q:'x', limt:5}");
     BAD("unknown key \"colour\"", "{v:1, op:'search', q:'x', colour:1}");
@@ -590,22 +606,29 @@ test_split(void **state)
     assert_int_equal(s.nenv, 1);
     assert_string_equal(s.message, "message has no request frame");
     /* too many frames: answered to identity + delimiter */
-    size_t many[SDX_PROTO_MAX_FRAMES + 1] = {5, 0, 1, 1, 1, 1, 1, 1, 1};
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
+    size_t many[SDX_PROTO_MAX_FRAMES + 2] = {5, 0, 1, 1, 1, 1, 1, 1, 1, 1};
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 2, &s);
     assert_int_equal(s.code, SDX_E_BAD_REQUEST);
     assert_int_equal(s.nenv, 2);
+    assert_non_null(strstr(s.message, "more than 8 frames"));
     many[1] = 7;
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 2, &s);
     assert_int_equal(s.nenv, 1);
-    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES, &s);
+    /* the identity is the ROUTER's: a client's 8 frames are allowed */
+    sdx_proto_split(many, SDX_PROTO_MAX_FRAMES + 1, &s);
     assert_int_equal(s.code, SDX_E_NONE);
-    assert_int_equal(s.nenv, SDX_PROTO_MAX_FRAMES - 1);
+    assert_int_equal(s.nenv, SDX_PROTO_MAX_FRAMES);
     /* an envelope too big to echo */
     sdx_proto_split((size_t[]){5, 0, 2000, 10}, 4, &s);
     assert_int_equal(s.code, SDX_E_BAD_REQUEST);
     assert_int_equal(s.nenv, 2);
     assert_string_equal(s.message,
-                        "message envelope is 2005 bytes; at most 1024");
+                        "message envelope is 2000 bytes; at most 1024");
+    /* the identity's bytes do not count against the envelope */
+    sdx_proto_split((size_t[]){255, 0, 1024, 10}, 4, &s);
+    assert_int_equal(s.code, SDX_E_NONE);
+    sdx_proto_split((size_t[]){5, 0, 1025, 10}, 4, &s);
+    assert_int_equal(s.code, SDX_E_BAD_REQUEST);
 }
 
 static void

@@ -10,12 +10,16 @@
  */
 #define _XOPEN_SOURCE 700 /* nftw(), mkdtemp() */
 
+#include <errno.h>
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -1126,6 +1130,57 @@ test_operators_and_bounds(void **state)
     sdx_results_destroy(&r);
 }
 
+/*
+ * A write that fails for want of room says why: the errno text rides on
+ * Xapian's message.  A full disk cannot be made without root, so the
+ * child lowers RLIMIT_FSIZE (with SIGXFSZ ignored a write past it fails
+ * with EFBIG), the same path through Xapian's io_write as ENOSPC.  The
+ * child writes until Xapian fails and exits 0 only when the message
+ * carries strerror(EFBIG).
+ */
+static void
+test_write_error_says_why(void **state)
+{
+    fixture_t *f = *state;
+    char path[160];
+    snprintf(path, sizeof path, "%s/full", f->dir);
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        struct rlimit lim = {64 * 1024, 64 * 1024};
+        sdx_writer_t *w = NULL;
+        sdx_status_t st = SDX_OK;
+        char text[2000];
+        signal(SIGXFSZ, SIG_IGN);
+        if (setrlimit(RLIMIT_FSIZE, &lim) != 0 ||
+            sdx_writer_create(path, &w, NULL) != SDX_OK)
+            _exit(2);
+        for (int i = 0; st == SDX_OK && i < 100000; i++) {
+            char unique[32];
+            snprintf(unique, sizeof unique, "Qdoc%d", i);
+            for (size_t j = 0; j + 12 < sizeof text; j += 12)
+                snprintf(text + j, 13, "w%05dx%04d ", i, (int)j);
+            if ((st = sdx_writer_begin_doc(w)) == SDX_OK &&
+                (st = sdx_writer_index_text(w, text, "", 1, true))
+                    == SDX_OK &&
+                (st = sdx_writer_add_doc(w, unique)) == SDX_OK &&
+                i % 100 == 99)
+                st = sdx_writer_commit(w);
+        }
+        if (st == SDX_OK)
+            st = sdx_writer_commit(w);
+        const char *msg = sdx_writer_errmsg(w);
+        fprintf(stderr, "writer failed (%s): %s\n", sdx_status_str(st),
+                msg);
+        _exit(st != SDX_OK && strstr(msg, strerror(EFBIG)) ? 0 : 1);
+    }
+    int status = 0;
+    assert_int_equal(waitpid(pid, &status, 0), pid);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+}
+
 int
 main(void)
 {
@@ -1142,6 +1197,7 @@ main(void)
         cmocka_unit_test(test_bad_query),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_writer_abandon),
+        cmocka_unit_test(test_write_error_says_why),
         cmocka_unit_test(test_bulk_and_compact),
         cmocka_unit_test(test_bulk_spelling_rules),
         cmocka_unit_test(test_modified_retry),

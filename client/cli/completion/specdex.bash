@@ -59,7 +59,10 @@ _specdex()
         --server-key|--client-key)
             mapfile -t COMPREPLY < <(compgen -f -- "$cur")
             return ;;
-        -e|--endpoint|-t|--timeout|-l|--level|-r|--row|-c|--code|-n|--limit|-o|--offset|-k|--k|-m|--max-chars|-S|--series)
+        --syntax)
+            mapfile -t COMPREPLY < <(compgen -W "plain query" -- "$cur")
+            return ;;
+        -e|--endpoint|-t|--timeout|-l|--level|-r|--row|-c|--code|-n|--limit|-o|--offset|-k|--k|-m|--max-chars|-S|--series|--min-score)
             return ;; # a value only the user knows
     esac
 
