@@ -5,7 +5,8 @@
  * (the MCP stdio transport), protocol revision 2025-06-18 (earlier
  * revisions a client asks for are accepted too): `initialize`, `ping`,
  * `tools/list`, `tools/call`.  The tools (mcp-tools.json) are the
- * daemon's ops search, ladder, row, get and context, each with the JSON
+ * daemon's ops search, ladder, row, get, context and the grid ops fit,
+ * diff, first, verify and gaps, each with the JSON
  * Schema of its request from openapi.json, so the HTTP gateway and this
  * server describe the contract once; a call goes to specdexd through the
  * same translation as HTTP (gw_call).
@@ -54,8 +55,9 @@ s_usage(FILE *out)
     fprintf(out,
 "Usage: specdex-mcp [OPTIONS]\n"
 "A Model Context Protocol server (stdio, JSON-RPC 2.0, revision\n"
-PROTOCOL_LATEST ") whose tools search, ladder, row, get and context ask\n"
-"specdexd.  A chatbot host starts it and talks on its stdin and stdout.\n"
+PROTOCOL_LATEST ") whose tools search, ladder, row, get, context, fit,\n"
+"diff, first, verify and gaps ask specdexd.  A chatbot host starts it\n"
+"and talks on its stdin and stdout.\n"
 "\n"
 "Options:\n"
 "  -e, --endpoint EP    the daemon; again for a fallback (default\n"
@@ -251,6 +253,80 @@ s_describe(text_t *t, const char *tool, const json_t *args,
             s_add(t, "[%s] %s: %s\n", s_str(v, "id"), s_str(v, "cite"),
                   s_str(v, "text"));
     }
+    else if (strcmp(tool, "fit") == 0) {
+        if (!json_is_string(json_object_get(reply, "series")))
+            s_add(t, "No fit: %s\n", s_str(reply, "note"));
+        else
+            s_add(t, "Fits %s; its levels, best first:\n",
+                  s_str(reply, "series"));
+        json_array_foreach(json_object_get(reply, "levels"), i, v) {
+            size_t j;
+            json_t *c;
+            s_add(t, "Level %lld, %s (%s), share %.2f:\n", s_int(v, "level"),
+                  s_str(v, "title"), s_str(v, "job_code"),
+                  json_number_value(json_object_get(v, "share")));
+            json_array_foreach(json_object_get(v, "support"), j, c)
+                s_add(t, "  [%s] %s: %s\n", s_str(c, "id"), s_str(c, "row"),
+                      s_str(c, "text"));
+        }
+        json_array_foreach(json_object_get(reply, "other_series"), i, v)
+            s_add(t, "Also fits %s at level %lld (share %.2f)\n",
+                  s_str(v, "series"), s_int(v, "level"),
+                  json_number_value(json_object_get(v, "share")));
+    } else if (strcmp(tool, "diff") == 0) {
+        if (!json_is_string(json_object_get(reply, "row")))
+            s_add(t, "No series has the row \"%s\".\n", s_str(args, "row"));
+        json_array_foreach(json_object_get(reply, "steps"), i, v) {
+            size_t j;
+            json_t *r;
+            s_add(t, "%s, %s: level %lld [%s] -> level %lld [%s], %lld "
+                  "words added, %lld removed\n", s_str(v, "series"),
+                  s_str(reply, "row"), s_int(v, "from"), s_str(v, "from_id"),
+                  s_int(v, "to"), s_str(v, "to_id"), s_int(v, "added"),
+                  s_int(v, "removed"));
+            json_array_foreach(json_object_get(v, "runs"), j, r) {
+                const char *op = s_str(r, "op");
+                if (strcmp(op, "same") != 0)
+                    s_add(t, "  %s %s\n", strcmp(op, "add") == 0 ? "+" : "-",
+                          s_str(r, "text"));
+            }
+        }
+    } else if (strcmp(tool, "first") == 0) {
+        json_array_foreach(json_object_get(reply, "rows"), i, v)
+            s_add(t, "[%s] %s, %s: first at level %lld; every level above "
+                  "has it: %s\n", s_str(v, "first_id"), s_str(v, "series"),
+                  s_str(v, "row"), s_int(v, "first"),
+                  json_is_true(json_object_get(v, "every_level_above"))
+                      ? "yes" : "no");
+        if (json_array_size(json_object_get(reply, "rows")) == 0)
+            s_add(t, "No row has it.\n");
+    } else if (strcmp(tool, "verify") == 0) {
+        json_t *closest = json_object_get(reply, "closest");
+        if (json_is_true(json_object_get(reply, "verbatim")))
+            s_add(t, "Verbatim in:\n");
+        else
+            s_add(t, "Not verbatim in any clause.\n");
+        json_array_foreach(json_object_get(reply, "matches"), i, v)
+            s_add(t, "  [%s] %s, %s (characters %lld-%lld)\n", s_str(v, "id"),
+                  s_str(v, "title"), s_str(v, "row"), s_int(v, "start"),
+                  s_int(v, "end"));
+        if (json_is_object(closest))
+            s_add(t, "Closest: [%s] %s, %s, %lld of %lld words differ\n",
+                  s_str(closest, "id"), s_str(closest, "title"),
+                  s_str(closest, "row"), s_int(closest, "distance"),
+                  s_int(closest, "words"));
+    } else if (strcmp(tool, "gaps") == 0) {
+        if (json_is_string(json_object_get(reply, "note")))
+            s_add(t, "%s\n", s_str(reply, "note"));
+        s_add(t, "Not covered by the draft:\n");
+        json_array_foreach(json_object_get(reply, "gaps"), i, v)
+            s_add(t, "  [%s] %s: %s\n", s_str(v, "id"), s_str(v, "row"),
+                  s_str(v, "text"));
+        s_add(t, "Covered:\n");
+        json_array_foreach(json_object_get(reply, "covered"), i, v)
+            s_add(t, "  [%s] %s, by sentence %lld\n", s_str(v, "id"),
+                  s_str(v, "row"), s_int(v, "sentence") + 1);
+    }
     if (json_is_string(json_object_get(reply, "corrected")))
         s_add(t, "(Nothing matched; did you mean \"%s\"?)\n",
               s_str(reply, "corrected"));
@@ -312,7 +388,10 @@ s_initialize(const json_t *params, answer_t *a)
         "Search health-system job standards (rows x levels grids). Use "
         "context for a question in plain words, search for clauses, ladder "
         "to compare a duty across levels 1-5, row for one row at every "
-        "level, get for clauses by id. Cite the clause ids you use.");
+        "level, get for clauses by id; fit (which level fits a text), diff "
+        "(what changes between levels), first (where a duty first "
+        "appears), verify (is a quotation verbatim) and gaps (what a draft "
+        "leaves out). Cite the clause ids you use.");
 }
 
 static void
@@ -331,8 +410,8 @@ s_call(gw_pool_t *pool, const json_t *tools, const json_t *params,
     json_array_foreach(tools, i, t)
         known = known || strcmp(s_str(t, "name"), name) == 0;
     if (!known) {
-        s_fail(a, RPC_INVALID_PARAMS, "unknown tool \"%.64s\" (one of "
-               "search, ladder, row, get, context)", name);
+        s_fail(a, RPC_INVALID_PARAMS, "unknown tool \"%.64s\" (tools/list "
+               "names them)", name);
         return;
     }
     json_t *args = json_object_get(params, "arguments");

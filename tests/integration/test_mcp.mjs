@@ -44,10 +44,11 @@ await check("initialize: server info and the tools capability", async () => {
   assert.match(client.getInstructions(), /cite/i);
 });
 
-await check("tools/list: the five tools, each with a JSON Schema", async () => {
+await check("tools/list: the ten tools, each with a JSON Schema", async () => {
   const { tools } = await client.listTools();
   const names = tools.map((t) => t.name).sort();
-  assert.deepEqual(names, ["context", "get", "ladder", "row", "search"]);
+  assert.deepEqual(names, ["context", "diff", "first", "fit", "gaps", "get",
+                           "ladder", "row", "search", "verify"]);
   for (const t of tools) {
     assert.equal(t.inputSchema.type, "object", t.name);
     assert.ok(t.description.length > 40, t.name);
@@ -103,6 +104,54 @@ await check("context: passages with their citations", async () => {
   assert.equal(p[0].id, "5365/key-resp-06");
   assert.ok(r.content[0].text.includes(p[0].cite));
   assert.deepEqual(cited(r), p.map((x) => x.id));
+});
+
+await check("fit: the level, its supporting clauses cited", async () => {
+  const r = await client.callTool({ name: "fit", arguments: {
+    text: "Performs root cause analysis of clinical software issues" } });
+  assert.equal(r.isError, false);
+  const s = r.structuredContent;
+  assert.equal(s.series, "Clinical Applications Professional 1-5 HX");
+  const ids = s.levels.flatMap((l) => l.support.map((c) => c.id));
+  assert.ok(ids.length > 0);
+  assert.deepEqual(cited(r), ids);
+});
+
+await check("diff: each step between levels, both clauses cited", async () => {
+  const r = await client.callTool({ name: "diff", arguments: { row: "key resp 06" } });
+  const steps = r.structuredContent.steps;
+  assert.equal(steps.length, 4);
+  assert.deepEqual(cited(r), steps.flatMap((x) => [x.from_id, x.to_id]));
+  assert.match(r.content[0].text, /^  \+ moderately-complex$/m);
+});
+
+await check("first: the lowest level, cited", async () => {
+  const r = await client.callTool({ name: "first",
+    arguments: { q: "root cause analysis" } });
+  const rows = r.structuredContent.rows;
+  assert.equal(rows[0].first, 1);
+  assert.deepEqual(cited(r), rows.map((x) => x.first_id));
+  assert.match(r.content[0].text, /first at level 1; every level above has it: no/);
+});
+
+await check("verify: verbatim or the closest, cited", async () => {
+  let r = await client.callTool({ name: "verify", arguments: {
+    text: "Performs root cause analysis", clause: "5366/key-resp-06" } });
+  assert.equal(r.structuredContent.verbatim, true);
+  assert.deepEqual(cited(r), r.structuredContent.matches.map((m) => m.id));
+  r = await client.callTool({ name: "verify",
+    arguments: { text: "Performs root causes analysis" } });
+  assert.equal(r.structuredContent.verbatim, false);
+  assert.match(r.content[0].text, /^Closest: \[5366\/key-resp-06\]/m);
+});
+
+await check("gaps: the rows the draft misses, cited", async () => {
+  const r = await client.callTool({ name: "gaps", arguments: {
+    text: "Troubleshoots clinical software. Writes reports.", level: 2,
+    series: "Clinical Applications Professional 1-5 HX" } });
+  const s = r.structuredContent;
+  assert.ok(s.gaps.length > 0);
+  assert.deepEqual(cited(r), [...s.gaps, ...s.covered].map((g) => g.id));
 });
 
 async function rejects(call, code, pattern) {
