@@ -47,7 +47,8 @@ typedef struct replica {
 } replica_t;
 
 struct sdx_client {
-    void *ctx;             /* ZeroMQ context, one per client */
+    void *ctx;             /* ZeroMQ context, the client's own or shared */
+    bool own_ctx;          /* CTX is this client's: terminate it */
     replica_t *replicas;   /* the endpoints */
     size_t nreplicas;      /* number of REPLICAS */
     size_t next;           /* replica to try first next time */
@@ -92,6 +93,15 @@ sdx_status_t
 sdx_client_new(const char *const *endpoints, size_t nendpoints,
                int timeout_ms, int attempts, sdx_client_t **out)
 {
+    return sdx_client_new_in(NULL, endpoints, nendpoints, timeout_ms,
+                             attempts, out);
+}
+
+sdx_status_t
+sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
+                  size_t nendpoints, int timeout_ms, int attempts,
+                  sdx_client_t **out)
+{
     *out = NULL;
     if (!endpoints || nendpoints == 0 || timeout_ms <= 0 || attempts <= 0)
         return SDX_BAD_INPUT;
@@ -119,7 +129,8 @@ sdx_client_new(const char *const *endpoints, size_t nendpoints,
        the first replica; a start that differs by process spreads them. */
     c->next = ((size_t)getpid() ^ (size_t)(now_us() / 1000u)) % nendpoints;
     c->last = c->nreplicas;
-    c->ctx = zmq_ctx_new();
+    c->own_ctx = zmq_ctx == NULL;
+    c->ctx = zmq_ctx ? zmq_ctx : zmq_ctx_new();
     if (!c->ctx) {
         sdx_client_destroy(&c);
         return SDX_IO;
@@ -432,7 +443,7 @@ sdx_client_destroy(sdx_client_t **client_p)
         close_socket(&c->replicas[i]);
         free(c->replicas[i].endpoint);
     }
-    if (c->ctx)
+    if (c->ctx && c->own_ctx)
         zmq_ctx_term(c->ctx);
     explicit_bzero(c->secret_key, sizeof c->secret_key);
     free(c->replicas);

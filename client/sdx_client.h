@@ -65,6 +65,20 @@ sdx_status_t sdx_client_new(const char *const *endpoints, size_t nendpoints,
                             sdx_client_t **out);
 
 /*
+ * As sdx_client_new, but the client's sockets live in ZMQ_CTX, a ZeroMQ
+ * context the caller made (zmq_ctx_new) and keeps until every client in
+ * it is destroyed; NULL gives the client a context of its own, as
+ * sdx_client_new does.  Many clients in one context share its I/O
+ * thread, which then carries their messages in bursts instead of one
+ * thread wake-up per message per client: what a gateway with a client
+ * per thread wants (gateway/gw.c).  Each client is still used by one
+ * thread at a time.  Returns as sdx_client_new.
+ */
+sdx_status_t sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
+                               size_t nendpoints, int timeout_ms,
+                               int attempts, sdx_client_t **out);
+
+/*
  * Send the request REQ (LEN bytes of one msgpack map) and wait for its
  * reply.  On success *out is the reply (caller owns;
  * sdx_client_reply_destroy), whether it says ok or carries an error.

@@ -1,24 +1,52 @@
 /*
- * sdx_json: print msgpack data as JSON.  One printer serves every place
- * JSON leaves specdex: `specdex-index --dump` (clause records) and the
- * CLI's --json (a reply's data), so both escape text the same way.
+ * sdx_json: msgpack data as JSON and back, through jansson.  One
+ * translation serves every place JSON crosses into or out of specdex:
+ * `specdex-index --dump` (clause records), the CLI's --json (a reply's
+ * data), and the gateways (gateway/: HTTP/JSON and MCP), which turn a
+ * JSON request into the daemon's msgpack request and its msgpack reply
+ * into JSON with these two calls and no knowledge of any op, so an op
+ * added to the daemon is served with no gateway code.
+ *
+ * The jansson type is named through its struct tag, so this header
+ * does not need <jansson.h>; callers that build or read trees include
+ * it themselves.
  */
 #ifndef SDX_JSON_H
 #define SDX_JSON_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 #include <msgpack.h>
 
+#include "sdx_status.h"
+
+struct json_t; /* jansson's value (json_t in <jansson.h>) */
+
 /*
- * Write OBJ to OUT as compact JSON on one line (no newline added).  Text
- * is written as UTF-8 with the escapes JSON requires; invalid UTF-8 bytes
- * become U+FFFD.  Map keys that are not strings are printed as strings of
- * their JSON form.  bin and ext objects become base-less strings of hex.
+ * OBJ as a new jansson value (caller owns; json_decref), or NULL when out
+ * of memory.  Text keeps its UTF-8; invalid UTF-8 bytes become U+FFFD.
+ * Map keys that are not strings become strings of their compact JSON
+ * form; bin and ext objects become strings of hex digits; a float that
+ * is not finite becomes null (JSON has no NaN).
+ */
+struct json_t *sdx_json_from_msgpack(const msgpack_object *obj);
+
+/*
+ * Pack the JSON value V into PK: objects become maps with str keys,
+ * arrays arrays, strings str, integers ints, reals float64, true/false
+ * bool, null nil.  Nothing is checked beyond that: what a value means is
+ * the daemon's to judge (sdx_proto), so a request is refused with the
+ * same messages whichever way it came.  Returns SDX_OK, or SDX_NOMEM
+ * when the packer's buffer could not grow.
+ */
+sdx_status_t sdx_json_to_msgpack(const struct json_t *v, msgpack_packer *pk);
+
+/*
+ * Write OBJ to OUT as compact JSON on one line (no newline added), as
+ * sdx_json_from_msgpack converts it; non-ASCII text is written as UTF-8,
+ * control characters with JSON's escapes.
  */
 void sdx_json_print(FILE *out, const msgpack_object *obj);
-
-/* Write S (NUL-terminated) as a JSON string literal, quotes included. */
-void sdx_json_print_str(FILE *out, const char *s, size_t len);
 
 #endif /* SDX_JSON_H */

@@ -9,7 +9,8 @@
 # installed daemon, and queries it from a C program compiled against the
 # installed library through its pkg-config file; the installed shell
 # completions complete commands, options and sections (bash, and zsh
-# when it is installed).
+# when it is installed); the installed specdex-http serves its page and
+# the daemon's search.
 set -u
 build=${1:?usage: test_install.sh BUILD_DIR [UNIT_DIR]}
 # Where the units are installed, as an absolute path (the prefix /usr).
@@ -24,6 +25,9 @@ libdir=$(cd "$root/usr" && dirname "$(find . -name 'libspecdex-client.so' | head
 libdir=${libdir#./}
 
 for f in usr/bin/specdex usr/bin/specdex-index usr/bin/specdex-ship usr/sbin/specdexd \
+         usr/bin/specdex-http usr/bin/specdex-mcp \
+         usr/share/man/man1/specdex-http.1 usr/share/man/man1/specdex-mcp.1 \
+         usr/lib/systemd/system/specdex-http.service \
          "usr/$libdir/libspecdex-client.so" \
          "usr/$libdir/pkgconfig/specdex-client.pc" \
          usr/include/specdex/sdx_client.h usr/include/specdex/sdx_clause.h \
@@ -44,11 +48,13 @@ done
 # it reads copies whose /usr points into the install root.
 units=$root/$unitdir
 mkdir "$tmp/units"
-for u in specdexd.service specdex-index.service specdex-index.path; do
+for u in specdexd.service specdex-index.service specdex-index.path \
+         specdex-http.service; do
   sed "s|=/usr/|=$root/usr/|" "$units/$u" > "$tmp/units/$u"
 done
 if systemd-analyze verify --man=no "$tmp/units/specdexd.service" \
      "$tmp/units/specdex-index.service" "$tmp/units/specdex-index.path" \
+     "$tmp/units/specdex-http.service" \
      > "$tmp/verify.log" 2>&1; then
   verified=yes
 else
@@ -64,7 +70,7 @@ exposure() { # exposure UNIT-NAME: the score systemd-analyze gives it
   sed -n "s/.*Overall exposure level for $1: \([0-9.]*\).*/\1/p" \
     "$tmp/security-$1.log"
 }
-for u in specdexd.service specdex-index.service; do
+for u in specdexd.service specdex-index.service specdex-http.service; do
   score=$(exposure "$u")
   echo "# $u exposure: ${score:-unknown}"
   check "$u exposure ${score:-?} <= 1.0" \
@@ -124,6 +130,24 @@ check "a C program compiles against the installed library" [ -x "$tmp/top" ] \
   || cat "$tmp/cc.log"
 top=$("$tmp/top" "$ep" "root cause analysis" 2>&1)
 check "it queries the installed daemon ($top)" [ "$top" = "5365/key-resp-06" ]
+# The installed gateway serves the installed daemon, page and API.
+"$root/usr/bin/specdex-http" --listen 127.0.0.1:0 --endpoint "$ep" \
+  2> "$tmp/http.log" &
+http_pid=$!
+port=
+for _ in $(seq 50); do
+  port=$(sed -n 's|.*listening on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/http.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+top=$(/usr/bin/python3 -c 'import json, sys, urllib.request as u
+r = json.load(u.urlopen(sys.argv[1] + "/v1/search?q=root+cause+analysis"))
+page = u.urlopen(sys.argv[1] + "/").read().decode()
+print(r["hits"][0]["id"], "page" if "specdex" in page else "no-page")' \
+  "http://127.0.0.1:$port" 2>&1)
+kill "$http_pid"; wait "$http_pid" 2>/dev/null
+check "the installed specdex-http answers ($top)" \
+  [ "$top" = "5365/key-resp-06 page" ]
 # Shell completions, as installed, with the installed specdex on PATH.
 export PATH=$root/usr/bin:$PATH
 bash_complete() { # bash_complete WORD...: what bash offers for the last

@@ -26,6 +26,8 @@ OTHERS = {
     "specdex.1": {"--curve-secret": "specdexd", "--allow-keys": "specdexd"},
     "specdexd.8": {"-o": "specdex-index", "--shards": "specdex-index"},
     "specdex-index.1": {"-n": "head"},
+    "specdex-http.1": {"-s": "curl", "-d": "curl"},
+    "specdex-mcp.1": {},
 }
 
 # Options a program takes that its --help does not list: program ->
@@ -67,7 +69,9 @@ def main():
     failed = 0
     for page, program in (("specdex.1", "specdex"),
                           ("specdex-index.1", "specdex-index"),
-                          ("specdexd.8", "specdexd")):
+                          ("specdexd.8", "specdexd"),
+                          ("specdex-http.1", "specdex-http"),
+                          ("specdex-mcp.1", "specdex-mcp")):
         in_page = page_options(os.path.join(MAN, page))
         in_help = help_options(program) | set(UNLISTED.get(program, {}))
         others = set(OTHERS[page])
@@ -85,7 +89,7 @@ def main():
                   f"{': ' + ' '.join(items) if items else ''}")
         print(f"# {page}: {len(in_page)} options, {program} --help: "
               f"{len(in_help)}")
-    total = 9
+    total = 15
     print(f"{total - failed} passed, {failed} failed")
     return 1 if failed else 0
 
