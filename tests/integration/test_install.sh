@@ -27,6 +27,7 @@ libdir=${libdir#./}
 for f in usr/bin/specdex usr/bin/specdex-index usr/bin/specdex-ship usr/sbin/specdexd \
          usr/bin/specdex-http usr/bin/specdex-mcp \
          usr/share/man/man1/specdex-http.1 usr/share/man/man1/specdex-mcp.1 \
+         usr/share/man/man1/specdex-ship.1 \
          "$unitdir/specdex-http.service" \
          "usr/$libdir/libspecdex-client.so" \
          "usr/$libdir/pkgconfig/specdex-client.pc" \

@@ -28,6 +28,7 @@ OTHERS = {
     "specdex-index.1": {"-n": "head"},
     "specdex-http.1": {"-s": "curl", "-d": "curl"},
     "specdex-mcp.1": {},
+    "specdex-ship.1": {"--adopt": "specdex-index"},
 }
 
 # Options a program takes that its --help does not list: program ->
@@ -71,7 +72,8 @@ def main():
                           ("specdex-index.1", "specdex-index"),
                           ("specdexd.8", "specdexd"),
                           ("specdex-http.1", "specdex-http"),
-                          ("specdex-mcp.1", "specdex-mcp")):
+                          ("specdex-mcp.1", "specdex-mcp"),
+                          ("specdex-ship.1", "specdex-ship")):
         in_page = page_options(os.path.join(MAN, page))
         in_help = help_options(program) | set(UNLISTED.get(program, {}))
         others = set(OTHERS[page])
