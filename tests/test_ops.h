@@ -120,6 +120,26 @@ t_ops_answer(sdx_ops_ctx_t *ctx, msgpack_sbuffer *sb, const char *what,
                      MSGPACK_UNPACK_SUCCESS);
 }
 
+/*
+ * Decode the request packed in SB (destroyed here), which must decode,
+ * and answer it with the ops on CTX; the handler's code, its message in
+ * *ERR.  For requests the handler refuses.
+ */
+static inline sdx_errcode_t
+t_ops_handle(sdx_ops_ctx_t *ctx, msgpack_sbuffer *sb, sdx_proto_error_t *err)
+{
+    sdx_request_t req;
+    sdx_body_t body;
+    assert_int_equal(sdx_request_decode(sb->data, sb->size, &req, err),
+                     SDX_E_NONE);
+    msgpack_sbuffer_destroy(sb);
+    sdx_body_init(&body);
+    sdx_errcode_t code = sdx_ops_handle(ctx, &req, &body, err);
+    sdx_body_clear(&body);
+    sdx_request_clear(&req);
+    return code;
+}
+
 /* One reply, unpacked, and the bytes it points into. */
 typedef struct t_answer {
     msgpack_unpacked u;        /* the reply */

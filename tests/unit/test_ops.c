@@ -205,20 +205,11 @@ test_unavailable(void **state)
     ctx.db_error = "no index at /nowhere";
     for (size_t i = 0; i < sizeof frames / sizeof frames[0]; i++) {
         msgpack_sbuffer sb;
-        sdx_request_t req;
         sdx_proto_error_t err;
-        sdx_body_t body;
         s_mp(&sb, "%s", frames[i]);
-        assert_int_equal(sdx_request_decode(sb.data, sb.size, &req, &err),
-                         SDX_E_NONE);
-        msgpack_sbuffer_destroy(&sb);
-        sdx_body_init(&body);
-        assert_int_equal(sdx_ops_handle(&ctx, &req, &body, &err),
-                         SDX_E_UNAVAILABLE);
+        assert_int_equal(t_ops_handle(&ctx, &sb, &err), SDX_E_UNAVAILABLE);
         assert_string_equal(err.message,
                             "no index loaded: no index at /nowhere");
-        sdx_body_clear(&body);
-        sdx_request_clear(&req);
     }
 }
 
