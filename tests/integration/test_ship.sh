@@ -21,9 +21,15 @@ primary=$tmp/primary replica=$tmp/replica
 ep="ipc://$tmp/replica.sock"
 cli() { "$bin/specdex" -e "$ep" "$@"; }
 found() { cli search "$1" > /dev/null 2>&1; }
-revision() { # the revision the replica's daemon serves, from stats
+revision() { # the revision every handle of the replica's daemon serves
+  # (stats' `revisions`: the workers' and the broker's, 0 for one not
+  # opened yet), or 0 while they differ: `index.revision` alone is the
+  # answering handle's, and a worker may still be on the old one
   cli --json stats 2> /dev/null | $py -c 'import json,sys
-print((json.load(sys.stdin).get("index") or {}).get("revision", 0))'
+s = json.load(sys.stdin)
+seen = {r for r in s.get("revisions", []) if r}
+seen.add((s.get("index") or {}).get("revision", 0))
+print(seen.pop() if len(seen) == 1 else 0)'
 }
 wait_revision() { # wait_revision N: until the replica serves N (10 s)
   for _ in $(seq 100); do
