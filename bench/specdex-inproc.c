@@ -6,9 +6,10 @@
  * Each of --threads threads opens its own sdx_db_t (Xapian objects are
  * not thread-safe) and runs the query set from its own starting point,
  * one query after the other, for --duration seconds.  A search is the
- * daemon's search as daemon/ops.c makes it: the same query fields, cost
- * bounds (check_at_least 200, wildcard expansion 200, time limit 0.5 s),
- * top 10 and, unless --no-snippet, 240-byte snippets with <mark>
+ * daemon's search, from the same sdx_index_search_init: the same query
+ * fields, cost bounds (check_at_least 200, wildcard expansion 200, time
+ * limit 0.5 s), synonyms expanded (corpus/synonyms.txt, as the index
+ * holds them), top 10 and, unless --no-snippet, 240-byte snippets with <mark>
  * markers; every hit's data and snippet are read.  A ladder is the
  * daemon's main ladder search: levels 1..5 (as the exclusion of 0 and
  * 6..9), the best hit per level from the first 40 matches, no snippets
@@ -50,20 +51,8 @@
 #include "sdx_xapian.h"
 
 #define THREADS_MAX 64          /* --threads, at most */
-#define CHECK_AT_LEAST 200      /* as daemon/ops.c */
-#define MAX_EXPANSION 200       /* as daemon/ops.c */
-#define TIME_LIMIT_S 0.5        /* as daemon/ops.c */
-#define SNIPPET_CHARS 240       /* as daemon/ops.c */
 #define LADDER_SCAN 40          /* as daemon/op_ladder.c */
 #define PER_QUERY_MAX 1000      /* --per-query repeats, at most */
-
-/* The query language's fields, as daemon/ops.c has them. */
-static const sdx_field_t fields[] = {
-    {.name = "level", .prefix = SDX_PREFIX_LEVEL, .boolean = true},
-    {.name = "section", .prefix = SDX_PREFIX_SECTION, .boolean = true},
-    {.name = "row", .prefix = SDX_PREFIX_ROW, .boolean = true},
-    {.name = "code", .prefix = SDX_PREFIX_CODE, .boolean = true},
-};
 
 /* One query's filters as terms, made once before the clock starts. */
 typedef struct qterms {
@@ -92,26 +81,21 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
          unsigned limit, unsigned check_at_least, bool snippets,
          bool ladder)
 {
-    sdx_search_spec_t spec = {
-        .query = q,
-        .fields = fields,
-        .nfields = sizeof fields / sizeof fields[0],
-        .filters = f,
-        .nfilters = nf,
-        .limit = limit,
-        .check_at_least = check_at_least,
-        .max_expansion = MAX_EXPANSION,
-        .time_limit_s = check_at_least > CHECK_AT_LEAST ? 0 : TIME_LIMIT_S,
-        .snippets = snippets,
-        .snippet_text = sdx_clause_text,
-        .data_slot = SDX_SLOT_RECORD, /* the daemon's record slot */
-        .hl_open = "<mark>",
-        .hl_close = "</mark>",
-        .snippet_chars = SNIPPET_CHARS,
-        .collapse = ladder,
-        .collapse_scan = ladder ? LADDER_SCAN : 0,
-        .key_slot = SDX_SLOT_LEVEL,
-    };
+    /* the daemon's search (fields, bounds, synonyms), then this run's */
+    sdx_search_spec_t spec;
+    sdx_index_search_init(&spec, q, NULL);
+    spec.filters = f;
+    spec.nfilters = nf;
+    spec.limit = limit;
+    spec.check_at_least = check_at_least;
+    if (check_at_least > SDX_SEARCH_CHECK_AT_LEAST)
+        spec.time_limit_s = 0; /* --matches counts them all */
+    spec.snippets = snippets;
+    spec.hl_open = "<mark>";
+    spec.hl_close = "</mark>";
+    spec.collapse = ladder;
+    spec.collapse_scan = ladder ? LADDER_SCAN : 0;
+    spec.key_slot = SDX_SLOT_LEVEL;
     sdx_results_t *r = NULL;
     sdx_status_t st = sdx_db_search(db, &spec, &r);
     if (st != SDX_OK) {
@@ -138,7 +122,8 @@ s_query(sdx_db_t *db, const shared_t *sh, size_t qi)
     const bq_query_t *q = &sh->set->v[qi];
     const qterms_t *t = &sh->terms[qi];
     if (q->op == BQ_SEARCH)
-        return s_search(db, q->q, t->f, t->nf, 10, CHECK_AT_LEAST,
+        return s_search(db, q->q, t->f, t->nf, 10,
+                        SDX_SEARCH_CHECK_AT_LEAST,
                         sh->snippets, false) < 0
                    ? -1 : 0;
     sdx_filter_t f[2];

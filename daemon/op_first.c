@@ -73,7 +73,7 @@ sdx_op_first(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (code = sdx_ops_levels_1_5(&fs, err)))
         goto cleanup;
-    sdx_ops_spec_init(&spec, req->q, &fs);
+    sdx_index_search_init(&spec, req->q, &fs);
     spec.limit = FIRST_MAX_HITS;
     spec.check_at_least = FIRST_MAX_HITS + 1; /* is there more? */
     spec.correct = true;

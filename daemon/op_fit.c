@@ -320,7 +320,7 @@ sdx_ops_fit_rank(sdx_ops_ctx_t *ctx, const char *text, const char *series,
         goto cleanup;
     if (exclude && exclude->n)
         fs.f[fs.n - 1].exclude = true;
-    sdx_ops_spec_init(&spec, q, &fs);
+    sdx_index_search_init(&spec, q, &fs);
     spec.limit = FIT_HITS;
     spec.check_at_least = 0;
     spec.synonyms = false;
@@ -671,7 +671,7 @@ sdx_op_gaps(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
         if (!q)
             continue;
         sdx_search_spec_t spec;
-        sdx_ops_spec_init(&spec, q, &fs);
+        sdx_index_search_init(&spec, q, &fs);
         spec.limit = GAPS_SENTENCE_HITS;
         spec.check_at_least = 0;
         spec.synonyms = false;

@@ -62,7 +62,7 @@ sdx_ops_fetch(sdx_ops_ctx_t *ctx, const sdx_index_filters_t *fs,
     sdx_search_spec_t spec;
     sdx_results_t *r = NULL;
     sdx_errcode_t code = SDX_E_NONE;
-    sdx_ops_spec_init(&spec, NULL, fs);
+    sdx_index_search_init(&spec, NULL, fs);
     spec.limit = limit;
     spec.check_at_least = 0;
     if (collapse_slot >= 0) {
@@ -295,7 +295,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         goto cleanup;
 
     /* The best hit of each level, best first. */
-    sdx_ops_spec_init(&spec, req->q, &fs);
+    sdx_index_search_init(&spec, req->q, &fs);
     spec.limit = LADDER_LEVELS;
     spec.check_at_least = 0;   /* the reply has no total */
     spec.collapse = true;

@@ -263,7 +263,7 @@ sdx_op_search(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
         (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
 
-    sdx_ops_spec_init(&spec, req->q, &fs);
+    sdx_index_search_init(&spec, req->q, &fs);
     spec.offset = req->offset;
     spec.limit = req->limit;
     spec.snippets = req->snippet;
@@ -354,7 +354,7 @@ sdx_op_suggest(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     sdx_errcode_t code;
     if ((code = sdx_ops_need_db(ctx, err)))
         return code;
-    sdx_ops_spec_init(&spec, req->q, NULL);
+    sdx_index_search_init(&spec, req->q, NULL);
     sdx_status_t st = sdx_db_suggest(ctx->db, &spec, &suggestion);
     if (st != SDX_OK)
         return sdx_ops_status_error(ctx, st, "suggest", err);
@@ -496,7 +496,7 @@ sdx_op_context(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     if ((code = sdx_index_filters_from_request(ctx->db, &fs, req, err)) ||
         (plain && (code = s_plain_read(ctx, req, &fs, &p, err))))
         goto cleanup;
-    sdx_ops_spec_init(&spec, req->q, &fs);
+    sdx_index_search_init(&spec, req->q, &fs);
     spec.limit = req->k;
     spec.collapse = true;
     spec.key_slot = SDX_SLOT_GROUP;

@@ -198,7 +198,7 @@ s_search(sdx_ops_ctx_t *ctx, const char *q, unsigned limit, found_t *f,
     sdx_results_t *r = NULL;
     sdx_errcode_t code = SDX_E_NONE;
     memset(&fs, 0, sizeof fs);
-    sdx_ops_spec_init(&spec, q, &fs);
+    sdx_index_search_init(&spec, q, &fs);
     spec.limit = limit;
     spec.check_at_least = limit + 1;
     spec.synonyms = false;     /* the span's own words, not others */

@@ -126,20 +126,6 @@ op_ping(sdx_ops_ctx_t *ctx, const sdx_request_t *req, sdx_body_t *body,
 /* What the handlers share (ops_int.h)                              */
 /* ---------------------------------------------------------------- */
 
-void
-sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
-                  const sdx_index_filters_t *fs)
-{
-    sdx_index_spec_init(spec, q, fs);
-    spec->limit = SDX_PROTO_LIMIT_DEFAULT;
-    spec->check_at_least = SEARCH_CHECK_AT_LEAST;
-    spec->max_expansion = SEARCH_MAX_EXPANSION;
-    spec->time_limit_s = SEARCH_TIME_LIMIT_S;
-    spec->snippet_chars = SEARCH_SNIPPET_CHARS;
-    spec->max_terms = SEARCH_MAX_TERMS;
-    spec->synonyms = true;
-}
-
 sdx_errcode_t
 sdx_ops_hit_clause(const sdx_hit_t *hit, const char *what,
                    sdx_clause_t **out, sdx_proto_error_t *err)

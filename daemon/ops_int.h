@@ -15,27 +15,10 @@
 #include "sdx_clause.h"
 #include "sdx_index.h"
 
-/* Cost bounds of one search (design.md: Enquire's time limit alone only
-   stops checking more matches). */
-#define SEARCH_CHECK_AT_LEAST 200  /* documents checked at least, for a
-                                      sound `total` on small pages */
-#define SEARCH_MAX_EXPANSION 200   /* terms one trailing wildcard becomes */
-#define SEARCH_TIME_LIMIT_S 0.5    /* seconds spent checking matches, per
-                                      search of an op */
-#define SEARCH_SNIPPET_CHARS 240   /* snippet length, bytes */
-#define SEARCH_MAX_TERMS 100       /* terms of a parsed query, synonyms
-                                      included */
+/* The cost bounds of one search are lib/sdx_index.h's SDX_SEARCH_*. */
 #define FACET_CHECK_AT_LEAST 100000 /* documents a facet search checks at
                                       least: counts are exact on indexes
                                       up to this size */
-
-/*
- * A search spec with the daemon's settings: the index's
- * (sdx_index_spec_init: Q, NULL for all documents, the query fields,
- * FS's filters), the cost bounds, synonyms on, snippets off.
- */
-void sdx_ops_spec_init(sdx_search_spec_t *spec, const char *q,
-                       const sdx_index_filters_t *fs);
 
 /* Set ERR to CODE with MESSAGE; returns CODE. */
 sdx_errcode_t sdx_ops_fail(sdx_proto_error_t *err, sdx_errcode_t code,

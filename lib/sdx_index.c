@@ -443,6 +443,20 @@ sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
     spec->snippet_text = sdx_clause_text;  /* the record has the text */
 }
 
+void
+sdx_index_search_init(sdx_search_spec_t *spec, const char *q,
+                      const sdx_index_filters_t *fs)
+{
+    sdx_index_spec_init(spec, q, fs);
+    spec->limit = SDX_PROTO_LIMIT_DEFAULT;
+    spec->check_at_least = SDX_SEARCH_CHECK_AT_LEAST;
+    spec->max_expansion = SDX_SEARCH_MAX_EXPANSION;
+    spec->time_limit_s = SDX_SEARCH_TIME_LIMIT_S;
+    spec->snippet_chars = SDX_SEARCH_SNIPPET_CHARS;
+    spec->max_terms = SDX_SEARCH_MAX_TERMS;
+    spec->synonyms = true;
+}
+
 /* ------------------------------------------------------------------ */
 /* Reading a record, the revision                                     */
 /* ------------------------------------------------------------------ */

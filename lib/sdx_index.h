@@ -213,6 +213,27 @@ sdx_errcode_t sdx_index_series_slug(sdx_db_t *db, const char *name,
 void sdx_index_spec_init(sdx_search_spec_t *spec, const char *q,
                          const sdx_index_filters_t *fs);
 
+/* Cost bounds of one search (design.md: Enquire's time limit alone only
+   stops checking more matches). */
+#define SDX_SEARCH_CHECK_AT_LEAST 200 /* documents checked at least, for a
+                                         sound `total` on small pages */
+#define SDX_SEARCH_MAX_EXPANSION 200  /* terms one trailing wildcard
+                                         becomes */
+#define SDX_SEARCH_TIME_LIMIT_S 0.5   /* seconds spent checking matches,
+                                         per search of an op */
+#define SDX_SEARCH_SNIPPET_CHARS 240  /* snippet length, bytes */
+#define SDX_SEARCH_MAX_TERMS 100      /* terms of a parsed query, synonyms
+                                         included */
+
+/*
+ * The search the daemon's ops run: sdx_index_spec_init's, with the
+ * contract's default page (SDX_PROTO_LIMIT_DEFAULT), the bounds above
+ * and synonyms expanded.  One home, so that the benchmark's in-process
+ * floor (bench/specdex-inproc.c) searches what the daemon searches.
+ */
+void sdx_index_search_init(sdx_search_spec_t *spec, const char *q,
+                           const sdx_index_filters_t *fs);
+
 /*
  * The record of the clause with id ID into *data and *len (malloc'd,
  * caller frees).  Returns SDX_NOT_FOUND (*data NULL) when the index
