@@ -1,14 +1,17 @@
 /*
- * sdx_json: msgpack <-> JSON over jansson.  The tree is built whole and
- * then written (or packed): the replies and records that pass through
- * here are at most a few hundred kilobytes, and jansson gets the escapes,
- * number forms and strictness of JSON right where a hand printer has to
- * be checked case by case.
+ * sdx_json: msgpack <-> JSON.  JSON to msgpack walks a jansson tree
+ * (jansson reads JSON strictly: duplicate keys, types, UTF-8).  msgpack
+ * to JSON is written straight, in jansson's forms (sdx_json_dumps): the
+ * gateway writes every reply this way, and a tree per reply cost it
+ * more than its HTTP (docs/BENCH.md); a tree, when one is wanted, is
+ * read back from that text, so the forms have one home.
  */
 #include "sdx_json.h"
 #include "sdx_utf8.h"
 
+#include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -16,130 +19,243 @@
 
 #include <jansson.h>
 
-/* S (LEN bytes) as a jansson string, invalid UTF-8 bytes as U+FFFD. */
-static json_t *
-string_of(const char *s, size_t len)
+/*
+ * The writer: msgpack straight to compact JSON text, with jansson's
+ * forms (json_dumps with JSON_COMPACT | JSON_ENCODE_ANY |
+ * JSON_REAL_PRECISION(17)), so that a reply crosses the gateway with no
+ * tree of its own: no allocation per value, one pass.
+ */
+typedef struct jout {
+    char *p;                   /* the text so far, not terminated */
+    size_t len, cap;
+    bool oom;                  /* a growth failed: the text is void */
+} jout_t;
+
+static void
+put(jout_t *o, const char *s, size_t n)
 {
-    if (sdx_utf8_valid(s, len, NULL))
-        return json_stringn_nocheck(s, len);
-    /* Each bad byte grows to three (EF BF BD). */
-    char *buf = malloc(len * 3 + 1);
-    if (!buf)
-        return NULL;
-    size_t n = 0;
-    for (size_t i = 0; i < len;) {
-        size_t k = sdx_utf8_seq_len((const unsigned char *)s + i, len - i);
-        if (k == 0) {
-            memcpy(buf + n, "\xef\xbf\xbd", 3);
-            n += 3;
-            i++;
-        } else {
-            memcpy(buf + n, s + i, k);
-            n += k;
-            i += k;
+    if (o->oom)
+        return;
+    if (o->len + n + 1 > o->cap) {
+        size_t cap = o->cap ? o->cap : 256;
+        while (cap < o->len + n + 1)
+            cap *= 2;
+        char *grown = realloc(o->p, cap);
+        if (!grown) {
+            o->oom = true;
+            return;
         }
+        o->p = grown;
+        o->cap = cap;
     }
-    json_t *v = json_stringn_nocheck(buf, n);
-    free(buf);
-    return v;
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+/* S (LEN bytes) as a JSON string: JSON's escapes for '"', '\\' and the
+ * control characters, UTF-8 kept, invalid bytes as U+FFFD. */
+static void
+put_string(jout_t *o, const char *s, size_t len)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t run = 0; /* start of the bytes that go as they are */
+    put(o, "\"", 1);
+    for (size_t i = 0; i < len;) {
+        unsigned char c = u[i];
+        if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = c < 0x80 ? 1 : sdx_utf8_seq_len(u + i, len - i);
+        if (k > 1) {
+            i += k;
+            continue;
+        }
+        put(o, s + run, i - run);
+        char esc[8];
+        if (k == 0)
+            put(o, "\xef\xbf\xbd", 3);
+        else if (c == '"' || c == '\\') {
+            esc[0] = '\\';
+            esc[1] = (char)c;
+            put(o, esc, 2);
+        } else {
+            static const char short_esc[] = "btnvfr"; /* 8..13 */
+            if (c >= 8 && c <= 13 && c != 11) {
+                esc[0] = '\\';
+                esc[1] = short_esc[c - 8];
+                put(o, esc, 2);
+            } else {
+                snprintf(esc, sizeof esc, "\\u%04X", c);
+                put(o, esc, 6);
+            }
+        }
+        i++;
+        run = i;
+    }
+    put(o, s + run, len - run);
+    put(o, "\"", 1);
 }
 
 /* P (N bytes) as a string of hex digits. */
-static json_t *
-hex_of(const unsigned char *p, uint32_t n)
+static void
+put_hex(jout_t *o, const unsigned char *p, uint32_t n)
 {
     static const char digits[] = "0123456789abcdef";
-    char *buf = malloc((size_t)n * 2 + 1);
-    if (!buf)
-        return NULL;
+    put(o, "\"", 1);
     for (uint32_t i = 0; i < n; i++) {
-        buf[2 * i] = digits[p[i] >> 4];
-        buf[2 * i + 1] = digits[p[i] & 15];
+        char two[2] = {digits[p[i] >> 4], digits[p[i] & 15]};
+        put(o, two, 2);
     }
-    json_t *v = json_stringn_nocheck(buf, (size_t)n * 2);
-    free(buf);
-    return v;
+    put(o, "\"", 1);
 }
 
-/* A map key as the text jansson's object wants; caller frees. */
-static char *
-key_text(const msgpack_object *k, size_t *len)
+/* A real as jansson writes it: %.17g, with ".0" when it would read as an
+ * integer, and the exponent without '+' or leading zeros. */
+static void
+put_real(jout_t *o, double v)
+{
+    char buf[40];
+    int n = snprintf(buf, sizeof buf, "%.17g", v);
+    if (n < 0 || (size_t)n >= sizeof buf - 3) {
+        o->oom = true;
+        return;
+    }
+    if (!strchr(buf, '.') && !strchr(buf, 'e')) {
+        memcpy(buf + n, ".0", 3);
+        n += 2;
+    }
+    char *e = strchr(buf, 'e');
+    if (e) {
+        char *start = e + 1, *end = e + 2;
+        if (*start == '-')
+            start++;
+        while (*end == '0')
+            end++;
+        if (end != start) {
+            memmove(start, end, (size_t)(buf + n - end) + 1);
+            n -= (int)(end - start);
+        }
+    }
+    put(o, buf, (size_t)n);
+}
+
+static void put_value(jout_t *o, const msgpack_object *v);
+
+/* A map key: a string as itself, anything else as a string of its JSON. */
+static void
+put_key(jout_t *o, const msgpack_object *k)
 {
     if (k->type == MSGPACK_OBJECT_STR) {
-        json_t *s = string_of(k->via.str.ptr, k->via.str.size);
-        if (!s)
-            return NULL;
-        *len = json_string_length(s);
-        char *out = malloc(*len + 1);
-        if (out)
-            memcpy(out, json_string_value(s), *len + 1);
-        json_decref(s);
-        return out;
+        put_string(o, k->via.str.ptr, k->via.str.size);
+        return;
     }
-    json_t *v = sdx_json_from_msgpack(k);
-    char *out = v ? json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY
-                                  | JSON_REAL_PRECISION(17)) : NULL;
-    json_decref(v);
-    if (out)
-        *len = strlen(out);
-    return out;
+    jout_t inner = {0};
+    put_value(&inner, k);
+    if (inner.oom)
+        o->oom = true;
+    else
+        put_string(o, inner.p ? inner.p : "", inner.len);
+    free(inner.p);
+}
+
+static void
+put_value(jout_t *o, const msgpack_object *v)
+{
+    char num[32];
+    switch (v->type) {
+    case MSGPACK_OBJECT_NIL:
+        put(o, "null", 4);
+        return;
+    case MSGPACK_OBJECT_BOOLEAN:
+        if (v->via.boolean)
+            put(o, "true", 4);
+        else
+            put(o, "false", 5);
+        return;
+    case MSGPACK_OBJECT_POSITIVE_INTEGER:
+        /* jansson's integers are long long: a u64 past its range keeps
+         * its value as a real rather than wrapping to a negative one */
+        if (v->via.u64 > (uint64_t)INT64_MAX) {
+            put_real(o, (double)v->via.u64);
+            return;
+        }
+        put(o, num, (size_t)snprintf(num, sizeof num, "%" PRIu64,
+                                     v->via.u64));
+        return;
+    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
+        put(o, num, (size_t)snprintf(num, sizeof num, "%" PRId64,
+                                     v->via.i64));
+        return;
+    case MSGPACK_OBJECT_FLOAT32:
+    case MSGPACK_OBJECT_FLOAT64:
+        if (isfinite(v->via.f64))
+            put_real(o, v->via.f64);
+        else
+            put(o, "null", 4); /* JSON has no NaN */
+        return;
+    case MSGPACK_OBJECT_STR:
+        put_string(o, v->via.str.ptr, v->via.str.size);
+        return;
+    case MSGPACK_OBJECT_BIN:
+        put_hex(o, (const unsigned char *)v->via.bin.ptr, v->via.bin.size);
+        return;
+    case MSGPACK_OBJECT_EXT:
+        put_hex(o, (const unsigned char *)v->via.ext.ptr, v->via.ext.size);
+        return;
+    case MSGPACK_OBJECT_ARRAY:
+        put(o, "[", 1);
+        for (uint32_t i = 0; i < v->via.array.size && !o->oom; i++) {
+            if (i)
+                put(o, ",", 1);
+            put_value(o, &v->via.array.ptr[i]);
+        }
+        put(o, "]", 1);
+        return;
+    case MSGPACK_OBJECT_MAP:
+        put(o, "{", 1);
+        for (uint32_t i = 0; i < v->via.map.size && !o->oom; i++) {
+            if (i)
+                put(o, ",", 1);
+            put_key(o, &v->via.map.ptr[i].key);
+            put(o, ":", 1);
+            put_value(o, &v->via.map.ptr[i].val);
+        }
+        put(o, "}", 1);
+        return;
+    }
+    put(o, "null", 4);
+}
+
+char *
+sdx_json_dumps(const msgpack_object *obj, size_t *len)
+{
+    jout_t o = {0};
+    put_value(&o, obj);
+    put(&o, "", 0);
+    if (o.oom || !o.p) {
+        free(o.p);
+        return NULL;
+    }
+    o.p[o.len] = '\0'; /* put keeps a byte spare */
+    if (len)
+        *len = o.len;
+    return o.p;
 }
 
 json_t *
 sdx_json_from_msgpack(const msgpack_object *o)
 {
-    switch (o->type) {
-    case MSGPACK_OBJECT_NIL:
-        return json_null();
-    case MSGPACK_OBJECT_BOOLEAN:
-        return json_boolean(o->via.boolean);
-    case MSGPACK_OBJECT_POSITIVE_INTEGER:
-        /* json_int_t is long long: a u64 past its range keeps its value
-         * as a real rather than wrapping to a negative number. */
-        if (o->via.u64 > (uint64_t)INT64_MAX)
-            return json_real((double)o->via.u64);
-        return json_integer((json_int_t)o->via.u64);
-    case MSGPACK_OBJECT_NEGATIVE_INTEGER:
-        return json_integer((json_int_t)o->via.i64);
-    case MSGPACK_OBJECT_FLOAT32:
-    case MSGPACK_OBJECT_FLOAT64:
-        return isfinite(o->via.f64) ? json_real(o->via.f64) : json_null();
-    case MSGPACK_OBJECT_STR:
-        return string_of(o->via.str.ptr, o->via.str.size);
-    case MSGPACK_OBJECT_BIN:
-        return hex_of((const unsigned char *)o->via.bin.ptr,
-                      o->via.bin.size);
-    case MSGPACK_OBJECT_EXT:
-        return hex_of((const unsigned char *)o->via.ext.ptr,
-                      o->via.ext.size);
-    case MSGPACK_OBJECT_ARRAY: {
-        json_t *a = json_array();
-        for (uint32_t i = 0; a && i < o->via.array.size; i++) {
-            json_t *v = sdx_json_from_msgpack(&o->via.array.ptr[i]);
-            if (!v || json_array_append_new(a, v) != 0) {
-                json_decref(a);
-                a = NULL;
-            }
-        }
-        return a;
-    }
-    case MSGPACK_OBJECT_MAP: {
-        json_t *m = json_object();
-        for (uint32_t i = 0; m && i < o->via.map.size; i++) {
-            size_t klen = 0;
-            char *k = key_text(&o->via.map.ptr[i].key, &klen);
-            json_t *v = k ? sdx_json_from_msgpack(&o->via.map.ptr[i].val)
-                          : NULL;
-            if (!v || json_object_setn_new_nocheck(m, k, klen, v) != 0) {
-                json_decref(m);
-                m = NULL;
-            }
-            free(k);
-        }
-        return m;
-    }
-    }
-    return json_null();
+    /* Through the writer's text, so that its rules are the only ones;
+     * a duplicate key keeps its last value, as jansson's objects do. */
+    size_t len = 0;
+    char *text = sdx_json_dumps(o, &len);
+    if (!text)
+        return NULL;
+    json_t *v = json_loadb(text, len, JSON_DECODE_ANY | JSON_ALLOW_NUL,
+                           NULL);
+    free(text);
+    return v;
 }
 
 sdx_status_t
@@ -196,9 +312,11 @@ sdx_json_to_msgpack(const json_t *v, msgpack_packer *pk)
 void
 sdx_json_print(FILE *out, const msgpack_object *obj)
 {
-    json_t *v = sdx_json_from_msgpack(obj);
-    if (!v || json_dumpf(v, out, JSON_COMPACT | JSON_ENCODE_ANY
-                                 | JSON_REAL_PRECISION(17)) != 0)
+    size_t len = 0;
+    char *text = sdx_json_dumps(obj, &len);
+    if (text)
+        fwrite(text, 1, len, out);
+    else
         fputs("null", out); /* out of memory: still one JSON value */
-    json_decref(v);
+    free(text);
 }

@@ -33,6 +33,15 @@ struct json_t; /* jansson's value (json_t in <jansson.h>) */
 struct json_t *sdx_json_from_msgpack(const msgpack_object *obj);
 
 /*
+ * OBJ as compact JSON text, by the rules of sdx_json_from_msgpack, as
+ * jansson's json_dumps writes it (JSON_COMPACT, 17 digits of a real):
+ * malloc'd and NUL-terminated (caller frees), its length in *LEN when
+ * LEN is not NULL; NULL when out of memory.  Written straight from the
+ * msgpack objects, with no tree.
+ */
+char *sdx_json_dumps(const msgpack_object *obj, size_t *len);
+
+/*
  * Pack the JSON value V into PK: objects become maps with str keys,
  * arrays arrays, strings str, integers ints, reals float64, true/false
  * bool, null nil.  Nothing is checked beyond that: what a value means is

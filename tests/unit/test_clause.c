@@ -231,6 +231,78 @@ test_json_round_trip(void **state)
     }
 }
 
+/* Pack V (one jansson value) and write it back with sdx_json_dumps;
+ * jansson's own json_dumps of V is the oracle: every control
+ * character, quote, backslash, number form and nesting comes out the
+ * same, byte for byte. */
+static void
+assert_dumps_as_jansson(json_t *v)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    assert_int_equal(sdx_json_to_msgpack(v, &pk), SDX_OK);
+    msgpack_unpacked msg;
+    size_t off = 0, len = 0;
+    msgpack_unpacked_init(&msg);
+    assert_int_equal(msgpack_unpack_next(&msg, sb.data, sb.size, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    char *ours = sdx_json_dumps(&msg.data, &len);
+    char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY
+                                 | JSON_REAL_PRECISION(17));
+    assert_non_null(ours);
+    assert_non_null(theirs);
+    assert_string_equal(ours, theirs);
+    assert_int_equal(len, strlen(theirs));
+    free(ours);
+    free(theirs);
+    msgpack_unpacked_destroy(&msg);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+static void
+test_json_dumps_as_jansson(void **state)
+{
+    (void)state;
+    /* every byte 1..127 in a string, and as a key */
+    char all[128];
+    for (int c = 1; c < 128; c++)
+        all[c - 1] = (char)c;
+    all[127] = '\0';
+    json_t *v = json_pack("{s:s, s:s}", "all", all, all, "key");
+    assert_dumps_as_jansson(v);
+    json_decref(v);
+    /* NUL inside a string, and UTF-8 of 2, 3 and 4 bytes */
+    v = json_stringn("a\0b\xc3\xa9\xe2\x80\x99\xf0\x9f\x98\x80", 12);
+    assert_non_null(v);
+    assert_dumps_as_jansson(v);
+    json_decref(v);
+    /* number forms: exponents, halves, tiny and huge, negative zero */
+    static const double reals[] = {0.0, -0.0, 1.0, 1.5, -2.25, 0.1, 1e20,
+                                   1e21, 1e-5, 1.7976931348623157e308,
+                                   5e-324, 123456789012345678.0, 3.0e-7};
+    for (size_t i = 0; i < sizeof reals / sizeof reals[0]; i++) {
+        v = json_real(reals[i]);
+        assert_dumps_as_jansson(v);
+        json_decref(v);
+    }
+    static const long long ints[] = {0, 1, -1, 127, -33, 65536,
+                                     9223372036854775807LL,
+                                     -9223372036854775807LL - 1};
+    for (size_t i = 0; i < sizeof ints / sizeof ints[0]; i++) {
+        v = json_integer(ints[i]);
+        assert_dumps_as_jansson(v);
+        json_decref(v);
+    }
+    /* nesting, empties, order kept */
+    v = json_loads("{\"z\":[[],{},[{\"a\":null,\"b\":[true,false]}]],"
+                   "\"a\":{\"y\":-0.5,\"x\":\"\\t\"}}", 0, NULL);
+    assert_non_null(v);
+    assert_dumps_as_jansson(v);
+    json_decref(v);
+}
+
 int
 main(void)
 {
@@ -243,6 +315,7 @@ main(void)
         cmocka_unit_test(test_sections),
         cmocka_unit_test(test_json_printer),
         cmocka_unit_test(test_json_round_trip),
+        cmocka_unit_test(test_json_dumps_as_jansson),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
