@@ -33,9 +33,6 @@
 
 #include <zmq.h>
 
-/* Largest reply accepted, bytes; a bigger one is refused by ZeroMQ. */
-#define CLIENT_MAX_REPLY (16 * 1024 * 1024)
-
 /* One daemon of the list and what this client knows of it. */
 typedef struct replica {
     char *endpoint;        /* ZeroMQ endpoint, owned */
@@ -204,7 +201,7 @@ static sdx_status_t
 open_socket(sdx_client_t *c, replica_t *r)
 {
     int linger = 0;
-    int64_t maxmsg = CLIENT_MAX_REPLY;
+    int64_t maxmsg = SDX_CLIENT_MAX_REPLY;
 
     r->sock = zmq_socket(c->ctx, ZMQ_REQ);
     if (!r->sock) {
@@ -234,12 +231,12 @@ open_socket(sdx_client_t *c, replica_t *r)
     return SDX_OK;
 }
 
-/* Unpack FRAME into a new reply; it must be exactly one msgpack map. */
-static sdx_status_t
-unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_client_reply_t **out)
+sdx_status_t
+sdx_client_reply_unpack(const void *data, size_t len,
+                        sdx_client_reply_t **out)
 {
-    size_t len = zmq_msg_size(frame);
     size_t off = 0;
+    *out = NULL;
     sdx_client_reply_t *r = calloc(1, sizeof *r);
     if (!r)
         return SDX_NOMEM;
@@ -249,16 +246,26 @@ unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_client_reply_t **out)
         sdx_client_reply_destroy(&r);
         return SDX_NOMEM;
     }
-    memcpy(r->bytes, zmq_msg_data(frame), len);
+    memcpy(r->bytes, data, len);
     if (msgpack_unpack_next(&r->msg, r->bytes, len, &off)
             != MSGPACK_UNPACK_SUCCESS ||
         off != len || r->msg.data.type != MSGPACK_OBJECT_MAP) {
-        set_error(c, "the daemon's reply is not a msgpack map");
         sdx_client_reply_destroy(&r);
         return SDX_BAD_INPUT;
     }
     *out = r;
     return SDX_OK;
+}
+
+/* Unpack FRAME into a new reply; it must be exactly one msgpack map. */
+static sdx_status_t
+unpack_reply(sdx_client_t *c, zmq_msg_t *frame, sdx_client_reply_t **out)
+{
+    sdx_status_t st = sdx_client_reply_unpack(zmq_msg_data(frame),
+                                              zmq_msg_size(frame), out);
+    if (st == SDX_BAD_INPUT)
+        set_error(c, "the daemon's reply is not a msgpack map");
+    return st;
 }
 
 /*

@@ -149,6 +149,72 @@ void sdx_client_reply_destroy(sdx_client_reply_t **reply_p);
 
 
 /* ---------------------------------------------------------------- */
+/* Many calls in flight from one thread (sdx_async)                 */
+/* ---------------------------------------------------------------- */
+
+/*
+ * For an event loop that serves many callers at once (specdex-http):
+ * calls are sent without waiting, and the loop waits on the calls'
+ * sockets and its own descriptors together; each call ends in a
+ * callback.  Not thread-safe: one thread uses an sdx_async_t.
+ */
+typedef struct sdx_async sdx_async_t;
+
+/* Requests one connection may have in flight: the daemon answers a
+ * fifth `overloaded` (docs/PROTOCOL.md). */
+#define SDX_CLIENT_CONN_IN_FLIGHT 4
+
+/*
+ * How call TAG ended: ST is SDX_OK with REPLY (the callee owns it;
+ * sdx_client_reply_destroy), whether it says ok or carries an error;
+ * SDX_UNAVAILABLE (no reply within the attempts; REPLY NULL);
+ * SDX_BAD_INPUT (the reply is not a msgpack map) or SDX_NOMEM.
+ */
+typedef void sdx_async_done_t(void *cls, uint64_t tag, sdx_status_t st,
+                              sdx_client_reply_t *reply);
+
+/*
+ * Calls to ENDPOINTS (replicas: each call goes to one that is connected,
+ * round them), at most MAX_INFLIGHT in flight at once (connections of
+ * SDX_CLIENT_CONN_IN_FLIGHT each are made for them) and MAX_CALLS in
+ * all, the rest waiting here in order.  An attempt waits TIMEOUT_MS for
+ * its reply; a call gets ATTEMPTS.  ZMQ_CTX as in sdx_client_new_in.
+ * Returns SDX_OK, SDX_BAD_INPUT (no endpoint, a bad number, an endpoint
+ * ZeroMQ does not take), SDX_NOMEM, SDX_IO.
+ */
+sdx_status_t sdx_async_new(void *zmq_ctx, const char *const *endpoints,
+                           size_t nendpoints, size_t max_inflight,
+                           size_t max_calls, int timeout_ms, int attempts,
+                           sdx_async_t **out);
+
+/*
+ * Start call TAG: the request REQ (LEN bytes of one msgpack map;
+ * copied).  It goes out in sdx_async_wait.  Returns SDX_OK,
+ * SDX_UNAVAILABLE (MAX_CALLS calls are already open), SDX_NOMEM.
+ */
+sdx_status_t sdx_async_send(sdx_async_t *async, uint64_t tag,
+                            const void *req, size_t len);
+
+/*
+ * Send what can go, wait up to TIMEOUT_MS (-1: until something happens)
+ * for replies or for one of FDS (NFDS descriptors) to be readable, then
+ * call DONE(CLS, ...) for each call that ended: answered, or out of
+ * attempts.  READY[i] tells whether FDS[i] is readable.  Returns SDX_OK
+ * (also when a signal cut the wait short), SDX_NOMEM, SDX_IO.
+ */
+sdx_status_t sdx_async_wait(sdx_async_t *async, const int *fds, bool *ready,
+                            size_t nfds, int timeout_ms,
+                            sdx_async_done_t *done, void *cls);
+
+/* Calls sent and not yet ended. */
+size_t sdx_async_pending(const sdx_async_t *async);
+
+/* Close the sockets and free ASYNC; open calls end with no callback.
+ * NULL-safe; sets *async_p to NULL. */
+void sdx_async_destroy(sdx_async_t **async_p);
+
+
+/* ---------------------------------------------------------------- */
 /* Typed operations                                                 */
 /* ---------------------------------------------------------------- */
 
