@@ -130,10 +130,8 @@ gw_http_status(const char *code, int *retry_after)
     return 502;
 }
 
-/* REQ with op OP and v (unless given) as one msgpack map in SB: op
- * and v packed first, then REQ's own keys, so REQ is not copied. */
-static json_t *
-s_pack(const char *op, const json_t *req, msgpack_sbuffer *sb)
+json_t *
+gw_pack(const char *op, const json_t *req, msgpack_sbuffer *sb)
 {
     if (!json_is_object(req))
         return gw_error("bad_request", "the request must be a JSON object");
@@ -175,7 +173,7 @@ gw_call(gw_pool_t *pool, const char *op, const json_t *req)
 {
     msgpack_sbuffer sb;
     msgpack_sbuffer_init(&sb);
-    json_t *out = s_pack(op, req, &sb);
+    json_t *out = gw_pack(op, req, &sb);
     if (out) {
         msgpack_sbuffer_destroy(&sb);
         return out;

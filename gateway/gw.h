@@ -63,6 +63,14 @@ void gw_pool_destroy(gw_pool_t *pool);
  */
 json_t *gw_call(gw_pool_t *pool, const char *op, const json_t *req);
 
+/*
+ * REQ (as gw_call takes it) as the request of op OP: one msgpack map in
+ * SB, op and v (unless given) packed first, then REQ's own keys, so REQ
+ * is not copied.  NULL when packed, or an error reply (caller owns):
+ * `bad_request` (not an object, another op), `internal` (no memory).
+ */
+json_t *gw_pack(const char *op, const json_t *req, msgpack_sbuffer *sb);
+
 /* An error reply in the daemon's shape (caller owns); NULL: no memory. */
 json_t *gw_error(const char *code, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));

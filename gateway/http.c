@@ -11,9 +11,14 @@
  * libmicrohttpd serves HTTP (Debian's libmicrohttpd-dev: a small C
  * library made for embedding, with its own limits on connections,
  * header memory and idle time, and a thread pool); jansson reads and
- * writes JSON.  Each of the pool's threads answers a request inline,
- * borrowing an already connected client from gw_pool (a connection per
- * request would cost more than the search).
+ * reads JSON; the reply is written straight from msgpack
+ * (sdx_json_dumps).  One thread does it all: libmicrohttpd in its
+ * external epoll mode and the daemon calls (sdx_async: several
+ * connections to the daemon, --threads calls in flight) are waited on
+ * together.  A request the daemon answers suspends its connection
+ * until the reply comes; nothing blocks, and no request is handed from
+ * one thread to another (each hand-off was a wake-up: the thread pool
+ * this replaced spent half its time in them, docs/BENCH.md).
  *
  * Privacy: binds 127.0.0.1 by default and refuses an address other
  * machines reach unless a bearer token is required (--token-file) or
@@ -24,6 +29,7 @@
 #define _DEFAULT_SOURCE /* strsep */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <limits.h>
 #include <getopt.h>
 #include <netdb.h>
 #include <signal.h>
@@ -31,7 +37,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/signalfd.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 #include <microhttpd.h>
@@ -39,10 +47,13 @@
 
 #include "gw.h"
 #include "gw_assets.h"
+#include "sdx_json.h"
 #include "sdx_log.h"
 
 #define DEFAULT_LISTEN "127.0.0.1:8599"
-#define DEFAULT_THREADS 16        /* requests answered at once */
+#define DEFAULT_THREADS 16        /* daemon calls in flight at once */
+#define STOP_DRAIN_S 5            /* on SIGTERM, time for the calls in
+                                     flight to be answered */
 #define DEFAULT_CONNECTIONS 256   /* open connections at once */
 #define DEFAULT_BODY 65536        /* request body, bytes (the daemon's
                                      frame limit is the same) */
@@ -53,25 +64,33 @@
 /* The command line, and what the handler needs. */
 typedef struct http {
     gw_daemon_t daemon;        /* how to reach specdexd */
-    gw_pool_t pool;            /* its connected clients */
+    sdx_async_t *async;        /* the calls to it */
     const char *listen;        /* ADDR:PORT */
     const char *token_file;    /* NULL: no token asked */
     char *token;               /* the token, or NULL */
     bool insecure_bind;        /* non-loopback without a token */
     bool access_log;           /* a line per request */
-    unsigned threads;          /* MHD's thread pool */
+    unsigned threads;          /* daemon calls in flight at once */
     unsigned max_connections;  /* MHD_OPTION_CONNECTION_LIMIT */
     size_t max_body;           /* bytes of a request body */
     size_t max_header;         /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
     unsigned idle_s;           /* MHD_OPTION_CONNECTION_TIMEOUT, seconds */
 } http_t;
 
-/* One request in progress (MHD's per-request pointer). */
+/* One request in progress (MHD's per-request pointer).  While its
+ * daemon call is open its connection is suspended, and the call's tag
+ * is this request: MHD frees it (s_completed) only after a resume. */
 typedef struct req {
     char *body;                /* what has come of the body */
     size_t len;                /* bytes of BODY */
     bool too_large;            /* the body went past max_body */
     struct timespec start;     /* for the access log */
+    struct MHD_Connection *con; /* while a daemon call is open */
+    bool calling;              /* the daemon call was sent */
+    char *answer;              /* its reply as JSON text, once it ended */
+    size_t answer_len;         /* bytes of ANSWER */
+    unsigned status;           /* the HTTP status for ANSWER */
+    int retry_after;           /* seconds, or 0 */
 } req_t;
 
 static void
@@ -97,7 +116,8 @@ s_usage(FILE *out)
 "      --token-file FILE  require 'Authorization: Bearer TOKEN' on /v1/,\n"
 "                       TOKEN the file's first line\n"
 "      --insecure-bind  listen beyond loopback without a token\n"
-"  -j, --threads N      requests answered at once (default %d)\n"
+"  -j, --threads N      daemon calls in flight at once (default %d;\n"
+"                       more wait here in turn)\n"
 "      --max-connections N  open connections (default %d)\n"
 "      --max-body BYTES  request body (default %d; past it 413)\n"
 "      --max-header BYTES  request line and headers (default %d; past\n"
@@ -149,22 +169,14 @@ s_log(const http_t *h, const char *method, const char *url, unsigned status,
     sdx_log(SDX_LOG_INFO, "%s %.200s %u %lldus", method, url, status, us);
 }
 
-/* Answer REPLY (a JSON reply; consumed) with the status its code maps to. */
+/* Answer TEXT (LEN bytes of JSON, malloc'd; consumed) with STATUS. */
 static enum MHD_Result
-s_send_json(const http_t *h, struct MHD_Connection *con, const char *method,
-            const char *url, const req_t *rq, json_t *reply)
+s_send_text(const http_t *h, struct MHD_Connection *con, const char *method,
+            const char *url, const req_t *rq, unsigned status, int retry,
+            char *text, size_t len)
 {
-    int retry = 0;
-    unsigned status = reply ? (unsigned)gw_http_status(
-                                  gw_error_code(reply), &retry)
-                            : 500;
-    char *text = reply ? json_dumps(reply, JSON_COMPACT
-                                            | JSON_REAL_PRECISION(17))
-                       : NULL;
-    json_decref(reply);
     if (!text)
         return MHD_NO; /* out of memory: MHD closes the connection */
-    size_t len = strlen(text);
     struct MHD_Response *r =
         MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -189,6 +201,23 @@ s_send_json(const http_t *h, struct MHD_Connection *con, const char *method,
     MHD_destroy_response(r);
     s_log(h, method, url, status, rq);
     return ret;
+}
+
+/* Answer REPLY (a JSON reply; consumed) with the status its code maps to. */
+static enum MHD_Result
+s_send_json(const http_t *h, struct MHD_Connection *con, const char *method,
+            const char *url, const req_t *rq, json_t *reply)
+{
+    int retry = 0;
+    unsigned status = reply ? (unsigned)gw_http_status(
+                                  gw_error_code(reply), &retry)
+                            : 500;
+    char *text = reply ? json_dumps(reply, JSON_COMPACT
+                                            | JSON_REAL_PRECISION(17))
+                       : NULL;
+    json_decref(reply);
+    return s_send_text(h, con, method, url, rq, status, retry, text,
+                       text ? strlen(text) : 0);
 }
 
 /* Answer one of the files compiled in. */
@@ -364,6 +393,17 @@ s_answer(void *cls, struct MHD_Connection *con, const char *url,
     (void)version;
     http_t *h = cls;
     req_t *rq = *con_cls;
+    if (rq && rq->calling) {
+        /* Resumed: the call ended (s_call_done), or the gateway is
+         * stopping with it open (no answer: the connection closes). */
+        if (!rq->answer)
+            return MHD_NO;
+        char *text = rq->answer;
+        rq->answer = NULL;
+        rq->calling = false;
+        return s_send_text(h, con, method, url, rq, rq->status,
+                           rq->retry_after, text, rq->answer_len);
+    }
     if (!rq) {
         /* Headers only so far.  A declared body past the limit is
          * refused before any of it is read. */
@@ -461,9 +501,64 @@ s_answer(void *cls, struct MHD_Connection *con, const char *url,
             "method_not_allowed", "%s /v1/%s: ops are POSTed (GET serves "
             "/v1/search only)", method, op));
     }
-    json_t *reply = gw_call(&h->pool, op, req);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    json_t *refused = gw_pack(op, req, &sb);
     json_decref(req);
-    return s_send_json(h, con, method, url, rq, reply);
+    sdx_status_t st = refused ? SDX_OK
+                              : sdx_async_send(h->async, (uintptr_t)rq,
+                                               sb.data, sb.size);
+    msgpack_sbuffer_destroy(&sb);
+    if (refused)
+        return s_send_json(h, con, method, url, rq, refused);
+    if (st != SDX_OK)
+        return s_send_json(h, con, method, url, rq, st == SDX_NOMEM
+            ? gw_error("internal", "out of memory")
+            : gw_error("overloaded", "the gateway has %u requests open "
+                       "(--max-connections)", h->max_connections));
+    rq->con = con;
+    rq->calling = true;
+    MHD_suspend_connection(con);
+    return MHD_YES;
+}
+
+/* A daemon call ended: its reply (or why there is none) as the JSON
+ * answer of request TAG, whose connection is resumed to send it. */
+static void
+s_call_done(void *cls, uint64_t tag, sdx_status_t st,
+            sdx_client_reply_t *reply)
+{
+    http_t *h = cls;
+    req_t *rq = (req_t *)(uintptr_t)tag;
+    json_t *made = NULL;
+    int retry = 0;
+    if (st == SDX_OK) {
+        char code[32] = "";
+        if (!sdx_client_reply_ok(reply))
+            sdx_client_reply_error(reply, code, sizeof code, NULL, 0);
+        rq->status = (unsigned)gw_http_status(code[0] ? code : NULL,
+                                              &retry);
+        rq->answer = sdx_json_dumps(sdx_client_reply_root(reply),
+                                    &rq->answer_len);
+    } else if (st == SDX_UNAVAILABLE) {
+        const gw_daemon_t *d = &h->daemon;
+        made = gw_error("timeout", "no reply from specdexd at %s within "
+                        "%d x %d ms (is it running?)", d->endpoints[0],
+                        d->attempts, d->timeout_ms);
+    } else {
+        made = gw_error("internal", "talking to specdexd: %s",
+                        st == SDX_NOMEM ? "out of memory"
+                                        : "its reply is not a msgpack map");
+    }
+    if (made) {
+        rq->status = (unsigned)gw_http_status(gw_error_code(made), &retry);
+        rq->answer = json_dumps(made, JSON_COMPACT);
+        rq->answer_len = rq->answer ? strlen(rq->answer) : 0;
+        json_decref(made);
+    }
+    rq->retry_after = retry;
+    sdx_client_reply_destroy(&reply);
+    MHD_resume_connection(rq->con);
 }
 
 static void
@@ -476,6 +571,7 @@ s_completed(void *cls, struct MHD_Connection *con, void **con_cls,
     req_t *rq = *con_cls;
     if (rq) {
         free(rq->body);
+        free(rq->answer);
         free(rq);
         *con_cls = NULL;
     }
@@ -489,6 +585,60 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
     vsnprintf(line, sizeof line, fmt, ap);
     line[strcspn(line, "\n")] = '\0';
     sdx_log(SDX_LOG_WARN, "http: %s", line);
+}
+
+/* ---------------------------------------------------------------- */
+/* The loop                                                         */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Serve until SIGINT or SIGTERM (on SIGFD), then stop taking
+ * connections and give the calls in flight STOP_DRAIN_S to end.  Waits
+ * on MHD's epoll descriptor and the daemon calls together; MHD_run
+ * after every wake, as its external mode wants (a resumed connection
+ * is taken up there too).  Returns the exit status.
+ */
+static int
+s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
+{
+    bool stopping = false;
+    struct timespec until = {0};
+    for (;;) {
+        MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
+        int wait_ms = -1;
+        if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
+            wait_ms = mhd_ms > INT_MAX ? INT_MAX : (int)mhd_ms;
+        if (stopping && (wait_ms < 0 || wait_ms > 100))
+            wait_ms = 100;
+        int fds[2] = {mhd_fd, sigfd};
+        bool ready[2];
+        if (sdx_async_wait(h->async, fds, ready, 2, wait_ms, s_call_done,
+                           h) != SDX_OK) {
+            sdx_log(SDX_LOG_ERROR, "waiting: %s", strerror(errno));
+            return 1;
+        }
+        MHD_run(d);
+        if (ready[1] && !stopping) {
+            struct signalfd_siginfo si;
+            ssize_t n = read(sigfd, &si, sizeof si);
+            sd_notify(0, "STOPPING=1");
+            sdx_log(SDX_LOG_INFO, "stopping (signal %d)",
+                    n == (ssize_t)sizeof si ? (int)si.ssi_signo : 0);
+            int lfd = MHD_quiesce_daemon(d);
+            if (lfd >= 0)
+                close(lfd);
+            stopping = true;
+            clock_gettime(CLOCK_MONOTONIC, &until);
+            until.tv_sec += STOP_DRAIN_S;
+        }
+        if (stopping) {
+            struct timespec now;
+            clock_gettime(CLOCK_MONOTONIC, &now);
+            if (sdx_async_pending(h->async) == 0 || now.tv_sec > until.tv_sec ||
+                (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
+                return 0;
+        }
+    }
 }
 
 /* ---------------------------------------------------------------- */
@@ -671,24 +821,34 @@ main(int argc, char **argv)
                 "--insecure-bind\n", h.listen);
         return 2;
     }
-    if (gw_pool_init(&h.pool, &h.daemon, h.threads) != 0) {
-        fprintf(stderr, "specdex-http: out of memory\n");
+    /* Each connection has at most one request open, so at most
+     * max_connections calls; --threads of them in flight. */
+    sdx_status_t st = sdx_async_new(NULL, h.daemon.endpoints,
+                                    h.daemon.nendpoints, h.threads,
+                                    h.max_connections, h.daemon.timeout_ms,
+                                    h.daemon.attempts, &h.async);
+    if (st != SDX_OK) {
+        fprintf(stderr, "specdex-http: --endpoint: %s\n",
+                st == SDX_BAD_INPUT ? "not an endpoint ZeroMQ takes "
+                                      "(ipc://PATH, tcp://HOST:PORT)"
+                                    : sdx_status_str(st));
         free(h.token);
-        return 1;
+        return st == SDX_BAD_INPUT ? 2 : 1;
     }
 
-    /* The pool's threads inherit this mask, so only sigwait below sees
-     * SIGINT and SIGTERM. */
+    /* SIGINT and SIGTERM come as a descriptor the loop waits on. */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT);
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
+    int sigfd = signalfd(-1, &stop, SFD_CLOEXEC);
 
-    /* TURBO: no shutdown() before close and no listen-socket locking,
+    /* External epoll: MHD runs in this thread's loop (s_serve).
+     * TURBO: no shutdown() before close and no listen-socket locking,
      * which cost a system call per connection and buy nothing here. */
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL |
+    unsigned flags = MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                      MHD_USE_ERROR_LOG | MHD_USE_TURBO;
     if (ss.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
@@ -697,17 +857,21 @@ main(int argc, char **argv)
         /* First, so that MHD's own messages go through it too. */
         MHD_OPTION_EXTERNAL_LOGGER, s_mhd_log, &h,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        /* One thread is MHD's internal thread, not a pool of one. */
-        MHD_OPTION_THREAD_POOL_SIZE, h.threads > 1 ? h.threads : 0u,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)h.max_connections,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)h.max_header,
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)h.idle_s,
         MHD_OPTION_NOTIFY_COMPLETED, s_completed, &h,
         MHD_OPTION_END);
-    if (!d) {
+    const union MHD_DaemonInfo *epoll_info =
+        d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
+    if (!d || !epoll_info || sigfd < 0) {
         fprintf(stderr, "specdex-http: cannot listen on %s: %s\n", h.listen,
                 strerror(errno));
-        gw_pool_destroy(&h.pool);
+        if (d)
+            MHD_stop_daemon(d);
+        if (sigfd >= 0)
+            close(sigfd);
+        sdx_async_destroy(&h.async);
         free(h.token);
         return 1;
     }
@@ -721,12 +885,11 @@ main(int argc, char **argv)
             shown, h.daemon.endpoints[0], h.threads);
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", shown);
 
-    int sig = 0;
-    sigwait(&stop, &sig);
-    sd_notify(0, "STOPPING=1");
-    sdx_log(SDX_LOG_INFO, "stopping (signal %d)", sig);
+    rc = s_serve(&h, d, epoll_info->epoll_fd, sigfd);
+    /* Calls still open end with no answer: their connections close. */
+    sdx_async_destroy(&h.async);
     MHD_stop_daemon(d);
-    gw_pool_destroy(&h.pool);
+    close(sigfd);
     free(h.token);
-    return 0;
+    return rc;
 }

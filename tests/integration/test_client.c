@@ -5,7 +5,9 @@
  * socket there, and checks the typed operations (decoded hits, clauses,
  * stats), error replies (SDX_REMOTE with the wire code), a daemon that is
  * not there (SDX_UNAVAILABLE after the attempts), and failover from a
- * dead endpoint to a live one.
+ * dead endpoint to a live one; and sdx_async (many calls in flight from
+ * one thread: each ends once, with its own reply; absent daemon, dead
+ * replica, bounds).
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -494,6 +496,210 @@ test_bad_arguments(void **state)
     sdx_client_destroy(NULL);
 }
 
+/* ---------------------------------------------------------------- */
+/* sdx_async                                                        */
+/* ---------------------------------------------------------------- */
+
+#define ASYNC_CALLS 64 /* calls in one test: 4 x the 16 in flight */
+
+/* What the callbacks saw, per tag. */
+typedef struct seen {
+    int ended[ASYNC_CALLS];        /* callbacks per tag */
+    sdx_status_t st[ASYNC_CALLS];  /* the last one's status */
+    int64_t echoed[ASYNC_CALLS];   /* the reply's `id`, or -1 */
+    bool ok[ASYNC_CALLS];          /* the reply says ok */
+    size_t total;                  /* callbacks in all */
+} seen_t;
+
+static void
+async_done(void *cls, uint64_t tag, sdx_status_t st,
+           sdx_client_reply_t *reply)
+{
+    seen_t *s = cls;
+    s->total++;
+    assert_true(tag < ASYNC_CALLS);
+    s->ended[tag]++;
+    s->st[tag] = st;
+    s->echoed[tag] = -1;
+    s->ok[tag] = reply && sdx_client_reply_ok(reply);
+    if (reply) {
+        const msgpack_object *root = sdx_client_reply_root(reply);
+        for (uint32_t i = 0; i < root->via.map.size; i++) {
+            const msgpack_object_kv *kv = &root->via.map.ptr[i];
+            if (kv->key.type == MSGPACK_OBJECT_STR &&
+                kv->key.via.str.size == 2 &&
+                memcmp(kv->key.via.str.ptr, "id", 2) == 0 &&
+                kv->val.type == MSGPACK_OBJECT_POSITIVE_INTEGER)
+                s->echoed[tag] = (int64_t)kv->val.via.u64;
+        }
+    }
+    sdx_client_reply_destroy(&reply);
+}
+
+/* A `ping` (or, when SEARCH, a search) request carrying ID. */
+static size_t
+pack_with_id(msgpack_sbuffer *sb, uint64_t id, bool search)
+{
+    msgpack_packer pk;
+    msgpack_sbuffer_clear(sb);
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, search ? 4 : 3);
+    sdx_msgpack_pack_str(&pk, "v");
+    msgpack_pack_int(&pk, 1);
+    sdx_msgpack_pack_str(&pk, "op");
+    sdx_msgpack_pack_str(&pk, search ? "search" : "ping");
+    sdx_msgpack_pack_str(&pk, "id");
+    msgpack_pack_uint64(&pk, id);
+    if (search) {
+        sdx_msgpack_pack_str(&pk, "q");
+        sdx_msgpack_pack_str(&pk, id % 2 ? "vendor" : "root cause analysis");
+    }
+    return sb->size;
+}
+
+/* Send N pings to A, tags 0..N-1, ids FIRST_ID + tag. */
+static void
+send_pings(sdx_async_t *a, size_t n, uint64_t first_id)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    for (uint64_t t = 0; t < n; t++) {
+        size_t len = pack_with_id(&sb, first_id + t, false);
+        assert_int_equal(sdx_async_send(a, t, sb.data, len), SDX_OK);
+    }
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* Wait until every call of A has ended, at most 10 s. */
+static void
+async_drain(sdx_async_t *a, seen_t *s)
+{
+    for (int i = 0; i < 1000 && sdx_async_pending(a) > 0; i++)
+        assert_int_equal(sdx_async_wait(a, NULL, NULL, 0, 10, async_done, s),
+                         SDX_OK);
+    assert_int_equal(sdx_async_pending(a), 0);
+}
+
+/* 64 calls at once, 16 in flight on 4 connections: each ends once,
+ * with its own reply (the daemon echoes the id the tag was sent with),
+ * and none is refused for a connection's 4 in flight. */
+static void
+test_async_many_in_flight(void **state)
+{
+    (void)state;
+    const char *eps[] = {endpoint};
+    sdx_async_t *a = NULL;
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 16, ASYNC_CALLS, 2000, 2,
+                                   &a), SDX_OK);
+    seen_t s;
+    memset(&s, 0, sizeof s);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    for (uint64_t t = 0; t < ASYNC_CALLS; t++) {
+        size_t len = pack_with_id(&sb, 1000 + t, t % 3 == 0);
+        assert_int_equal(sdx_async_send(a, t, sb.data, len), SDX_OK);
+    }
+    /* every slot taken: one more is refused, not queued past the bound */
+    assert_int_equal(sdx_async_send(a, 0, sb.data, sb.size),
+                     SDX_UNAVAILABLE);
+    assert_int_equal(sdx_async_pending(a), ASYNC_CALLS);
+    async_drain(a, &s);
+    assert_int_equal(s.total, ASYNC_CALLS);
+    for (int t = 0; t < ASYNC_CALLS; t++) {
+        assert_int_equal(s.ended[t], 1);
+        assert_int_equal(s.st[t], SDX_OK);
+        assert_true(s.ok[t]); /* not `overloaded`: 4 a connection */
+        assert_int_equal(s.echoed[t], 1000 + t);
+    }
+    /* the slots are free again */
+    size_t len = pack_with_id(&sb, 7, false);
+    assert_int_equal(sdx_async_send(a, 5, sb.data, len), SDX_OK);
+    memset(&s, 0, sizeof s);
+    async_drain(a, &s);
+    assert_int_equal(s.ended[5], 1);
+    assert_int_equal(s.echoed[5], 7);
+    msgpack_sbuffer_destroy(&sb);
+    sdx_async_destroy(&a);
+    sdx_async_destroy(&a); /* NULL-safe */
+}
+
+/* No daemon: each call ends SDX_UNAVAILABLE once its attempts are out,
+ * not sooner, and the caller's descriptor is still reported. */
+static void
+test_async_absent_daemon(void **state)
+{
+    (void)state;
+    const char *eps[] = {dead_endpoint};
+    sdx_async_t *a = NULL;
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 4, 8, 100, 2, &a), SDX_OK);
+    seen_t s;
+    memset(&s, 0, sizeof s);
+    send_pings(a, 3, 0);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "x", 1), 1);
+    bool ready = false;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    assert_int_equal(sdx_async_wait(a, &fds[0], &ready, 1, 0, async_done,
+                                    &s), SDX_OK);
+    assert_true(ready);
+    async_drain(a, &s);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    double ms = (t1.tv_sec - t0.tv_sec) * 1e3 +
+                (t1.tv_nsec - t0.tv_nsec) / 1e6;
+    assert_true(ms >= 190.0); /* 2 attempts of 100 ms */
+    for (int t = 0; t < 3; t++) {
+        assert_int_equal(s.ended[t], 1);
+        assert_int_equal(s.st[t], SDX_UNAVAILABLE);
+    }
+    close(fds[0]);
+    close(fds[1]);
+    sdx_async_destroy(&a);
+}
+
+/* A dead replica listed first: calls go to the live one. */
+static void
+test_async_skips_a_dead_replica(void **state)
+{
+    (void)state;
+    const char *eps[] = {dead_endpoint, endpoint};
+    sdx_async_t *a = NULL;
+    assert_int_equal(sdx_async_new(NULL, eps, 2, 8, 16, 2000, 1, &a),
+                     SDX_OK);
+    seen_t s;
+    memset(&s, 0, sizeof s);
+    send_pings(a, 16, 0);
+    async_drain(a, &s);
+    for (int t = 0; t < 16; t++) {
+        assert_int_equal(s.st[t], SDX_OK);
+        assert_int_equal(s.echoed[t], t);
+    }
+    sdx_async_destroy(&a);
+}
+
+static void
+test_async_bad_arguments(void **state)
+{
+    (void)state;
+    const char *eps[] = {endpoint};
+    const char *bad[] = {"nonsense://x"};
+    sdx_async_t *a = NULL;
+    assert_int_equal(sdx_async_new(NULL, eps, 0, 4, 4, 100, 1, &a),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 0, 4, 100, 1, &a),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 4, 0, 100, 1, &a),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 4, 4, 0, 1, &a),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 4, 4, 100, 0, &a),
+                     SDX_BAD_INPUT);
+    assert_int_equal(sdx_async_new(NULL, bad, 1, 4, 4, 100, 1, &a),
+                     SDX_BAD_INPUT);
+    assert_null(a);
+}
+
 int
 main(void)
 {
@@ -509,6 +715,10 @@ main(void)
         cmocka_unit_test(test_absent_daemon_is_unavailable),
         cmocka_unit_test(test_failover_to_the_next_endpoint),
         cmocka_unit_test(test_bad_arguments),
+        cmocka_unit_test(test_async_many_in_flight),
+        cmocka_unit_test(test_async_absent_daemon),
+        cmocka_unit_test(test_async_skips_a_dead_replica),
+        cmocka_unit_test(test_async_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

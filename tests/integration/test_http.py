@@ -24,10 +24,12 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import unittest
 
 import jsonschema
+import zmq
 
 BIN, CORPUS, CLIENT_DIR = sys.argv[1:4]
 del sys.argv[1:4]
@@ -47,6 +49,33 @@ def start_daemon(index, ep, *extra):
             except specdex.Unavailable:
                 time.sleep(0.1)
     raise RuntimeError("specdexd did not come up")
+
+
+def hold_and_relay(front, back, delay, done):
+    """A ROUTER on FRONT that passes each request to the daemon at BACK
+    DELAY seconds after it came, and its reply back, until DONE."""
+    ctx = zmq.Context.instance()
+    f, b = ctx.socket(zmq.ROUTER), ctx.socket(zmq.DEALER)
+    f.setsockopt(zmq.LINGER, 0)
+    b.setsockopt(zmq.LINGER, 0)
+    f.bind(front)
+    b.connect(back)
+    held = []  # (due, frames)
+    poller = zmq.Poller()
+    poller.register(f, zmq.POLLIN)
+    poller.register(b, zmq.POLLIN)
+    while not done.is_set():
+        wait = 50 if not held else max(0, int((held[0][0] -
+                                                time.monotonic()) * 1000))
+        for sock, _ in poller.poll(min(wait, 50)):
+            if sock is f:
+                held.append((time.monotonic() + delay, f.recv_multipart()))
+            else:
+                f.send_multipart(b.recv_multipart())
+        while held and held[0][0] <= time.monotonic():
+            b.send_multipart(held.pop(0)[1])
+    f.close()
+    b.close()
 
 
 class Gateway:
@@ -263,6 +292,80 @@ class OpsTest(unittest.TestCase):
     def test_the_id_comes_back(self):
         _, _, r = GW.json("POST", "/v1/ping", {"id": ["x", 7]})
         self.assertEqual(r["id"], ["x", 7])
+
+    def test_many_at_once_each_gets_its_own_reply(self):
+        # 96 requests at once from 24 threads, through 4 daemon calls in
+        # flight (the rest wait in the gateway): each reply is the one
+        # for its request (its id, and its query's first hit), none lost
+        gw = Gateway("--endpoint", EP, "--threads", "4")
+        queries = {"root cause analysis": None, "vendor": None,
+                   "troubleshooting": None}
+        for q in queries:
+            _, _, r = GW.json("POST", "/v1/search", {"q": q, "limit": 1})
+            queries[q] = r["hits"][0]["id"]
+        names = sorted(queries)
+
+        def one(i):
+            q = names[i % len(names)]
+            status, _, r = gw.json("POST", "/v1/search",
+                                   {"q": q, "limit": 1, "id": i})
+            return i, q, status, r
+        try:
+            with concurrent.futures.ThreadPoolExecutor(24) as pool:
+                got = list(pool.map(one, range(96)))
+        finally:
+            self.assertEqual(gw.stop(), 0)
+        self.assertEqual(len(got), 96)
+        for i, q, status, r in got:
+            self.assertEqual(status, 200, r)
+            self.assertEqual(r["id"], i)
+            self.assertEqual(r["hits"][0]["id"], queries[q])
+
+    def test_stop_answers_what_is_in_flight(self):
+        # SIGTERM while requests are with the daemon: each is still
+        # answered, then the gateway exits 0 and takes no new
+        # connection.  The daemon is reached through a relay that holds
+        # each request 0.5 s, so the requests are surely in flight when
+        # the signal comes; the replies are the real daemon's.
+        front = f"ipc://{TMP}/held.sock"
+        done = threading.Event()
+        relay = threading.Thread(target=hold_and_relay,
+                                 args=(front, EP, 0.5, done))
+        relay.start()
+        gw = Gateway("--endpoint", front, "--timeout", "5000")
+        socks = []
+        try:
+            for i in range(6):
+                body = json.dumps({"q": "root cause analysis", "id": i})
+                c = socket.create_connection(("127.0.0.1", gw.port),
+                                             timeout=20)
+                c.sendall(b"POST /v1/search HTTP/1.1\r\nHost: x\r\n"
+                          b"Connection: close\r\nContent-Length: %d\r\n"
+                          b"\r\n%s" % (len(body), body.encode()))
+                socks.append(c)
+            time.sleep(0.2)  # read by the gateway, held by the relay
+            gw.p.send_signal(signal.SIGTERM)
+            for i, c in enumerate(socks):
+                data = b""
+                while True:
+                    chunk = c.recv(65536)
+                    if not chunk:
+                        break
+                    data += chunk
+                self.assertTrue(data.startswith(b"HTTP/1.1 200"), data[:80])
+                reply = json.loads(data.split(b"\r\n\r\n", 1)[1])
+                self.assertEqual(reply["id"], i)
+                self.assertEqual(reply["hits"][0]["id"], "5365/key-resp-06")
+            self.assertEqual(gw.p.wait(timeout=10), 0)
+            with self.assertRaises(OSError):
+                socket.create_connection(("127.0.0.1", gw.port), timeout=2)
+        finally:
+            for c in socks:
+                c.close()
+            if gw.p.poll() is None:
+                gw.stop()
+            done.set()
+            relay.join(timeout=10)
 
     def test_page_files(self):
         for path, kind in (("/", "text/html"), ("/app.js", "text/javascript"),
