@@ -12,8 +12,9 @@
 #   make bench   build Release-with-debug-info in build-bench/, generate
 #                a $(BENCH_N)-clause corpus (default 1,000,000), index it,
 #                run specdexd, the in-process floor, the transport floor,
-#                SQLite FTS5 and Lucene++ side by side; table, CSV and chart in
-#                build-bench/bench/ (docs/BENCH.md)
+#                SQLite FTS5 and Lucene++ side by side, then the cost curve
+#                (100k, 300k, 1M and $(BENCH_N) clauses); table, CSV and
+#                charts in build-bench/bench/ (docs/BENCH.md)
 #   make deb     the Debian packages (debian/): dpkg-buildpackage on a copy
 #                of the tree in build-deb/, where the .deb files land,
 #                then lintian on them (scripts/check-deb tries them out)
@@ -87,8 +88,10 @@ fuzz: deps $(FUZZ_DIR)/CMakeCache.txt
 # The benchmark (issue 7, docs/BENCH.md): its own build directory, so
 # it never disturbs build/; its own packages (SQLite, Lucene++, gnuplot,
 # the wamerican word list), so `make test` needs none of them.  BENCH_N=100000
-# for a quick run; BENCH_SECONDS per measured run; BENCH_ARGS more
-# run-bench options (e.g. --no-ladder).
+# for a quick run (with BENCH_ARGS=--no-curve, no 300k and 1M curve
+# passes either); BENCH_N=3000000 puts 3M on the cost curve; BENCH_SECONDS
+# per measured run; BENCH_ARGS more run-bench options (e.g. --no-ladder,
+# --curve 100000,1000000).
 BENCH_DIR     ?= build-bench
 BENCH_N       ?= 1000000
 BENCH_SECONDS ?= 10
