@@ -71,6 +71,7 @@ typedef struct http {
     bool insecure_bind;        /* non-loopback without a token */
     bool access_log;           /* a line per request */
     unsigned threads;          /* daemon calls in flight at once */
+    bool resumed;              /* a connection was resumed: MHD_run */
     unsigned max_connections;  /* MHD_OPTION_CONNECTION_LIMIT */
     size_t max_body;           /* bytes of a request body */
     size_t max_header;         /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
@@ -559,6 +560,7 @@ s_call_done(void *cls, uint64_t tag, sdx_status_t st,
     rq->retry_after = retry;
     sdx_client_reply_destroy(&reply);
     MHD_resume_connection(rq->con);
+    h->resumed = true;
 }
 
 static void
@@ -595,8 +597,9 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
  * Serve until SIGINT or SIGTERM (on SIGFD), then stop taking
  * connections and give the calls in flight STOP_DRAIN_S to end.  Waits
  * on MHD's epoll descriptor and the daemon calls together; MHD_run
- * after every wake, as its external mode wants (a resumed connection
- * is taken up there too).  Returns the exit status.
+ * when its descriptor is readable, a connection was resumed (it is
+ * taken up there) or its timeout has come, as its external mode
+ * wants.  Returns the exit status.
  */
 static int
 s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
@@ -606,8 +609,10 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
     for (;;) {
         MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
         int wait_ms = -1;
+        struct timespec t0, t1;
         if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
             wait_ms = mhd_ms > INT_MAX ? INT_MAX : (int)mhd_ms;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
         if (stopping && (wait_ms < 0 || wait_ms > 100))
             wait_ms = 100;
         int fds[2] = {mhd_fd, sigfd};
@@ -617,7 +622,14 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
             sdx_log(SDX_LOG_ERROR, "waiting: %s", strerror(errno));
             return 1;
         }
-        MHD_run(d);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        long waited_ms = (t1.tv_sec - t0.tv_sec) * 1000L +
+                         (t1.tv_nsec - t0.tv_nsec) / 1000000L;
+        if (ready[0] || h->resumed || stopping ||
+            (wait_ms >= 0 && waited_ms >= wait_ms)) {
+            h->resumed = false;
+            MHD_run(d);
+        }
         if (ready[1] && !stopping) {
             struct signalfd_siginfo si;
             ssize_t n = read(sigfd, &si, sizeof si);

@@ -37,7 +37,7 @@ put(jout_t *o, const char *s, size_t n)
     if (o->oom)
         return;
     if (o->len + n + 1 > o->cap) {
-        size_t cap = o->cap ? o->cap : 256;
+        size_t cap = o->cap ? o->cap : 4096; /* a reply's size */
         while (cap < o->len + n + 1)
             cap *= 2;
         char *grown = realloc(o->p, cap);
@@ -52,6 +52,24 @@ put(jout_t *o, const char *s, size_t n)
     o->len += n;
 }
 
+/* Broadcast byte B to the 8 bytes of a word. */
+#define BYTES8(b) (0x0101010101010101ull * (uint64_t)(b))
+
+/* True when one of the 8 bytes of W needs a look: a control character,
+ * '"', '\\', or 0x80 and up (a UTF-8 sequence to check).  The usual
+ * SWAR tests: a byte is zero in X when (X - 1) borrows into its top bit
+ * and that bit was clear. */
+static inline bool
+word_needs_look(uint64_t w)
+{
+    uint64_t hi = BYTES8(0x80);
+    uint64_t quote = w ^ BYTES8('"'), bslash = w ^ BYTES8('\\');
+    uint64_t low = (w - BYTES8(0x20)) & ~w;        /* bytes < 0x20 */
+    uint64_t q = (quote - BYTES8(1)) & ~quote;     /* bytes == '"' */
+    uint64_t b = (bslash - BYTES8(1)) & ~bslash;   /* bytes == '\\' */
+    return ((w | low | q | b) & hi) != 0;
+}
+
 /* S (LEN bytes) as a JSON string: JSON's escapes for '"', '\\' and the
  * control characters, UTF-8 kept, invalid bytes as U+FFFD. */
 static void
@@ -61,6 +79,11 @@ put_string(jout_t *o, const char *s, size_t len)
     size_t run = 0; /* start of the bytes that go as they are */
     put(o, "\"", 1);
     for (size_t i = 0; i < len;) {
+        uint64_t w;
+        if (len - i >= 8 && (memcpy(&w, u + i, 8), !word_needs_look(w))) {
+            i += 8; /* the common case: plain ASCII text */
+            continue;
+        }
         unsigned char c = u[i];
         if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
             i++;
@@ -231,6 +254,7 @@ char *
 sdx_json_dumps(const msgpack_object *obj, size_t *len)
 {
     jout_t o = {0};
+    put(&o, "", 0); /* the first block, then doubling */
     put_value(&o, obj);
     put(&o, "", 0);
     if (o.oom || !o.p) {
