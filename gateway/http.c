@@ -593,6 +593,15 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
 /* The loop                                                         */
 /* ---------------------------------------------------------------- */
 
+/* Connections MHD has open. */
+static unsigned
+s_connections(struct MHD_Daemon *d)
+{
+    const union MHD_DaemonInfo *i =
+        MHD_get_daemon_info(d, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return i ? i->num_connections : 0;
+}
+
 /*
  * Serve until SIGINT or SIGTERM (on SIGFD), then stop taking
  * connections and give the calls in flight STOP_DRAIN_S to end.  Waits
@@ -628,7 +637,15 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
         if (ready[0] || h->resumed || stopping ||
             (wait_ms >= 0 && waited_ms >= wait_ms)) {
             h->resumed = false;
+            unsigned before = s_connections(d);
             MHD_run(d);
+            /* At the connection limit MHD takes its listening socket out
+             * of its epoll set, and puts it back at the start of a run
+             * once a connection has closed: that run must be now, as no
+             * wake may come for it (a connection waiting in the kernel's
+             * queue makes no event until the socket is back). */
+            if (before >= h->max_connections && s_connections(d) < before)
+                MHD_run(d);
         }
         if (ready[1] && !stopping) {
             struct signalfd_siginfo si;
