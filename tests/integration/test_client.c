@@ -80,8 +80,10 @@ setup(void **state)
     if (daemon_pid == 0) {
         if (freopen("/dev/null", "w", stderr) == NULL)
             perror("freopen /dev/null");
+        /* a queue for the 16 in flight of the sdx_async tests: a
+         * slow (ASan) daemon answers none of them inline */
         execl(daemon_bin, daemon_bin, "--index", index, "--endpoint",
-              endpoint, "--threads", "2", (char *)NULL);
+              endpoint, "--threads", "2", "--queue", "64", (char *)NULL);
         _exit(127);
     }
     /* Wait for the first answer: up to 5 s in 100 ms attempts. */
