@@ -281,7 +281,10 @@ s_expire(sdx_async_t *a, sdx_async_done_t *done, void *cls)
         if (!c->used || c->deadline_us > now)
             continue;
         if (c->sock >= 0) {
-            /* taken as lost: its late reply, if any, is dropped */
+            /* taken as lost: its late reply, if any, is dropped.  A
+             * daemon that is slow rather than gone still counts it,
+             * so a fifth call on this connection may come back
+             * `overloaded`, which is what such a daemon is. */
             a->dealers[c->sock].in_flight--;
         } else {
             /* still waiting: take it out of the ring */
