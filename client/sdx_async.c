@@ -22,11 +22,11 @@
  */
 #include "sdx_client.h"
 #include "client_private.h"
+#include "sdx_util.h" /* sdx_now_us: the monotonic clock */
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <zmq.h>
 
@@ -66,14 +66,6 @@ struct sdx_async {
     int attempts;
     bool blocked;          /* the last send found no daemon connected */
 };
-
-static uint64_t
-now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 sdx_status_t
 sdx_async_new(void *zmq_ctx, const char *const *endpoints, size_t nendpoints,
@@ -176,7 +168,7 @@ sdx_async_send(sdx_async_t *a, uint64_t tag, const void *req, size_t len)
     c->tag = tag;
     c->used = true;
     c->attempts_left = a->attempts - 1;
-    c->deadline_us = now_us() + (uint64_t)a->timeout_ms * 1000u;
+    c->deadline_us = sdx_now_us() + (uint64_t)a->timeout_ms * 1000u;
     a->ncalls++;
     s_wait(a, i, false);
     return SDX_OK;
@@ -217,7 +209,7 @@ s_send_waiting(sdx_async_t *a)
         zmq_send(s, c->req, c->len, 0);
         c->sends++;
         c->sock = d;
-        c->deadline_us = now_us() + (uint64_t)a->timeout_ms * 1000u;
+        c->deadline_us = sdx_now_us() + (uint64_t)a->timeout_ms * 1000u;
         a->dealers[d].in_flight++;
         a->wait_head = (a->wait_head + 1) % a->max_calls;
         a->nwaiting--;
@@ -275,7 +267,7 @@ s_read_replies(sdx_async_t *a, size_t d, sdx_async_done_t *done, void *cls)
 static void
 s_expire(sdx_async_t *a, sdx_async_done_t *done, void *cls)
 {
-    uint64_t now = now_us();
+    uint64_t now = sdx_now_us();
     for (size_t i = 0; i < a->max_calls; i++) {
         call_t *c = &a->calls[i];
         if (!c->used || c->deadline_us > now)
@@ -316,7 +308,7 @@ s_next_timeout(const sdx_async_t *a, int cap)
         cap = RETRY_SEND_MS;
     if (a->ncalls == 0)
         return cap;
-    uint64_t now = now_us(), first = UINT64_MAX;
+    uint64_t now = sdx_now_us(), first = UINT64_MAX;
     for (size_t i = 0; i < a->max_calls; i++)
         if (a->calls[i].used && a->calls[i].deadline_us < first)
             first = a->calls[i].deadline_us;

@@ -22,13 +22,13 @@
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include "sdx_client.h"
 #include "client_private.h"
+#include "sdx_util.h" /* sdx_now_us: the monotonic clock */
 
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <zmq.h>
@@ -77,15 +77,6 @@ set_error(sdx_client_t *c, const char *fmt, ...)
     va_end(ap);
 }
 
-/* Microseconds of the monotonic clock (back-offs survive clock steps). */
-static uint64_t
-now_us(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
 sdx_status_t
 sdx_client_new(const char *const *endpoints, size_t nendpoints,
                int timeout_ms, int attempts, sdx_client_t **out)
@@ -124,7 +115,7 @@ sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
     }
     /* Many short-lived clients (one CLI run each) would all start on
        the first replica; a start that differs by process spreads them. */
-    c->next = ((size_t)getpid() ^ (size_t)(now_us() / 1000u)) % nendpoints;
+    c->next = ((size_t)getpid() ^ (size_t)(sdx_now_us() / 1000u)) % nendpoints;
     c->last = c->nreplicas;
     c->own_ctx = zmq_ctx == NULL;
     c->ctx = zmq_ctx ? zmq_ctx : zmq_ctx_new();
@@ -166,7 +157,7 @@ close_socket(replica_t *r)
 static size_t
 pick_replica(sdx_client_t *c)
 {
-    uint64_t now = now_us();
+    uint64_t now = sdx_now_us();
     size_t soonest = c->next;
     for (size_t k = 0; k < c->nreplicas; k++) {
         size_t i = (c->next + k) % c->nreplicas;
@@ -193,7 +184,7 @@ put_aside(sdx_client_t *c, replica_t *r)
         r->failures++;
     if (ms > (uint64_t)c->backoff_max_ms)
         ms = (uint64_t)c->backoff_max_ms;
-    r->retry_us = now_us() + ms * 1000u;
+    r->retry_us = sdx_now_us() + ms * 1000u;
 }
 
 /* Open REPLICA's REQ socket and connect it. */
