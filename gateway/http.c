@@ -10,8 +10,8 @@
  *
  * libmicrohttpd serves HTTP (Debian's libmicrohttpd-dev: a small C
  * library made for embedding, with its own limits on connections,
- * header memory and idle time, and a thread pool); jansson reads and
- * reads JSON; the reply is written straight from msgpack
+ * header memory and idle time); jansson reads the request's JSON; the
+ * reply is written straight from msgpack
  * (sdx_json_dumps).  One thread does it all: libmicrohttpd in its
  * external epoll mode and the daemon calls (sdx_async: several
  * connections to the daemon, --threads calls in flight) are waited on
@@ -49,11 +49,14 @@
 #include "gw_assets.h"
 #include "sdx_json.h"
 #include "sdx_log.h"
+#include "sdx_util.h" /* sdx_now_us */
 
 #define DEFAULT_LISTEN "127.0.0.1:8599"
 #define DEFAULT_THREADS 16        /* daemon calls in flight at once */
 #define STOP_DRAIN_S 5            /* on SIGTERM, time for the calls in
                                      flight to be answered */
+#define STOP_LINGER_MS 200        /* then for their answers to be sent */
+#define STOP_TICK_MS 20           /* the loop's wait while stopping */
 #define DEFAULT_CONNECTIONS 256   /* open connections at once */
 #define DEFAULT_BODY 65536        /* request body, bytes (the daemon's
                                      frame limit is the same) */
@@ -604,7 +607,8 @@ s_connections(struct MHD_Daemon *d)
 
 /*
  * Serve until SIGINT or SIGTERM (on SIGFD), then stop taking
- * connections and give the calls in flight STOP_DRAIN_S to end.  Waits
+ * connections, give the calls in flight STOP_DRAIN_S to end and their
+ * answers STOP_LINGER_MS to leave (or until no connection is open).  Waits
  * on MHD's epoll descriptor and the daemon calls together; MHD_run
  * when its descriptor is readable, a connection was resumed (it is
  * taken up there) or its timeout has come, as its external mode
@@ -613,29 +617,25 @@ s_connections(struct MHD_Daemon *d)
 static int
 s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
 {
-    bool stopping = false;
-    struct timespec until = {0};
+    uint64_t drain_until = 0, linger_until = 0; /* 0: not stopping */
     for (;;) {
         MHD_UNSIGNED_LONG_LONG mhd_ms = 0;
         int wait_ms = -1;
-        struct timespec t0, t1;
         if (MHD_get_timeout(d, &mhd_ms) == MHD_YES)
             wait_ms = mhd_ms > INT_MAX ? INT_MAX : (int)mhd_ms;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (stopping && (wait_ms < 0 || wait_ms > 100))
-            wait_ms = 100;
+        if (drain_until && (wait_ms < 0 || wait_ms > STOP_TICK_MS))
+            wait_ms = STOP_TICK_MS;
         int fds[2] = {mhd_fd, sigfd};
         bool ready[2];
+        uint64_t t0 = sdx_now_us();
         if (sdx_async_wait(h->async, fds, ready, 2, wait_ms, s_call_done,
                            h) != SDX_OK) {
             sdx_log(SDX_LOG_ERROR, "waiting: %s", strerror(errno));
             return 1;
         }
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        long waited_ms = (t1.tv_sec - t0.tv_sec) * 1000L +
-                         (t1.tv_nsec - t0.tv_nsec) / 1000000L;
-        if (ready[0] || h->resumed || stopping ||
-            (wait_ms >= 0 && waited_ms >= wait_ms)) {
+        uint64_t now = sdx_now_us();
+        if (ready[0] || h->resumed || drain_until ||
+            (wait_ms >= 0 && now - t0 >= (uint64_t)wait_ms * 1000u)) {
             h->resumed = false;
             unsigned before = s_connections(d);
             MHD_run(d);
@@ -647,7 +647,7 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
             if (before >= h->max_connections && s_connections(d) < before)
                 MHD_run(d);
         }
-        if (ready[1] && !stopping) {
+        if (ready[1] && !drain_until) {
             struct signalfd_siginfo si;
             ssize_t n = read(sigfd, &si, sizeof si);
             sd_notify(0, "STOPPING=1");
@@ -656,17 +656,17 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
             int lfd = MHD_quiesce_daemon(d);
             if (lfd >= 0)
                 close(lfd);
-            stopping = true;
-            clock_gettime(CLOCK_MONOTONIC, &until);
-            until.tv_sec += STOP_DRAIN_S;
+            drain_until = now + STOP_DRAIN_S * 1000000ull;
         }
-        if (stopping) {
-            struct timespec now;
-            clock_gettime(CLOCK_MONOTONIC, &now);
-            if (sdx_async_pending(h->async) == 0 || now.tv_sec > until.tv_sec ||
-                (now.tv_sec == until.tv_sec && now.tv_nsec >= until.tv_nsec))
-                return 0;
-        }
+        if (!drain_until ||
+            (sdx_async_pending(h->async) > 0 && now < drain_until))
+            continue;
+        /* every call ended (or the drain is over): a moment for the
+         * last answers to leave before the connections are closed */
+        if (!linger_until)
+            linger_until = now + STOP_LINGER_MS * 1000ull;
+        if (s_connections(d) == 0 || now >= linger_until)
+            return 0;
     }
 }
 
