@@ -13,9 +13,11 @@
  *
  * A call goes out as [tag][""][request]: the daemon hands the frames
  * before the empty one back unchanged (docs/PROTOCOL.md), so the tag,
- * the call's slot and the number of its send, says which call a reply
- * ends.  A reply to an earlier send of a call that has been sent again,
- * or has ended, is dropped.  An attempt with no reply within TIMEOUT_MS
+ * the call's slot and the number of its send (counted over all calls,
+ * so that a slot used again by another call never takes a reply meant
+ * for the one before), says which call a reply ends.  A reply to an
+ * earlier send of a call that has been sent again, or has ended, is
+ * dropped.  An attempt with no reply within TIMEOUT_MS
  * is sent again (a DEALER, unlike REQ, can go on sending); after
  * ATTEMPTS the call ends SDX_UNAVAILABLE.  Requests are reads, so a
  * request answered twice is harmless.
@@ -38,7 +40,8 @@ typedef struct call {
     uint64_t tag;          /* the caller's */
     void *req;             /* the request, copied for a resend */
     size_t len;            /* bytes of REQ */
-    uint32_t sends;        /* sends so far: the tag's second half */
+    uint32_t send_id;      /* its latest send's number (the async's
+                              count): the tag's second half */
     int sock;              /* socket it is in flight on, -1: waiting */
     int attempts_left;     /* attempts after this one */
     uint64_t deadline_us;  /* this attempt ends (monotonic) */
@@ -62,6 +65,8 @@ struct sdx_async {
     size_t wait_head, nwaiting;
     zmq_pollitem_t *items; /* the dealers', then the caller's fds */
     size_t nitems_cap;
+    uint32_t sends;        /* sends so far, of all calls: a slot used
+                              again never takes an old reply */
     int timeout_ms;
     int attempts;
     bool blocked;          /* the last send found no daemon connected */
@@ -198,7 +203,7 @@ s_send_waiting(sdx_async_t *a)
             return;
         size_t i = a->waiting[a->wait_head];
         call_t *c = &a->calls[i];
-        uint32_t tag[2] = {(uint32_t)i, c->sends + 1};
+        uint32_t tag[2] = {(uint32_t)i, a->sends + 1};
         void *s = a->dealers[d].sock;
         /* a DEALER takes all of a message or none of it */
         if (zmq_send(s, tag, sizeof tag, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
@@ -207,7 +212,7 @@ s_send_waiting(sdx_async_t *a)
         }
         zmq_send(s, "", 0, ZMQ_SNDMORE);
         zmq_send(s, c->req, c->len, 0);
-        c->sends++;
+        c->send_id = ++a->sends;
         c->sock = d;
         c->deadline_us = sdx_now_us() + (uint64_t)a->timeout_ms * 1000u;
         a->dealers[d].in_flight++;
@@ -249,7 +254,7 @@ s_read_replies(sdx_async_t *a, size_t d, sdx_async_done_t *done, void *cls)
         call_t *c = shaped && tag[0] < a->max_calls ? &a->calls[tag[0]]
                                                     : NULL;
         /* only the answer to the call's latest send, still in flight */
-        if (c && c->used && c->sends == tag[1] && c->sock == (int)d) {
+        if (c && c->used && c->send_id == tag[1] && c->sock == (int)d) {
             sdx_client_reply_t *reply = NULL;
             sdx_status_t st = sdx_client_reply_unpack(
                 zmq_msg_data(&part[2]), zmq_msg_size(&part[2]), &reply);

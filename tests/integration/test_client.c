@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <zmq.h>
 
 #include "sdx_client.h"
 #include "sdx_msgpack.h"
@@ -680,6 +681,96 @@ test_async_skips_a_dead_replica(void **state)
     sdx_async_destroy(&a);
 }
 
+/* One request on ROUTER R, its frames kept in PARTS (identity, tag,
+ * "", body): the count, or 0 when none came within MS. */
+static int
+router_take(void *r, zmq_msg_t parts[4], int ms)
+{
+    zmq_pollitem_t it = {r, 0, ZMQ_POLLIN, 0};
+    if (zmq_poll(&it, 1, ms) <= 0)
+        return 0;
+    int n = 0, more = 1;
+    while (more && n < 4) {
+        zmq_msg_init(&parts[n]);
+        assert_true(zmq_msg_recv(&parts[n], r, 0) >= 0);
+        more = zmq_msg_more(&parts[n]);
+        n++;
+    }
+    assert_false(more);
+    return n;
+}
+
+/* Answer the request in PARTS with a ping reply carrying ID. */
+static void
+router_answer(void *r, zmq_msg_t parts[4], uint64_t id)
+{
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    size_t len = pack_with_id(&sb, id, false); /* any map with an id */
+    for (int k = 0; k < 3; k++)
+        assert_true(zmq_msg_send(&parts[k], r, ZMQ_SNDMORE) >= 0);
+    assert_int_equal(zmq_send(r, sb.data, len, 0), (int)len);
+    zmq_msg_close(&parts[3]);
+    msgpack_sbuffer_destroy(&sb);
+}
+
+/* A reply that comes after its call has ended is never taken for the
+ * next call in the same slot: call A times out (no reply), call B takes
+ * A's slot, then the server answers A late and B after it; B gets B's
+ * reply, and A's is dropped.  The server is a ROUTER of this test, so
+ * the late reply is certain. */
+static void
+test_async_late_reply_is_not_the_next_calls(void **state)
+{
+    (void)state;
+    char ep[300];
+    snprintf(ep, sizeof ep, "ipc://%s/late.sock", tmpdir);
+    void *ctx = zmq_ctx_new();
+    void *r = zmq_socket(ctx, ZMQ_ROUTER);
+    int linger = 0;
+    zmq_setsockopt(r, ZMQ_LINGER, &linger, sizeof linger);
+    assert_int_equal(zmq_bind(r, ep), 0);
+    const char *eps[] = {ep};
+    sdx_async_t *a = NULL;
+    assert_int_equal(sdx_async_new(NULL, eps, 1, 1, 1, 100, 1, &a), SDX_OK);
+    seen_t s;
+    memset(&s, 0, sizeof s);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    size_t len = pack_with_id(&sb, 1, false);
+    assert_int_equal(sdx_async_send(a, 1, sb.data, len), SDX_OK); /* A */
+    zmq_msg_t held[4], next[4];
+    int n = 0;
+    for (int i = 0; i < 100 && n == 0; i++) {
+        assert_int_equal(sdx_async_wait(a, NULL, NULL, 0, 10, async_done,
+                                        &s), SDX_OK);
+        n = router_take(r, held, 0);
+    }
+    assert_int_equal(n, 4);
+    async_drain(a, &s); /* A ends unanswered */
+    assert_int_equal(s.st[1], SDX_UNAVAILABLE);
+    len = pack_with_id(&sb, 2, false);
+    assert_int_equal(sdx_async_send(a, 2, sb.data, len), SDX_OK); /* B */
+    n = 0;
+    for (int i = 0; i < 100 && n == 0; i++) {
+        assert_int_equal(sdx_async_wait(a, NULL, NULL, 0, 10, async_done,
+                                        &s), SDX_OK);
+        n = router_take(r, next, 0);
+    }
+    assert_int_equal(n, 4);
+    router_answer(r, held, 1); /* A's reply, late */
+    router_answer(r, next, 2); /* B's */
+    async_drain(a, &s);
+    assert_int_equal(s.ended[1], 1);
+    assert_int_equal(s.ended[2], 1);
+    assert_int_equal(s.st[2], SDX_OK);
+    assert_int_equal(s.echoed[2], 2);
+    msgpack_sbuffer_destroy(&sb);
+    sdx_async_destroy(&a);
+    zmq_close(r);
+    zmq_ctx_term(ctx);
+}
+
 static void
 test_async_bad_arguments(void **state)
 {
@@ -720,6 +811,7 @@ main(void)
         cmocka_unit_test(test_async_many_in_flight),
         cmocka_unit_test(test_async_absent_daemon),
         cmocka_unit_test(test_async_skips_a_dead_replica),
+        cmocka_unit_test(test_async_late_reply_is_not_the_next_calls),
         cmocka_unit_test(test_async_bad_arguments),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
