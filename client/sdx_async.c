@@ -354,6 +354,21 @@ sdx_async_wait(sdx_async_t *a, const int *fds, bool *ready, size_t nfds,
     return SDX_OK;
 }
 
+void
+sdx_async_cancel(sdx_async_t *a, sdx_async_done_t *done, void *cls)
+{
+    for (size_t i = 0; i < a->max_calls; i++) {
+        if (!a->calls[i].used)
+            continue;
+        uint64_t t = a->calls[i].tag;
+        if (a->calls[i].sock >= 0)
+            a->dealers[a->calls[i].sock].in_flight--;
+        s_release(a, i);
+        done(cls, t, SDX_UNAVAILABLE, NULL);
+    }
+    a->wait_head = a->nwaiting = 0;
+}
+
 size_t
 sdx_async_pending(const sdx_async_t *a)
 {

@@ -209,6 +209,11 @@ sdx_status_t sdx_async_wait(sdx_async_t *async, const int *fds, bool *ready,
 /* Calls sent and not yet ended. */
 size_t sdx_async_pending(const sdx_async_t *async);
 
+/* End every open call now, each with DONE(CLS, tag, SDX_UNAVAILABLE,
+ * NULL): a caller that stops answers what it holds. */
+void sdx_async_cancel(sdx_async_t *async, sdx_async_done_t *done,
+                      void *cls);
+
 /* Close the sockets and free ASYNC; open calls end with no callback.
  * NULL-safe; sets *async_p to NULL. */
 void sdx_async_destroy(sdx_async_t **async_p);

@@ -75,6 +75,8 @@ typedef struct http {
     bool access_log;           /* a line per request */
     unsigned threads;          /* daemon calls in flight at once */
     bool resumed;              /* a connection was resumed: MHD_run */
+    bool stopping;             /* SIGTERM came: calls still open are
+                                  answered `unavailable` */
     unsigned max_connections;  /* MHD_OPTION_CONNECTION_LIMIT */
     size_t max_body;           /* bytes of a request body */
     size_t max_header;         /* MHD_OPTION_CONNECTION_MEMORY_LIMIT */
@@ -544,6 +546,9 @@ s_call_done(void *cls, uint64_t tag, sdx_status_t st,
                                               &retry);
         rq->answer = sdx_json_dumps(sdx_client_reply_root(reply),
                                     &rq->answer_len);
+    } else if (st == SDX_UNAVAILABLE && h->stopping) {
+        made = gw_error("unavailable", "specdex-http is stopping, and no "
+                        "reply came within %d s: ask again", STOP_DRAIN_S);
     } else if (st == SDX_UNAVAILABLE) {
         const gw_daemon_t *d = &h->daemon;
         made = gw_error("timeout", "no reply from specdexd at %s within "
@@ -661,6 +666,10 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
         if (!drain_until ||
             (sdx_async_pending(h->async) > 0 && now < drain_until))
             continue;
+        /* the calls still open are answered now: MHD may not stop
+         * while their connections are suspended (it aborts) */
+        h->stopping = true;
+        sdx_async_cancel(h->async, s_call_done, h);
         /* every call ended (or the drain is over): a moment for the
          * last answers to leave before the connections are closed */
         if (!linger_until)
@@ -915,7 +924,11 @@ main(int argc, char **argv)
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", shown);
 
     rc = s_serve(&h, d, epoll_info->epoll_fd, sigfd);
-    /* Calls still open end with no answer: their connections close. */
+    /* Anything still open (s_serve failed) is answered and resumed
+     * first: MHD aborts if it stops with a connection suspended. */
+    h.stopping = true;
+    sdx_async_cancel(h.async, s_call_done, &h);
+    MHD_run(d);
     sdx_async_destroy(&h.async);
     MHD_stop_daemon(d);
     close(sigfd);

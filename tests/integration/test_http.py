@@ -367,6 +367,28 @@ class OpsTest(unittest.TestCase):
             done.set()
             relay.join(timeout=10)
 
+    def test_stop_with_a_call_never_answered(self):
+        # SIGTERM while the daemon never answers: after the drain the
+        # request is answered 503 `unavailable` (not left hanging, and
+        # the gateway does not abort: libmicrohttpd may not stop with a
+        # suspended connection), and the gateway exits 0
+        gw = Gateway("--endpoint", f"ipc://{TMP}/never.sock",
+                     "--timeout", "60000")
+        try:
+            with concurrent.futures.ThreadPoolExecutor(1) as pool:
+                fut = pool.submit(gw.json, "POST", "/v1/search", {"q": "x"})
+                time.sleep(0.3)
+                gw.p.send_signal(signal.SIGTERM)
+                status, hdrs, r = fut.result(timeout=30)
+            self.assertEqual(status, 503)
+            self.assertEqual(r["error"]["code"], "unavailable")
+            self.assertIn("stopping", r["error"]["message"])
+            self.assertEqual(hdrs["Retry-After"], "1")
+            self.assertEqual(gw.p.wait(timeout=10), 0)
+        finally:
+            if gw.p.poll() is None:
+                gw.stop()
+
     def test_page_files(self):
         for path, kind in (("/", "text/html"), ("/app.js", "text/javascript"),
                            ("/style.css", "text/css"),
