@@ -11,6 +11,10 @@
 void sdx_client_note_error_reply(sdx_client_t *client,
                                  const sdx_client_reply_t *reply);
 
+/* True when ENDPOINTS holds NENDPOINTS (>= 1) non-empty strings. */
+bool sdx_client_endpoints_valid(const char *const *endpoints,
+                                size_t nendpoints);
+
 /* Largest reply accepted, bytes; a bigger one is refused by ZeroMQ. */
 #define SDX_CLIENT_MAX_REPLY (16 * 1024 * 1024)
 

@@ -78,13 +78,10 @@ sdx_async_new(void *zmq_ctx, const char *const *endpoints, size_t nendpoints,
               int attempts, sdx_async_t **out)
 {
     *out = NULL;
-    if (!endpoints || nendpoints == 0 || max_inflight == 0 ||
-        max_calls == 0 || max_calls > UINT32_MAX || timeout_ms <= 0 ||
-        attempts <= 0)
+    if (!sdx_client_endpoints_valid(endpoints, nendpoints) ||
+        max_inflight == 0 || max_calls == 0 || max_calls > UINT32_MAX ||
+        timeout_ms <= 0 || attempts <= 0)
         return SDX_BAD_INPUT;
-    for (size_t i = 0; i < nendpoints; i++)
-        if (!endpoints[i] || !*endpoints[i])
-            return SDX_BAD_INPUT;
     sdx_async_t *a = calloc(1, sizeof *a);
     if (!a)
         return SDX_NOMEM;

@@ -77,6 +77,17 @@ set_error(sdx_client_t *c, const char *fmt, ...)
     va_end(ap);
 }
 
+bool
+sdx_client_endpoints_valid(const char *const *endpoints, size_t nendpoints)
+{
+    if (!endpoints || nendpoints == 0)
+        return false;
+    for (size_t i = 0; i < nendpoints; i++)
+        if (!endpoints[i] || !*endpoints[i])
+            return false;
+    return true;
+}
+
 sdx_status_t
 sdx_client_new(const char *const *endpoints, size_t nendpoints,
                int timeout_ms, int attempts, sdx_client_t **out)
@@ -91,7 +102,8 @@ sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
                   sdx_client_t **out)
 {
     *out = NULL;
-    if (!endpoints || nendpoints == 0 || timeout_ms <= 0 || attempts <= 0)
+    if (!sdx_client_endpoints_valid(endpoints, nendpoints) ||
+        timeout_ms <= 0 || attempts <= 0)
         return SDX_BAD_INPUT;
     sdx_client_t *c = calloc(1, sizeof *c);
     if (!c)
@@ -104,10 +116,6 @@ sdx_client_new_in(void *zmq_ctx, const char *const *endpoints,
     if (!c->replicas)
         goto nomem;
     for (size_t i = 0; i < nendpoints; i++) {
-        if (!endpoints[i] || !*endpoints[i]) {
-            sdx_client_destroy(&c);
-            return SDX_BAD_INPUT;
-        }
         c->replicas[i].endpoint = strdup(endpoints[i]);
         if (!c->replicas[i].endpoint)
             goto nomem;
