@@ -193,6 +193,22 @@ test_json_printer(void **state)
     free(s);
 }
 
+/* V packed (sdx_json_to_msgpack) into SB and unpacked again into MSG
+ * (the caller destroys both). */
+static void
+pack_and_unpack(const json_t *v, msgpack_sbuffer *sb, msgpack_unpacked *msg)
+{
+    msgpack_sbuffer_init(sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, sb, msgpack_sbuffer_write);
+    assert_int_equal(sdx_json_to_msgpack(v, &pk), SDX_OK);
+    size_t off = 0;
+    msgpack_unpacked_init(msg);
+    assert_int_equal(msgpack_unpack_next(msg, sb->data, sb->size, &off),
+                     MSGPACK_UNPACK_SUCCESS);
+    assert_int_equal(off, sb->size);
+}
+
 /* JSON -> msgpack -> JSON gives the same document back: the gateways'
  * translation loses nothing a request can hold. */
 static void
@@ -211,16 +227,8 @@ test_json_round_trip(void **state)
         json_t *in = json_loads(docs[i], JSON_REJECT_DUPLICATES, &err);
         assert_non_null(in);
         msgpack_sbuffer sb;
-        msgpack_sbuffer_init(&sb);
-        msgpack_packer pk;
-        msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-        assert_int_equal(sdx_json_to_msgpack(in, &pk), SDX_OK);
         msgpack_unpacked msg;
-        size_t off = 0;
-        msgpack_unpacked_init(&msg);
-        assert_int_equal(msgpack_unpack_next(&msg, sb.data, sb.size, &off),
-                         MSGPACK_UNPACK_SUCCESS);
-        assert_int_equal(off, sb.size);
+        pack_and_unpack(in, &sb, &msg);
         json_t *out = sdx_json_from_msgpack(&msg.data);
         assert_non_null(out);
         assert_true(json_equal(in, out));
@@ -239,15 +247,9 @@ static void
 assert_dumps_as_jansson(json_t *v)
 {
     msgpack_sbuffer sb;
-    msgpack_sbuffer_init(&sb);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
-    assert_int_equal(sdx_json_to_msgpack(v, &pk), SDX_OK);
     msgpack_unpacked msg;
-    size_t off = 0, len = 0;
-    msgpack_unpacked_init(&msg);
-    assert_int_equal(msgpack_unpack_next(&msg, sb.data, sb.size, &off),
-                     MSGPACK_UNPACK_SUCCESS);
+    size_t len = 0;
+    pack_and_unpack(v, &sb, &msg);
     char *ours = sdx_json_dumps(&msg.data, &len);
     char *theirs = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY
                                  | JSON_REAL_PRECISION(17));
