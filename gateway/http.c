@@ -209,21 +209,32 @@ s_send_text(const http_t *h, struct MHD_Connection *con, const char *method,
     return ret;
 }
 
+/* REPLY (a JSON reply; consumed) as text (malloc'd, NULL when out of
+ * memory; its length in *LEN), with the status its code maps to. */
+static char *
+s_json_text(json_t *reply, unsigned *status, int *retry, size_t *len)
+{
+    *retry = 0;
+    *status = reply ? (unsigned)gw_http_status(gw_error_code(reply), retry)
+                    : 500;
+    char *text = reply ? json_dumps(reply, JSON_COMPACT
+                                            | JSON_REAL_PRECISION(17))
+                       : NULL;
+    json_decref(reply);
+    *len = text ? strlen(text) : 0;
+    return text;
+}
+
 /* Answer REPLY (a JSON reply; consumed) with the status its code maps to. */
 static enum MHD_Result
 s_send_json(const http_t *h, struct MHD_Connection *con, const char *method,
             const char *url, const req_t *rq, json_t *reply)
 {
-    int retry = 0;
-    unsigned status = reply ? (unsigned)gw_http_status(
-                                  gw_error_code(reply), &retry)
-                            : 500;
-    char *text = reply ? json_dumps(reply, JSON_COMPACT
-                                            | JSON_REAL_PRECISION(17))
-                       : NULL;
-    json_decref(reply);
-    return s_send_text(h, con, method, url, rq, status, retry, text,
-                       text ? strlen(text) : 0);
+    unsigned status;
+    int retry;
+    size_t len;
+    char *text = s_json_text(reply, &status, &retry, &len);
+    return s_send_text(h, con, method, url, rq, status, retry, text, len);
 }
 
 /* Answer one of the files compiled in. */
@@ -559,12 +570,9 @@ s_call_done(void *cls, uint64_t tag, sdx_status_t st,
                         st == SDX_NOMEM ? "out of memory"
                                         : "its reply is not a msgpack map");
     }
-    if (made) {
-        rq->status = (unsigned)gw_http_status(gw_error_code(made), &retry);
-        rq->answer = json_dumps(made, JSON_COMPACT);
-        rq->answer_len = rq->answer ? strlen(rq->answer) : 0;
-        json_decref(made);
-    }
+    if (made)
+        rq->answer = s_json_text(made, &rq->status, &retry,
+                                 &rq->answer_len);
     rq->retry_after = retry;
     sdx_client_reply_destroy(&reply);
     MHD_resume_connection(rq->con);
