@@ -61,6 +61,9 @@ struct sdx_async {
     call_t *calls;         /* slots, MAX_CALLS of them */
     size_t max_calls;
     size_t ncalls;         /* used slots */
+    size_t used_hi;        /* no slot at or past it is used: the scans
+                              of each wait stop there (a free slot is
+                              taken lowest first, so they stay short) */
     uint32_t *waiting;     /* slots of calls not in flight, a ring */
     size_t wait_head, nwaiting;
     zmq_pollitem_t *items; /* the dealers', then the caller's fds */
@@ -135,6 +138,8 @@ s_release(sdx_async_t *a, size_t i)
     free(c->req);
     memset(c, 0, sizeof *c);
     a->ncalls--;
+    while (a->used_hi > 0 && !a->calls[a->used_hi - 1].used)
+        a->used_hi--;
 }
 
 /* Put slot I at the end (or, FRONT, the start) of the waiting ring. */
@@ -170,6 +175,8 @@ sdx_async_send(sdx_async_t *a, uint64_t tag, const void *req, size_t len)
     c->tag = tag;
     c->used = true;
     c->attempts_left = a->attempts - 1;
+    if (i >= a->used_hi)
+        a->used_hi = i + 1;
     c->deadline_us = sdx_now_us() + (uint64_t)a->timeout_ms * 1000u;
     a->ncalls++;
     s_wait(a, i, false);
@@ -270,7 +277,7 @@ static void
 s_expire(sdx_async_t *a, sdx_async_done_t *done, void *cls)
 {
     uint64_t now = sdx_now_us();
-    for (size_t i = 0; i < a->max_calls; i++) {
+    for (size_t i = 0; i < a->used_hi; i++) {
         call_t *c = &a->calls[i];
         if (!c->used || c->deadline_us > now)
             continue;
@@ -311,7 +318,7 @@ s_next_timeout(const sdx_async_t *a, int cap)
     if (a->ncalls == 0)
         return cap;
     uint64_t now = sdx_now_us(), first = UINT64_MAX;
-    for (size_t i = 0; i < a->max_calls; i++)
+    for (size_t i = 0; i < a->used_hi; i++)
         if (a->calls[i].used && a->calls[i].deadline_us < first)
             first = a->calls[i].deadline_us;
     int ms = first <= now ? 0 : (int)((first - now + 999) / 1000);
@@ -354,7 +361,7 @@ sdx_async_wait(sdx_async_t *a, const int *fds, bool *ready, size_t nfds,
 void
 sdx_async_cancel(sdx_async_t *a, sdx_async_done_t *done, void *cls)
 {
-    for (size_t i = 0; i < a->max_calls; i++) {
+    for (size_t i = 0; i < a->used_hi; i++) {
         if (!a->calls[i].used)
             continue;
         uint64_t t = a->calls[i].tag;
