@@ -457,6 +457,121 @@ test_snippets(void **state)
     sdx_results_destroy(&r);
 }
 
+/* The text every hit's snippet is cut from in test_snippet_text. */
+static const char *g_snippet_text;
+
+static bool
+given_text(const void *data, size_t len, const char **text,
+           size_t *text_len)
+{
+    (void)data;
+    (void)len;
+    *text = g_snippet_text;
+    *text_len = strlen(g_snippet_text);
+    return true;
+}
+
+/* The snippet of the first hit of QUERY, cut to CHARS bytes from TEXT;
+ * the caller frees it. */
+static char *
+snippet_of(sdx_db_t *db, const char *query, const char *text,
+           unsigned chars)
+{
+    sdx_search_spec_t spec = { .query = query, .limit = 1,
+                               .snippets = true, .snippet_text = given_text,
+                               .snippet_chars = chars,
+                               .hl_open = "[[", .hl_close = "]]" };
+    sdx_results_t *r = NULL;
+    sdx_hit_t h;
+    g_snippet_text = text;
+    assert_int_equal(sdx_db_search(db, &spec, &r), SDX_OK);
+    assert_int_equal(sdx_results_count(r) > 0, 1);
+    sdx_results_hit(r, 0, &h);
+    char *out = strdup(h.snippet);
+    assert_non_null(out);
+    sdx_results_destroy(&r);
+    return out;
+}
+
+/*
+ * The highlighter reads plain ASCII clauses 16 bytes at a time, and any
+ * other text (non-ASCII, apostrophes) a character at a time.  Both must
+ * find the same words: matches across the 16- and 64-byte blocks, at a
+ * text's last byte, stems, one-letter words, and the same window when a
+ * long text is cut.
+ */
+static void
+test_snippet_text(void **state)
+{
+    fixture_t *f = *state;
+    static const struct {
+        const char *query, *text, *want;
+    } cases[] = {
+        /* "clinical" on bytes 60-67, across the first 64-byte block */
+        { "clinical",
+          "ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab "
+          "clinical care",
+          "ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab "
+          "[[clinical]] care" },
+        /* 64 bytes, the match its last 8, then twice that */
+        { "clinical",
+          "abc abc abc abc abc abc abc abc abc abc abc abc abc abc clinical",
+          "abc abc abc abc abc abc abc abc abc abc abc abc abc abc "
+          "[[clinical]]" },
+        { "clinical",
+          "abc abc abc abc abc abc abc abc abc abc abc abc abc abc clinical"
+          "abc abc abc abc abc abc abc abc abc abc abc abc abc abc clinical",
+          "abc abc abc abc abc abc abc abc abc abc abc abc abc abc "
+          "clinicalabc abc abc abc abc abc abc abc abc abc abc abc abc abc "
+          "[[clinical]]" },
+        /* a phrase of matches is one mark; a stem; a word holding the
+           query word is not it; digits and one-letter words */
+        { "clinical",
+          "Clinical clinical, clinics; preclinical clinical9 9 c p clinical",
+          "[[Clinical clinical]], [[clinics]]; preclinical clinical9 9 c p "
+          "[[clinical]]" },
+        { "training OR c",
+          "c training c, x c", "[[c training c]], x [[c]]" },
+        { "train*", "Trains trainees; restrains.",
+          "[[Trains trainees]]; restrains." },
+        { "clinical", "& <clinical> &", "&amp; &lt;[[clinical]]&gt; &amp;" },
+    };
+    /* Endings that send the same text down the other path, and which
+       change none of its words. */
+    static const char *const endings[] = { "", " don't", " caf\xc3\xa9",
+                                           " \xe2\x80\x99" };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (size_t k = 0; k < sizeof endings / sizeof endings[0]; k++) {
+            char text[512], want[512];
+            snprintf(text, sizeof text, "%s%s", cases[i].text, endings[k]);
+            snprintf(want, sizeof want, "%s%s", cases[i].want, endings[k]);
+            char *got = snippet_of(f->db, cases[i].query, text, 1000);
+            assert_string_equal(got, want);
+            free(got);
+        }
+
+    /* A long text cut to 40 bytes around its matches: the same window
+       whichever path reads it (the far words differ only in an
+       apostrophe after "a", which ends that word). */
+    const char *tail = " ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab ab";
+    char ascii[512], other[512];
+    snprintf(ascii, sizeof ascii,
+             "Words before the window ab ab ab ab ab ab ab ab ab ab ab ab "
+             "ab ab ab then clinical and clinical text after%s", tail);
+    snprintf(other, sizeof other,
+             "Words before the window ab ab ab ab ab ab ab ab ab ab ab ab "
+             "ab ab ab then clinical and clinical text after%s", tail);
+    other[strlen(other) - 1] = '\'';
+    const char *want = "\xe2\x80\xa6" "ab then [[clinical]] and "
+                       "[[clinical]] text after\xe2\x80\xa6";
+    char *a = snippet_of(f->db, "clinical", ascii, 40);
+    char *b = snippet_of(f->db, "clinical", other, 40);
+    assert_string_equal(a, want);
+    assert_string_equal(b, want);
+    free(a);
+    free(b);
+}
+
 static void
 test_bad_query(void **state)
 {
@@ -1283,6 +1398,7 @@ main(void)
         cmocka_unit_test(test_paging),
         cmocka_unit_test(test_ranking),
         cmocka_unit_test(test_snippets),
+        cmocka_unit_test(test_snippet_text),
         cmocka_unit_test(test_bad_query),
         cmocka_unit_test(test_open_errors),
         cmocka_unit_test(test_writer_abandon),
