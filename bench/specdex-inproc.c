@@ -51,7 +51,6 @@
 #include "sdx_xapian.h"
 
 #define THREADS_MAX 64          /* --threads, at most */
-#define LADDER_SCAN 40          /* as daemon/op_ladder.c */
 #define PER_QUERY_MAX 1000      /* --per-query repeats, at most */
 
 /* One query's filters as terms, made once before the clock starts. */
@@ -94,7 +93,7 @@ s_search(sdx_db_t *db, const char *q, const sdx_filter_t *f, size_t nf,
     spec.hl_open = "<mark>";
     spec.hl_close = "</mark>";
     spec.collapse = ladder;
-    spec.collapse_scan = ladder ? LADDER_SCAN : 0;
+    spec.collapse_scan = ladder ? SDX_SEARCH_LADDER_SCAN : 0;
     spec.key_slot = SDX_SLOT_LEVEL;
     sdx_results_t *r = NULL;
     sdx_status_t st = sdx_db_search(db, &spec, &r);

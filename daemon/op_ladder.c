@@ -6,10 +6,10 @@
  * and clause count).  This is how staff see one duty change from level 1 to
  * level 5.
  *
- * A ladder is one search whose first LADDER_SCAN matches give the best
- * hit of each level (the shim's collapse_scan: Xapian's own collapse
- * weighs every match once all five levels have a hit, three times the
- * cost on a large index), a search per level only for a level missing
+ * A ladder is one search whose first SDX_SEARCH_LADDER_SCAN matches
+ * (sdx_index.h) give the best hit of each level (the shim's
+ * collapse_scan: Xapian's own collapse weighs every match once all five
+ * levels have a hit, three times the cost on a large index), a search per level only for a level missing
  * there that could still be shown, then two small boolean searches: the
  * row's cells (series and row terms) and one clause per level of the
  * series, for the titles and job codes of the levels where the row has
@@ -24,9 +24,6 @@
 #include "sdx_log.h"
 
 #define LADDER_LEVELS 5            /* the ladder's levels, 1..5 */
-#define LADDER_SCAN 40             /* matches read for the levels' best
-                                      hits; on 300k bench clauses every
-                                      level had its best within 22 */
 #define ROW_MAX_CLAUSES 1000       /* clauses one row search reads */
 #define ROW_MAX_SERIES 20          /* series one `row` reply covers */
 
@@ -227,8 +224,8 @@ sdx_ops_levels_1_5(sdx_index_filters_t *fs, sdx_proto_error_t *err)
 /*
  * The best hit at LEVEL for SPEC's query and filters FS (the ladder's,
  * levels included), searched on its own: a level not among the first
- * LADDER_SCAN matches.  The clause TOP_ID (the ladder's best hit) is
- * let through as well: Xapian's percent is relative to the best match,
+ * SDX_SEARCH_LADDER_SCAN matches.  The clause TOP_ID (the ladder's best
+ * hit) is let through as well: Xapian's percent is relative to the best match,
  * so with it in the match the level's percent is the one the ladder's
  * own search gives.  *OUT holds the match, *AT the index of the level's
  * hit in it or -1.
@@ -299,7 +296,7 @@ sdx_op_ladder(sdx_ops_ctx_t *ctx, const sdx_request_t *req,
     spec.limit = LADDER_LEVELS;
     spec.check_at_least = 0;   /* the reply has no total */
     spec.collapse = true;
-    spec.collapse_scan = LADDER_SCAN;
+    spec.collapse_scan = SDX_SEARCH_LADDER_SCAN;
     spec.key_slot = SDX_SLOT_LEVEL;
     spec.correct = true;
     sdx_status_t st = sdx_db_search(ctx->db, &spec, &results);
