@@ -218,7 +218,12 @@ open_socket(sdx_client_t *c, replica_t *r)
         close_socket(r);
         return SDX_IO;
     }
+    /* A REQ socket with no connection to queue on (its handshakes
+     * refused: a wrong CURVE key, a plaintext daemon) blocks in
+     * zmq_send; the attempt's timeout bounds that too. */
     if (zmq_setsockopt(r->sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
+        zmq_setsockopt(r->sock, ZMQ_SNDTIMEO, &c->timeout_ms,
+                       sizeof c->timeout_ms) != 0 ||
         zmq_setsockopt(r->sock, ZMQ_MAXMSGSIZE, &maxmsg, sizeof maxmsg)
             != 0 ||
         zmq_connect(r->sock, r->endpoint) != 0) {
@@ -283,9 +288,10 @@ replica_cannot_serve(const sdx_client_reply_t *reply)
 }
 
 /*
- * One attempt on replica R: send REQ and wait for its reply.  SDX_OK
- * with *out set when a reply came; SDX_UNAVAILABLE on silence (R's
- * socket closed); SDX_IO or SDX_NOMEM.
+ * One attempt on replica R: send REQ and wait for its reply, within the
+ * client's timeout in all.  SDX_OK with *out set when a reply came;
+ * SDX_UNAVAILABLE on silence, or when the request could not even be
+ * queued in that time (R's socket closed); SDX_IO or SDX_NOMEM.
  */
 static sdx_status_t
 attempt(sdx_client_t *c, replica_t *r, const void *req, size_t len,
@@ -294,7 +300,17 @@ attempt(sdx_client_t *c, replica_t *r, const void *req, size_t len,
     sdx_status_t st;
     if (!r->sock && (st = open_socket(c, r)) != SDX_OK)
         return st;
-    if (zmq_send(r->sock, req, len, 0) < 0) {
+    uint64_t deadline = sdx_now_us() + (uint64_t)c->timeout_ms * 1000u;
+    int sent;
+    do {
+        sent = zmq_send(r->sock, req, len, 0);
+    } while (sent < 0 && errno == EINTR);
+    if (sent < 0 && errno == EAGAIN) {
+        /* no connection took it (ZMQ_SNDTIMEO): silence */
+        close_socket(r);
+        return SDX_UNAVAILABLE;
+    }
+    if (sent < 0) {
         set_error(c, "cannot send to %s: %s", r->endpoint,
                   zmq_strerror(errno));
         close_socket(r);
@@ -303,7 +319,10 @@ attempt(sdx_client_t *c, replica_t *r, const void *req, size_t len,
     zmq_pollitem_t item = { r->sock, 0, ZMQ_POLLIN, 0 };
     int rc;
     do {
-        rc = zmq_poll(&item, 1, c->timeout_ms);
+        uint64_t now = sdx_now_us();
+        long left = now < deadline ? (long)((deadline - now + 999) / 1000)
+                                   : 0;
+        rc = zmq_poll(&item, 1, left);
     } while (rc < 0 && errno == EINTR);
     if (rc <= 0) {
         /* Silence: this socket is spent. */

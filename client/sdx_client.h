@@ -55,8 +55,9 @@ typedef struct sdx_client_reply sdx_client_reply_t; /* one unpacked reply */
  * A client for ENDPOINTS (NENDPOINTS >= 1 ZeroMQ endpoints, replicas that
  * requests go round in turn, starting at one that differs by process;
  * copied).  Nothing is connected until the first request.  TIMEOUT_MS is
- * how long one attempt waits for its reply; ATTEMPTS how many attempts a
- * request gets in all.  On success *out is the client (caller owns;
+ * how long one attempt may take, from sending the request (which waits
+ * for a connection to take it) to its reply; ATTEMPTS how many attempts
+ * a request gets in all.  On success *out is the client (caller owns;
  * sdx_client_destroy).  Returns SDX_OK, SDX_BAD_INPUT (no endpoint, bad
  * timeout or attempts), SDX_NOMEM, SDX_IO (ZeroMQ context failed).
  */

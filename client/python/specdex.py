@@ -222,6 +222,9 @@ class Client:
         if sock is None:
             sock = self._ctx.socket(zmq.REQ)
             sock.setsockopt(zmq.LINGER, 0)
+            # a REQ socket no connection takes (its handshakes refused:
+            # a wrong CURVE key) blocks in send; the timeout bounds it
+            sock.setsockopt(zmq.SNDTIMEO, self.timeout_ms)
             if self._curve:
                 sock.curve_serverkey, sock.curve_publickey, \
                     sock.curve_secretkey = self._curve
@@ -261,8 +264,15 @@ class Client:
         for _ in range(self.attempts):
             i = self._pick()
             sock = self._socket(i)
-            sock.send(frame)
-            if not sock.poll(self.timeout_ms, zmq.POLLIN):
+            start = time.monotonic()
+            try:
+                sock.send(frame)
+            except zmq.Again:   # not even queued in the timeout: silence
+                self._drop_socket(i)
+                self._put_aside(i)
+                continue
+            left = self.timeout_ms - int((time.monotonic() - start) * 1000)
+            if not sock.poll(max(left, 0), zmq.POLLIN):
                 self._drop_socket(i)
                 self._put_aside(i)
                 continue
