@@ -609,6 +609,16 @@ s_mhd_log(void *cls, const char *fmt, va_list ap)
 /* The loop                                                         */
 /* ---------------------------------------------------------------- */
 
+/* End the daemon calls still open, each answered `unavailable`
+ * (s_call_done) and its connection resumed: MHD may not stop while a
+ * connection is suspended (it aborts). */
+static void
+s_end_open_calls(http_t *h)
+{
+    h->stopping = true;
+    sdx_async_cancel(h->async, s_call_done, h);
+}
+
 /* Connections MHD has open. */
 static unsigned
 s_connections(struct MHD_Daemon *d)
@@ -674,10 +684,7 @@ s_serve(http_t *h, struct MHD_Daemon *d, int mhd_fd, int sigfd)
         if (!drain_until ||
             (sdx_async_pending(h->async) > 0 && now < drain_until))
             continue;
-        /* the calls still open are answered now: MHD may not stop
-         * while their connections are suspended (it aborts) */
-        h->stopping = true;
-        sdx_async_cancel(h->async, s_call_done, h);
+        s_end_open_calls(h);
         /* every call ended (or the drain is over): a moment for the
          * last answers to leave before the connections are closed */
         if (!linger_until)
@@ -932,10 +939,8 @@ main(int argc, char **argv)
     sd_notifyf(0, "READY=1\nSTATUS=listening on %s", shown);
 
     rc = s_serve(&h, d, epoll_info->epoll_fd, sigfd);
-    /* Anything still open (s_serve failed) is answered and resumed
-     * first: MHD aborts if it stops with a connection suspended. */
-    h.stopping = true;
-    sdx_async_cancel(h.async, s_call_done, &h);
+    /* Anything still open (s_serve failed) is answered first. */
+    s_end_open_calls(&h);
     MHD_run(d);
     sdx_async_destroy(&h.async);
     MHD_stop_daemon(d);
