@@ -254,7 +254,6 @@ char *
 sdx_json_dumps(const msgpack_object *obj, size_t *len)
 {
     jout_t o = {0};
-    put(&o, "", 0); /* the first block, then doubling */
     put_value(&o, obj);
     put(&o, "", 0);
     if (o.oom || !o.p) {

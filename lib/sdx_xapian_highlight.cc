@@ -493,9 +493,7 @@ class highlighter {
     void tokenise(const char *text, size_t n)
     {
         const unsigned char *cls = BYTE_CLASSES.c;
-        clear_bitmaps(n);
-        tokens_.clear();
-        escaped_ = false;
+        clear_bitmaps(n); /* scan_ascii may have begun them */
         size_t i = 0;
         while (i < n) {
             /* blanks and punctuation, a run at a time */
