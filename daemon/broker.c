@@ -1,23 +1,39 @@
 /*
- * broker: the ZeroMQ guide's load-balancing broker (lbbroker.c,
- * ppqueue.c), changed in two ways: it reads the frontend all the time,
- * and it answers cheap requests itself ("Answering here" below).
+ * broker: one ROUTER socket bound to the daemon's endpoint, shared by
+ * the worker threads under one lock (leader/followers, in the ZeroMQ
+ * guide's terms a socket passed between threads with a full memory
+ * barrier, which the lock gives).
  *
- * Clients talk to a ROUTER bound to the daemon's endpoint; workers to a
- * ROUTER on an inproc endpoint.  A worker says READY once and then sends
- * each reply; either way it is idle again and joins the idle queue.  A
- * request goes to the longest-idle worker; when none is idle it waits in
- * a bounded queue, and when that is full the broker answers `overloaded`
- * itself, at once, rather than letting requests pile up unseen (the
- * guide's broker stops reading the frontend instead, and clients then
- * only see timeouts).
+ * A worker takes the next request itself, under the lock: the oldest
+ * waiting in the broker's queue (below), else the next one on the
+ * frontend.  It searches with the lock released and sends its own reply
+ * under it, then takes the next.  While it has nothing to take it waits
+ * on the frontend's ZMQ_FD (readable when the socket has news from
+ * ZeroMQ's I/O thread) and the doorbell (an eventfd rung when there may
+ * be work a waiting worker does not see, and when the daemon stops).
  *
- * The broker also refuses what no worker should see: frames over
- * SDX_PROTO_MAX_FRAME (`too_large`) and envelopes of odd shape
- * (`bad_request`), by the one rule in sdx_proto_split().  Frames over
- * FRONTEND_MAX_MSG bytes make ZeroMQ drop the peer before the broker
- * sees them, which bounds memory.  The operator may set a lower request
- * frame limit (--max-frame); the broker applies it too.
+ * So a request crosses two threads, ZeroMQ's I/O thread and the worker
+ * that answers it; under load a worker finds the next request waiting
+ * and never sleeps.  The ZeroMQ guide's load-balancing broker
+ * (lbbroker.c), which this file was until it was measured, handed every
+ * request to a worker over inproc:// and every reply back: five thread
+ * wake-ups per request instead of two, some 40 us of CPU each time on a
+ * two-core VM (docs/BENCH.md, "The daemon against in-process at 100k").
+ *
+ * The broker's own thread (sdx_broker_serve) reads no requests while a
+ * worker waits for them.  When none does (every worker busy), it looks
+ * at the frontend every TRIAGE_MS: what is waiting goes into a bounded
+ * queue, and when that is full is answered `overloaded` at once, rather
+ * than left to pile up unseen in ZeroMQ (the guide's broker stops
+ * reading instead, and clients then only see timeouts).  Looking on a
+ * timer rather than at every arrival keeps it from waking per request
+ * under load; a request waits at most TRIAGE_MS before it is counted.
+ *
+ * Whoever reads a request refuses what no search should see, by the one
+ * rule in sdx_proto_split(): frames over SDX_PROTO_MAX_FRAME or
+ * --max-frame (`too_large`), envelopes of odd shape (`bad_request`).
+ * Frames over FRONTEND_MAX_MSG bytes make ZeroMQ drop the peer before
+ * anyone reads them, which bounds memory.
  *
  * Every client is bounded, so that one that sends and never reads (or
  * many of them) cannot grow the daemon ("Bounds" below): at most
@@ -27,25 +43,30 @@
  * and counted), and the kernel holds at most SDX_DAEMON_CLIENT_SNDBUF
  * bytes.
  *
- * The frontend's one socket monitor tells the broker when a connection
- * cannot be accepted (out of descriptors: logged, rate-limited, and
- * counted) and when a CURVE handshake fails (handed to zap.c).
+ * The frontend's one socket monitor, read by the broker's thread, tells
+ * it when a connection cannot be accepted (out of descriptors: logged,
+ * rate-limited, and counted) and when a CURVE handshake fails (handed to
+ * zap.c).
  *
- * Stopping (SIGTERM) is a drain: the broker stops reading the frontend,
- * so no request is taken that could not be finished, and goes on
- * handing queued requests to workers and their replies to clients until
- * none is left or SDX_DAEMON_DRAIN_MS have passed.  Requests still
- * unread are dropped with the socket; a Lazy Pirate client sends them
- * again to whichever daemon is serving next.
+ * Stopping (SIGTERM) is a drain: no request is read from the frontend
+ * any more, so none is taken that could not be finished; the workers
+ * answer the queue and what they hold until none is left or
+ * SDX_DAEMON_DRAIN_MS have passed.  Requests still unread are dropped
+ * with the socket; a Lazy Pirate client sends them again to whichever
+ * daemon is serving next.  sdx_broker_release then lets the workers
+ * end, before the socket is closed.
  */
 #include "daemon.h"
 #include "zap.h"
 
 #include <errno.h>
 #include <malloc.h>
+#include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <sodium.h>
@@ -57,9 +78,10 @@
 #define IDENTITY_MAX 255               /* a ZeroMQ routing id, bytes */
 #define MSG_MAX_FRAMES (SDX_PROTO_MAX_FRAMES + 1) /* the identity + what
                                         the client may send */
-#define BACKEND_MAX_FRAMES (MSG_MAX_FRAMES + 2) /* id + "" + envelope +
-                                                    reply */
-#define BATCH_MAX 64                   /* rounds of reads per poll */
+#define TRIAGE_MS 2                    /* every worker busy: the broker's
+                                          thread reads the frontend this
+                                          often, ms */
+#define TRIAGE_MAX 256                 /* messages read per look */
 #define MONITOR_ENDPOINT "inproc://specdexd-monitor" /* frontend events */
 #define TRIM_QUIET_US 1000000ull       /* malloc_trim after the frontend
                                           has been quiet this long, us */
@@ -67,12 +89,6 @@
 #define ACCEPT_LOG_WINDOW_S 60         /* the window, seconds: at the
                                           descriptor limit libzmq retries
                                           the accept in a loop */
-
-/* A worker's routing id on the backend. */
-typedef struct ident {
-    unsigned char id[IDENTITY_MAX]; /* the id's bytes */
-    size_t len;                /* its length */
-} ident_t;
 
 /*
  * A connection with requests taken and unanswered: its routing id and how
@@ -85,36 +101,47 @@ typedef struct client {
     unsigned in_flight;        /* its requests queued or at a worker */
 } client_t;
 
-/* A request waiting for a worker: the client's envelope and the body. */
+/* A request taken and not yet answered: the client's envelope (the
+   routing id first) and the body, last. */
 typedef struct pending {
     zmq_msg_t parts[MSG_MAX_FRAMES]; /* identity, envelope..., body */
     size_t n;                  /* frames held */
 } pending_t;
 
 struct sdx_broker {
-    void *frontend;            /* ROUTER, clients */
-    void *backend;             /* ROUTER, workers */
-    sdx_stats_t *stats;        /* shared counters */
+    /* Set once by sdx_broker_new, then only read. */
+    sdx_stats_t *stats;        /* shared counters (thread-safe) */
     size_t max_frame;          /* request frame limit, bytes */
-    unsigned nworkers;         /* workers expected to say READY */
-    unsigned nready;           /* READY messages seen */
-    ident_t *idle;             /* ring of idle workers, oldest first */
-    size_t idle_head, idle_n, idle_cap; /* ring position, size, capacity */
-    pending_t *queue;          /* ring of waiting requests */
+    unsigned nworkers;         /* worker threads expected */
+    int frontend_fd;           /* the frontend's ZMQ_FD */
+    int doorbell;              /* eventfd: wakes the waiting workers */
+    int bell;                  /* eventfd: wakes the broker's thread */
+    void *monitor;             /* PAIR: the frontend's monitor events
+                                  (the broker's thread only) */
+    sdx_log_limit_t accept_log; /* accept-failure lines (the broker's
+                                  thread only) */
+
+    /* Everything below, the frontend socket included, under LOCK. */
+    pthread_mutex_t lock;
+    void *frontend;            /* ROUTER, clients */
+    unsigned nready;           /* workers that have opened their index */
+    unsigned waiting;          /* workers waiting for a request */
+    unsigned busy;             /* workers holding a request */
+    pending_t *queue;          /* ring of requests read, not yet taken */
     size_t queue_head, queue_n, queue_cap; /* ring position, size, cap */
-    sdx_worker_t *own;         /* the broker's own handle (below), or
-                                  NULL: --inline-us 0 */
-    uint64_t inline_us;        /* --inline-us: answer here under this */
-    void *monitor;             /* PAIR: the frontend's monitor events */
     client_t *clients;         /* open-addressed table, CLIENTS_CAP
                                   slots (a power of two) */
     size_t clients_cap, nclients; /* slots, and slots used */
     unsigned char client_key[crypto_shorthash_KEYBYTES]; /* the table's
                                   hash key: random, so routing ids a
                                   client picks cannot be made to collide */
-    sdx_log_limit_t accept_log; /* accept-failure lines */
-    uint64_t last_busy_us;     /* when the frontend last had a message,
-                                  or a connection closed (its memory is
+    bool stopping;             /* draining: the frontend is not read */
+    bool released;             /* the workers are to end */
+    bool failed;               /* a worker saw the frontend fail */
+    bool triaging;             /* the broker's thread looks at the
+                                  frontend every TRIAGE_MS */
+    uint64_t last_busy_us;     /* when a request was last read, or a
+                                  connection closed (its memory is
                                   freed then) */
     bool trimmed;              /* malloc_trim done since then */
 };
@@ -386,29 +413,16 @@ s_reply_error(sdx_broker_t *b, zmq_msg_t *env, size_t nenv,
 }
 
 /* ---------------------------------------------------------------- */
-/* Answering here                                                   */
+/* Taking requests (under the lock)                                 */
 /* ---------------------------------------------------------------- */
 
 /*
- * A request that costs less than a trip to a worker and back is cheaper
- * answered on the broker's own thread: a hand-off costs two inproc
- * messages and two thread wake-ups each way (measured with perf on the
- * bundled corpus, 16 in flight: 64 us of daemon CPU per request through
- * a worker, 44 us answered here; the search itself is 10-30 us).  So the
- * broker keeps a database handle of its own (B->own) and answers a
- * request itself while the running mean of answer times (stats.c,
- * sdx_stats_cost_us) is under --inline-us and either
- *   - every worker is busy: the request would only wait, or
- *   - every worker is idle and no other request is waiting: a lone
- *     request, whose latency would be the hand-off's.
- * Otherwise an idle worker takes it, so a many-core machine still
- * spreads a burst over every worker.  On a large corpus (searches of
- * milliseconds) the mean is far over the bound and the broker does not
- * block on searches; only its first request, before any mean, may run
- * here.
+ * True when a client's message is waiting on the frontend.  Reading
+ * ZMQ_EVENTS also makes the socket take in what ZeroMQ's I/O thread has
+ * told it, which clears ZMQ_FD: a thread looks here before it waits on
+ * that descriptor, or a message that came in meanwhile would not wake
+ * it.
  */
-
-/* True when a client's message is waiting on the frontend. */
 static bool
 s_more_waiting(sdx_broker_t *b)
 {
@@ -418,132 +432,40 @@ s_more_waiting(sdx_broker_t *b)
            (events & ZMQ_POLLIN);
 }
 
-/* Whether to answer the request just read here (the rule above). */
-static bool
-s_answer_here(sdx_broker_t *b)
-{
-    if (!b->own || b->queue_n > 0 ||
-        sdx_stats_cost_us(b->stats) >= b->inline_us)
-        return false;
-    if (b->idle_n == 0)
-        return true;
-    return b->idle_n == b->nready && !s_more_waiting(b);
-}
-
-/* Answer P (consumed) with the broker's own handle. */
+/* Ring eventfd FD: whoever waits on it wakes. */
 static void
-s_answer_inline(sdx_broker_t *b, pending_t *p)
+s_ring(int fd)
 {
-    void *reply = NULL;
-    size_t reply_len = 0;
-    zmq_msg_t *body = &p->parts[p->n - 1];
-    sdx_worker_answer(b->own, zmq_msg_data(body), zmq_msg_size(body),
-                      &reply, &reply_len);
-    sdx_stats_record_inline(b->stats);
-    zmq_msg_close(body);
-    s_send_reply(b, p->parts, p->n - 1, reply, reply_len);
+    uint64_t one = 1;
+    if (write(fd, &one, sizeof one) < 0 && errno != EAGAIN)
+        sdx_log(SDX_LOG_WARN, "broker: eventfd: %s", strerror(errno));
 }
 
-/* ---------------------------------------------------------------- */
-/* Idle workers and waiting requests                                */
-/* ---------------------------------------------------------------- */
-
+/* Clear eventfd FD (non-blocking). */
 static void
-s_idle_push(sdx_broker_t *b, const zmq_msg_t *id)
+s_unring(int fd)
 {
-    size_t len = zmq_msg_size((zmq_msg_t *)id);
-    if (b->idle_n == b->idle_cap || len > IDENTITY_MAX) {
-        sdx_log(SDX_LOG_ERROR, "broker: idle queue full; worker dropped");
-        return;
-    }
-    ident_t *slot = &b->idle[(b->idle_head + b->idle_n) % b->idle_cap];
-    memcpy(slot->id, zmq_msg_data((zmq_msg_t *)id), len);
-    slot->len = len;
-    b->idle_n++;
+    uint64_t value;
+    if (read(fd, &value, sizeof value) < 0 && errno != EAGAIN)
+        sdx_log(SDX_LOG_WARN, "broker: eventfd: %s", strerror(errno));
 }
 
-static ident_t *
-s_idle_pop(sdx_broker_t *b)
+/* Requests taken and not yet answered: queued or at a worker. */
+static size_t
+s_in_flight(const sdx_broker_t *b)
 {
-    if (b->idle_n == 0)
-        return NULL;
-    ident_t *w = &b->idle[b->idle_head];
-    b->idle_head = (b->idle_head + 1) % b->idle_cap;
-    b->idle_n--;
-    return w;
+    return b->queue_n + b->busy;
 }
 
 /*
- * Send the request P (consumed) to worker W: [W][""][envelope...][body].
- * Returns 0; -1 when W is gone (EHOSTUNREACH: P is left intact for
- * another worker); -2 on another failure (P consumed, logged).
+ * Read one message from the frontend.  Returns 1 when P holds a request
+ * to answer (counted against its connection's bound), 2 when one was
+ * read and refused here (answered), 0 when none is waiting, -1 on a
+ * ZeroMQ failure.
  */
 static int
-s_dispatch(sdx_broker_t *b, const ident_t *w, pending_t *p)
+s_read_request(sdx_broker_t *b, pending_t *p)
 {
-    ident_t client;            /* whose request, should it be lost */
-    client.len = zmq_msg_size(&p->parts[0]);
-    memcpy(client.id, zmq_msg_data(&p->parts[0]),
-           client.len <= IDENTITY_MAX ? client.len : 0);
-    if (zmq_send(b->backend, w->id, w->len, ZMQ_SNDMORE) < 0) {
-        if (errno == EHOSTUNREACH)
-            return -1;
-        goto failed;
-    }
-    if (zmq_send(b->backend, "", 0, ZMQ_SNDMORE) < 0)
-        goto failed;
-    size_t n = p->n;
-    p->n = 0;
-    if (s_send_parts(b->backend, p->parts, n, false) < 0)
-        goto failed;
-    return 0;
-failed:
-    sdx_log(SDX_LOG_ERROR, "broker: dispatch: %s", zmq_strerror(errno));
-    s_close_all(p->parts, p->n);
-    p->n = 0;
-    s_client_done(b, client.id, client.len);
-    return -2;
-}
-
-/* Hand P to an idle worker; returns false (P intact) when none is. */
-static bool
-s_try_dispatch(sdx_broker_t *b, pending_t *p)
-{
-    ident_t *w;
-    while ((w = s_idle_pop(b))) {
-        if (s_dispatch(b, w, p) != -1)
-            return true;
-        sdx_log(SDX_LOG_WARN, "broker: a worker is gone; trying another");
-    }
-    return false;
-}
-
-/* Move the waiting requests to idle workers, oldest first. */
-static void
-s_drain_queue(sdx_broker_t *b)
-{
-    while (b->queue_n > 0 && b->idle_n > 0) {
-        pending_t *p = &b->queue[b->queue_head];
-        if (!s_try_dispatch(b, p))
-            return;
-        b->queue_head = (b->queue_head + 1) % b->queue_cap;
-        b->queue_n--;
-    }
-}
-
-/* ---------------------------------------------------------------- */
-/* The two sockets' events                                          */
-/* ---------------------------------------------------------------- */
-
-/*
- * One message from a client, if one is waiting.  Returns 1 when one was
- * read (answered, handed on, queued or refused), 0 when none was
- * waiting, -1 on a ZeroMQ failure.
- */
-static int
-s_frontend(sdx_broker_t *b)
-{
-    pending_t p;
     size_t sizes[MSG_MAX_FRAMES + 1];
     zmq_msg_t parts[MSG_MAX_FRAMES + 1];
     size_t n, total;
@@ -552,6 +474,8 @@ s_frontend(sdx_broker_t *b)
     if (s_recv_all(b->frontend, parts, MSG_MAX_FRAMES + 1, &n,
                    &total) < 0)
         return errno == EAGAIN || errno == EINTR ? 0 : -1;
+    b->last_busy_us = sdx_now_us();
+    b->trimmed = false;
     for (size_t i = 0; i < n; i++)
         sizes[i] = zmq_msg_size(&parts[i]);
     sdx_proto_split(sizes, n, &split);
@@ -566,88 +490,197 @@ s_frontend(sdx_broker_t *b)
         s_close_all(parts + split.nenv, n - split.nenv);
         s_reply_error(b, parts, split.nenv, NULL, split.code,
                       split.message);
-        return 1;
+        return 2;
     }
 
-    p.n = n;
+    p->n = n;
     for (size_t i = 0; i < n; i++) {
-        zmq_msg_init(&p.parts[i]);
-        zmq_msg_move(&p.parts[i], &parts[i]);
+        zmq_msg_init(&p->parts[i]);
+        zmq_msg_move(&p->parts[i], &parts[i]);
         zmq_msg_close(&parts[i]);
     }
-    if (s_answer_here(b)) {
-        s_answer_inline(b, &p);
-        return 1;
-    }
-    if (!s_client_take(b, &p.parts[0])) {
+    if (!s_client_take(b, &p->parts[0])) {
         char message[SDX_PROTO_MSG_MAX];
         snprintf(message, sizeof message,
                  "this connection has %d requests in flight, the most one "
                  "may have; read their replies first",
                  SDX_DAEMON_CLIENT_IN_FLIGHT);
-        s_reply_error(b, p.parts, p.n - 1, &p.parts[p.n - 1],
+        s_reply_error(b, p->parts, p->n - 1, &p->parts[p->n - 1],
                       SDX_E_OVERLOADED, message);
-        zmq_msg_close(&p.parts[p.n - 1]);
-        return 1;
+        zmq_msg_close(&p->parts[p->n - 1]);
+        return 2;
     }
-    if (b->queue_n == 0 && s_try_dispatch(b, &p))
-        return 1;
-    if (b->queue_n < b->queue_cap) {
-        pending_t *slot =
-            &b->queue[(b->queue_head + b->queue_n) % b->queue_cap];
-        slot->n = p.n;
-        for (size_t i = 0; i < p.n; i++) {
-            zmq_msg_init(&slot->parts[i]);
-            zmq_msg_move(&slot->parts[i], &p.parts[i]);
-            zmq_msg_close(&p.parts[i]);
-        }
-        b->queue_n++;
-        return 1;
-    }
-    s_client_done(b, zmq_msg_data(&p.parts[0]), zmq_msg_size(&p.parts[0]));
-    char message[SDX_PROTO_MSG_MAX];
-    snprintf(message, sizeof message,
-             "all %u workers are busy and %zu requests are waiting; "
-             "retry later", b->nworkers, b->queue_n);
-    s_reply_error(b, p.parts, p.n - 1, &p.parts[p.n - 1], SDX_E_OVERLOADED,
-                  message);
-    zmq_msg_close(&p.parts[p.n - 1]);
     return 1;
 }
 
+/* Move FROM's frames into TO (FROM is left empty). */
+static void
+s_move_pending(pending_t *to, pending_t *from)
+{
+    to->n = from->n;
+    for (size_t i = 0; i < from->n; i++) {
+        zmq_msg_init(&to->parts[i]);
+        zmq_msg_move(&to->parts[i], &from->parts[i]);
+        zmq_msg_close(&from->parts[i]);
+    }
+    from->n = 0;
+}
+
+/* Move P (consumed) to the queue's end; the caller has seen room. */
+static void
+s_queue_push(sdx_broker_t *b, pending_t *p)
+{
+    s_move_pending(&b->queue[(b->queue_head + b->queue_n) % b->queue_cap],
+                   p);
+    b->queue_n++;
+}
+
+/* Move the queue's oldest request into P; false when it is empty. */
+static bool
+s_queue_pop(sdx_broker_t *b, pending_t *p)
+{
+    if (b->queue_n == 0)
+        return false;
+    s_move_pending(p, &b->queue[b->queue_head]);
+    b->queue_head = (b->queue_head + 1) % b->queue_cap;
+    b->queue_n--;
+    return true;
+}
+
 /*
- * One message from a worker, if one is waiting: READY, or
- * [envelope...][reply].  Returns as s_frontend.
+ * The broker's thread, no worker waiting: read what has come in, into
+ * the queue while it has room and answered `overloaded` past that (at
+ * most TRIAGE_MAX messages, then the workers get the lock back).
+ * Returns 0, or -1 on a ZeroMQ failure.
  */
 static int
-s_backend(sdx_broker_t *b, void (*on_ready)(void *), void *arg)
+s_triage(sdx_broker_t *b)
 {
-    zmq_msg_t parts[BACKEND_MAX_FRAMES];
-    size_t n, total;
+    for (int read = 0; read < TRIAGE_MAX; read++) {
+        pending_t p;
+        int rc = s_read_request(b, &p);
+        if (rc < 0)
+            return -1;
+        if (rc == 0) {
+            if (s_more_waiting(b))
+                continue;
+            return 0;
+        }
+        if (rc == 2)
+            continue;
+        if (b->queue_n < b->queue_cap) {
+            s_queue_push(b, &p);
+            continue;
+        }
+        s_client_done(b, zmq_msg_data(&p.parts[0]),
+                      zmq_msg_size(&p.parts[0]));
+        char message[SDX_PROTO_MSG_MAX];
+        snprintf(message, sizeof message,
+                 "all %u workers are busy and %zu requests are waiting; "
+                 "retry later", b->nworkers, b->queue_n);
+        s_reply_error(b, p.parts, p.n - 1, &p.parts[p.n - 1],
+                      SDX_E_OVERLOADED, message);
+        zmq_msg_close(&p.parts[p.n - 1]);
+    }
+    return 0;
+}
 
-    if (s_recv_all(b->backend, parts, BACKEND_MAX_FRAMES, &n, &total) < 0)
-        return errno == EAGAIN || errno == EINTR ? 0 : -1;
-    if (n < 3 || total != n || zmq_msg_size(&parts[1]) != 0) {
-        sdx_log(SDX_LOG_ERROR, "broker: malformed worker message dropped");
-        s_close_all(parts, n);
+/*
+ * A worker's next request: the queue's oldest, else the frontend's next
+ * (not while stopping).  Returns 1 (P holds it), 0 (none), -1 (a ZeroMQ
+ * failure).
+ */
+static int
+s_take(sdx_broker_t *b, pending_t *p)
+{
+    if (s_queue_pop(b, p))
         return 1;
+    while (!b->stopping) {
+        int rc = s_read_request(b, p);
+        if (rc == 2 || (rc == 0 && s_more_waiting(b)))
+            continue;
+        return rc;
     }
-    s_idle_push(b, &parts[0]);
-    if (n == 3 && zmq_msg_size(&parts[2]) == strlen(SDX_DAEMON_READY) &&
-        memcmp(zmq_msg_data(&parts[2]), SDX_DAEMON_READY,
-               strlen(SDX_DAEMON_READY)) == 0) {
-        s_close_all(parts, n);
-        if (++b->nready == b->nworkers && on_ready)
-            on_ready(arg);
-    } else {
-        zmq_msg_close(&parts[0]);
-        zmq_msg_close(&parts[1]);
-        s_client_done(b, zmq_msg_data(&parts[2]), zmq_msg_size(&parts[2]));
-        if (s_send_client(b, parts + 2, n - 2, false) < 0)
-            s_reply_failed(b);
+    return 0;
+}
+
+/* ---------------------------------------------------------------- */
+/* Workers                                                          */
+/* ---------------------------------------------------------------- */
+
+/*
+ * Wait, the lock held (and held again on return), until there may be a
+ * request for worker W: the frontend has news (not while stopping), the
+ * doorbell rang, or SDX_DAEMON_REFRESH_MS passed, when W looks at the
+ * index again.  The doorbell is cleared under the lock, and not once
+ * the workers are released, so that it wakes every one of them then.
+ */
+static void
+s_wait(sdx_broker_t *b, sdx_worker_t *w)
+{
+    struct pollfd fds[2] = {{b->doorbell, POLLIN, 0},
+                            {b->frontend_fd, POLLIN, 0}};
+    nfds_t n = b->stopping ? 1 : 2;
+    b->waiting++;
+    pthread_mutex_unlock(&b->lock);
+    int rc = poll(fds, n, SDX_DAEMON_REFRESH_MS);
+    if (rc < 0 && errno != EINTR)
+        sdx_log(SDX_LOG_WARN, "broker: poll: %s", strerror(errno));
+    sdx_worker_refresh(w);
+    pthread_mutex_lock(&b->lock);
+    b->waiting--;
+    if (rc > 0 && (fds[0].revents & POLLIN) && !b->released)
+        s_unring(b->doorbell);
+}
+
+void
+sdx_broker_work(sdx_broker_t *b, sdx_worker_t *w)
+{
+    pthread_mutex_lock(&b->lock);
+    if (++b->nready == b->nworkers)
+        s_ring(b->bell);
+    while (!b->released && !b->failed) {
+        pending_t p;
+        int got = s_take(b, &p);
+        if (got < 0) {
+            sdx_log(SDX_LOG_ERROR, "broker: frontend: %s",
+                    zmq_strerror(errno));
+            b->failed = true;
+            s_ring(b->bell);
+            break;
+        }
+        if (got == 0) {
+            s_wait(b, w);
+            continue;
+        }
+        b->busy++;
+        /* another worker waits and there is more: wake it (it may have
+           missed the news this thread's reads took in) */
+        if (b->waiting > 0 &&
+            (b->queue_n > 0 || (!b->stopping && s_more_waiting(b))))
+            s_ring(b->doorbell);
+        /* the last worker waiting is now busy: the broker's thread is
+           to look at the frontend from here on */
+        if (b->waiting == 0 && !b->triaging && !b->stopping)
+            s_ring(b->bell);
+        pthread_mutex_unlock(&b->lock);
+
+        void *reply = NULL;
+        size_t reply_len = 0;
+        zmq_msg_t *body = &p.parts[p.n - 1];
+        sdx_worker_answer(w, zmq_msg_data(body), zmq_msg_size(body),
+                          &reply, &reply_len);
+        zmq_msg_close(body);
+
+        pthread_mutex_lock(&b->lock);
+        b->busy--;
+        s_client_done(b, zmq_msg_data(&p.parts[0]),
+                      zmq_msg_size(&p.parts[0]));
+        s_send_reply(b, p.parts, p.n - 1, reply, reply_len);
+        if (b->stopping && s_in_flight(b) == 0)
+            s_ring(b->bell);   /* the drain is done */
     }
-    s_drain_queue(b);
-    return 1;
+    pthread_mutex_unlock(&b->lock);
 }
 
 /*
@@ -681,8 +714,10 @@ s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
     memcpy(&value, head + 2, sizeof value);
     if (event == ZMQ_EVENT_DISCONNECTED) {
         /* what the connection held is freed now: trim after it */
+        pthread_mutex_lock(&b->lock);
         b->last_busy_us = sdx_now_us();
         b->trimmed = false;
+        pthread_mutex_unlock(&b->lock);
     } else if (event == ZMQ_EVENT_ACCEPT_FAILED) {
         sdx_stats_record_accept_failed(b->stats);
         if (sdx_log_allowed(&b->accept_log)) {
@@ -718,11 +753,15 @@ s_monitor(sdx_broker_t *b, const sdx_broker_hooks_t *hooks)
 static void
 s_trim_when_quiet(sdx_broker_t *b, uint64_t now)
 {
-    if (b->trimmed || now - b->last_busy_us < TRIM_QUIET_US)
+    pthread_mutex_lock(&b->lock);
+    bool due = !b->trimmed && b->last_busy_us <= now &&
+               now - b->last_busy_us >= TRIM_QUIET_US;
+    b->trimmed |= due;
+    pthread_mutex_unlock(&b->lock);
+    if (!due)
         return;
     uint64_t t0 = sdx_now_us();
-    malloc_trim(0);
-    b->trimmed = true;
+    malloc_trim(0);            /* not under the lock: it can take 0.2 s */
     sdx_log(SDX_LOG_DEBUG, "broker: malloc_trim: %llu us",
             (unsigned long long)(sdx_now_us() - t0));
 }
@@ -731,45 +770,27 @@ s_trim_when_quiet(sdx_broker_t *b, uint64_t now)
 /* Lifecycle                                                        */
 /* ---------------------------------------------------------------- */
 
-/* A ROUTER socket with LINGER 0, or NULL (ERR set). */
-static void *
-s_router(void *zctx, const char *what, char *err, size_t err_size)
-{
-    int linger = 0;
-    void *s = zmq_socket(zctx, ZMQ_ROUTER);
-    if (!s) {
-        snprintf(err, err_size, "%s socket: %s", what, zmq_strerror(errno));
-        return NULL;
-    }
-    if (zmq_setsockopt(s, ZMQ_LINGER, &linger, sizeof linger) != 0) {
-        snprintf(err, err_size, "%s LINGER: %s", what, zmq_strerror(errno));
-        zmq_close(s);
-        return NULL;
-    }
-    return s;
-}
-
 sdx_broker_t *
 sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
-               sdx_cache_t *cache, char *err, size_t err_size)
+               char *err, size_t err_size)
 {
     int64_t maxmsg = FRONTEND_MAX_MSG;
     int on = 1, zero = 0, linger = 0;
     int hwm = SDX_DAEMON_CLIENT_FRAMES, sndbuf = SDX_DAEMON_CLIENT_SNDBUF;
+    size_t fd_len = sizeof(int);
     sdx_broker_t *b = calloc(1, sizeof *b);
     if (!b) {
         snprintf(err, err_size, "out of memory");
         return NULL;
     }
+    pthread_mutex_init(&b->lock, NULL);
+    b->doorbell = b->bell = -1;
     b->stats = stats;
     b->max_frame = cfg->max_frame && cfg->max_frame < SDX_PROTO_MAX_FRAME
                        ? cfg->max_frame
                        : SDX_PROTO_MAX_FRAME;
     b->nworkers = cfg->threads;
-    b->idle_cap = cfg->threads;
     b->queue_cap = cfg->queue_max;
-    b->inline_us = cfg->inline_us;
-    b->idle = calloc(b->idle_cap, sizeof *b->idle);
     b->queue = calloc(b->queue_cap ? b->queue_cap : 1, sizeof *b->queue);
     b->clients_cap = 16;
     b->clients = calloc(b->clients_cap, sizeof *b->clients);
@@ -777,18 +798,23 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
                                       .burst = ACCEPT_LOG_BURST,
                                       .window_s = ACCEPT_LOG_WINDOW_S};
     randombytes_buf(b->client_key, sizeof b->client_key);
-    if (!b->idle || !b->queue || !b->clients ||
-        (cfg->inline_us &&
-         !(b->own = sdx_worker_new_inline(cfg, stats, cache,
-                                          cfg->threads)))) {
+    if (!b->queue || !b->clients) {
         snprintf(err, err_size, "out of memory");
         goto failed;
     }
-    if (!(b->frontend = s_router(zctx, "frontend", err, err_size)) ||
-        !(b->backend = s_router(zctx, "backend", err, err_size)))
+    if ((b->doorbell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+        (b->bell = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+        snprintf(err, err_size, "eventfd: %s", strerror(errno));
         goto failed;
+    }
+    if (!(b->frontend = zmq_socket(zctx, ZMQ_ROUTER))) {
+        snprintf(err, err_size, "frontend socket: %s", zmq_strerror(errno));
+        goto failed;
+    }
     /* the bounds of one connection ("Bounds" above) */
-    if (zmq_setsockopt(b->frontend, ZMQ_MAXMSGSIZE, &maxmsg,
+    if (zmq_setsockopt(b->frontend, ZMQ_LINGER, &linger, sizeof linger)
+            != 0 ||
+        zmq_setsockopt(b->frontend, ZMQ_MAXMSGSIZE, &maxmsg,
                        sizeof maxmsg) != 0 ||
         zmq_setsockopt(b->frontend, ZMQ_SNDHWM, &hwm, sizeof hwm) != 0 ||
         zmq_setsockopt(b->frontend, ZMQ_SNDBUF, &sndbuf,
@@ -798,8 +824,8 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
         zmq_setsockopt(b->frontend, ZMQ_SNDTIMEO, &zero, sizeof zero)
             != 0 ||
         zmq_setsockopt(b->frontend, ZMQ_IPV6, &on, sizeof on) != 0 ||
-        zmq_setsockopt(b->backend, ZMQ_ROUTER_MANDATORY, &on,
-                       sizeof on) != 0) {
+        zmq_getsockopt(b->frontend, ZMQ_FD, &b->frontend_fd, &fd_len)
+            != 0) {
         snprintf(err, err_size, "socket options: %s", zmq_strerror(errno));
         goto failed;
     }
@@ -828,11 +854,6 @@ sdx_broker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
     }
     if (zmq_bind(b->frontend, cfg->endpoint) != 0) {
         snprintf(err, err_size, "cannot bind %s: %s", cfg->endpoint,
-                 zmq_strerror(errno));
-        goto failed;
-    }
-    if (zmq_bind(b->backend, SDX_DAEMON_BACKEND) != 0) {
-        snprintf(err, err_size, "cannot bind %s: %s", SDX_DAEMON_BACKEND,
                  zmq_strerror(errno));
         goto failed;
     }
@@ -866,11 +887,56 @@ s_signals(int fd, const sdx_broker_hooks_t *hooks)
     return stop;
 }
 
-/* Requests taken and not yet answered: waiting or at a worker. */
+/* A stop was asked for: the workers read no more requests; replies
+   sent from here on get a moment to leave.  Returns those in flight. */
 static size_t
-s_in_flight(const sdx_broker_t *b)
+s_begin_drain(sdx_broker_t *b)
 {
-    return b->queue_n + (b->nready - b->idle_n);
+    int linger = SDX_DAEMON_LINGER_MS;
+    pthread_mutex_lock(&b->lock);
+    b->stopping = true;
+    b->triaging = false;
+    if (zmq_setsockopt(b->frontend, ZMQ_LINGER, &linger, sizeof linger)
+        != 0)
+        sdx_log(SDX_LOG_WARN, "broker: LINGER: %s", zmq_strerror(errno));
+    size_t n = s_in_flight(b);
+    pthread_mutex_unlock(&b->lock);
+    s_ring(b->doorbell);  /* waiting workers stop watching the frontend */
+    return n;
+}
+
+/* What one pass of the broker's loop found, read under the lock. */
+typedef struct seen {
+    size_t in_flight;          /* queued or at a worker */
+    bool ready;                /* every worker has opened its index */
+    bool failed;               /* a worker saw the frontend fail */
+    bool triaging;             /* no worker waits: look every TRIAGE_MS */
+    bool trimmed;              /* malloc_trim done since the last busy */
+    uint64_t last_busy_us;     /* as in the broker */
+} seen_t;
+
+/* Triage when no worker waits (and not stopping); then what is seen.
+   Returns -1 when the frontend failed, else 0. */
+static int
+s_look(sdx_broker_t *b, bool draining, seen_t *seen)
+{
+    int rc = 0;
+    pthread_mutex_lock(&b->lock);
+    b->triaging = !draining && b->waiting == 0;
+    if (b->triaging && !b->failed && s_triage(b) < 0) {
+        sdx_log(SDX_LOG_ERROR, "broker: frontend: %s", zmq_strerror(errno));
+        b->failed = true;
+    }
+    *seen = (seen_t){.in_flight = s_in_flight(b),
+                     .ready = b->nready == b->nworkers,
+                     .failed = b->failed,
+                     .triaging = b->triaging,
+                     .trimmed = b->trimmed,
+                     .last_busy_us = b->last_busy_us};
+    if (b->failed)
+        rc = -1;
+    pthread_mutex_unlock(&b->lock);
+    return rc;
 }
 
 int
@@ -879,10 +945,19 @@ sdx_broker_serve(sdx_broker_t *b, int signal_fd,
 {
     uint64_t next_tick = sdx_now_us() + hooks->tick_ms * 1000ull;
     uint64_t drain_until = 0;     /* non-zero: stopping, this deadline */
+    bool announced = false;       /* on_ready called */
+    seen_t seen;
     while (true) {
+        if (s_look(b, drain_until != 0, &seen) < 0)
+            return -1;
         uint64_t now = sdx_now_us();
-        if (drain_until && (s_in_flight(b) == 0 || now >= drain_until))
+        if (drain_until && (seen.in_flight == 0 || now >= drain_until))
             break;
+        if (seen.ready && !announced) {
+            announced = true;
+            if (hooks->on_ready)
+                hooks->on_ready(hooks->arg);
+        }
         if (hooks->on_tick && now >= next_tick) {
             hooks->on_tick(hooks->arg);
             next_tick = now + hooks->tick_ms * 1000ull;
@@ -891,30 +966,23 @@ sdx_broker_serve(sdx_broker_t *b, int signal_fd,
         long timeout = -1;
         if (hooks->on_tick)
             timeout = (long)((next_tick - now) / 1000) + 1;
-        if (!b->trimmed) {     /* wake for the trim of a quiet spell */
-            uint64_t at = b->last_busy_us + TRIM_QUIET_US;
+        if (!seen.trimmed) {   /* wake for the trim of a quiet spell */
+            uint64_t at = seen.last_busy_us + TRIM_QUIET_US;
             long until = at > now ? (long)((at - now) / 1000) + 1 : 0;
             if (timeout < 0 || timeout > until)
                 timeout = until;
         }
-        /* the broker's own handle follows the index as a worker's does,
-           answering or not (it reads the index every REFRESH_MS) */
-        if (b->own) {
-            sdx_worker_refresh(b->own);
-            if (timeout < 0 || timeout > SDX_DAEMON_REFRESH_MS)
-                timeout = SDX_DAEMON_REFRESH_MS;
-        }
+        if (seen.triaging && (timeout < 0 || timeout > TRIAGE_MS))
+            timeout = TRIAGE_MS;
         if (drain_until && (timeout < 0 ||
                             (uint64_t)timeout > (drain_until - now) / 1000))
             timeout = (long)((drain_until - now) / 1000) + 1;
         zmq_pollitem_t items[] = {
             {NULL, signal_fd, ZMQ_POLLIN, 0},
-            {b->backend, 0, ZMQ_POLLIN, 0},
+            {NULL, b->bell, ZMQ_POLLIN, 0},
             {b->monitor, 0, ZMQ_POLLIN, 0},
-            {b->frontend, 0, ZMQ_POLLIN, 0},
         };
-        /* a stopping broker reads no more requests */
-        if (zmq_poll(items, drain_until ? 3 : 4, timeout) < 0) {
+        if (zmq_poll(items, 3, timeout) < 0) {
             if (errno == EINTR)
                 continue;      /* a signal: the self-pipe says which */
             if (errno == ETERM)
@@ -922,55 +990,38 @@ sdx_broker_serve(sdx_broker_t *b, int signal_fd,
             sdx_log(SDX_LOG_ERROR, "broker: poll: %s", zmq_strerror(errno));
             return -1;
         }
+        if (items[1].revents & ZMQ_POLLIN)
+            s_unring(b->bell);
         if ((items[0].revents & ZMQ_POLLIN) && !drain_until &&
             s_signals(signal_fd, hooks)) {
-            int linger = SDX_DAEMON_LINGER_MS;
-            size_t n = s_in_flight(b);
             sdx_log(SDX_LOG_INFO, "stopping: no new requests; %zu in "
-                    "flight", n);
+                    "flight", s_begin_drain(b));
             drain_until = sdx_now_us() + SDX_DAEMON_DRAIN_MS * 1000ull;
-            /* replies sent from here on get a moment to leave */
-            if (zmq_setsockopt(b->frontend, ZMQ_LINGER, &linger,
-                               sizeof linger) != 0)
-                sdx_log(SDX_LOG_WARN, "broker: LINGER: %s",
-                        zmq_strerror(errno));
-            continue;
         }
-        /* Read both sockets in turn until neither has a message (at
-           most BATCH_MAX rounds, then signals and ticks get a look):
-           one poll per burst rather than one per message, and no
-           worker's reply waits behind a run of requests. */
-        for (int round = 0; round < BATCH_MAX; round++) {
-            int got = s_backend(b, hooks->on_ready, hooks->arg);
-            int more = drain_until ? 0 : s_frontend(b);
-            if (more > 0) {
-                b->last_busy_us = sdx_now_us();
-                b->trimmed = false;
-            }
-            int event = s_monitor(b, hooks);
-            if (got < 0 || more < 0 || event < 0)
-                goto failed;
-            if (got + more + event == 0)
-                break;
+        int event;
+        while ((event = s_monitor(b, hooks)) > 0)
+            ;
+        if (event < 0 && errno != ETERM) {
+            sdx_log(SDX_LOG_ERROR, "broker: monitor: %s",
+                    zmq_strerror(errno));
+            return -1;
         }
     }
-    if (s_in_flight(b) > 0)
+    if (seen.in_flight > 0)
         sdx_log(SDX_LOG_WARN, "stopping with %zu requests unanswered "
-                "after %d ms", s_in_flight(b), SDX_DAEMON_DRAIN_MS);
+                "after %d ms", seen.in_flight, SDX_DAEMON_DRAIN_MS);
     return 0;
-failed:
-    if (errno == ETERM)
-        return 0;
-    sdx_log(SDX_LOG_ERROR, "broker: %s", zmq_strerror(errno));
-    return -1;
 }
 
-int
-sdx_broker_run(sdx_broker_t *b, int stop_fd, void (*on_ready)(void *),
-               void *arg)
+void
+sdx_broker_release(sdx_broker_t *b)
 {
-    sdx_broker_hooks_t hooks = {.on_ready = on_ready, .arg = arg};
-    return sdx_broker_serve(b, stop_fd, &hooks);
+    if (!b)
+        return;
+    pthread_mutex_lock(&b->lock);
+    b->released = true;
+    pthread_mutex_unlock(&b->lock);
+    s_ring(b->doorbell);       /* left rung: every waiting worker sees it */
 }
 
 void
@@ -989,10 +1040,11 @@ sdx_broker_destroy(sdx_broker_t **broker_p)
     }
     if (b->monitor)
         zmq_close(b->monitor);
-    if (b->backend)
-        zmq_close(b->backend);
-    sdx_worker_free(&b->own);
-    free(b->idle);
+    if (b->doorbell >= 0)
+        close(b->doorbell);
+    if (b->bell >= 0)
+        close(b->bell);
+    pthread_mutex_destroy(&b->lock);
     free(b->queue);
     free(b->clients);
     free(b);

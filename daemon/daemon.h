@@ -2,15 +2,16 @@
  * daemon: the parts of specdexd and how they meet.
  *
  * main.c reads the arguments, binds through the broker, starts the
- * workers and waits for a signal.  The broker (broker.c) owns the two
- * ROUTER sockets: clients on the frontend, workers on an inproc backend,
- * and a queue of idle workers (the ZeroMQ guide's load-balancing broker,
- * with a bounded request queue that answers `overloaded` past its end).
- * Each worker (worker.c) is one thread with its own REQ socket and its
- * own Xapian handle; ops.c turns one decoded request into one reply body.
- * The only state the threads share is sdx_stats_t (stats.c): counters
- * and a latency window behind one mutex; and the result cache (cache.c),
- * behind another.
+ * workers and waits for a signal.  The broker (broker.c) owns the one
+ * ROUTER socket clients connect to and a bounded queue of requests read
+ * while every worker was busy (past its end `overloaded`).  Each worker
+ * (worker.c) is one thread with its own Xapian handle that takes the
+ * next request from the broker's socket itself, under the broker's lock
+ * (leader/followers), answers it without the lock, and sends the reply;
+ * ops.c turns one decoded request into one reply body.  Besides the
+ * broker's socket and queue, the threads share sdx_stats_t (stats.c):
+ * counters and a latency window behind one mutex; and the result cache
+ * (cache.c), behind another.
  */
 #ifndef SDX_DAEMON_H
 #define SDX_DAEMON_H
@@ -23,13 +24,9 @@
 #include "sdx_util.h" /* sdx_now_us, the clock of every part */
 #include "sdx_xapian.h"
 
-#define SDX_DAEMON_BACKEND "inproc://specdexd-workers" /* broker<->workers */
-#define SDX_DAEMON_READY "READY"     /* a worker's first message */
 #define SDX_DAEMON_MAX_THREADS 256   /* --threads upper bound, threads */
 #define SDX_DAEMON_QUEUE_FACTOR 4    /* default queue: workers x this */
 #define SDX_DAEMON_SLOW_MS 500       /* default --slow-ms, milliseconds */
-#define SDX_DAEMON_INLINE_US 200     /* default --inline-us, microseconds */
-#define SDX_DAEMON_INLINE_US_MAX 100000 /* --inline-us upper bound, us */
 #define SDX_DAEMON_REFRESH_MS 250    /* index re-resolve period, ms: a
                                         swapped-in build is served within
                                         this plus one open */
@@ -74,9 +71,6 @@ typedef struct sdx_config {
     char curve_secret[41];     /* the daemon's secret key, Z85 */
     const char *allow_keys;    /* --allow-keys DIR: admitted NAME.key */
     size_t cache_bytes;        /* --cache-mb in bytes; 0: no cache */
-    unsigned inline_us;        /* --inline-us: the broker answers
-                                  requests itself while they cost less
-                                  than this, us (broker.c); 0: never */
     unsigned char query_key[SDX_DAEMON_QUERY_KEY]; /* the slow log's
                                   query hash key: random, made at start,
                                   never written anywhere (worker.c) */
@@ -100,9 +94,8 @@ typedef struct sdx_stats_snapshot {
 } sdx_stats_snapshot_t;
 
 /*
- * New counters for WORKERS workers and HANDLES database handles (the
- * workers' and, when it answers requests too, the broker's: number
- * WORKERS); NULL when out of memory.
+ * New counters for WORKERS workers and HANDLES database handles (one a
+ * worker); NULL when out of memory.
  */
 sdx_stats_t *sdx_stats_new(unsigned workers, unsigned handles);
 
@@ -129,16 +122,12 @@ void sdx_stats_record_op(sdx_stats_t *stats, sdx_op_t op,
 
 /*
  * Fold the time one request took to answer (decode to reply, on any
- * thread) into a running mean the broker reads (sdx_stats_cost_us) to
- * decide whether requests are cheap enough to answer itself.
+ * thread) into a running mean, `cost_us` in stats.
  */
 void sdx_stats_note_cost(sdx_stats_t *stats, uint64_t took_us);
 
 /* That running mean, microseconds (0 before any request). */
 uint64_t sdx_stats_cost_us(sdx_stats_t *stats);
-
-/* Count one request the broker answered itself (--inline-us). */
-void sdx_stats_record_inline(sdx_stats_t *stats);
 
 /* Count one request that took longer than --slow-ms. */
 void sdx_stats_record_slow(sdx_stats_t *stats);
@@ -269,35 +258,40 @@ sdx_errcode_t sdx_ops_status_code(sdx_status_t status);
 /* ---------------------------------------------------------------- */
 
 typedef struct sdx_worker sdx_worker_t;
+typedef struct sdx_broker sdx_broker_t;
 
 /*
- * Start worker thread NUMBER on ZMQ context ZCTX: it opens its own
- * database handle, connects a REQ socket to SDX_DAEMON_BACKEND and sends
- * READY.  CACHE (shared by every worker; NULL: none) answers repeated
+ * Start worker thread NUMBER: it opens its own database handle and then
+ * takes requests from BROKER (sdx_broker_work) until the broker releases
+ * it.  CACHE (shared by every worker; NULL: none) answers repeated
  * requests.  Returns NULL (logged) when the thread cannot start.
  */
-sdx_worker_t *sdx_worker_start(void *zctx, const sdx_config_t *cfg,
+sdx_worker_t *sdx_worker_start(sdx_broker_t *broker, const sdx_config_t *cfg,
                                sdx_stats_t *stats, sdx_cache_t *cache,
                                unsigned number);
 
 /*
- * Wait for the worker to end (it ends when the context is shut down)
- * and free it.  NULL-safe, sets *worker_p to NULL.
+ * Wait for the worker to end (after sdx_broker_release) and free it.
+ * NULL-safe, sets *worker_p to NULL.
  */
 void sdx_worker_join(sdx_worker_t **worker_p);
 
 /*
- * A worker with no thread and no socket, for the broker to answer cheap
- * requests on its own thread (broker.c): handle NUMBER, opened now.
- * NULL (logged) when out of memory; a missing index is not an error
- * (requests get `unavailable`, as from any worker).
+ * A worker with no thread, answering on its caller's (the unit tests):
+ * handle NUMBER, opened now.  NULL (logged) when out of memory; a
+ * missing index is not an error (requests get `unavailable`, as from
+ * any worker).
  */
-sdx_worker_t *sdx_worker_new_inline(const sdx_config_t *cfg,
-                                    sdx_stats_t *stats, sdx_cache_t *cache,
-                                    unsigned number);
+sdx_worker_t *sdx_worker_new_threadless(const sdx_config_t *cfg,
+                                        sdx_stats_t *stats,
+                                        sdx_cache_t *cache,
+                                        unsigned number);
+
+/* Free a worker made by sdx_worker_new_threadless; NULL-safe. */
+void sdx_worker_free(sdx_worker_t **worker_p);
 
 /*
- * Answer the request FRAME (LEN bytes) as a worker thread does: *reply
+ * Answer the request FRAME (LEN bytes) on worker W's handle: *reply
  * (malloc'd, the caller's) is the reply, an `internal` error when memory
  * ran out, or NULL when not even that could be made.
  */
@@ -307,38 +301,30 @@ void sdx_worker_answer(sdx_worker_t *w, const void *frame, size_t len,
 /* Look at the index again when SDX_DAEMON_REFRESH_MS have passed. */
 void sdx_worker_refresh(sdx_worker_t *w);
 
-/* Free a worker made by sdx_worker_new_inline; NULL-safe. */
-void sdx_worker_free(sdx_worker_t **worker_p);
-
 /* ---------------------------------------------------------------- */
 /* broker.c                                                         */
 /* ---------------------------------------------------------------- */
 
-typedef struct sdx_broker sdx_broker_t;
-
 /*
- * Create the broker's sockets on ZCTX and bind them: the frontend to
- * CFG->endpoint, the backend to SDX_DAEMON_BACKEND; with CFG->inline_us,
- * open the broker's own database handle (number CFG->threads) that
- * answers cheap requests with CACHE.  Returns NULL with a message in
- * ERR when a bind fails (address in use, bad endpoint).
+ * Create the frontend socket on ZCTX and bind it to CFG->endpoint, for
+ * CFG->threads workers and a queue of CFG->queue_max.  Returns NULL with
+ * a message in ERR when a bind fails (address in use, bad endpoint).
  */
 sdx_broker_t *sdx_broker_new(void *zctx, const sdx_config_t *cfg,
-                             sdx_stats_t *stats, sdx_cache_t *cache,
-                             char *err, size_t err_size);
+                             sdx_stats_t *stats, char *err,
+                             size_t err_size);
 
 /*
- * Serve until a signal other than SIGHUP is read from STOP_FD (the
- * signal self-pipe) or the context is shut down: sdx_broker_serve with
- * only ON_READY(ARG), called once, when every worker has said READY.
- * Returns 0 on a requested stop, -1 on a ZeroMQ failure (logged).
+ * Worker W's loop, on its own thread: take a request (under the broker's
+ * lock), answer it (without), send the reply (under it), until
+ * sdx_broker_release.
  */
-int sdx_broker_run(sdx_broker_t *broker, int stop_fd,
-                   void (*on_ready)(void *arg), void *arg);
+void sdx_broker_work(sdx_broker_t *broker, sdx_worker_t *w);
 
 /* What sdx_broker_serve calls back, on the broker's (main) thread. */
 typedef struct sdx_broker_hooks {
-    void (*on_ready)(void *arg);  /* once: every worker said READY */
+    void (*on_ready)(void *arg);  /* once: every worker has opened its
+                                     index (or found none) */
     void (*on_tick)(void *arg);   /* every TICK_MS or so; NULL: none */
     void (*on_reload)(void *arg); /* a SIGHUP arrived; NULL: ignored */
     void (*on_handshake_failed)(void *arg, unsigned event,
@@ -350,15 +336,26 @@ typedef struct sdx_broker_hooks {
 
 /*
  * Serve until SIGTERM or SIGINT: SIGNAL_FD is the read end of a
- * self-pipe that gets one byte per signal, the signal's number.  A stop
- * reads no more requests but lets the queued and running ones finish
- * for up to SDX_DAEMON_DRAIN_MS and their replies go out (the frontend
- * then lingers SDX_DAEMON_LINGER_MS).  Returns as sdx_broker_run.
+ * self-pipe that gets one byte per signal, the signal's number.  The
+ * workers answer; this thread reads the frontend only when none waits
+ * for a request (the queue and `overloaded`), and watches the socket
+ * monitor.  A stop reads no more requests but lets the queued and
+ * running ones finish for up to SDX_DAEMON_DRAIN_MS and their replies go
+ * out (the frontend then lingers SDX_DAEMON_LINGER_MS).  Returns 0 on a
+ * requested stop, -1 on a ZeroMQ failure (logged).
  */
 int sdx_broker_serve(sdx_broker_t *broker, int signal_fd,
                      const sdx_broker_hooks_t *hooks);
 
-/* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p. */
+/*
+ * Let the workers end: each finishes the request it holds, sends its
+ * reply and returns from sdx_broker_work.  Call after sdx_broker_serve,
+ * before joining them.  NULL-safe.
+ */
+void sdx_broker_release(sdx_broker_t *broker);
+
+/* Close the sockets (LINGER 0) and free; NULL-safe, nulls *broker_p.
+   The workers must have been joined. */
 void sdx_broker_destroy(sdx_broker_t **broker_p);
 
 

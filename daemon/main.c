@@ -19,10 +19,8 @@
  * broker's zmq_poll set, so the broker sees it at once, whatever it was
  * waiting for.  On SIGTERM the broker drains (no new requests; those
  * taken are finished, for at most SDX_DAEMON_DRAIN_MS), then shutdown
- * closes the broker's sockets, shuts the
- * context down (each worker's blocked call fails with ETERM and the
- * worker closes its own socket and handle), joins the workers and
- * terminates the context.
+ * releases and joins the workers (each closes its own handle), closes
+ * the broker's socket and terminates the context.
  */
 #define _DEFAULT_SOURCE /* explicit_bzero */
 #include <dirent.h>
@@ -107,7 +105,7 @@ s_usage(FILE *out)
             "                [--queue N] [--max-frame BYTES] [--max-query "
             "BYTES]\n"
             "                [--max-limit N] [--max-ids N] [--slow-ms MS]\n"
-            "                [--cache-mb N] [--inline-us US]\n"
+            "                [--cache-mb N]\n"
             "                [--log-queries] [-v]\n"
             "                [--curve-secret FILE --allow-keys DIR] "
             "[--insecure-bind]\n"
@@ -140,15 +138,6 @@ s_usage(FILE *out)
             "                    keyed by request and index revision; 0: "
             "off\n"
             "                    (default %d, at most %d)\n"
-            "  --inline-us US    the broker answers a request itself, "
-            "without\n"
-            "                    a hand-off to a worker, while requests "
-            "cost\n"
-            "                    under US microseconds on average and "
-            "every\n"
-            "                    worker is busy, or all are idle; 0: "
-            "never\n"
-            "                    (default %d, at most %d)\n"
             "  --log-queries     put query text in debug and slow lines\n"
             "  --curve-secret FILE  require CURVE: this daemon's keypair\n"
             "                    (NAME.key_secret of `specdex keygen`)\n"
@@ -165,8 +154,7 @@ s_usage(FILE *out)
             SDX_PROTO_MAX_FRAME, SDX_PROTO_MAX_FRAME, SDX_PROTO_Q_MAX,
             SDX_PROTO_Q_MAX, SDX_PROTO_LIMIT_MAX, SDX_PROTO_LIMIT_MAX,
             SDX_PROTO_IDS_MAX, SDX_PROTO_IDS_MAX, SDX_DAEMON_SLOW_MS,
-            SDX_DAEMON_CACHE_MB, SDX_DAEMON_CACHE_MB_MAX,
-            SDX_DAEMON_INLINE_US, SDX_DAEMON_INLINE_US_MAX);
+            SDX_DAEMON_CACHE_MB, SDX_DAEMON_CACHE_MB_MAX);
 }
 
 /* Parse a count in MIN..MAX from an option; -1 when it is not one. */
@@ -298,7 +286,6 @@ s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
         {"max-limit", required_argument, NULL, 'l'},
         {"max-ids", required_argument, NULL, 'I'},
         {"slow-ms", required_argument, NULL, 's'},
-        {"inline-us", required_argument, NULL, 'N'},
         {"cache-mb", required_argument, NULL, 'M'},
         {"log-queries", no_argument, NULL, 'L'},
         {"curve-secret", required_argument, NULL, 'C'},
@@ -311,7 +298,6 @@ s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
     int c;
 
     *cfg = (sdx_config_t){.slow_ms = SDX_DAEMON_SLOW_MS,
-                          .inline_us = SDX_DAEMON_INLINE_US,
                           .cache_bytes = (size_t)SDX_DAEMON_CACHE_MB << 20};
     *o = (options_t){.queue = -1};
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
@@ -367,19 +353,19 @@ s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
                 return 2;
             }
             break;
-        case 'F': case 'Q': case 'l': case 'I': case 's': case 'N': {
+        case 'F': case 'Q': case 'l': case 'I': case 's': {
             /* one table row per limit: its name, bounds and field */
             const char *name = c == 'F' ? "--max-frame"
                              : c == 'Q' ? "--max-query"
                              : c == 'l' ? "--max-limit"
                              : c == 'I' ? "--max-ids"
-                             : c == 's' ? "--slow-ms" : "--inline-us";
-            long lo = c == 's' || c == 'N' ? 0 : 1;
+                             : "--slow-ms";
+            long lo = c == 's' ? 0 : 1;
             long hi = c == 'F' ? SDX_PROTO_MAX_FRAME
                     : c == 'Q' ? SDX_PROTO_Q_MAX
                     : c == 'l' ? SDX_PROTO_LIMIT_MAX
                     : c == 'I' ? SDX_PROTO_IDS_MAX
-                    : c == 's' ? SLOW_MS_MAX : SDX_DAEMON_INLINE_US_MAX;
+                    : SLOW_MS_MAX;
             if ((v = s_count(optarg, lo, hi)) < 0) {
                 fprintf(stderr, "specdexd: %s: \"%s\" is not a number in "
                         "%ld..%ld\n", name, optarg, lo, hi);
@@ -393,10 +379,8 @@ s_options(int argc, char **argv, sdx_config_t *cfg, options_t *o)
                 cfg->max_limit = (unsigned)v;
             else if (c == 'I')
                 cfg->max_ids = (unsigned)v;
-            else if (c == 's')
-                cfg->slow_ms = (unsigned)v;
             else
-                cfg->inline_us = (unsigned)v;
+                cfg->slow_ms = (unsigned)v;
             break;
         }
         default:
@@ -520,8 +504,7 @@ s_start(daemon_t *d)
         return -1;
     }
     randombytes_buf(d->cfg.query_key, sizeof d->cfg.query_key);
-    if (!(d->stats = sdx_stats_new(cfg->threads,
-                                   cfg->threads + (cfg->inline_us > 0))) ||
+    if (!(d->stats = sdx_stats_new(cfg->threads, cfg->threads)) ||
         !(d->cache = sdx_cache_new(cfg->cache_bytes))) {
         sdx_log(SDX_LOG_ERROR, "out of memory");
         return -1;
@@ -537,7 +520,7 @@ s_start(daemon_t *d)
         sdx_log(SDX_LOG_ERROR, "%s", err);
         return -1;
     }
-    if (!(d->broker = sdx_broker_new(d->zctx, cfg, d->stats, d->cache, err,
+    if (!(d->broker = sdx_broker_new(d->zctx, cfg, d->stats, err,
                                      sizeof err))) {
         sdx_log(SDX_LOG_ERROR, "%s", err);
         return -1;
@@ -551,7 +534,7 @@ s_start(daemon_t *d)
         return -1;
     }
     for (unsigned i = 0; i < cfg->threads; i++) {
-        if (!(d->workers[i] = sdx_worker_start(d->zctx, cfg, d->stats,
+        if (!(d->workers[i] = sdx_worker_start(d->broker, cfg, d->stats,
                                                d->cache, i)))
             return -1;
     }
@@ -597,23 +580,23 @@ s_serve(daemon_t *d)
 }
 
 /*
- * Stop what s_start started, in the guide's order: the broker's
- * sockets, then the context shut down (each blocked worker gets ETERM
- * and closes its own socket and handle), the workers joined, the
- * context terminated.
+ * Stop what s_start started: the workers released (each ends its
+ * request and closes its handle) and joined, then the broker's socket
+ * closed, the ZAP handler stopped, the context terminated.
  */
 static void
 s_stop(daemon_t *d)
 {
-    sdx_broker_destroy(&d->broker);
-    sdx_zap_stop(&d->zap);
-    explicit_bzero(d->cfg.curve_secret, sizeof d->cfg.curve_secret);
-    if (d->zctx)
-        zmq_ctx_shutdown(d->zctx);  /* blocked workers get ETERM */
+    sdx_broker_release(d->broker);
     for (unsigned i = 0; d->workers && i < d->cfg.threads; i++)
         sdx_worker_join(&d->workers[i]);
     free(d->workers);
     d->workers = NULL;
+    sdx_broker_destroy(&d->broker);
+    sdx_zap_stop(&d->zap);
+    explicit_bzero(d->cfg.curve_secret, sizeof d->cfg.curve_secret);
+    if (d->zctx)
+        zmq_ctx_shutdown(d->zctx);
     explicit_bzero(d->cfg.query_key, sizeof d->cfg.query_key);
     if (d->zctx && zmq_ctx_term(d->zctx) != 0)
         sdx_log(SDX_LOG_WARN, "zmq_ctx_term: %s", zmq_strerror(errno));

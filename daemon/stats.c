@@ -35,14 +35,13 @@ struct sdx_stats {
     uint64_t slow;             /* of them, over --slow-ms */
     op_count_t by_op[SDX_OP_LAST + 1]; /* [SDX_OP_LAST]: op never read */
     uint64_t by_code[SDX_E_LAST];      /* [SDX_E_NONE]: ok */
-    uint64_t inline_answers;   /* of them, answered by the broker */
     uint64_t dropped_full;     /* replies dropped: the client's queue was
                                   full (it does not read) */
     uint64_t dropped_gone;     /* replies dropped: the client was gone */
     uint64_t accept_failed;    /* connections the frontend could not
                                   accept */
     unsigned workers;          /* worker threads */
-    unsigned handles;          /* database handles: workers' + broker's */
+    unsigned handles;          /* database handles, one a worker */
     uint64_t *revisions;       /* revision each handle serves, 0: none */
     uint64_t window[SDX_STATS_WINDOW]; /* recent latencies, us */
     size_t nwindow;            /* entries filled, <= SDX_STATS_WINDOW */
@@ -136,14 +135,6 @@ uint64_t
 sdx_stats_cost_us(sdx_stats_t *s)
 {
     return atomic_load_explicit(&s->cost_us, memory_order_relaxed);
-}
-
-void
-sdx_stats_record_inline(sdx_stats_t *s)
-{
-    pthread_mutex_lock(&s->lock);
-    s->inline_answers++;
-    pthread_mutex_unlock(&s->lock);
 }
 
 void
@@ -284,10 +275,9 @@ s_pack_u64_map(msgpack_packer *pk, const char *const *names,
 /*
  * Pack the keys `stats` adds to the contract's: by_op ({op: {requests,
  * errors}}, "none" for requests whose op was never read), by_code ({"ok"
- * or code: count}), slow, inline, replies_dropped ({unread, gone}),
- * descriptors ({open, limit}), accept_failed, cost_us, revisions (the
- * revision each handle serves: the workers' by number, then the
- * broker's).
+ * or code: count}), slow, replies_dropped ({unread, gone}), descriptors
+ * ({open, limit}), accept_failed, cost_us, revisions (the revision each
+ * worker's handle serves, by number).
  */
 static void
 s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
@@ -295,14 +285,13 @@ s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
     op_count_t by_op[SDX_OP_LAST + 1];
     uint64_t by_code[SDX_E_LAST];
     uint64_t revisions[SDX_DAEMON_MAX_THREADS + 1];
-    uint64_t slow, inline_answers;
+    uint64_t slow;
     unsigned handles;
 
     pthread_mutex_lock(&s->lock);
     memcpy(by_op, s->by_op, sizeof by_op);
     memcpy(by_code, s->by_code, sizeof by_code);
     slow = s->slow;
-    inline_answers = s->inline_answers;
     uint64_t dropped[2] = {s->dropped_full, s->dropped_gone};
     uint64_t accept_failed = s->accept_failed;
     handles = s->handles <= SDX_DAEMON_MAX_THREADS + 1
@@ -334,8 +323,6 @@ s_pack_counts(sdx_stats_t *s, sdx_body_t *body)
     }
     sdx_body_key(body, "slow");
     msgpack_pack_uint64(&body->pk, slow);
-    sdx_body_key(body, "inline");
-    msgpack_pack_uint64(&body->pk, inline_answers);
     sdx_body_key(body, "replies_dropped");
     static const char *const drop_names[] = {"unread", "gone"};
     s_pack_u64_map(&body->pk, drop_names, dropped, 2);

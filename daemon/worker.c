@@ -1,11 +1,12 @@
 /*
- * worker: one thread, one REQ socket to the broker, one Xapian handle.
+ * worker: one thread, one Xapian handle.  The thread opens its handle
+ * and then runs the broker's loop (sdx_broker_work, broker.c), which
+ * takes each request from the frontend under the broker's lock and
+ * calls sdx_worker_answer here, with the lock released, for its reply.
  *
- * Nothing here is shared with other threads but the stats counters: the
- * socket is created and closed inside the thread (ZeroMQ sockets are not
- * thread-safe) and so is the database handle (nor are Xapian objects).
- * A request arrives as [envelope...][body] (the REQ socket has taken the
- * broker's delimiter off) and goes back as [envelope...][reply].
+ * Nothing here is shared with other threads but the stats counters and
+ * the cache: the database handle is opened and closed inside the thread
+ * (Xapian objects are not thread-safe).
  *
  * Between the decoded request and the op sits the result cache every
  * worker shares (cache.c): the key names this handle's revision, so a
@@ -41,7 +42,6 @@
 #include <unistd.h>
 
 #include <sodium.h>
-#include <zmq.h>
 
 #include "sdx_index.h"
 #include "sdx_log.h"
@@ -55,7 +55,7 @@
 
 struct sdx_worker {
     pthread_t thread;          /* the worker's thread */
-    void *zctx;                /* the shared ZeroMQ context */
+    sdx_broker_t *broker;      /* where it takes requests */
     const sdx_config_t *cfg;   /* the daemon's configuration */
     sdx_stats_t *stats;        /* shared counters */
     sdx_cache_t *cache;        /* shared result cache, or NULL */
@@ -296,13 +296,6 @@ s_check_limits(const sdx_config_t *cfg, sdx_request_t *req,
 }
 
 /* Close every message of PARTS[0..N-1]. */
-static void
-s_close_parts(zmq_msg_t *parts, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        zmq_msg_close(&parts[i]);
-}
-
 /* Run the op, once more on a fresh look at the index if it changed. */
 static sdx_errcode_t
 s_handle(sdx_worker_t *w, const sdx_request_t *req, sdx_body_t *body,
@@ -474,147 +467,30 @@ sdx_worker_refresh(sdx_worker_t *w)
     s_refresh_db(w, false);
 }
 
-/*
- * Receive one request, answer it, send the reply.  Returns 0, or -1 when
- * the socket is finished (ETERM: the daemon is stopping, or a failure,
- * logged).
- */
-static int
-s_serve_one(sdx_worker_t *w, void *sock)
-{
-    /* the client's frames and the ROUTER's identity, and one more to
-       see "too many" */
-    zmq_msg_t parts[SDX_PROTO_MAX_FRAMES + 2];
-    size_t sizes[SDX_PROTO_MAX_FRAMES + 2];
-    size_t n = 0;
-    int more = 1;
-    int rc = -1;
-    void *reply = NULL;
-    size_t reply_len = 0;
-
-    while (more) {
-        zmq_msg_t part;
-        zmq_msg_init(&part);
-        if (zmq_msg_recv(&part, sock, 0) < 0) {
-            zmq_msg_close(&part);
-            if (errno != ETERM)
-                sdx_log(SDX_LOG_ERROR, "worker %u: recv: %s", w->number,
-                        zmq_strerror(errno));
-            goto cleanup;
-        }
-        more = zmq_msg_more(&part);
-        if (n < SDX_PROTO_MAX_FRAMES + 2) {
-            sizes[n] = zmq_msg_size(&part);
-            parts[n++] = part;
-        } else {
-            zmq_msg_close(&part);  /* the broker never sends this many */
-        }
-    }
-
-    /* The broker has checked the message: all but the last frame are
-       the client's envelope, the last is the request. */
-    size_t nenv = n - 1;
-    if (n > SDX_PROTO_MAX_FRAMES + 1) {
-        sdx_reply_error(NULL, 0, 0, SDX_E_BAD_REQUEST,
-                        "message has too many frames", &reply, &reply_len);
-        nenv = 1;
-    } else {
-        sdx_worker_answer(w, zmq_msg_data(&parts[n - 1]), sizes[n - 1],
-                          &reply, &reply_len);
-    }
-    if (!reply)
-        goto cleanup;
-
-    for (size_t i = 0; i < nenv; i++) {
-        if (zmq_msg_send(&parts[i], sock, ZMQ_SNDMORE) < 0)
-            goto send_failed;
-    }
-    if (zmq_send(sock, reply, reply_len, 0) < 0)
-        goto send_failed;
-    rc = 0;
-    goto cleanup;
-send_failed:
-    if (errno != ETERM)
-        sdx_log(SDX_LOG_ERROR, "worker %u: send: %s", w->number,
-                zmq_strerror(errno));
-cleanup:
-    free(reply);
-    s_close_parts(parts, n);
-    return rc;
-}
-
-/*
- * Wait for a request, looking at the index every SDX_DAEMON_REFRESH_MS
- * while none comes.  Returns 1 when one is ready, -1 when the socket is
- * finished (ETERM, or a failure, logged).
- */
-static int
-s_wait(sdx_worker_t *w, void *sock)
-{
-    while (true) {
-        zmq_pollitem_t item = {sock, 0, ZMQ_POLLIN, 0};
-        int rc = zmq_poll(&item, 1, SDX_DAEMON_REFRESH_MS);
-        if (rc > 0)
-            return 1;
-        if (rc == 0) {
-            s_refresh_db(w, false);
-            continue;
-        }
-        if (errno == EINTR)
-            continue;
-        if (errno != ETERM)
-            sdx_log(SDX_LOG_ERROR, "worker %u: poll: %s", w->number,
-                    zmq_strerror(errno));
-        return -1;
-    }
-}
-
 static void *
 s_worker_main(void *arg)
 {
     sdx_worker_t *w = arg;
-    int linger = 0;
-    void *sock = zmq_socket(w->zctx, ZMQ_REQ);
-    if (!sock) {
-        sdx_log(SDX_LOG_ERROR, "worker %u: socket: %s", w->number,
-                zmq_strerror(errno));
-        return NULL;
-    }
-    if (zmq_setsockopt(sock, ZMQ_LINGER, &linger, sizeof linger) != 0 ||
-        zmq_connect(sock, SDX_DAEMON_BACKEND) != 0) {
-        sdx_log(SDX_LOG_ERROR, "worker %u: connect %s: %s", w->number,
-                SDX_DAEMON_BACKEND, zmq_strerror(errno));
-        goto cleanup;
-    }
     s_refresh_db(w, true);
     if (!w->db && !w->failed_path[0])  /* a failed open said it already */
         sdx_log(SDX_LOG_WARN, "worker %u: no index in %s: %s", w->number,
                 w->cfg->index_dir, w->db_error);
-    if (zmq_send(sock, SDX_DAEMON_READY, strlen(SDX_DAEMON_READY), 0) < 0) {
-        if (errno != ETERM)
-            sdx_log(SDX_LOG_ERROR, "worker %u: send READY: %s", w->number,
-                    zmq_strerror(errno));
-        goto cleanup;
-    }
-    while (s_wait(w, sock) > 0 && s_serve_one(w, sock) == 0)
-        ;
-cleanup:
-    zmq_close(sock);
+    sdx_broker_work(w->broker, w);
     s_close_db(w);
     return NULL;
 }
 
 /* A worker's state, no thread yet; NULL (logged) when out of memory. */
 static sdx_worker_t *
-s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
-             sdx_cache_t *cache, unsigned number)
+s_worker_new(sdx_broker_t *broker, const sdx_config_t *cfg,
+             sdx_stats_t *stats, sdx_cache_t *cache, unsigned number)
 {
     sdx_worker_t *w = calloc(1, sizeof *w);
     if (!w) {
         sdx_log(SDX_LOG_ERROR, "worker %u: out of memory", number);
         return NULL;
     }
-    w->zctx = zctx;
+    w->broker = broker;
     w->cfg = cfg;
     w->stats = stats;
     w->cache = cache;
@@ -628,8 +504,8 @@ s_worker_new(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
 }
 
 sdx_worker_t *
-sdx_worker_new_inline(const sdx_config_t *cfg, sdx_stats_t *stats,
-                      sdx_cache_t *cache, unsigned number)
+sdx_worker_new_threadless(const sdx_config_t *cfg, sdx_stats_t *stats,
+                          sdx_cache_t *cache, unsigned number)
 {
     sdx_worker_t *w = s_worker_new(NULL, cfg, stats, cache, number);
     if (w)
@@ -648,10 +524,10 @@ sdx_worker_free(sdx_worker_t **worker_p)
 }
 
 sdx_worker_t *
-sdx_worker_start(void *zctx, const sdx_config_t *cfg, sdx_stats_t *stats,
-                 sdx_cache_t *cache, unsigned number)
+sdx_worker_start(sdx_broker_t *broker, const sdx_config_t *cfg,
+                 sdx_stats_t *stats, sdx_cache_t *cache, unsigned number)
 {
-    sdx_worker_t *w = s_worker_new(zctx, cfg, stats, cache, number);
+    sdx_worker_t *w = s_worker_new(broker, cfg, stats, cache, number);
     if (!w)
         return NULL;
     int rc = pthread_create(&w->thread, NULL, s_worker_main, w);

@@ -244,8 +244,7 @@ test_in_flight_per_connection(void **state)
     msgpack_sbuffer big;
     s_big_search(&big);
     assert_true(h_spawn(&h, "--threads", "1", "--queue", "100",
-                        "--inline-us", "0", "--cache-mb", "0",
-                        (char *)NULL) > 0);
+                        "--cache-mb", "0", (char *)NULL) > 0);
     assert_int_equal(h_wait_ready(&h), 0);
     void *s = h_socket(&h, ZMQ_DEALER, REPLY_TIMEOUT_MS);
     assert_non_null(s);

@@ -279,12 +279,9 @@ s_spawn(const char *threads, const char *queue)
     int fd = open(log_path, O_WRONLY | O_CREAT | O_APPEND, 0600);
     if (fd >= 0)
         dup2(fd, 2);
-    /* a test of the queue has the broker answer nothing itself, so
-       every request goes through the queue (--inline-us 0) */
     if (queue)
         execl(daemon, daemon, "--index", index_dir, "--endpoint", endpoint,
-              "--threads", threads, "-v", "--queue", queue, "--inline-us",
-              "0", (char *)NULL);
+              "--threads", threads, "-v", "--queue", queue, (char *)NULL);
     else
         execl(daemon, daemon, "--index", index_dir, "--endpoint", endpoint,
               "--threads", threads, "-v", (char *)NULL);

@@ -548,8 +548,7 @@ class LimitsTest(unittest.TestCase):
     def test_overloaded_is_429_with_retry_after(self):
         ep = f"ipc://{TMP}/busy.sock"
         d = start_daemon(os.path.join(TMP, "index"), ep, "--threads", "1",
-                         "--queue", "1", "--inline-us", "0",
-                         "--cache-mb", "0")
+                         "--queue", "1", "--cache-mb", "0")
         gw = Gateway("--endpoint", ep, "--threads", "32")
         req = {"q": "a* OR b* OR c* OR d* OR s* OR t*", "facets": True,
                "limit": 100}

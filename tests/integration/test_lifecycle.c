@@ -272,10 +272,9 @@ test_limits_and_stats(void **state)
     const msgpack_object *revs = sdx_msgpack_get(&u.data, "revisions");
     assert_non_null(revs);
     assert_int_equal(revs->type, MSGPACK_OBJECT_ARRAY);
-    /* the one worker's handle, then the broker's own (--inline-us) */
-    assert_int_equal(revs->via.array.size, 2);
+    /* the one worker's handle */
+    assert_int_equal(revs->via.array.size, 1);
     assert_int_equal(h_uint(&revs->via.array.ptr[0]), 1);
-    assert_int_equal(h_uint(&revs->via.array.ptr[1]), 1);
     assert_int_equal(h_uint(sdx_msgpack_get(sdx_msgpack_get(&u.data, "index"), "revision")),
                      1);
     const msgpack_object *lat = sdx_msgpack_get(&u.data, "latency_us");
@@ -283,62 +282,6 @@ test_limits_and_stats(void **state)
     assert_true(h_uint(sdx_msgpack_get(lat, "p99")) <= h_uint(sdx_msgpack_get(lat, "max")));
     msgpack_unpacked_destroy(&u);
     s_stop_clean();
-}
-
-/*
- * A daemon with one worker and --inline-us INLINE_US after N
- * one-at-a-time searches: stats' `inline` count and the number of
- * handles in `revisions`.
- */
-static void
-s_inline_after(const char *inline_us, unsigned n, uint64_t *inline_count,
-               uint32_t *handles)
-{
-    msgpack_sbuffer sb;
-    assert_true(h_spawn(&h, "--threads", "1", "--inline-us", inline_us,
-                        (char *)NULL) > 0);
-    assert_int_equal(h_wait_ready(&h), 0);
-    for (unsigned i = 0; i < n; i++) {
-        s_search(&sb, "clinical", 0, 0);
-        s_expect_ok(&sb);
-    }
-    h_pack_op(&sb, "stats", NULL);
-    msgpack_unpacked u = s_call(&sb);
-    *inline_count = h_uint(sdx_msgpack_get(&u.data, "inline"));
-    *handles = sdx_msgpack_get(&u.data, "revisions")->via.array.size;
-    assert_true(h_uint(sdx_msgpack_get(&u.data, "cost_us")) > 0);
-    msgpack_unpacked_destroy(&u);
-    s_stop_clean();
-}
-
-/*
- * The broker answers cheap requests itself (--inline-us): a lone search
- * while every worker is idle is answered there; never with
- * --inline-us 0; and only until the running mean of answer times
- * passes the bound (1 us: any search costs more).
- */
-static void
-test_broker_answers_cheap_requests(void **state)
-{
-    (void)state;
-    enum { N = 40 };
-    uint64_t answered;
-    uint32_t handles;
-
-    /* a bound no search reaches, even under a sanitizer: the rule's
-       own choice (lone requests here) is what is tested */
-    s_inline_after("100000", N, &answered, &handles);
-    assert_true(answered >= N);     /* every search, and the pings */
-    assert_int_equal(handles, 2);
-
-    s_inline_after("0", N, &answered, &handles);
-    assert_int_equal(answered, 0);
-    assert_int_equal(handles, 1);
-
-    s_inline_after("1", N, &answered, &handles);
-    fprintf(stderr, "inline-us 1: %llu of %d searches answered inline\n",
-            (unsigned long long)answered, N);
-    assert_true(answered < N / 4);
 }
 
 /*
@@ -354,10 +297,8 @@ test_overloaded_at_once(void **state)
     enum { CLIENTS = 40, ROUNDS = 5 };
     unsigned long ok = 0, overloaded = 0;
     uint64_t slowest_us = 0;
-    /* --inline-us 0: every request goes through the queue */
     assert_true(h_spawn(&h, "--threads", "1", "--queue", "2",
-                        "--slow-ms", "1", "--inline-us", "0",
-                        (char *)NULL) > 0);
+                        "--slow-ms", "1", (char *)NULL) > 0);
     assert_int_equal(h_wait_ready(&h), 0);
     msgpack_sbuffer sb;
     s_search(&sb, HEAVY_Q, 100, 8);
@@ -638,7 +579,6 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help_and_bad_values),
         cmocka_unit_test(test_limits_and_stats),
-        cmocka_unit_test(test_broker_answers_cheap_requests),
         cmocka_unit_test(test_overloaded_at_once),
         cmocka_unit_test(test_sigterm_finishes_in_flight),
         cmocka_unit_test(test_sd_notify),

@@ -250,7 +250,7 @@ test_worker_refuses_old_index(void **state)
     sdx_config_t cfg = {.index_dir = index};
     sdx_stats_t *stats = sdx_stats_new(1, 1);
     assert_non_null(stats);
-    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
+    sdx_worker_t *w = sdx_worker_new_threadless(&cfg, stats, NULL, 0);
     assert_non_null(w);
     char text[SDX_PROTO_MSG_MAX], want[1024];
     s_unavailable_message(w, text, sizeof text);
@@ -313,7 +313,7 @@ test_worker_says_what_is_wrong(void **state)
     sdx_config_t cfg = {.index_dir = index};
     sdx_stats_t *stats = sdx_stats_new(1, 1);
     assert_non_null(stats);
-    sdx_worker_t *w = sdx_worker_new_inline(&cfg, stats, NULL, 0);
+    sdx_worker_t *w = sdx_worker_new_threadless(&cfg, stats, NULL, 0);
     assert_non_null(w);
     for (int i = 0; i < 3; i++) {
         char text[SDX_PROTO_MSG_MAX];

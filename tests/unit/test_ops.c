@@ -169,7 +169,7 @@ test_stats(void **state)
     static const char *const keys[] = {
         "v", "ok", "took_us", "index", "docs", "uptime_s", "requests",
         "errors", "workers", "latency_us", "by_op", "by_code", "slow",
-        "inline", "replies_dropped", "descriptors", "accept_failed",
+        "replies_dropped", "descriptors", "accept_failed",
         "cost_us", "revisions", "cache",
     };
     t_answer_t a;
