@@ -9,8 +9,9 @@
  * frontend.  It searches with the lock released and sends its own reply
  * under it, then takes the next.  While it has nothing to take it waits
  * on the frontend's ZMQ_FD (readable when the socket has news from
- * ZeroMQ's I/O thread) and the doorbell (an eventfd rung when there may
- * be work a waiting worker does not see, and when the daemon stops).
+ * ZeroMQ's I/O thread; EPOLLEXCLUSIVE, so news wakes one idle worker)
+ * and the doorbell (an eventfd rung when there may be work a waiting
+ * worker does not see, and when the daemon stops).
  *
  * So a request crosses two threads, ZeroMQ's I/O thread and the worker
  * that answers it; under load a worker finds the next request waiting
@@ -61,11 +62,11 @@
 
 #include <errno.h>
 #include <malloc.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -609,34 +610,83 @@ s_take(sdx_broker_t *b, pending_t *p)
 /* ---------------------------------------------------------------- */
 
 /*
+ * A worker's wait set (epoll): the frontend's ZMQ_FD, added with
+ * EPOLLEXCLUSIVE so that news on it wakes one waiting worker, not every
+ * idle one (the others would only find nothing and contend for the lock
+ * with the one that takes the request: 7 us on a lone request's p50,
+ * measured); and the doorbell, which wakes them all.
+ */
+typedef struct wait_set {
+    int epoll;                 /* the descriptor, or -1 */
+    bool frontend;             /* the frontend is in it */
+} wait_set_t;
+
+#define WAIT_DOORBELL 0        /* epoll data: which descriptor */
+#define WAIT_FRONTEND 1
+
+static int
+s_wait_set_open(sdx_broker_t *b, wait_set_t *ws)
+{
+    struct epoll_event bell = {.events = EPOLLIN,
+                               .data.u32 = WAIT_DOORBELL};
+    struct epoll_event front = {.events = EPOLLIN | EPOLLEXCLUSIVE,
+                                .data.u32 = WAIT_FRONTEND};
+    ws->frontend = true;
+    if ((ws->epoll = epoll_create1(EPOLL_CLOEXEC)) < 0)
+        return -1;
+    if (epoll_ctl(ws->epoll, EPOLL_CTL_ADD, b->doorbell, &bell) < 0 ||
+        epoll_ctl(ws->epoll, EPOLL_CTL_ADD, b->frontend_fd, &front) < 0) {
+        int saved = errno;
+        close(ws->epoll);
+        ws->epoll = -1;
+        errno = saved;
+        return -1;
+    }
+    return 0;
+}
+
+/*
  * Wait, the lock held (and held again on return), until there may be a
- * request for worker W: the frontend has news (not while stopping), the
- * doorbell rang, or SDX_DAEMON_REFRESH_MS passed, when W looks at the
- * index again.  The doorbell is cleared under the lock, and not once
- * the workers are released, so that it wakes every one of them then.
+ * request for worker W: the frontend has news (not while stopping: it
+ * leaves WS then), the doorbell rang, or SDX_DAEMON_REFRESH_MS passed,
+ * when W looks at the index again.  The doorbell is cleared under the
+ * lock, and not once the workers are released, so that it wakes every
+ * one of them then.
  */
 static void
-s_wait(sdx_broker_t *b, sdx_worker_t *w)
+s_wait(sdx_broker_t *b, sdx_worker_t *w, wait_set_t *ws)
 {
-    struct pollfd fds[2] = {{b->doorbell, POLLIN, 0},
-                            {b->frontend_fd, POLLIN, 0}};
-    nfds_t n = b->stopping ? 1 : 2;
+    if (b->stopping && ws->frontend) {
+        /* unread from now on, it would stay readable */
+        if (epoll_ctl(ws->epoll, EPOLL_CTL_DEL, b->frontend_fd, NULL) < 0)
+            sdx_log(SDX_LOG_WARN, "broker: epoll: %s", strerror(errno));
+        ws->frontend = false;
+    }
     b->waiting++;
     pthread_mutex_unlock(&b->lock);
-    int rc = poll(fds, n, SDX_DAEMON_REFRESH_MS);
-    if (rc < 0 && errno != EINTR)
-        sdx_log(SDX_LOG_WARN, "broker: poll: %s", strerror(errno));
+    struct epoll_event events[2];
+    int n = epoll_wait(ws->epoll, events, 2, SDX_DAEMON_REFRESH_MS);
+    if (n < 0 && errno != EINTR)
+        sdx_log(SDX_LOG_WARN, "broker: epoll_wait: %s", strerror(errno));
     sdx_worker_refresh(w);
     pthread_mutex_lock(&b->lock);
     b->waiting--;
-    if (rc > 0 && (fds[0].revents & POLLIN) && !b->released)
-        s_unring(b->doorbell);
+    for (int i = 0; i < n; i++)
+        if (events[i].data.u32 == WAIT_DOORBELL && !b->released)
+            s_unring(b->doorbell);
 }
 
 void
 sdx_broker_work(sdx_broker_t *b, sdx_worker_t *w)
 {
+    wait_set_t ws;
     pthread_mutex_lock(&b->lock);
+    if (s_wait_set_open(b, &ws) < 0) {
+        sdx_log(SDX_LOG_ERROR, "broker: a worker's epoll: %s",
+                strerror(errno));
+        b->failed = true;
+        s_ring(b->bell);
+    }
     if (++b->nready == b->nworkers)
         s_ring(b->bell);
     while (!b->released && !b->failed) {
@@ -650,7 +700,7 @@ sdx_broker_work(sdx_broker_t *b, sdx_worker_t *w)
             break;
         }
         if (got == 0) {
-            s_wait(b, w);
+            s_wait(b, w, &ws);
             continue;
         }
         b->busy++;
@@ -681,6 +731,8 @@ sdx_broker_work(sdx_broker_t *b, sdx_worker_t *w)
             s_ring(b->bell);   /* the drain is done */
     }
     pthread_mutex_unlock(&b->lock);
+    if (ws.epoll >= 0)
+        close(ws.epoll);
 }
 
 /*
