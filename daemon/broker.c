@@ -961,7 +961,6 @@ s_begin_drain(sdx_broker_t *b)
 typedef struct seen {
     size_t in_flight;          /* queued or at a worker */
     bool ready;                /* every worker has opened its index */
-    bool failed;               /* a worker saw the frontend fail */
     bool triaging;             /* no worker waits: look every TRIAGE_MS */
     bool trimmed;              /* malloc_trim done since the last busy */
     uint64_t last_busy_us;     /* as in the broker */
@@ -981,7 +980,6 @@ s_look(sdx_broker_t *b, bool draining, seen_t *seen)
     }
     *seen = (seen_t){.in_flight = s_in_flight(b),
                      .ready = b->nready == b->nworkers,
-                     .failed = b->failed,
                      .triaging = b->triaging,
                      .trimmed = b->trimmed,
                      .last_busy_us = b->last_busy_us};

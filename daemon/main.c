@@ -207,7 +207,7 @@ s_status(state_t *st, bool always)
     s_notify(status);
 }
 
-/* The broker's callback: every worker has reported READY. */
+/* The broker's callback: every worker has opened its index. */
 static void
 s_on_ready(void *arg)
 {
@@ -544,8 +544,8 @@ s_start(daemon_t *d)
 
 /*
  * Serve until a stop is asked for: the watchdog and STATUS= on the
- * broker's tick, READY=1 once every worker has said READY.  Returns the
- * exit status.
+ * broker's tick, READY=1 once every worker has opened its index.
+ * Returns the exit status.
  */
 static int
 s_serve(daemon_t *d)
