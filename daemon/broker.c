@@ -621,16 +621,12 @@ typedef struct wait_set {
     bool frontend;             /* the frontend is in it */
 } wait_set_t;
 
-#define WAIT_DOORBELL 0        /* epoll data: which descriptor */
-#define WAIT_FRONTEND 1
-
 static int
 s_wait_set_open(sdx_broker_t *b, wait_set_t *ws)
 {
-    struct epoll_event bell = {.events = EPOLLIN,
-                               .data.u32 = WAIT_DOORBELL};
+    struct epoll_event bell = {.events = EPOLLIN, .data.fd = b->doorbell};
     struct epoll_event front = {.events = EPOLLIN | EPOLLEXCLUSIVE,
-                                .data.u32 = WAIT_FRONTEND};
+                                .data.fd = b->frontend_fd};
     ws->frontend = true;
     if ((ws->epoll = epoll_create1(EPOLL_CLOEXEC)) < 0)
         return -1;
@@ -672,7 +668,7 @@ s_wait(sdx_broker_t *b, sdx_worker_t *w, wait_set_t *ws)
     pthread_mutex_lock(&b->lock);
     b->waiting--;
     for (int i = 0; i < n; i++)
-        if (events[i].data.u32 == WAIT_DOORBELL && !b->released)
+        if (events[i].data.fd == b->doorbell && !b->released)
             s_unring(b->doorbell);
 }
 
