@@ -242,20 +242,17 @@ h_socket(harness_t *h, int type, int timeout_ms)
 }
 
 /*
- * Send the request REQ (LEN bytes) on the REQ socket SOCK and unpack the
- * reply into *out (caller destroys it).  msgpack-c's strings point into
- * the buffer unpacked, so the reply is copied into memory the unpacked
- * zone frees.  Returns 0, or -1 on a timeout or a reply that is not one
- * msgpack map (the REQ socket is then unusable: close it).
+ * Receive one frame on SOCK and unpack it into *out (caller destroys
+ * it).  msgpack-c's strings point into the buffer unpacked, so the frame
+ * is copied into memory the unpacked zone frees.  Returns 0, or -1 on a
+ * timeout or a frame that is not one msgpack map.
  */
 static int
-h_call(void *sock, const void *req, size_t len, msgpack_unpacked *out)
+h_recv(void *sock, msgpack_unpacked *out)
 {
     zmq_msg_t m;
     size_t off = 0;
     msgpack_unpacked_init(out);
-    if (zmq_send(sock, req, len, 0) < 0)
-        return -1;
     zmq_msg_init(&m);
     if (zmq_msg_recv(&m, sock, 0) < 0) {
         zmq_msg_close(&m);
@@ -278,6 +275,22 @@ h_call(void *sock, const void *req, size_t len, msgpack_unpacked *out)
         return -1;
     }
     return off == size && out->data.type == MSGPACK_OBJECT_MAP ? 0 : -1;
+}
+
+/*
+ * Send the request REQ (LEN bytes) on the REQ socket SOCK and unpack the
+ * reply into *out (caller destroys it; h_recv).  Returns 0, or -1 on a
+ * timeout or a reply that is not one msgpack map (the REQ socket is then
+ * unusable: close it).
+ */
+static int
+h_call(void *sock, const void *req, size_t len, msgpack_unpacked *out)
+{
+    if (zmq_send(sock, req, len, 0) < 0) {
+        msgpack_unpacked_init(out);
+        return -1;
+    }
+    return h_recv(sock, out);
 }
 
 static inline bool
